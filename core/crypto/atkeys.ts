@@ -16,6 +16,7 @@ import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
+import { normalizeAtSign } from "../atsign.ts";
 import { aesCtrDecrypt, aesCtrEncrypt } from "./aes_ctr.ts";
 import { CryptoError } from "./crypto_error.ts";
 import { fromBase64, fromUtf8, toBase64, utf8 } from "./encoding.ts";
@@ -74,15 +75,9 @@ const fileSchema = z.looseObject({
 const BASE64_KEY_RE = /^[A-Za-z0-9+/]+={0,2}$/;
 const HEX_KEY_RE = /^[0-9a-fA-F]+$/;
 
-function normaliseAtSign(atSign: string): string {
-  const s = atSign.trim();
-  if (s.length < 2 || /[\s:]/.test(s)) throw new CryptoError("bad_encoding", `"${atSign}" is not an @sign`);
-  return s.startsWith("@") ? s : `@${s}`;
-}
-
 /** `~/.atsign/keys/@alice_key.atKeys`, the path reference clients look in. */
 export function defaultAtKeysPath(atSign: string, home: string = homedir()): string {
-  return join(home, ".atsign", "keys", `${normaliseAtSign(atSign)}_key.atKeys`);
+  return join(home, ".atsign", "keys", `${normalizeAtSign(atSign)}_key.atKeys`);
 }
 
 function seal(selfKey: string, text: string): string {
@@ -98,7 +93,7 @@ export function encodeAtKeys(keys: AtKeys): string {
     aesEncryptPublicKey: seal(k, keys.encryptionPublicKey),
     aesEncryptPrivateKey: seal(k, keys.encryptionPrivateKey),
     selfEncryptionKey: k,
-    [normaliseAtSign(keys.atSign)]: k,
+    [normalizeAtSign(keys.atSign)]: k,
   };
   if (keys.apkamSymmetricKey !== undefined) doc.apkamSymmetricKey = keys.apkamSymmetricKey;
   if (keys.enrollmentId !== undefined) doc.enrollmentId = keys.enrollmentId;
