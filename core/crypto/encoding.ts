@@ -14,7 +14,7 @@ export function toBase64(bytes: Uint8Array): string {
 }
 
 /** Decodes standard padded base64; throws CryptoError("bad_encoding") naming `what` otherwise. */
-export function fromBase64(text: string, what: string): Uint8Array {
+export function fromBase64(text: string, what: string): Uint8Array<ArrayBuffer> {
   if (!BASE64_RE.test(text)) throw new CryptoError("bad_encoding", `${what} is not valid base64`);
   return new Uint8Array(Buffer.from(text, "base64"));
 }
@@ -25,7 +25,7 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 /** Decodes hex (either case); throws CryptoError("bad_encoding") naming `what` otherwise. */
-export function fromHex(text: string, what: string): Uint8Array {
+export function fromHex(text: string, what: string): Uint8Array<ArrayBuffer> {
   if (!HEX_RE.test(text)) throw new CryptoError("bad_encoding", `${what} is not valid hex`);
   return new Uint8Array(Buffer.from(text, "hex"));
 }
@@ -34,7 +34,7 @@ const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /** UTF-8 bytes of `text`. */
-export function utf8(text: string): Uint8Array {
+export function utf8(text: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(text);
 }
 

@@ -106,7 +106,7 @@ export function rsaEncrypt(publicKeyText: string, data: Uint8Array): Uint8Array 
  * padding; a ciphertext that was not made for this key yields unrelated bytes, the same on every call.
  * Throws CryptoError only for malformed input (wrong length, bad key text).
  */
-export function rsaDecrypt(privateKeyText: string, ciphertext: Uint8Array): Uint8Array {
+export function rsaDecrypt(privateKeyText: string, ciphertext: Uint8Array): Uint8Array<ArrayBuffer> {
   const key = parseRsaPrivateKey(privateKeyText);
   const k = modulusBytes(key);
   if (ciphertext.byteLength !== k) {
@@ -123,7 +123,7 @@ export function rsaDecrypt(privateKeyText: string, ciphertext: Uint8Array): Uint
 }
 
 /** Branch-free PKCS#1 v1.5 type-2 unpadding that falls back to `synthetic` when the padding is bad. */
-function unpadPkcs1(em: Uint8Array, k: number, synthetic: { bytes: Uint8Array; length: number }): Uint8Array {
+function unpadPkcs1(em: Uint8Array, k: number, synthetic: { bytes: Uint8Array; length: number }): Uint8Array<ArrayBuffer> {
   // good is all-ones (0xff…) when valid, 0 otherwise; computed without data-dependent branches.
   let good = ctIsZero((em[0] ?? 1) | ((em[1] ?? 0) ^ 2));
   let lookingForZero = 0xff;
@@ -167,7 +167,7 @@ function syntheticMessage(key: KeyObject, ciphertext: Uint8Array, k: number): { 
 }
 
 /** RSASSA-PKCS1-v1_5 signature of `data` (SHA-256 by default). */
-export function rsaSign(privateKeyText: string, data: Uint8Array, hash: RsaHash = "sha256"): Uint8Array {
+export function rsaSign(privateKeyText: string, data: Uint8Array, hash: RsaHash = "sha256"): Uint8Array<ArrayBuffer> {
   const key = parseRsaPrivateKey(privateKeyText);
   return new Uint8Array(sign(hash, data, { key, padding: constants.RSA_PKCS1_PADDING }));
 }
