@@ -1,4 +1,8 @@
 import { beforeAll, describe, expect, test } from "bun:test";
+import { gcm } from "@noble/ciphers/aes.js";
+import { x25519 } from "@noble/curves/ed25519.js";
+import { hkdf } from "@noble/hashes/hkdf.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { aesCtrEncrypt } from "./aes_ctr.ts";
 import { CryptoError } from "./crypto_error.ts";
 import { fromBase64, toBase64, utf8 } from "./encoding.ts";
@@ -99,5 +103,23 @@ describe("registry", () => {
     const legacy = toBase64(aesCtrEncrypt(key, utf8("legacy value")));
     expect(new TextDecoder().decode(suite.decrypt(key, { ciphertext: legacy }))).toBe("legacy value");
     expect(() => SUITES["x25519-aes256gcm"].decrypt(key, { ciphertext: legacy })).toThrow(/needs a nonce/);
+  });
+});
+
+describe("x25519-aes256gcm against @noble", () => {
+  test("a wrapped key opens with noble X25519 + HKDF-SHA256 + AES-GCM as documented", async () => {
+    const suite = SUITES["x25519-aes256gcm"];
+    const bob = await suite.generateEncryptionKeyPair();
+    const key = suite.generateSymmetricKey();
+    const wrapped = fromBase64(suite.wrapKey(key, bob.publicKey), "wrapped");
+    const bobSecret = fromBase64(bob.privateKey, "k").subarray(-32);
+    const bobPublic = fromBase64(bob.publicKey, "k").subarray(-32);
+    const ephemeral = wrapped.subarray(0, 32);
+    const shared = x25519.getSharedSecret(bobSecret, ephemeral);
+    const kek = hkdf(sha256, shared, Uint8Array.from([...ephemeral, ...bobPublic]), utf8("inlay x25519-aes256gcm key wrap v1"), 32);
+    expect(toBase64(gcm(kek, new Uint8Array(12)).decrypt(wrapped.subarray(32)))).toBe(key);
+    const sealed = suite.encrypt(key, utf8("value"));
+    const opened = gcm(fromBase64(key, "k"), fromBase64(sealed.nonce!, "n")).decrypt(fromBase64(sealed.ciphertext, "c"));
+    expect(new TextDecoder().decode(opened)).toBe("value");
   });
 });
