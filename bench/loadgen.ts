@@ -1,0 +1,183 @@
+/**
+ * Our own load generator, used for every path so paths differ only in what sits between the two ends: a sink
+ * that counts bytes, an echo server, stream sources that write as fast as the socket takes, and an interleaved
+ * 64-byte ping-pong (one round over every path in turn, so host-scheduling noise hits all paths alike; see
+ * ../shared/perf/ANCHORS.md table 2).
+ */
+import type { Socket } from "bun";
+import { flush, newWriteQueue, send, type WriteQueue } from "../core/net/write_queue.ts";
+import { newLatencyRecorder, type LatencyRecorder } from "./latency_recorder.ts";
+
+/** One end of a byte stream, independent of how it was set up (plain TCP, through a relay handshake...). */
+export interface Endpoint {
+  /** Bytes the kernel took (partial writes are normal). */
+  write(bytes: Uint8Array): number;
+  end(): void;
+  /** Replaced by the generator; the dialer routes socket events here. */
+  on: { data?: (chunk: Uint8Array) => void; drain?: () => void; close?: () => void };
+}
+
+/** Opens one endpoint towards the path under test. */
+export type Dial = () => Promise<Endpoint>;
+
+/** Size of each write in stream tests (what ANCHORS.md used). */
+export const STREAM_CHUNK_BYTES = 64 * 1024;
+/** Writes per event-loop turn before a source yields, so sinks in the same process get to read. */
+const WRITES_PER_TURN = 16;
+/** Ping-pong message size. */
+export const PING_BYTES = 64;
+/** Bound on bytes an echo server queues per connection before it pauses reading. */
+const ECHO_QUEUE_LIMIT_BYTES = 1024 * 1024;
+
+type Handlers = Endpoint["on"];
+
+/** A plain TCP endpoint to 127.0.0.1:`port`. */
+export async function dialTcp(port: number): Promise<Endpoint> {
+  const on: Handlers = {};
+  const s = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data: (_s, chunk) => on.data?.(chunk),
+      drain: () => on.drain?.(),
+      close: () => on.close?.(),
+      error: () => on.close?.(),
+    },
+  });
+  s.setNoDelay(true);
+  return { write: (b) => s.write(b), end: () => s.end(), on };
+}
+
+/** A loopback server that accepts anything and counts the bytes. */
+export interface Sink {
+  port: number;
+  bytes(): number;
+  stop(): void;
+}
+
+/** Starts a counting sink on an ephemeral port. */
+export function startSink(): Sink {
+  let bytes = 0;
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (_s, chunk) => void (bytes += chunk.byteLength) } });
+  return { port: l.port, bytes: () => bytes, stop: () => l.stop(true) };
+}
+
+/** Starts an echo server on an ephemeral port (partial writes queued, reading paused while the queue is full). */
+export function startEcho(): { port: number; stop(): void } {
+  const l = Bun.listen<WriteQueue>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(s) {
+        s.data = newWriteQueue(ECHO_QUEUE_LIMIT_BYTES);
+        s.setNoDelay(true);
+      },
+      data(s, chunk) {
+        const r = send(s, s.data, chunk);
+        if (r === "queued" || r === "overflow") s.pause();
+      },
+      drain(s: Socket<WriteQueue>) {
+        if (flush(s, s.data)) s.resume();
+      },
+    },
+  });
+  return { port: l.port, stop: () => l.stop(true) };
+}
+
+export interface StreamResult {
+  gbitPerSecond: number;
+  /** Time to open all connections, ms. */
+  setupMs: number;
+}
+
+/**
+ * Opens `conns` endpoints with `dial`, makes each write 64 KiB chunks as fast as it is allowed for `warmupMs`
+ * plus `ms`, and returns the aggregate rate seen by `received` (a byte counter at the receiving end) over `ms`.
+ */
+export async function measureStreams(dial: Dial, received: () => number, opts: { conns: number; ms: number; warmupMs: number }): Promise<StreamResult> {
+  const chunk = new Uint8Array(STREAM_CHUNK_BYTES).fill(0x61);
+  const t0 = performance.now();
+  const ends = await Promise.all(Array.from({ length: opts.conns }, dial));
+  const setupMs = performance.now() - t0;
+  let running = true;
+  for (const ep of ends) {
+    let tail: Uint8Array | undefined;
+    const pump = () => {
+      for (let i = 0; running && i < WRITES_PER_TURN; i++) {
+        const buf = tail ?? chunk;
+        const n = ep.write(buf);
+        if (n < buf.byteLength) {
+          tail = buf.subarray(Math.max(n, 0));
+          return; // resumed by drain
+        }
+        tail = undefined;
+      }
+      if (running) setImmediate(pump);
+    };
+    ep.on.drain = pump;
+    ep.on.close = () => void (tail = undefined);
+    pump();
+  }
+  try {
+    await Bun.sleep(opts.warmupMs);
+    const b0 = received();
+    const s0 = performance.now();
+    await Bun.sleep(opts.ms);
+    const bytes = received() - b0;
+    const seconds = (performance.now() - s0) / 1000;
+    return { gbitPerSecond: (bytes * 8) / seconds / 1e9, setupMs };
+  } finally {
+    running = false;
+    for (const ep of ends) ep.end();
+  }
+}
+
+/** A path for the ping-pong: a name and how to reach an echo server through it. */
+export interface PingPath {
+  name: string;
+  dial: Dial;
+}
+
+/** Round trips per path thrown away before recording (JIT, caches, first connection setup). */
+export const PING_WARMUP_ROUNDS = 200;
+
+/**
+ * 64-byte round trips over every path in turn, round after round, until `rounds` or `ms` is reached. Returns a
+ * latency recorder per path name.
+ */
+export async function pingInterleaved(paths: PingPath[], opts: { rounds: number; ms: number; onRound?: (round: number) => void }): Promise<Map<string, LatencyRecorder>> {
+  const msg = new Uint8Array(PING_BYTES).fill(0x62);
+  const conns = await Promise.all(
+    paths.map(async (p) => {
+      const ep = await p.dial();
+      let got = 0;
+      let wake: (() => void) | undefined;
+      ep.on.data = (c) => {
+        got += c.byteLength;
+        if (got >= PING_BYTES && wake) wake();
+      };
+      const roundTrip = () =>
+        new Promise<void>((resolve, reject) => {
+          got = 0;
+          wake = resolve;
+          ep.on.close = () => reject(new Error(`${p.name}: connection closed during ping-pong`));
+          if (ep.write(msg) !== PING_BYTES) reject(new Error(`${p.name}: a 64-byte write was partial`));
+        });
+      return { name: p.name, ep, roundTrip, rec: newLatencyRecorder() };
+    }),
+  );
+  try {
+    const deadline = performance.now() + opts.ms;
+    for (let round = 0; round < opts.rounds + PING_WARMUP_ROUNDS && performance.now() < deadline; round++) {
+      for (const c of conns) {
+        const t = Bun.nanoseconds();
+        await c.roundTrip();
+        if (round >= PING_WARMUP_ROUNDS) c.rec.recordSince(t);
+      }
+      if (round % 1000 === 0) opts.onRound?.(round);
+    }
+  } finally {
+    for (const c of conns) c.ep.end();
+  }
+  return new Map(conns.map((c) => [c.name, c.rec]));
+}

@@ -1,0 +1,5 @@
+/** Every scenario, in the order `all` runs them. */
+import type { Scenario } from "../scenario.ts";
+import { relayScenario } from "./relay.ts";
+
+export const SCENARIOS: Scenario[] = [relayScenario];
