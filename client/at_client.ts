@@ -1,0 +1,379 @@
+/**
+ * AtClient: an @sign's keys plus one authenticated connection to its atServer, and the data API over atKey
+ * names (put/get/delete/exists/scan) with the encryption conventions of the reference atSDKs.
+ */
+import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { normalizeAtSign } from "../core/atsign.ts";
+import {
+  atSdkSuite,
+  defaultAtKeysPath,
+  generateAesKey,
+  generatePkamKeyPair,
+  readAtKeysFile,
+  writeAtKeysFile,
+  type AtKeys,
+  type PkamSigningAlgo,
+} from "../core/crypto/index.ts";
+import { trustedCas } from "../core/net/tls.ts";
+import { inlayHome } from "../core/crypto/dev_ca.ts";
+import { cramAuthenticate, pkamAuthenticate, type Authenticator } from "./auth/authenticate.ts";
+import { AtConnection } from "./connection/at_connection.ts";
+import { rootResolver, type HostPort, type RootResolver } from "./connection/root_lookup.ts";
+import { Session } from "./connection/session.ts";
+import { deleteLine, llookupAllLine, lookupAllLine, scanLine, updateLine, type TimingOptions } from "./data/commands.ts";
+import { formatKey, parseKeyRef, type KeyRef } from "./data/key_name.ts";
+import { parseRecord, type RecordMeta, type StoredRecord } from "./data/record.ts";
+import { sharedKeyStore } from "./data/shared_keys.ts";
+import {
+  openPublic,
+  openSelf,
+  openSharedAsOwner,
+  openSharedAsRecipient,
+  sealPublic,
+  sealSelf,
+  sealShared,
+  type AtValue,
+} from "./data/value_crypto.ts";
+import { AtAuthError, AtClientError, AtKeyNotFoundError, AtServerError, AtUsageError } from "./errors.ts";
+
+/** Where to find the network and whom to trust. */
+export interface ConnectOptions {
+  /** The directory, `HOST:PORT` or an address. */
+  directory: string | HostPort;
+  /** PEM CAs to trust; default: system roots plus `caFile`, else the dev CA of `home`. */
+  ca?: string[];
+  caFile?: string;
+  /** INLAY_HOME (dev CA); default `$INLAY_HOME` or `~/.inlay`. */
+  home?: string;
+  /** Use this address for my own atServer instead of asking the directory. */
+  address?: HostPort;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+/** Options of `AtClient.open`. */
+export interface OpenOptions extends ConnectOptions {
+  /** The .atKeys file; default `~/.atsign/keys/<atSign>_key.atKeys`. */
+  keysFile?: string;
+  /** The @sign; needed when keysFile is not given. */
+  atSign?: string;
+}
+
+/** Options of `AtClient.onboard`. */
+export interface OnboardOptions extends ConnectOptions {
+  /** Where to write the .atKeys file; default `~/.atsign/keys/<atSign>_key.atKeys`. */
+  keysFile?: string;
+  /** PKAM key type; default rsa2048 (what every reference client can use). */
+  pkamAlgo?: PkamSigningAlgo;
+  /** Replace an existing .atKeys file at keysFile. */
+  overwrite?: boolean;
+}
+
+/** Options of `put`: timing metadata. */
+export type PutOptions = TimingOptions;
+
+/** What `get` returns. */
+export interface GetResult {
+  /** Text, or bytes for values stored with isBinary. */
+  value: AtValue;
+  /** The key as stored. */
+  key: string;
+  meta: RecordMeta;
+}
+
+/** Most other @signs whose public key (and unauthenticated connection) the client keeps. */
+export const PEER_CACHE_MAX_ENTRIES = 256;
+
+function parseHostPort(text: string): HostPort {
+  const colon = text.lastIndexOf(":");
+  const port = Number(text.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) throw new AtUsageError(`Invalid directory "${text}": expected HOST:PORT`);
+  return { host: text.slice(0, colon), port };
+}
+
+function resolveNetwork(opts: ConnectOptions): { resolver: RootResolver; ca: string[] } {
+  const ca = opts.ca ?? trustedCas(opts.caFile !== undefined ? { caFile: opts.caFile, home: opts.home ?? inlayHome() } : { home: opts.home ?? inlayHome() });
+  const directory = typeof opts.directory === "string" ? parseHostPort(opts.directory) : opts.directory;
+  return { resolver: rootResolver(directory, ca), ca };
+}
+
+/** The PKAM authenticator for a set of keys. */
+export function pkamWith(keys: AtKeys): Authenticator {
+  return (conn) =>
+    pkamAuthenticate(conn, keys.atSign, { algo: keys.pkamAlgo, privateKey: keys.pkamPrivateKey }, keys.enrollmentId ? { enrollmentId: keys.enrollmentId } : {});
+}
+
+/** A client acting as one @sign. */
+export class AtClient {
+  /** My @sign. */
+  readonly atSign: string;
+  private readonly session: Session;
+  private readonly peers = new Map<string, { session: Session; publicKey?: string }>();
+  private readonly sharedKeys;
+
+  private constructor(
+    readonly keys: AtKeys,
+    private readonly net: { resolver: RootResolver; ca: string[] },
+    private readonly opts: ConnectOptions,
+  ) {
+    this.atSign = normalizeAtSign(keys.atSign);
+    this.session = new Session({ ...this.sessionOpts(this.atSign), authenticate: pkamWith(keys), ...(opts.address ? { address: opts.address } : {}) });
+    this.sharedKeys = sharedKeyStore({
+      me: this.atSign,
+      session: this.session,
+      encryptionPublicKey: keys.encryptionPublicKey,
+      encryptionPrivateKey: keys.encryptionPrivateKey,
+      publicKeyOf: (a) => this.publicKeyOf(a),
+    });
+  }
+
+  /** A client for `keys` that connects on first use (no network traffic yet). */
+  static fromKeys(keys: AtKeys, opts: ConnectOptions): AtClient {
+    return new AtClient(keys, resolveNetwork(opts), opts);
+  }
+
+  /**
+   * Reads the .atKeys file and authenticates with PKAM, so a wrong key or an unreachable server shows up here.
+   * @example const alice = await AtClient.open({ atSign: "@alice", directory: "127.0.0.1:6464" });
+   */
+  static async open(opts: OpenOptions): Promise<AtClient> {
+    const file = opts.keysFile ?? (opts.atSign ? defaultAtKeysPath(normalizeAtSign(opts.atSign)) : undefined);
+    if (!file) throw new AtUsageError("Cannot find keys: give an @sign or an .atKeys file");
+    const keys = await readAtKeysFile(file);
+    if (opts.atSign && normalizeAtSign(opts.atSign) !== normalizeAtSign(keys.atSign)) {
+      throw new AtUsageError(`${file} holds the keys of ${keys.atSign}, not ${normalizeAtSign(opts.atSign)}`);
+    }
+    const client = AtClient.fromKeys(keys, opts);
+    try {
+      await client.authenticate();
+    } catch (e) {
+      client.close();
+      throw e;
+    }
+    return client;
+  }
+
+  /**
+   * First-time setup of an @sign on this device: CRAM with the server's one-time secret, new PKAM and
+   * encryption key pairs and a self-encryption key made here, the .atKeys file written (0600), the PKAM
+   * public key stored, PKAM checked on a new connection, the encryption public key published as
+   * `public:publickey@alice`, and finally the CRAM secret deleted (as at_auth's onboarding does).
+   * The server creates `public:signing_publickey@alice` itself (its pol key); the client does not write it.
+   */
+  static async onboard(atSignText: string, cramSecret: string, opts: OnboardOptions): Promise<{ client: AtClient; keysFile: string }> {
+    const atSign = normalizeAtSign(atSignText);
+    const keysFile = opts.keysFile ?? defaultAtKeysPath(atSign);
+    if (existsSync(keysFile) && !opts.overwrite) {
+      throw new AtUsageError(`${keysFile} already exists; use it (it may already be onboarded) or pass another keys path`);
+    }
+    const net = resolveNetwork(opts);
+    const address = opts.address ?? (await net.resolver.resolve(atSign));
+    const pkamAlgo = opts.pkamAlgo ?? "rsa2048";
+    const [pkam, encryption] = await Promise.all([generatePkamKeyPair(pkamAlgo), atSdkSuite.generateEncryptionKeyPair()]);
+    const keys: AtKeys = {
+      atSign,
+      pkamAlgo,
+      pkamPublicKey: pkam.publicKey,
+      pkamPrivateKey: pkam.privateKey,
+      encryptionPublicKey: encryption.publicKey,
+      encryptionPrivateKey: encryption.privateKey,
+      selfEncryptionKey: generateAesKey(),
+    };
+
+    const cram = await AtConnection.open({ ...address, ca: net.ca }, opts.connectTimeoutMs);
+    let written = false;
+    let client: AtClient | undefined;
+    try {
+      await cramAuthenticate(cram, atSign, cramSecret);
+      await writeAtKeysFile(keys, keysFile);
+      written = true;
+      await expectCommit(cram, updateLine("privatekey:at_pkam_publickey", keys.pkamPublicKey), "store the PKAM public key");
+      cram.close();
+      client = new AtClient(keys, net, { ...opts, address });
+      await client.authenticate();
+      await client.session.send(updateLine(`public:publickey${atSign}`, keys.encryptionPublicKey, { isEncrypted: false }));
+      await client.session.send(deleteLine("privatekey:at_secret"));
+      return { client, keysFile };
+    } catch (e) {
+      cram.close();
+      client?.close();
+      // Until at_secret is gone the user can simply onboard again; a key file of a failed attempt would block that.
+      if (written) await rm(keysFile, { force: true });
+      throw e instanceof AtAuthError ? e : e instanceof AtClientError ? e : new AtAuthError(`Onboarding of ${atSign} failed: ${(e as Error).message}`, "AT0401", { cause: e });
+    }
+  }
+
+  /** Connects and authenticates now (otherwise the first request does). */
+  async authenticate(): Promise<void> {
+    await this.session.connection();
+  }
+
+  /**
+   * Stores a value. `key` forms: `public:name`, `@bob:name` (shared with @bob), `name` (self, encrypted).
+   * @example await alice.put("@bob:phone.wavi", "+1-555", { ttl: 60_000 })
+   */
+  async put(key: string, value: AtValue, opts: PutOptions = {}): Promise<void> {
+    const ref = this.ownRef(key, "put");
+    const sealed =
+      ref.visibility === "public"
+        ? sealPublic(this.keys.encryptionPrivateKey, value)
+        : ref.visibility === "self"
+          ? sealSelf(this.keys.selfEncryptionKey, value)
+          : sealShared(await this.sharedKeys.forRecipient(ref.sharedWith!), value);
+    await this.session.send(updateLine(formatKey(ref), sealed.value, { ...timing(opts), ...sealed.meta }));
+  }
+
+  /**
+   * Reads and decrypts (or verifies) a value. Mine: `name`, `public:name`, `@bob:name`. Others':
+   * `public:name@bob` (verified against bob's public key), `name@bob` (shared with me by @bob).
+   * Throws AtKeyNotFoundError when there is no such key.
+   */
+  async get(key: string): Promise<GetResult> {
+    const ref = parseKeyRef(key, this.atSign);
+    if (ref.owner === this.atSign) {
+      const record = await this.ownRecord(formatKey(ref));
+      const value =
+        ref.visibility === "public"
+          ? openPublic(this.keys.encryptionPublicKey, record)
+          : ref.visibility === "self"
+            ? openSelf(this.keys.selfEncryptionKey, record)
+            : openSharedAsOwner(await this.ownSharedKey(ref.sharedWith!, record.key), record);
+      return { value, key: record.key, meta: record.meta };
+    }
+    if (ref.visibility === "public") {
+      const record = await this.peerRecord(ref);
+      return { value: openPublic(await this.publicKeyOf(ref.owner), record), key: record.key, meta: record.meta };
+    }
+    if (ref.visibility === "shared" && ref.sharedWith !== this.atSign) {
+      throw new AtUsageError(`Cannot read ${formatKey(ref)}: it is shared with ${ref.sharedWith}, not with ${this.atSign}`);
+    }
+    return this.getSharedWithMe(ref);
+  }
+
+  /**
+   * The recipient side: `lookup:all:name@owner` through my own atServer, which fetches it from the owner's
+   * atServer over a server-to-server (pol) connection; the shared key comes from `sharedKeyEnc` or, for older
+   * writers, from `shared_key@owner`.
+   */
+  private async getSharedWithMe(ref: KeyRef): Promise<GetResult> {
+    const full = `${this.atSign}:${ref.name}${ref.owner}`;
+    const record = parseRecord(await this.session.send(lookupAllLine(ref.name, ref.owner)), full);
+    if (!record) throw new AtKeyNotFoundError(`${full} is not available (expired or not yet born)`);
+    let fallback: string | undefined;
+    if (!record.meta.sharedKeyEnc) fallback = await this.session.send(`lookup:shared_key${ref.owner}`);
+    return { value: openSharedAsRecipient(this.keys, record, fallback), key: record.key, meta: record.meta };
+  }
+
+  /** Deletes one of my keys. */
+  async delete(key: string): Promise<void> {
+    await this.session.send(deleteLine(formatKey(this.ownRef(key, "delete"))));
+  }
+
+  /** True when one of my keys exists (and is active). */
+  async exists(key: string): Promise<boolean> {
+    try {
+      return parseRecord(await this.session.send(llookupAllLine(formatKey(this.ownRef(key, "check")))), key) !== null;
+    } catch (e) {
+      if (e instanceof AtKeyNotFoundError) return false;
+      throw e;
+    }
+  }
+
+  /** Lists my keys whose stored name matches `regex` (server-side, "contains" semantics). */
+  async scan(regex?: string): Promise<string[]> {
+    if (regex !== undefined && /\s/.test(regex)) throw new AtUsageError("A scan regex cannot contain whitespace");
+    const payload = await this.session.send(scanLine(regex));
+    const list: unknown = JSON.parse(payload);
+    if (!Array.isArray(list) || !list.every((k) => typeof k === "string")) throw new AtServerError("AT0014", "server", "scan returned something that is not a list of keys");
+    return list;
+  }
+
+  /** The encryption public key of an @sign (`public:publickey@x`), read from its own atServer. */
+  async publicKeyOf(atSignText: string): Promise<string> {
+    const atSign = normalizeAtSign(atSignText);
+    if (atSign === this.atSign) return this.keys.encryptionPublicKey;
+    const peer = this.peer(atSign);
+    if (peer.publicKey) return peer.publicKey;
+    try {
+      peer.publicKey = await peer.session.send(`lookup:publickey${atSign}`);
+    } catch (e) {
+      if (e instanceof AtKeyNotFoundError) throw new AtKeyNotFoundError(`${atSign} has no public key yet (not onboarded?)`);
+      throw e;
+    }
+    if (peer.publicKey === "null") throw new AtKeyNotFoundError(`${atSign} has no public key yet (not onboarded?)`);
+    return peer.publicKey;
+  }
+
+  /** Closes every connection (`@exit`). */
+  close(): void {
+    this.session.close();
+    for (const p of this.peers.values()) p.session.close();
+    this.peers.clear();
+  }
+
+  private sessionOpts(atSign: string) {
+    return {
+      atSign,
+      resolver: this.net.resolver,
+      ca: this.net.ca,
+      ...(this.opts.connectTimeoutMs ? { connectTimeoutMs: this.opts.connectTimeoutMs } : {}),
+      ...(this.opts.requestTimeoutMs ? { requestTimeoutMs: this.opts.requestTimeoutMs } : {}),
+    };
+  }
+
+  private peer(atSign: string): { session: Session; publicKey?: string } {
+    let p = this.peers.get(atSign);
+    if (!p) {
+      if (this.peers.size >= PEER_CACHE_MAX_ENTRIES) {
+        const [oldest, entry] = this.peers.entries().next().value!;
+        entry.session.close();
+        this.peers.delete(oldest);
+      }
+      p = { session: new Session(this.sessionOpts(atSign)) };
+      this.peers.set(atSign, p);
+    }
+    return p;
+  }
+
+  private ownRef(key: string, verb: string): KeyRef {
+    const ref = parseKeyRef(key, this.atSign);
+    if (ref.owner !== this.atSign) throw new AtUsageError(`Cannot ${verb} ${formatKey(ref)}: only ${ref.owner} can change its keys`);
+    return ref;
+  }
+
+  private async ownRecord(fullKey: string): Promise<StoredRecord> {
+    const record = parseRecord(await this.session.send(llookupAllLine(fullKey)), fullKey);
+    if (!record) throw new AtKeyNotFoundError(`${fullKey} is not available (expired or not yet born)`);
+    return record;
+  }
+
+  private async ownSharedKey(atSign: string, key: string): Promise<string> {
+    const shared = await this.sharedKeys.ownKey(atSign);
+    if (!shared) throw new AtKeyNotFoundError(`No shared key for ${atSign} exists, so ${key} cannot be decrypted`);
+    return shared;
+  }
+
+  private async peerRecord(ref: KeyRef): Promise<StoredRecord> {
+    const record = parseRecord(await this.peer(ref.owner).session.send(lookupAllLine(ref.name, ref.owner)), formatKey(ref));
+    if (!record) throw new AtKeyNotFoundError(`${formatKey(ref)} is not available (expired or not yet born)`);
+    return record;
+  }
+}
+
+function timing(opts: PutOptions): TimingOptions {
+  const out: TimingOptions = {};
+  for (const f of ["ttl", "ttb", "ttr"] as const) {
+    const v = opts[f];
+    if (v === undefined) continue;
+    if (!Number.isInteger(v) || v < -1 || (f !== "ttr" && v < 0)) throw new AtUsageError(`Invalid ${f} ${v}: expected a whole number of milliseconds${f === "ttr" ? " or -1" : ""}`);
+    out[f] = v;
+  }
+  if (opts.ccd !== undefined) out.ccd = opts.ccd;
+  return out;
+}
+
+async function expectCommit(conn: AtConnection, line: string, what: string): Promise<void> {
+  const r = await conn.request(line);
+  if (!r.ok) throw new AtAuthError(`Cannot ${what}: ${r.code} ${r.description}`, r.code);
+}
