@@ -61,6 +61,7 @@ export function lndRestBackend(opts: LndRestOptions): PaymentBackend {
       throw new PaymentBackendError("unavailable", `Cannot reach LND at ${base}: ${(e as Error).message}`);
     }
     const text = await readLimited(res);
+    if (res.status >= 502 && res.status <= 504) throw new PaymentBackendError("unavailable", `LND ${path} answered ${res.status}`);
     let body: unknown;
     try {
       body = JSON.parse(text);
