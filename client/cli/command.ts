@@ -1,0 +1,117 @@
+/**
+ * What every CLI command shares: the common options, the exit-status mapping, loading the client from an
+ * .atKeys file, and reading a value from an argument or stdin (binary-safe, bounded).
+ */
+import { readdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { atSignSchema } from "../../core/atsign.ts";
+import { AtKeysFileError, CryptoError, defaultAtKeysPath } from "../../core/crypto/index.ts";
+import { hostPortSchema, UsageError, type OptionSpec, type Options } from "../../core/options.ts";
+import { AtClient } from "../at_client.ts";
+import { AtClientError } from "../errors.ts";
+
+/** Exit statuses of the CLI. */
+export const EXIT = { ok: 0, notFound: 1, usage: 2, authOrCrypto: 3, network: 4 } as const;
+
+/** Largest value accepted from stdin: an encrypted value grows by 4/3 and must fit one request line. */
+export const MAX_VALUE_BYTES = 7 * 1024 * 1024;
+
+/** Options every command takes. */
+export const COMMON_SPEC = {
+  as: { kind: "string", help: "act as this @sign (default: the only .atKeys in ~/.atsign/keys)", arg: "@SIGN", schema: atSignSchema },
+  keys: { kind: "string", help: "the .atKeys file to use", arg: "FILE" },
+  directory: { kind: "string", help: "the atDirectory", arg: "HOST:PORT", default: "root.atsign.org:64", schema: hostPortSchema },
+  ca: { kind: "string", help: "PEM CA file to trust besides the system roots (default: the dev CA of INLAY_HOME)", arg: "FILE" },
+  json: { kind: "boolean", help: "machine-readable output", default: false },
+} as const satisfies OptionSpec;
+
+/** The process streams a command uses (tests pass their own). */
+export interface CliIo {
+  stdin: () => AsyncIterable<Uint8Array>;
+  out: (bytes: Uint8Array | string) => void;
+  err: (line: string) => void;
+  stdoutIsTty: boolean;
+}
+
+/** One CLI command: its own options, help and body. */
+export interface CliCommand<S extends OptionSpec = OptionSpec> {
+  name: string;
+  usage: string;
+  description: string;
+  spec: S;
+  run(options: Options<S & typeof COMMON_SPEC>, positionals: string[], io: CliIo): Promise<number>;
+}
+
+/** Maps any error to its exit status and a one-line message naming the fix. */
+export function failure(e: unknown): { code: number; message: string } {
+  if (e instanceof UsageError) return { code: EXIT.usage, message: e.message };
+  if (e instanceof AtKeysFileError || e instanceof CryptoError) return { code: EXIT.authOrCrypto, message: e.message };
+  if (e instanceof AtClientError) {
+    const code = { not_found: EXIT.notFound, usage: EXIT.usage, auth: EXIT.authOrCrypto, crypto: EXIT.authOrCrypto, network: EXIT.network, server: EXIT.network }[e.kind];
+    return { code, message: `${e.message} [${e.code}]` };
+  }
+  return { code: EXIT.network, message: e instanceof Error ? e.message : String(e) };
+}
+
+/** The .atKeys file for `--keys` / `--as`, else the only one in ~/.atsign/keys. */
+export function keysFileFor(opts: { keys?: string | undefined; as?: string | undefined }): string {
+  if (opts.keys) return opts.keys;
+  if (opts.as) return defaultAtKeysPath(opts.as);
+  const dir = join(homedir(), ".atsign", "keys");
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith("_key.atKeys"));
+  } catch {
+    // no directory: same answer as an empty one
+  }
+  if (files.length === 1) return join(dir, files[0]!);
+  if (files.length === 0) throw new UsageError(`No .atKeys file in ${dir}; run \`onboard\` first or pass --keys FILE`);
+  throw new UsageError(`Several .atKeys files in ${dir}; choose one with --as @SIGN`);
+}
+
+/** Opens an authenticated client for the common options. */
+export function openClient(opts: Options<typeof COMMON_SPEC>): Promise<AtClient> {
+  return AtClient.open({
+    keysFile: keysFileFor(opts),
+    ...(opts.as ? { atSign: opts.as } : {}),
+    directory: opts.directory,
+    ...(opts.ca ? { caFile: opts.ca } : {}),
+  });
+}
+
+/** Reads all of stdin, refusing more than `limit` bytes. */
+export async function readStdin(io: CliIo, limit = MAX_VALUE_BYTES): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of io.stdin()) {
+    total += chunk.byteLength;
+    if (total > limit) throw new UsageError(`Value on stdin is larger than ${limit} bytes`);
+    parts.push(chunk);
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
+}
+
+/** Text when the bytes are UTF-8 (and `binary` is not forced), else the bytes themselves. */
+export function valueFromBytes(bytes: Uint8Array, binary: boolean): string | Uint8Array {
+  if (binary) return bytes;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return bytes;
+  }
+}
+
+/** Writes a result: JSON when asked, else the given text (a newline is added for terminals only). */
+export function emit(io: CliIo, json: boolean, data: unknown, text: string | Uint8Array | null): void {
+  if (json) return io.out(JSON.stringify(data) + "\n");
+  if (text === null) return;
+  io.out(text);
+  if (io.stdoutIsTty && (typeof text !== "string" || !text.endsWith("\n"))) io.out("\n");
+}
