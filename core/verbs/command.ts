@@ -1,0 +1,189 @@
+/**
+ * The typed form of every atProtocol request line (ATPROTOCOL.md §5, §8).
+ *
+ * `parseCommand` (index.ts) turns a line into one `Command` variant; `buildCommand` turns it back into a line.
+ * Optional fields are absent when the line did not carry them. @signs keep the case they were written in but
+ * always carry their leading `@`; key names are as written (the server lower-cases them, see core/keys).
+ */
+
+/** Metadata fields a request can set. `null` = the client sent the literal `null`, i.e. clear the field. */
+export interface MetadataPatch {
+  ttl?: number | null;
+  ttb?: number | null;
+  ttr?: number | null;
+  ccd?: boolean | null;
+  dataSignature?: string | null;
+  /** Accepted by the grammar but never stored by the reference. */
+  sharedKeyStatus?: string | null;
+  isBinary?: boolean | null;
+  isEncrypted?: boolean | null;
+  sharedKeyEnc?: string | null;
+  pubKeyCS?: string | null;
+  encoding?: string | null;
+  encKeyName?: string | null;
+  encAlgo?: string | null;
+  ivNonce?: string | null;
+  skeEncKeyName?: string | null;
+  skeEncAlgo?: string | null;
+}
+
+/** A key as written in update/update:meta/delete/llookup: `[cached:][public:|@with:]name[@owner]`. */
+export interface KeyRef {
+  cached?: true;
+  isPublic?: true;
+  /** `@bob` for `@bob:name@alice`. Never set together with `isPublic`. */
+  sharedWith?: string;
+  /** The name between scope and `@owner`, e.g. `phone.wavi` or `privatekey:at_pkam_publickey`. */
+  name: string;
+  /** `@alice`; absent when the line omitted it (update/delete allow that). */
+  owner?: string;
+}
+
+/** `meta` = metadata JSON, `all` = `{"key","data","metaData"}`; absent = the raw value. */
+export type LookupOperation = "meta" | "all";
+
+/** PKAM signing algorithms: the reference's two plus our `ed25519`. */
+export type SigningAlgo = "rsa2048" | "ecc_secp256r1" | "ed25519";
+/** PKAM hashing algorithms (ignored for ECC and Ed25519). */
+export type HashingAlgo = "sha256" | "sha512";
+
+/** The parsed body of `update:json:`. */
+export interface UpdateJsonBody {
+  atKey: string;
+  value: unknown;
+  sharedBy?: string;
+  sharedWith?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** One entry of a `batch:` request. */
+export interface BatchItem {
+  id: number;
+  command: string;
+}
+
+/** Enrollment operations of §8.1. */
+export type EnrollOperation = "request" | "approve" | "deny" | "revoke" | "unrevoke" | "list" | "fetch" | "delete";
+
+/** Statuses an enrollment can have; `enrollmentStatusFilter` takes a list of them. */
+export type EnrollStatus = "pending" | "approved" | "denied" | "revoked" | "expired";
+
+/** The JSON parameters of `enroll:<op>:{...}` (§8.1); unknown fields are dropped. */
+export interface EnrollParams {
+  enrollmentId?: string;
+  appName?: string;
+  deviceName?: string;
+  namespaces?: Record<string, string>;
+  otp?: string;
+  encryptedDefaultEncryptionPrivateKey?: string;
+  encryptedDefaultSelfEncryptionKey?: string;
+  encryptedAPKAMSymmetricKey?: string;
+  apkamPublicKey?: string;
+  enrollmentStatusFilter?: EnrollStatus[];
+  apkamKeysExpiryInMillis?: number;
+}
+
+/** Every request line, one variant per verb. */
+export type Command =
+  | { verb: "exit" }
+  | { verb: "from"; atSign: string; clientConfig?: string; clientVersion?: string }
+  | { verb: "cram"; digest: string }
+  | {
+      verb: "pkam";
+      signingAlgo?: SigningAlgo;
+      hashingAlgo?: HashingAlgo;
+      enrollmentId?: string;
+      signature: string;
+    }
+  | { verb: "pol" }
+  | { verb: "update"; key: KeyRef; metadata: MetadataPatch; value: string }
+  | { verb: "updateJson"; body: UpdateJsonBody }
+  | { verb: "updateMeta"; key: KeyRef & { owner: string }; metadata: MetadataPatch }
+  | { verb: "delete"; key: KeyRef; priority?: "low" | "medium" | "high" }
+  | { verb: "llookup"; operation?: LookupOperation; key: KeyRef & { owner: string } }
+  | { verb: "lookup"; bypassCache?: boolean; operation?: LookupOperation; name: string; atSign: string }
+  | { verb: "plookup"; bypassCache?: boolean; operation?: LookupOperation; name: string; atSign: string }
+  | { verb: "scan"; showHidden?: boolean; forAtSign?: string; page?: number; regex?: string }
+  | {
+      verb: "notify";
+      id?: string;
+      operation?: "update" | "delete";
+      messageType?: "key" | "text";
+      priority?: "low" | "medium" | "high";
+      strategy?: "all" | "latest";
+      latestN?: number;
+      notifier?: string;
+      ttln?: number;
+      metadata: MetadataPatch;
+      /** `public` scope or the recipient `@bob`; exactly one is set. */
+      isPublic?: true;
+      forAtSign?: string;
+      /** The key name (text messages: the text itself), e.g. `phone.wavi` or `public:phone`. */
+      atKey: string;
+      atSign?: string;
+      value?: string;
+    }
+  | { verb: "notifyStatus"; id: string }
+  | { verb: "notifyList"; fromDate?: string; toDate?: string; regex?: string }
+  | { verb: "notifyFetch"; id: string }
+  | { verb: "notifyRemove"; id: string }
+  | {
+      verb: "notifyAll";
+      operation?: "update" | "delete";
+      messageType?: "key" | "text";
+      ttl?: number;
+      ttb?: number;
+      ttr?: number;
+      ccd?: boolean;
+      recipients: string[];
+      atKey: string;
+      atSign?: string;
+      value?: string;
+    }
+  | {
+      verb: "monitor";
+      strict?: true;
+      selfNotifications?: true;
+      multiplexed?: true;
+      epochMillis?: number;
+      regex?: string;
+    }
+  | { verb: "syncFrom"; fromCommitId: number; limit: number; regex?: string }
+  | { verb: "stats"; ids?: number[]; regex?: string }
+  | { verb: "config"; operation: "blockAdd" | "blockRemove"; atSigns: string[] }
+  | { verb: "config"; operation: "blockShow" }
+  | { verb: "config"; operation: "set" | "reset" | "print"; setting: string }
+  | { verb: "info"; brief?: true }
+  | { verb: "noop"; delayMs: number }
+  | { verb: "batch"; items: BatchItem[] }
+  | { verb: "enroll"; operation: EnrollOperation; force?: true; params?: EnrollParams }
+  | { verb: "otp"; operation: "get"; ttlMs?: number }
+  | { verb: "otp"; operation: "put"; otp: string; ttlMs?: number }
+  | {
+      verb: "keys";
+      operation: "put" | "get" | "delete";
+      visibility?: "public" | "private" | "self";
+      namespace?: string;
+      appName?: string;
+      deviceName?: string;
+      keyType?: string;
+      encryptionKeyName?: string;
+      keyName?: string;
+      keyValue?: string;
+    }
+  | {
+      verb: "stream";
+      operation?: "init" | "send" | "receive" | "done" | "resume";
+      receiver?: string;
+      namespace?: string;
+      startByte?: number;
+      streamId?: string;
+      fileName?: string;
+      length?: number;
+    };
+
+/** The `verb` tag of a Command, e.g. `"updateMeta"`. */
+export type VerbName = Command["verb"];
+
+/** The Command variant(s) with the given verb tag. */
+export type CommandOf<V extends VerbName> = Extract<Command, { verb: V }>;

@@ -1,0 +1,99 @@
+/**
+ * `enroll` and `otp` (ATPROTOCOL.md §8.1, §8.3).
+ */
+import { z } from "zod";
+import type { CommandOf, EnrollOperation, EnrollParams } from "./command.ts";
+import { AtProtocolError } from "../wire/at_protocol_error.ts";
+import { fail, parseInteger } from "./_syntax.ts";
+
+const ENROLL_USAGE = "enroll:request|approve|deny|revoke|unrevoke|list|fetch|delete[:force][:{json}]";
+const OTP_USAGE = "otp:get[:ttl:<ms>] | otp:put:<passcode>[:ttl:<ms>]";
+
+const OPERATIONS: readonly EnrollOperation[] = ["request", "approve", "deny", "revoke", "unrevoke", "list", "fetch", "delete"];
+
+// Unknown fields are dropped (zod strips them); Dart's generated toJson sends absent fields as null, so nulls
+// are removed before validation.
+const enrollParamsSchema = z.object({
+  enrollmentId: z.string().optional(),
+  appName: z.string().optional(),
+  deviceName: z.string().optional(),
+  namespaces: z.record(z.string(), z.string()).optional(),
+  otp: z.string().optional(),
+  encryptedDefaultEncryptionPrivateKey: z.string().optional(),
+  encryptedDefaultSelfEncryptionKey: z.string().optional(),
+  encryptedAPKAMSymmetricKey: z.string().optional(),
+  apkamPublicKey: z.string().optional(),
+  enrollmentStatusFilter: z.array(z.enum(["pending", "approved", "denied", "revoked", "expired"])).optional(),
+  apkamKeysExpiryInMillis: z.number().int().nonnegative().optional(),
+});
+
+/**
+ * Parses `enroll:<operation>[:force][:<json params>]`.
+ * @example parseEnroll('enroll:approve:{"enrollmentId":"e1"}')
+ *   // { verb: "enroll", operation: "approve", params: { enrollmentId: "e1" } }
+ */
+export function parseEnroll(line: string): CommandOf<"enroll"> {
+  const m = /^enroll:([a-z]+)(:force)?(?::)?(.*)$/is.exec(line);
+  const operation = OPERATIONS.find((o) => o === m?.[1]?.toLowerCase());
+  if (!m || !operation) fail(ENROLL_USAGE);
+  const cmd: CommandOf<"enroll"> = { verb: "enroll", operation };
+  if (m[2]) cmd.force = true;
+  const json = m[3] ?? "";
+  if (json.length === 0) return cmd;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new AtProtocolError("AT0003", `Invalid syntax. enroll parameters are not valid JSON. Usage: ${ENROLL_USAGE}`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail(ENROLL_USAGE);
+  const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null));
+  const parsed = enrollParamsSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new AtProtocolError("AT0022", `Invalid enroll parameters: ${z.prettifyError(parsed.error).replace(/\n/g, " ")}`);
+  }
+  cmd.params = stripUndefined(parsed.data);
+  return cmd;
+}
+
+function stripUndefined(p: EnrollParams): EnrollParams {
+  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as EnrollParams;
+}
+
+/**
+ * Builds an enroll line.
+ * @example buildEnroll({ verb: "enroll", operation: "list" }) // "enroll:list"
+ */
+export function buildEnroll(cmd: CommandOf<"enroll">): string {
+  return `enroll:${cmd.operation}${cmd.force ? ":force" : ""}${cmd.params ? `:${JSON.stringify(cmd.params)}` : ""}`;
+}
+
+/**
+ * Parses `otp:get[:ttl:<ms>]` or `otp:put:<passcode of 6+ word chars>[:ttl:<ms>]`.
+ * @example parseOtp("otp:put:ABC123:ttl:60000") // { verb: "otp", operation: "put", otp: "ABC123", ttlMs: 60000 }
+ */
+export function parseOtp(line: string): CommandOf<"otp"> {
+  const m = /^otp:(get|put)(?::(?!ttl:)(\w{6,}))?(?::ttl:(\d+))?$/i.exec(line);
+  if (!m) fail(OTP_USAGE);
+  const ttlMs = m[3] === undefined ? undefined : (parseInteger(m[3], false) ?? fail(OTP_USAGE));
+  const ttl = ttlMs === undefined ? {} : { ttlMs };
+  if (eqGet(m[1])) {
+    if (m[2] !== undefined) fail(OTP_USAGE);
+    return { verb: "otp", operation: "get", ...ttl };
+  }
+  if (m[2] === undefined) fail(OTP_USAGE);
+  return { verb: "otp", operation: "put", otp: m[2], ...ttl };
+}
+
+function eqGet(op: string | undefined): boolean {
+  return op?.toLowerCase() === "get";
+}
+
+/**
+ * Builds an otp line.
+ * @example buildOtp({ verb: "otp", operation: "get" }) // "otp:get"
+ */
+export function buildOtp(cmd: CommandOf<"otp">): string {
+  const ttl = cmd.ttlMs === undefined ? "" : `:ttl:${cmd.ttlMs}`;
+  return cmd.operation === "get" ? `otp:get${ttl}` : `otp:put:${cmd.otp}${ttl}`;
+}

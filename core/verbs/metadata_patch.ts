@@ -1,0 +1,77 @@
+/**
+ * The `:name:value` metadata pairs of update, update:meta and notify, in any order (ATPROTOCOL.md §5.4).
+ *
+ * The reference grammar fixes the order, but at_c and at_python emit other orders and extra names, so we read
+ * the pairs one at a time: known names (case-insensitive) are checked and stored, unknown names are ignored,
+ * and the literal `null` clears a field.
+ */
+import type { MetadataPatch } from "./command.ts";
+import { fail, isEntity, parseBool, parseInteger } from "./_syntax.ts";
+
+type Kind = "int" | "bool" | "text";
+
+/** Canonical names in the reference's (and Dart's) order, with their value kind. */
+export const METADATA_FIELDS = [
+  ["ttl", "int"],
+  ["ttb", "int"],
+  ["ttr", "int"],
+  ["ccd", "bool"],
+  ["dataSignature", "text"],
+  ["sharedKeyStatus", "text"],
+  ["isBinary", "bool"],
+  ["isEncrypted", "bool"],
+  ["sharedKeyEnc", "text"],
+  ["pubKeyCS", "text"],
+  ["encoding", "text"],
+  ["encKeyName", "text"],
+  ["encAlgo", "text"],
+  ["ivNonce", "text"],
+  ["skeEncKeyName", "text"],
+  ["skeEncAlgo", "text"],
+] as const satisfies readonly (readonly [keyof MetadataPatch, Kind])[];
+
+const BY_LOWER = new Map<string, readonly [keyof MetadataPatch, Kind]>(
+  METADATA_FIELDS.map((f) => [f[0].toLowerCase(), f]),
+);
+
+/**
+ * Reads one `name:value` pair into `patch`. Returns false (and leaves `patch` alone) when `name` is not a
+ * metadata field, so the caller can try its own parameters or ignore it. Throws AT0003 on a bad value.
+ * @example applyMetadataPair(patch, "TTL", "60000", usage) // patch.ttl === 60000
+ */
+export function applyMetadataPair(patch: MetadataPatch, name: string, value: string, usage: string): boolean {
+  const field = BY_LOWER.get(name.toLowerCase());
+  if (!field) return false;
+  const [key, kind] = field;
+  const p = patch as Record<string, number | boolean | string | null>;
+  if (value.toLowerCase() === "null") {
+    p[key] = null;
+    return true;
+  }
+  if (kind === "int") {
+    const n = parseInteger(value, true);
+    if (n === null) fail(usage);
+    p[key] = n;
+  } else if (kind === "bool") {
+    const b = parseBool(value);
+    if (b === null) fail(usage);
+    p[key] = b;
+  } else {
+    if (!isEntity(value)) fail(usage);
+    p[key] = value;
+  }
+  return true;
+}
+
+/**
+ * Formats a patch as `:name:value` pairs in the canonical order (what Dart emits); `null` fields become `:name:null`.
+ * @example formatMetadataPatch({ isEncrypted: true, ttl: 5 }) // ":ttl:5:isEncrypted:true"
+ */
+export function formatMetadataPatch(patch: MetadataPatch): string {
+  let out = "";
+  for (const [key] of METADATA_FIELDS) {
+    const v = patch[key];
+    if (v !== undefined) out += `:${key}:${v === null ? "null" : String(v)}`;
+  }
+  return out;
+}
