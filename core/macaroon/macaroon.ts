@@ -36,6 +36,7 @@ export interface Macaroon {
   readonly signature: Uint8Array;
 }
 
+/** Inputs of `mintMacaroon`. */
 export interface MintOptions {
   rootKey: Uint8Array;
   identifier: Uint8Array;
@@ -112,6 +113,7 @@ export interface CaveatContext {
  */
 export type CaveatChecker = (condition: string, context: CaveatContext) => string | null | undefined;
 
+/** Why verification failed: a stable tag. */
 export type VerifyFailure =
   | "signature_mismatch"
   | "caveat_failed"
@@ -122,6 +124,7 @@ export type VerifyFailure =
   | "too_many_discharges"
   | "third_party_key_unreadable";
 
+/** Outcome of `verifyMacaroon`; on `caveat_failed` the condition and the checker's reason are included. */
 export type VerifyResult =
   | { ok: true }
   | { ok: false; reason: VerifyFailure; detail: string; condition?: string; checkerReason?: string };

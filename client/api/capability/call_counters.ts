@@ -36,6 +36,7 @@ interface Rate {
   previous: number;
 }
 
+/** Why `take` counted nothing. */
 export type CounterRefusal = { reason: "calls_exhausted" | "rate_limited" | "counter_store_full"; detail: string };
 
 /** Bounded per-caveat call counters with an injected clock (pass `now` to every call). */

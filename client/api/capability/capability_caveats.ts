@@ -29,6 +29,7 @@ export interface CapabilityCaveats {
   rpm?: number;
 }
 
+/** The caveat keys as written in conditions. */
 export const CaveatKey = {
   atSign: "atsign",
   pathPrefix: "path_prefix",

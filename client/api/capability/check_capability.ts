@@ -27,6 +27,7 @@ export type CapabilityRefusal =
   | "rate_limited"
   | "counter_store_full";
 
+/** Outcome of `checkCapability`. */
 export type CapabilityResult = { ok: true } | { ok: false; reason: CapabilityRefusal; detail: string };
 
 /**

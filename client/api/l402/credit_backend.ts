@@ -36,10 +36,13 @@ CREATE TABLE invoices (
 CREATE INDEX invoices_open ON invoices (expires_at) WHERE settled_at IS NULL;
 `;
 
+/** Why `pay` settled nothing. */
 export type PayRefusal = "unknown_token" | "unknown_invoice" | "malformed_request" | "already_paid" | "invoice_expired" | "insufficient_credit";
 
+/** Outcome of `pay`: the preimage (hex) on success. */
 export type PayResult = { ok: true; preimage: string } | { ok: false; reason: PayRefusal };
 
+/** Where the credit database lives, plus an injectable clock and limits for tests. */
 export interface CreditBackendOptions {
   path: string;
   now?: () => number;

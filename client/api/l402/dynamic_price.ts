@@ -9,6 +9,7 @@ export const DEFAULT_STEP_IN_FLIGHT = 10;
 /** Default ceiling: never more than 10x the base price. */
 export const DEFAULT_MAX_MULTIPLIER = 10;
 
+/** Tuning of `dynamicPrice`; both fields optional. */
 export interface DynamicPricing {
   stepInFlight?: number;
   maxMultiplier?: number;

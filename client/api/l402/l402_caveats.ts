@@ -9,9 +9,13 @@
  * Several occurrences of a condition may appear (each attenuation adds one); every one must hold.
  */
 
+/** Condition naming the services (and tiers) a token is for. */
 export const SERVICES = "services";
+/** `<service>_valid_until`: expiry in unix seconds. */
 export const VALID_UNTIL_SUFFIX = "_valid_until";
+/** `<service>_capabilities`: comma-separated capabilities allowed. */
 export const CAPABILITIES_SUFFIX = "_capabilities";
+/** `<service>_max_calls`: call budget. */
 export const MAX_CALLS_SUFFIX = "_max_calls";
 
 /** Splits `condition=value` at the first `=`; undefined when there is none. */

@@ -17,6 +17,7 @@ import { decodeBase64Tolerant } from "../../../core/macaroon/index.ts";
 export const MAX_AUTHORIZATION_CHARS = 16_384;
 /** Most macaroons (root + discharges) in one credential. */
 export const MAX_CREDENTIAL_MACAROONS = 4;
+/** A Lightning payment preimage is 32 bytes. */
 export const PREIMAGE_BYTES = 32;
 
 /**
@@ -62,10 +63,10 @@ export interface Credentials {
  * caller answers with a plain challenge) and a reason string when it is one but malformed.
  */
 export function parseAuthorization(value: string | undefined): Credentials | string | undefined {
-  if (!value) return undefined;
-  const m = /^\s*(?:L402|LSAT)\s+(\S+)\s*$/i.exec(value);
-  if (!m) return /^\s*(?:L402|LSAT)\b/i.test(value) ? "credentials are not <macaroon>:<preimage>" : undefined;
+  if (!value || !/^\s*(?:L402|LSAT)\b/i.test(value)) return undefined;
   if (value.length > MAX_AUTHORIZATION_CHARS) return `credentials longer than ${MAX_AUTHORIZATION_CHARS} characters`;
+  const m = /^\s*(?:L402|LSAT)\s+(\S+)\s*$/i.exec(value);
+  if (!m) return "credentials are not <macaroon>:<preimage>";
   const token = m[1]!;
   const colon = token.lastIndexOf(":");
   if (colon <= 0) return "credentials are not <macaroon>:<preimage>";

@@ -1,6 +1,6 @@
 /**
- * The macaroon identifier of an L402 token, laid out as Lightning Labs' Aperture does so tokens are
- * interchangeable with Aperture-issued ones:
+ * The macaroon identifier of an L402 token, laid out as Lightning Labs' Aperture lays it out, so Aperture's
+ * clients and tools read our tokens (verification still needs our root key):
  *
  *   version (uint16, big-endian; 0) | payment hash (32 bytes) | token id (32 bytes)   = 66 bytes
  *
@@ -9,10 +9,14 @@
 
 /** The only identifier version defined (Aperture's LatestVersion). */
 export const L402_ID_VERSION = 0;
+/** sha256 of the preimage. */
 export const PAYMENT_HASH_BYTES = 32;
+/** Random token id, unique per minted token. */
 export const TOKEN_ID_BYTES = 32;
+/** Whole v0 identifier: 66 bytes. */
 export const L402_ID_BYTES = 2 + PAYMENT_HASH_BYTES + TOKEN_ID_BYTES;
 
+/** The fields of a v0 identifier. */
 export interface L402Identifier {
   paymentHash: Uint8Array;
   tokenId: Uint8Array;

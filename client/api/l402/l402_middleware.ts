@@ -39,6 +39,7 @@ export const L402_DEFAULT_VALIDITY_MS = 10 * 60_000;
 /** Seconds a client is asked to wait after a 503. */
 export const L402_RETRY_AFTER_S = 5;
 
+/** Stable error tags in the JSON body of a refusal. */
 export type L402Refusal =
   | "missing_credentials"
   | "malformed_credentials"
@@ -66,6 +67,7 @@ export interface L402Grant {
   service: string;
 }
 
+/** Options of `l402()`; `rootKey`, `backend`, `service` and `priceSat` are required. */
 export interface L402Options {
   /** Root key for every token this middleware mints and verifies (32 random bytes, kept secret). */
   rootKey: Uint8Array;

@@ -21,6 +21,7 @@ interface FakeInvoice {
   addIndex: number;
 }
 
+/** Handle on the running stand-in. */
 export interface LndFake {
   url: string;
   /** Pays an invoice (by payment request) and returns the preimage as hex. */

@@ -20,6 +20,7 @@ export const MAX_LND_REPLY_BYTES = 64 * 1024;
 /** Longest memo we pass on (LND limits memos to 639 bytes). */
 export const MAX_MEMO_CHARS = 256;
 
+/** How to reach and authenticate to LND. */
 export interface LndRestOptions {
   /** Base URL, e.g. https://127.0.0.1:8080 */
   url: string;

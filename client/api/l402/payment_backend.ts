@@ -11,6 +11,7 @@ export interface Invoice {
   paymentHash: string;
 }
 
+/** The one interface the middleware pays through. */
 export interface PaymentBackend {
   /** Creates an invoice for `amountSat` satoshis (or credits) with a human-readable memo. */
   createInvoice(amountSat: number, memo: string): Promise<Invoice>;
