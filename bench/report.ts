@@ -76,7 +76,7 @@ export function evaluateTargets(targets: Target[], metrics: Metric[]): TargetRes
   return targets.map((t) => {
     const m = metrics.find((x) => x.id === t.metric);
     const ref = typeof t.value === "number" ? undefined : metrics.find((x) => x.id === (t.value as { metric: string }).metric);
-    const unit = m?.unit ?? ref?.unit ?? "";
+    const unit = m?.unit ?? ref?.unit ?? t.unit ?? "";
     let limit: number | null = null;
     let reason: string | undefined;
     if (typeof t.value === "number") limit = t.value;

@@ -4,9 +4,15 @@ import { describeTarget, formatNumber, ratiosFor, type Report, type ScenarioResu
 const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.length));
 const padLeft = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.length) + s);
 
+/** Lines of a failure's message shown on the terminal. */
+const FAILURE_LINES = 4;
+
 /** One scenario's block of lines. */
 export function scenarioTable(r: ScenarioResult): string {
-  const head = `== ${r.name}: ${r.status === "ok" ? "" : r.status === "not-available" ? "not available: " : "FAILED: "}${r.status === "ok" ? r.description : (r.reason ?? "")} (${(r.durationMs / 1000).toFixed(1)} s)`;
+  // A failure's stack trace stays in the JSON; the terminal gets its first lines.
+  const reason = (r.reason ?? "").split("\n").slice(0, FAILURE_LINES).join("\n    ");
+  const what = r.status === "ok" ? r.description : `${r.status === "not-available" ? "not available" : "FAILED"}: ${reason}`;
+  const head = `== ${r.name}: ${what} (${(r.durationMs / 1000).toFixed(1)} s)`;
   const lines = [head];
   if (r.metrics.length > 0) {
     const rows = r.metrics.map((m) => [m.label, formatNumber(m.value), m.unit, ratiosFor(m, r.metrics).map((x) => `${x.ratio.toFixed(2)}× ${x.base}`).join(", ")] as const);

@@ -18,6 +18,8 @@ export interface Target {
   value: number | { metric: string; factor?: number };
   /** Where the limit comes from, e.g. "issue 2". */
   source: string;
+  /** Unit of an absolute `value`, shown even when the metric was not measured. */
+  unit?: string;
 }
 
 /** One measured figure. */

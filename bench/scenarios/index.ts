@@ -1,6 +1,11 @@
 /** Every scenario, in the order `all` runs them. */
 import type { Scenario } from "../scenario.ts";
+import { apiScenario } from "./api.ts";
 import { cryptoScenario } from "./crypto.ts";
+import { memoryScenario } from "./memory.ts";
+import { notifyScenario } from "./notify.ts";
 import { relayScenario } from "./relay.ts";
+import { serverScenario } from "./server.ts";
+import { tunnelScenario } from "./tunnel.ts";
 
-export const SCENARIOS: Scenario[] = [cryptoScenario, relayScenario];
+export const SCENARIOS: Scenario[] = [serverScenario, cryptoScenario, notifyScenario, relayScenario, tunnelScenario, memoryScenario, apiScenario];

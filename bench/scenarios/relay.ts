@@ -45,8 +45,8 @@ export const relayScenario: Scenario = {
     { metric: "stream1_inlay", op: ">=", value: { metric: "stream1_haproxy" }, source: "issue 8" },
     { metric: "streams100_inlay", op: ">=", value: { metric: "streams100_haproxy" }, source: "issue 8" },
     { metric: "rtt_p50_inlay", op: "<=", value: { metric: "rtt_p50_haproxy" }, source: "issue 8" },
-    { metric: "streams100_rss_inlay", op: "<=", value: 64, source: "issue 8" },
-    { metric: "streams1000_rss_inlay", op: "<=", value: 128, source: "issue 8" },
+    { metric: "streams100_rss_inlay", op: "<=", value: 64, unit: "MiB", source: "issue 8" },
+    { metric: "streams1000_rss_inlay", op: "<=", value: 128, unit: "MiB", source: "issue 8" },
   ],
   async run(ctx) {
     ctx.note(`inlay relay: not available: ${await relayUnavailable()}`);

@@ -1,0 +1,39 @@
+/**
+ * `memory`: idle RSS of each service as users run it (its entry as a child process), next to the bare Bun
+ * runtime, which is the floor every service starts from.
+ */
+import type { BenchContext } from "../context.ts";
+import { DIRECT_PATH, NotAvailable, type Scenario } from "../scenario.ts";
+import { IDLE_SETTLE_MS, startDirectoryChild, startServerChild, type ServiceChild } from "../services.ts";
+
+const GROUP = "idle RSS";
+
+async function idleRss(ctx: BenchContext, id: string, label: string, path: string, start: () => Promise<ServiceChild | { child: ServiceChild["child"] }>) {
+  ctx.progress(`starting ${label}`);
+  let svc;
+  try {
+    svc = await start();
+  } catch (err) {
+    if (!(err instanceof NotAvailable)) throw err;
+    ctx.note(`${label}: not available: ${err.message}`);
+    return;
+  }
+  await Bun.sleep(ctx.pick(IDLE_SETTLE_MS, IDLE_SETTLE_MS / 3));
+  const r = ctx.readRss(svc.child.pid);
+  if (r) ctx.metric({ id, label, value: r.rssMiB, unit: "MiB", group: GROUP, path });
+  await svc.child.stop();
+}
+
+export const memoryScenario: Scenario = {
+  name: "memory",
+  description: "idle RSS of each service (child process of its entry) next to the bare Bun runtime",
+  targets: [{ metric: "rss_idle_server", op: "<=", value: 40, unit: "MiB", source: "issue 2" }],
+  async run(ctx) {
+    const home = ctx.tempDir();
+    await idleRss(ctx, "rss_idle_runtime", "bare Bun runtime", DIRECT_PATH, async () => ({
+      child: await ctx.spawn(["bun", "-e", "console.log('ready'); setInterval(() => {}, 1 << 30)"], { ready: /ready/ }),
+    }));
+    await idleRss(ctx, "rss_idle_directory", "directory", "directory", () => startDirectoryChild(ctx, home));
+    await idleRss(ctx, "rss_idle_server", "atServer", "server", () => startServerChild(ctx, home, "@benchmem", crypto.randomUUID()));
+  },
+};
