@@ -1,0 +1,73 @@
+/**
+ * `bun server.ts @alice`: runs the atServer of one @sign (flags below, each also an INLAY_* env var).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { atSignSchema } from "./core/atsign.ts";
+import { inlayHome } from "./core/crypto/dev_ca.ts";
+import { UsageError, helpText, hostPortSchema, parseOptions, portSchema, type OptionSpec } from "./core/options.ts";
+import { serviceTls, trustedCas } from "./core/net/tls.ts";
+import { startServer } from "./server/index.ts";
+
+const spec = {
+  host: { kind: "string", help: "address to listen on", default: "0.0.0.0" },
+  port: { kind: "number", help: "TLS port (0 picks a free one)", default: 0, schema: portSchema },
+  publicHost: { kind: "string", help: "host name published in the directory", default: "localhost", arg: "HOST" },
+  directory: { kind: "string", help: "directory (root) address used to find other @signs", default: "localhost:64", arg: "HOST:PORT", schema: hostPortSchema },
+  directoryAdmin: { kind: "string", help: "directory admin API", default: "http://127.0.0.1:6480", arg: "URL" },
+  token: { kind: "string", help: "directory admin token (default: $INLAY_HOME/directory/admin.token when present)", env: true },
+  data: { kind: "string", help: "data folder (default $INLAY_HOME/servers/<@sign>)", arg: "DIR" },
+  cramSecret: { kind: "string", help: "CRAM secret (default: generated once into DIR/cram.secret, mode 0600)", arg: "S", env: true },
+  tlsCert: { kind: "string", help: "PEM certificate chain (default: issued by the dev CA)", arg: "FILE" },
+  tlsKey: { kind: "string", help: "PEM private key", arg: "FILE" },
+} satisfies OptionSpec;
+
+const usage = "bun server.ts @alice [options]";
+const about = "Runs the atServer of one @sign: registers it in the directory and serves atProtocol clients over TLS.";
+
+async function main(): Promise<void> {
+  const { options: o, positionals, help } = parseOptions(spec, process.argv.slice(2), process.env);
+  if (help) {
+    process.stdout.write(helpText(usage, about, spec));
+    return;
+  }
+  if (positionals.length !== 1) throw new UsageError(`Expected exactly one @sign, e.g. ${usage}`);
+  const parsed = atSignSchema.safeParse(positionals[0]);
+  if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? "Invalid @sign");
+  const atSign = parsed.data;
+  const home = inlayHome();
+  const tls = serviceTls({ certFile: o.tlsCert, keyFile: o.tlsKey, hosts: [o.publicHost, o.host], home });
+  const [dirHost, dirPort] = splitHostPort(o.directory);
+  const tokenFile = join(home, "directory", "admin.token");
+  const token = o.token ?? (existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : undefined);
+  if (!token) process.stderr.write(`warning: no directory admin token (--token), so ${atSign} is not registered in the directory\n`);
+
+  const server = await startServer({
+    atSign,
+    host: o.host,
+    port: o.port,
+    publicHost: o.publicHost,
+    dataDir: o.data ?? join(home, "servers", atSign),
+    cramSecret: o.cramSecret,
+    tls: { key: tls.key, cert: tls.cert, ca: tls.ca },
+    directory: { host: dirHost, port: dirPort, ca: trustedCas({ home }) },
+    directoryAdmin: token ? { url: o.directoryAdmin, token } : undefined,
+  });
+  process.stdout.write(`${atSign} listening on ${o.host}:${server.port}\n`);
+  if (!server.onboarded()) {
+    process.stdout.write(`not onboarded yet; run:\n  bun client.ts onboard ${atSign} --cram ${server.cramSecret} --directory ${o.directory}\n`);
+  }
+  const shutdown = () => void server.stop().then(() => process.exit(0));
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+}
+
+function splitHostPort(text: string): [string, number] {
+  const i = text.lastIndexOf(":");
+  return [text.slice(0, i).replace(/^\[|\]$/g, ""), Number(text.slice(i + 1))];
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+});

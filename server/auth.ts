@@ -1,0 +1,103 @@
+/**
+ * Owner authentication: the `from:` challenge, CRAM and PKAM (ATPROTOCOL.md §4.1, §4.2).
+ *
+ * The challenge is `_<session uuid>@alice:<fresh uuid>`, fresh per `from:`, valid 60 s, used once. CRAM is
+ * lowercase hex SHA-512(secret + challenge), compared in constant time. PKAM verifies a signature over the
+ * challenge with `privatekey:at_pkam_publickey`; once that key exists CRAM is refused (our hardening: the
+ * bootstrap secret stops being a second way in). Failures keep the connection open but are counted per
+ * connection and per address.
+ */
+import { randomUUID } from "node:crypto";
+import { CryptoError, constantTimeEqual, cramDigest, verifyPkam } from "../core/crypto/index.ts";
+import { AtProtocolError, CHALLENGE_TTL_MS } from "../core/wire/index.ts";
+import { AUTH_FAILURES_PER_CONNECTION_MAX } from "./auth_throttle.ts";
+import type { Connection } from "./connection.ts";
+import type { ServerContext } from "./context.ts";
+
+/** Reserved key holding the CRAM secret. */
+export const CRAM_SECRET_KEY = "privatekey:at_secret";
+/** Reserved key holding the legacy PKAM public key. */
+export const PKAM_PUBLIC_KEY = "privatekey:at_pkam_publickey";
+
+/** Issues a fresh challenge on `conn` and returns it (the text after `data:`). */
+export function issueChallenge(conn: Connection, atSign: string): string {
+  const text = `${conn.sessionId}${atSign}:${randomUUID()}`;
+  conn.challenge = { text, issuedAt: Date.now() };
+  return text;
+}
+
+function refuseWhenThrottled(ctx: ServerContext, conn: Connection): void {
+  const waitMs = ctx.throttle.retryAfterMs(conn.address);
+  if (conn.authFailures >= AUTH_FAILURES_PER_CONNECTION_MAX) {
+    throw new AtProtocolError("AT0401", "Too many failed authentication attempts on this connection; reconnect to try again");
+  }
+  if (waitMs > 0) {
+    throw new AtProtocolError("AT0401", `Too many failed authentication attempts from this address; try again in ${Math.ceil(waitMs / 1000)} s`);
+  }
+}
+
+function takeChallenge(conn: Connection): string {
+  const c = conn.challenge;
+  if (!c) throw new AtProtocolError("AT0401", "Authentication Failed: send from:<atSign> first");
+  if (Date.now() - c.issuedAt > CHALLENGE_TTL_MS) {
+    conn.challenge = undefined;
+    throw new AtProtocolError("AT0401", "Authentication Failed: the challenge expired; send from:<atSign> again");
+  }
+  return c.text;
+}
+
+function fail(ctx: ServerContext, conn: Connection, message: string): never {
+  conn.authFailures++;
+  ctx.throttle.fail(conn.address);
+  throw new AtProtocolError("AT0401", message);
+}
+
+function succeed(ctx: ServerContext, conn: Connection, method: "cram" | "pkam"): void {
+  conn.challenge = undefined;
+  conn.state = { auth: "owner", atSign: ctx.atSign };
+  conn.authMethod = method;
+  ctx.lastLoginAt = Date.now();
+  if (method === "pkam") ctx.lastPkamAt = ctx.lastLoginAt;
+}
+
+/** Checks a `cram:<digest>`; on success the connection becomes owner-authenticated. Throws AT0401 otherwise. */
+export function authenticateCram(ctx: ServerContext, conn: Connection, digest: string): void {
+  refuseWhenThrottled(ctx, conn);
+  const challenge = takeChallenge(conn);
+  if (ctx.keystore.get(PKAM_PUBLIC_KEY)) {
+    throw new AtProtocolError("AT0401", "Authentication Failed: CRAM is disabled once a PKAM public key is stored; use pkam");
+  }
+  const secret = ctx.keystore.get(CRAM_SECRET_KEY)?.value;
+  if (!secret) throw new AtProtocolError("AT0401", "Authentication Failed: this @sign has no CRAM secret");
+  if (!constantTimeEqual(cramDigest(secret, challenge), digest.trim().toLowerCase())) fail(ctx, conn, "Authentication Failed");
+  succeed(ctx, conn, "cram");
+}
+
+/** The fields of a `pkam:` command. */
+export interface PkamRequest {
+  signingAlgo?: string;
+  hashingAlgo?: string;
+  enrollmentId?: string;
+  signature: string;
+}
+
+/** Checks a `pkam:` signature; on success the connection becomes owner-authenticated. Throws otherwise. */
+export function authenticatePkam(ctx: ServerContext, conn: Connection, req: PkamRequest): void {
+  refuseWhenThrottled(ctx, conn);
+  const challenge = takeChallenge(conn);
+  if (req.enrollmentId !== undefined) {
+    // Enrollments (APKAM) come with their own issue; until then every enrollment id is unknown.
+    throw new AtProtocolError("AT0028", `enrollment_id: ${req.enrollmentId} is expired or invalid`, { form: "handler" });
+  }
+  const publicKey = ctx.keystore.get(PKAM_PUBLIC_KEY)?.value;
+  if (!publicKey) fail(ctx, conn, "pkam authentication failed: no PKAM public key is stored");
+  let ok: boolean;
+  try {
+    ok = verifyPkam(challenge, req.signature, publicKey, { signingAlgo: req.signingAlgo, hashingAlgo: req.hashingAlgo });
+  } catch (err) {
+    if (err instanceof CryptoError) fail(ctx, conn, `pkam authentication failed: ${err.message}`);
+    throw err;
+  }
+  if (!ok) fail(ctx, conn, "pkam authentication failed");
+  succeed(ctx, conn, "pkam");
+}

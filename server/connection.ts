@@ -1,0 +1,56 @@
+/**
+ * What the server knows about one inbound connection: who it is authenticated as, the pending `from:`
+ * challenge, and the counters the limits need. Verb handlers read and change this; the listener owns the socket.
+ */
+import { randomUUID } from "node:crypto";
+import type { AuthState } from "../core/wire/index.ts";
+import { UNAUTHENTICATED } from "../core/wire/index.ts";
+
+/** A `from:` challenge waiting for `cram:`/`pkam:`. */
+export interface Challenge {
+  /** The text after `data:` that the client digests or signs. */
+  text: string;
+  issuedAt: number;
+}
+
+/** How the owner authenticated (the reference records this; APKAM comes with enrollments). */
+export type AuthMethod = "cram" | "pkam";
+
+/** One inbound connection. */
+export interface Connection {
+  readonly id: number;
+  /** Remote IP address (the per-address limits key on it). */
+  readonly address: string;
+  state: AuthState;
+  authMethod?: AuthMethod;
+  /** `version` from `from:...:clientConfig:{...}`; decides the error form. */
+  clientVersion?: string;
+  /** `_<uuid>`, fixed for the connection's life like the reference's session id. */
+  readonly sessionId: string;
+  challenge?: Challenge;
+  authFailures: number;
+  /** Last time a line arrived (idle timeouts). */
+  lastActivityAt: number;
+  closed: boolean;
+  /** Writes raw text (payload and prompt already joined); one call is one socket write attempt. */
+  write(text: string): void;
+  /** Closes the socket after queued bytes are flushed. */
+  close(): void;
+}
+
+let nextId = 1;
+
+/** Builds the connection record; `io` connects it to the socket. */
+export function newConnection(address: string, io: { write(text: string): void; close(): void }): Connection {
+  return {
+    id: nextId++,
+    address,
+    state: UNAUTHENTICATED,
+    sessionId: "_" + randomUUID(),
+    authFailures: 0,
+    lastActivityAt: Date.now(),
+    closed: false,
+    write: io.write,
+    close: io.close,
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * From a request line to the bytes of its answer: parse (core/verbs), check auth, run the verb family's
+ * handler, then frame the reply with the prompt (core/wire). Errors become the reference's error forms; an
+ * error that closes the connection is written first, then the socket is ended.
+ */
+import type { Command, VerbName } from "../core/verbs/command.ts";
+import { parseCommand } from "../core/verbs/index.ts";
+import { AtProtocolError, dataResponse, dataSpaceResponse, errorResponse, prompt } from "../core/wire/index.ts";
+import type { Connection } from "./connection.ts";
+import type { ServerContext } from "./context.ts";
+import type { LineHandler } from "./listener.ts";
+import { authHandlers } from "./verbs/auth.ts";
+import { configHandlers } from "./verbs/config.ts";
+import { runHandler, type HandlerTable, type Reply } from "./verbs/handler.ts";
+import { infoHandlers } from "./verbs/info.ts";
+import { lookupHandlers } from "./verbs/lookup.ts";
+import { pendingHandlers } from "./verbs/pending.ts";
+import { scanHandlers } from "./verbs/scan.ts";
+import { syncHandlers } from "./verbs/sync.ts";
+import { updateHandlers } from "./verbs/update.ts";
+
+/** Most commands one `batch:` may carry. */
+export const BATCH_MAX_ITEMS = 1_000;
+
+/** Verbs that need an owner-authenticated connection (ATPROTOCOL.md §5.1). */
+const OWNER_ONLY: ReadonlySet<VerbName> = new Set<VerbName>([
+  "update", "updateJson", "updateMeta", "delete", "llookup", "plookup", "notify", "notifyList", "notifyFetch",
+  "notifyRemove", "monitor", "syncFrom", "stats", "config", "batch", "otp", "keys",
+]);
+
+const unauthenticated = () => new AtProtocolError("AT0401", "Command cannot be executed without auth");
+
+/** Creates the line handler of a server. */
+export function newDispatcher(ctx: ServerContext): LineHandler {
+  const table: HandlerTable = {
+    ...authHandlers,
+    ...updateHandlers,
+    ...lookupHandlers,
+    ...scanHandlers,
+    ...syncHandlers,
+    ...configHandlers,
+    ...infoHandlers,
+    ...pendingHandlers,
+    batch: async (c, conn, cmd) => {
+      if (cmd.items.length > BATCH_MAX_ITEMS) throw new AtProtocolError("AT0022", `A batch holds at most ${BATCH_MAX_ITEMS} commands`);
+      const out: unknown[] = [];
+      for (const item of cmd.items) {
+        try {
+          const inner = parseCommand(item.command);
+          if (inner.verb === "batch" || inner.verb === "exit" || inner.verb === "monitor") throw new AtProtocolError("AT0003", `${inner.verb} is not allowed inside a batch`);
+          const r = await execute(c, conn, inner);
+          out.push({ id: item.id, response: { data: r.kind === "data" || r.kind === "dataSpace" ? r.payload : null } });
+        } catch (err) {
+          // Like the reference, errors without an atProtocol code are left out of the answer.
+          if (err instanceof AtProtocolError) out.push({ id: item.id, response: { error_code: err.code, error_message: err.message } });
+        }
+      }
+      return { kind: "data", payload: JSON.stringify(out) };
+    },
+  };
+
+  const execute = async (c: ServerContext, conn: Connection, cmd: Command): Promise<Reply> => {
+    if (OWNER_ONLY.has(cmd.verb) && conn.state.auth !== "owner") throw unauthenticated();
+    return await runHandler(table, c, conn, cmd);
+  };
+
+  const frame = (conn: Connection, r: Reply): string | null => {
+    switch (r.kind) {
+      case "data":
+        return dataResponse(r.payload, prompt(conn.state));
+      case "dataSpace":
+        return dataSpaceResponse(r.payload, prompt(conn.state));
+      case "raw":
+        return r.text;
+      case "none":
+        return null;
+    }
+  };
+
+  const fail = (conn: Connection, err: unknown): string | null => {
+    if (!(err instanceof AtProtocolError)) throw err;
+    const text = errorResponse(err, { state: conn.state, clientVersion: conn.clientVersion });
+    if (!err.closes) return text;
+    conn.write(text);
+    conn.close();
+    return null;
+  };
+
+  return {
+    handleLine(conn, line) {
+      if (line.trim() === "") return prompt(conn.state);
+      let cmd: Command;
+      try {
+        cmd = parseCommand(line);
+      } catch (err) {
+        return fail(conn, err);
+      }
+      if (cmd.verb === "exit") {
+        conn.close();
+        return null;
+      }
+      // Most verbs answer synchronously; only those handlers that await pay for a promise.
+      try {
+        if (OWNER_ONLY.has(cmd.verb) && conn.state.auth !== "owner") throw unauthenticated();
+        const r = runHandler(table, ctx, conn, cmd);
+        if (!(r instanceof Promise)) return frame(conn, r);
+        return r.then(
+          (reply) => frame(conn, reply),
+          (err: unknown) => fail(conn, err),
+        );
+      } catch (err) {
+        return fail(conn, err);
+      }
+    },
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Stored records → the reference's JSON payloads: AtMetaData (§5.7), `lookup:all` records, and cached copies
+ * of other servers' records.
+ */
+import type { LookupOperation } from "../core/verbs/command.ts";
+import { dartDate, parseDartDate } from "../core/wire/index.ts";
+import type { RemoteRecord } from "./remote_lookup.ts";
+import type { StoredMeta, StoredRecord } from "./store/keystore.ts";
+
+/** How long a cached public record without ttr is kept (the reference's 24 h). */
+export const PUBLIC_CACHE_TTL_MS = 24 * 60 * 60_000;
+
+/**
+ * The AtMetaData object in the reference's field order, dates as Dart strings, absent fields omitted.
+ * @example metadataObject(meta).createdAt // "2026-11-22 01:00:00.000Z"
+ */
+export function metadataObject(m: StoredMeta): Record<string, unknown> {
+  const date = (t: number | undefined) => (t === undefined ? undefined : dartDate(t));
+  const o: Record<string, unknown> = {
+    createdBy: m.createdBy,
+    updatedBy: m.updatedBy,
+    createdAt: date(m.createdAt),
+    updatedAt: date(m.updatedAt),
+    availableAt: date(m.availableAt),
+    expiresAt: date(m.expiresAt),
+    refreshAt: date(m.refreshAt),
+    status: "active",
+    version: m.version,
+    ttl: m.ttl,
+    ttb: m.ttb,
+    ttr: m.ttr,
+    ccd: m.ccd,
+    isBinary: m.isBinary,
+    isEncrypted: m.isEncrypted,
+    dataSignature: m.dataSignature,
+    sharedKeyEnc: m.sharedKeyEnc,
+    pubKeyCS: m.pubKeyCS,
+    encoding: m.encoding,
+    encKeyName: m.encKeyName,
+    encAlgo: m.encAlgo,
+    ivNonce: m.ivNonce,
+    skeEncKeyName: m.skeEncKeyName,
+    skeEncAlgo: m.skeEncAlgo,
+  };
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+/** The payload of llookup/lookup for a stored record: value, metadata JSON, or the `all` object. */
+export function lookupAnswer(operation: LookupOperation | undefined, r: StoredRecord): string | null {
+  if (operation === "meta") return JSON.stringify(metadataObject(r.meta));
+  if (operation === "all") return JSON.stringify({ key: r.key, data: r.value, metaData: metadataObject(r.meta) });
+  return r.value;
+}
+
+/** The payload for a record fetched fresh from another server (its key is the non-cached name). */
+export function remoteAnswer(operation: LookupOperation | undefined, key: string, r: RemoteRecord): string | null {
+  const metaData = Object.fromEntries(Object.entries(r.metaData).filter(([, v]) => v !== null && v !== undefined));
+  if (operation === "meta") return JSON.stringify(metaData);
+  if (operation === "all") return JSON.stringify({ key, data: r.data, metaData });
+  return r.data;
+}
+
+const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : undefined);
+const bool = (v: unknown) => (typeof v === "boolean" ? v : v === "true" ? true : v === "false" ? false : undefined);
+const text = (v: unknown) => (typeof v === "string" && v !== "" && v !== "null" ? v : undefined);
+
+/**
+ * Metadata for the cached copy of a remote public record, or null when it must not be cached. Cached when
+ * the remote ttr is -1 or positive; public records without ttr are kept 24 h; the public encryption key is
+ * always cached with ttr -1.
+ */
+export function cachedMetaFromRemote(remote: Record<string, unknown>, atSign: string, old: StoredMeta | null, isPublicKey: boolean, now = Date.now()): StoredMeta | null {
+  let ttr = num(remote.ttr);
+  if (isPublicKey) ttr = -1;
+  const meta: StoredMeta = {
+    createdBy: text(remote.createdBy) ?? atSign,
+    updatedBy: atSign,
+    createdAt: old?.createdAt ?? now,
+    updatedAt: now,
+    version: old ? old.version + 1 : 0,
+  };
+  if (ttr === -1 || (ttr !== undefined && ttr > 0)) {
+    meta.ttr = ttr;
+    meta.ccd = bool(remote.ccd) ?? false;
+    if (ttr > 0) meta.refreshAt = now + ttr * 1000;
+  } else {
+    meta.ttl = PUBLIC_CACHE_TTL_MS;
+    meta.expiresAt = now + PUBLIC_CACHE_TTL_MS;
+    meta.refreshAt = now + PUBLIC_CACHE_TTL_MS;
+  }
+  const remoteExpiry = typeof remote.expiresAt === "string" ? parseDartDate(remote.expiresAt) : null;
+  if (remoteExpiry !== null) meta.expiresAt = Math.min(meta.expiresAt ?? Infinity, remoteExpiry);
+  for (const f of ["dataSignature", "sharedKeyEnc", "pubKeyCS", "encoding", "encKeyName", "encAlgo", "ivNonce", "skeEncKeyName", "skeEncAlgo"] as const) {
+    const v = text(remote[f]);
+    if (v !== undefined) meta[f] = v;
+  }
+  for (const f of ["isBinary", "isEncrypted"] as const) {
+    const v = bool(remote[f]);
+    if (v !== undefined) meta[f] = v;
+  }
+  return meta;
+}

@@ -1,0 +1,93 @@
+/**
+ * startServer: one atServer for one @sign — keystore, server keys, TLS listener, expiry sweeper, and its
+ * registration in the directory. The entry (server.ts) only turns flags into these options.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { normalizeAtSign } from "../core/atsign.ts";
+import { newAuthThrottle } from "./auth_throttle.ts";
+import type { ServerContext } from "./context.ts";
+import { newDispatcher } from "./dispatch.ts";
+import { startExpirySweeper } from "./expiry_sweeper.ts";
+import { startListener, type ListenerLimits } from "./listener.ts";
+import { registerInDirectory } from "./registration.ts";
+import { newRemoteLookup } from "./remote_lookup.ts";
+import { ensureServerKeys, isOnboarded, loadOrCreateCramSecret } from "./server_keys.ts";
+import { openKeystore } from "./store/keystore.ts";
+
+/** Options of startServer (see docs/INTERFACES: the fixed part, plus optional limits for tests). */
+export interface ServerOptions {
+  atSign: string;
+  /** Listen address; default 0.0.0.0. */
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Host name published in the directory; default `localhost`. */
+  publicHost?: string;
+  dataDir: string;
+  /** CRAM secret; else read from (or generated into) `dataDir/cram.secret`. */
+  cramSecret?: string;
+  tls: { key: string; cert: string; ca?: string };
+  /** The root directory and the CAs to trust for it and for other atServers. */
+  directory?: { host: string; port: number; ca: string[] };
+  /** Registers `publicHost:port` through the directory's admin API when given. */
+  directoryAdmin?: { url: string; token: string };
+  /** Listener limits (connection counts, idle timeouts, line size). */
+  limits?: Partial<ListenerLimits>;
+}
+
+/** A running atServer. */
+export interface RunningServer {
+  atSign: string;
+  host: string;
+  port: number;
+  cramSecret: string;
+  /** False until the owner stored a PKAM public key (then CRAM is refused). */
+  onboarded(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the atServer of `opts.atSign`.
+ * @example const s = await startServer({ atSign: "@alice", dataDir, tls, port: 0, host: "127.0.0.1" });
+ */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const atSign = normalizeAtSign(opts.atSign);
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const cramSecret = loadOrCreateCramSecret(opts.dataDir, opts.cramSecret);
+  const keystore = openKeystore(join(opts.dataDir, "keystore.sqlite"));
+  try {
+    await ensureServerKeys(keystore, atSign, cramSecret);
+  } catch (err) {
+    keystore.close();
+    throw err;
+  }
+  const sweeper = startExpirySweeper(keystore);
+  let connectionCount = () => 0;
+  const ctx: ServerContext = {
+    atSign,
+    keystore,
+    throttle: newAuthThrottle(),
+    remote: opts.directory ? newRemoteLookup(opts.directory) : null,
+    startedAt: Date.now(),
+    connectionCount: () => connectionCount(),
+    expiryChanged: (t) => sweeper.wake(t),
+  };
+  const host = opts.host ?? "0.0.0.0";
+  const listener = startListener({ host, port: opts.port ?? 0, tls: opts.tls, limits: opts.limits, handler: newDispatcher(ctx) });
+  connectionCount = listener.connectionCount;
+  const stop = async () => {
+    listener.stop();
+    sweeper.stop();
+    keystore.close();
+  };
+  if (opts.directoryAdmin) {
+    try {
+      await registerInDirectory(opts.directoryAdmin, atSign, opts.publicHost ?? "localhost", listener.port);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+  return { atSign, host, port: listener.port, cramSecret, onboarded: () => isOnboarded(keystore), stop };
+}

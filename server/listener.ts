@@ -1,0 +1,252 @@
+/**
+ * The atServer's TLS listener: framing, per-connection ordering, backpressure and the abuse limits.
+ *
+ * Per connection: bytes → line buffer (bounded) → queue of pending lines (bounded; the socket is paused when it
+ * is full) → one line at a time through `handleLine` → its answer goes out through the write queue as ONE
+ * write attempt (payload and prompt together). The first `@` is written alone once the TLS handshake is done.
+ * A failure ends that connection only, never the listener.
+ */
+import type { Socket, TCPSocketListener } from "bun";
+import { logger } from "../core/log.ts";
+import { LineTooLongError, newLineBuffer, pushChunk, type LineBuffer } from "../core/net/line_buffer.ts";
+import { flush, newWriteQueue, send, type WriteQueue } from "../core/net/write_queue.ts";
+import { AtProtocolError, ERROR_CODES, MAX_REQUEST_BYTES, errorResponse, inboundLimitResponse } from "../core/wire/index.ts";
+import { newConnection, type Connection } from "./connection.ts";
+
+/** Limits of the listener; every one has a default below. */
+export interface ListenerLimits {
+  /** Longest request line (bytes); beyond it AT0005 and close. */
+  maxLineBytes: number;
+  /** Open connections in total; beyond it AT0012 and close. */
+  maxConnections: number;
+  /** Open connections from one address; beyond it AT0012 and close. */
+  maxConnectionsPerAddress: number;
+  /** Idle time before an unauthenticated connection is closed. */
+  unauthIdleMs: number;
+  /** Idle time before an authenticated connection is closed. */
+  authIdleMs: number;
+  /** Lines read ahead of the one being answered before the socket is paused. */
+  maxPendingLines: number;
+  /** Outgoing bytes queued for a slow reader before its connection is closed. */
+  maxQueuedWriteBytes: number;
+}
+
+/** Defaults: the reference's request size, a pool like its config (200), short unauthenticated idle. */
+export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
+  maxLineBytes: MAX_REQUEST_BYTES,
+  maxConnections: 200,
+  maxConnectionsPerAddress: 100,
+  unauthIdleMs: 60_000,
+  authIdleMs: 60 * 60_000,
+  maxPendingLines: 16,
+  maxQueuedWriteBytes: 16 * 1024 * 1024,
+};
+
+/** How often idle connections are looked for. */
+const IDLE_CHECK_INTERVAL_MS = 1_000;
+
+/** What the listener calls; the server's dispatcher implements it. */
+export interface LineHandler {
+  /** Answers one request line (without `\n`). Returns the bytes to write, or null to write nothing. */
+  handleLine(conn: Connection, line: string): string | null | Promise<string | null>;
+  /** Called once when a connection is gone (cleanup of per-connection state elsewhere). */
+  onClose?(conn: Connection): void;
+}
+
+interface SocketState {
+  conn: Connection;
+  lines: LineBuffer;
+  out: WriteQueue;
+  pending: string[];
+  busy: boolean;
+  paused: boolean;
+  /** End the socket once the write queue is empty. */
+  ending: boolean;
+  /** Counted in the connection totals (false for sockets refused at open). */
+  counted: boolean;
+}
+
+/** A running listener. */
+export interface Listener {
+  readonly port: number;
+  /** Open connections right now. */
+  connectionCount(): number;
+  /** Stops accepting and closes every connection. */
+  stop(): void;
+}
+
+const log = logger("server");
+
+/**
+ * Starts listening. `tls.ca` is used to verify client certificates, which are requested but not required
+ * (server-to-server `from:` needs them; ordinary clients have none).
+ */
+export function startListener(opts: {
+  host: string;
+  port: number;
+  tls: { key: string; cert: string; ca?: string | string[] };
+  limits?: Partial<ListenerLimits>;
+  handler: LineHandler;
+}): Listener {
+  const limits: ListenerLimits = { ...DEFAULT_LISTENER_LIMITS, ...opts.limits };
+  const sockets = new Set<Socket<SocketState>>();
+  const perAddress = new Map<string, number>();
+
+  const endWhenFlushed = (s: Socket<SocketState>) => {
+    const st = s.data;
+    st.conn.closed = true;
+    st.ending = true;
+    if (st.out.chunks.length === 0) s.end();
+  };
+  const write = (s: Socket<SocketState>, text: string) => {
+    const st = s.data;
+    if (st.conn.closed && !st.ending) return;
+    const r = send(s, st.out, text);
+    if (r === "overflow") {
+      log.warn("closing a connection that does not read its responses", { conn: st.conn.id });
+      st.out.chunks.length = 0;
+      st.out.bytes = 0;
+      st.conn.closed = true;
+      s.end();
+    }
+  };
+
+  const pump = async (s: Socket<SocketState>) => {
+    const st = s.data;
+    if (st.busy) return;
+    st.busy = true;
+    try {
+      while (st.pending.length > 0 && !st.conn.closed) {
+        const line = st.pending.shift()!;
+        let answer: string | null;
+        try {
+          const r = opts.handler.handleLine(st.conn, line);
+          answer = r instanceof Promise ? await r : r;
+        } catch (err) {
+          log.error("request failed", { conn: st.conn.id, error: String(err) });
+          const e = new AtProtocolError("AT0011", "Internal server exception", { closes: true });
+          write(s, errorResponse(e, { state: st.conn.state, clientVersion: st.conn.clientVersion }));
+          endWhenFlushed(s);
+          return;
+        }
+        if (answer !== null && !st.ending) write(s, answer);
+      }
+    } finally {
+      st.busy = false;
+      if (st.paused && st.pending.length < limits.maxPendingLines && !st.conn.closed) {
+        st.paused = false;
+        s.resume();
+      }
+    }
+  };
+
+  const server: TCPSocketListener<SocketState> = Bun.listen<SocketState>({
+    hostname: opts.host,
+    port: opts.port,
+    tls: { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false },
+    socket: {
+      open(s) {
+        const address = s.remoteAddress;
+        const st: SocketState = {
+          conn: newConnection(address, { write: (t) => write(s, t), close: () => endWhenFlushed(s) }),
+          lines: newLineBuffer(limits.maxLineBytes),
+          out: newWriteQueue(limits.maxQueuedWriteBytes),
+          pending: [],
+          busy: false,
+          paused: false,
+          ending: false,
+          counted: false,
+        };
+        s.data = st;
+        const fromAddress = perAddress.get(address) ?? 0;
+        if (sockets.size >= limits.maxConnections || fromAddress >= limits.maxConnectionsPerAddress) {
+          st.conn.closed = true;
+          return;
+        }
+        st.counted = true;
+        sockets.add(s);
+        perAddress.set(address, fromAddress + 1);
+      },
+      handshake(s, success) {
+        const st = s.data;
+        if (!success) {
+          s.end();
+          return;
+        }
+        if (!st.counted) {
+          // The reference writes this form without a prompt and closes.
+          st.ending = true;
+          write(s, inboundLimitResponse());
+          endWhenFlushed(s);
+          return;
+        }
+        write(s, "@");
+      },
+      data(s, chunk) {
+        const st = s.data;
+        if (st.conn.closed) return;
+        st.conn.lastActivityAt = Date.now();
+        let lines: string[];
+        try {
+          lines = pushChunk(st.lines, chunk);
+        } catch (err) {
+          if (!(err instanceof LineTooLongError)) throw err;
+          const e = new AtProtocolError("AT0005", `${ERROR_CODES.AT0005.description}: request is longer than ${limits.maxLineBytes} bytes`);
+          write(s, errorResponse(e, { state: st.conn.state, clientVersion: st.conn.clientVersion }));
+          endWhenFlushed(s);
+          return;
+        }
+        if (lines.length === 0) return;
+        st.pending.push(...lines);
+        if (st.pending.length >= limits.maxPendingLines && !st.paused) {
+          st.paused = true;
+          s.pause();
+        }
+        void pump(s);
+      },
+      drain(s) {
+        const st = s.data;
+        if (flush(s, st.out) && st.ending) s.end();
+      },
+      close(s) {
+        const st = s.data;
+        if (!st) return;
+        st.conn.closed = true;
+        if (st.counted) {
+          st.counted = false;
+          sockets.delete(s);
+          const n = (perAddress.get(st.conn.address) ?? 1) - 1;
+          if (n <= 0) perAddress.delete(st.conn.address);
+          else perAddress.set(st.conn.address, n);
+          opts.handler.onClose?.(st.conn);
+        }
+      },
+      error(s, err) {
+        log.debug("socket error", { conn: s.data?.conn.id, error: String(err) });
+      },
+    },
+  });
+
+  const idleTimer = setInterval(() => {
+    const now = Date.now();
+    for (const s of sockets) {
+      const c = s.data.conn;
+      const limit = c.state.auth === "none" ? limits.unauthIdleMs : limits.authIdleMs;
+      if (!s.data.busy && now - c.lastActivityAt > limit) {
+        log.debug("closing idle connection", { conn: c.id });
+        c.closed = true;
+        s.end();
+      }
+    }
+  }, IDLE_CHECK_INTERVAL_MS);
+  idleTimer.unref();
+
+  return {
+    port: server.port,
+    connectionCount: () => sockets.size,
+    stop() {
+      clearInterval(idleTimer);
+      server.stop(true);
+    },
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * One @sign's keystore and commit log in one sqlite file.
+ *
+ * Every mutation and its commit entry are written in one transaction, so a key is never stored without its
+ * commit (or the reverse), and the transaction is durable (WAL, synchronous=NORMAL) before the caller answers
+ * `data:<id>`. Commit ids are integers from 0, strictly increasing; the log keeps only the latest entry per key
+ * (a new entry replaces the key's previous one), exactly like the reference server's commit log.
+ */
+import type { Database, Statement } from "bun:sqlite";
+import { openSqlite } from "../../core/store/sqlite.ts";
+
+/** Commit operation symbols of the reference: `+` value only, `#` metadata only, `*` value and metadata, `-` delete. */
+export type CommitOp = "+" | "#" | "*" | "-";
+
+/**
+ * Metadata as stored. Times are epoch milliseconds; absent fields are unset. Field names follow the
+ * reference's AtMetaData JSON so formatting is a rename-free copy.
+ */
+export interface StoredMeta {
+  createdBy: string;
+  updatedBy: string;
+  createdAt: number;
+  updatedAt: number;
+  availableAt?: number;
+  expiresAt?: number;
+  refreshAt?: number;
+  version: number;
+  ttl?: number;
+  ttb?: number;
+  ttr?: number;
+  ccd?: boolean;
+  isBinary?: boolean;
+  isEncrypted?: boolean;
+  dataSignature?: string;
+  sharedKeyEnc?: string;
+  pubKeyCS?: string;
+  encoding?: string;
+  encKeyName?: string;
+  encAlgo?: string;
+  ivNonce?: string;
+  skeEncKeyName?: string;
+  skeEncAlgo?: string;
+}
+
+/** A stored key with its value (null for a metadata-only record) and metadata. */
+export interface StoredRecord {
+  key: string;
+  value: string | null;
+  meta: StoredMeta;
+}
+
+/** One commit log entry. */
+export interface CommitEntry {
+  id: number;
+  key: string;
+  op: CommitOp;
+  opTime: number;
+}
+
+const SCHEMA_V1 = `
+CREATE TABLE keys (
+  key TEXT PRIMARY KEY,
+  value TEXT,
+  meta TEXT NOT NULL,
+  expires_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX keys_expires_at ON keys (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE commits (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  op TEXT NOT NULL,
+  op_time INTEGER NOT NULL
+);
+`;
+
+/** Keys the reference never writes to the commit log (commit id -1): server-internal and local keys. */
+export function isUncommittedKey(key: string): boolean {
+  return (
+    key.startsWith("private:") ||
+    key.startsWith("privatekey:") ||
+    key.startsWith("local:") ||
+    (key.startsWith("public:_") && !key.startsWith("public:__"))
+  );
+}
+
+interface Row {
+  key: string;
+  value: string | null;
+  meta: string;
+}
+
+/** The keystore of one @sign. Synchronous: bun:sqlite calls are fast and a transaction must not await. */
+export interface Keystore {
+  get(key: string): StoredRecord | null;
+  /** Stores a record; returns its commit id, or -1 for uncommitted keys. */
+  put(record: StoredRecord, op: CommitOp): number;
+  /** Removes a key (present or not) and commits `-`; returns the commit id, or -1 for uncommitted keys. */
+  remove(key: string): number;
+  /** Every stored key name, in key order (scan filters these). */
+  keys(): string[];
+  /** Commit entries with id >= `fromId`, in id order, at most `limit`. */
+  commitsFrom(fromId: number, limit: number): CommitEntry[];
+  /** Every commit entry in id order (for the regex form of stats:3). */
+  allCommits(): CommitEntry[];
+  /** Highest commit id, or null when nothing was ever committed. */
+  lastCommitId(): number | null;
+  /** Keys whose expiresAt is at or before `now`, at most `limit`. */
+  expiredKeys(now: number, limit: number): string[];
+  /** Earliest expiresAt of any key, or null. */
+  nextExpiry(): number | null;
+  /** Number of stored keys. */
+  count(): number;
+  /** Bytes of the database file as sqlite counts them. */
+  sizeBytes(): number;
+  close(): void;
+}
+
+/**
+ * Opens (creating if needed) the keystore file.
+ * @example const ks = openKeystore(join(dataDir, "keystore.sqlite")); ks.put(rec, "*");
+ */
+export function openKeystore(path: string): Keystore {
+  const db: Database = openSqlite(path, { migrations: [SCHEMA_V1] });
+  const q = {
+    get: db.query<Row, [string]>("SELECT key, value, meta FROM keys WHERE key = ?"),
+    upsert: db.query("INSERT INTO keys (key, value, meta, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, meta = excluded.meta, expires_at = excluded.expires_at"),
+    del: db.query("DELETE FROM keys WHERE key = ?"),
+    keys: db.query<{ key: string }, []>("SELECT key FROM keys ORDER BY key"),
+    maxId: db.query<{ id: number | null }, []>("SELECT MAX(id) AS id FROM commits"),
+    delCommit: db.query("DELETE FROM commits WHERE key = ?"),
+    addCommit: db.query("INSERT INTO commits (id, key, op, op_time) VALUES (?, ?, ?, ?)"),
+    commitsFrom: db.query<{ id: number; key: string; op: string; op_time: number }, [number, number]>(
+      "SELECT id, key, op, op_time FROM commits WHERE id >= ? ORDER BY id LIMIT ?",
+    ),
+    allCommits: db.query<{ id: number; key: string; op: string; op_time: number }, []>("SELECT id, key, op, op_time FROM commits ORDER BY id"),
+    expired: db.query<{ key: string }, [number, number]>("SELECT key FROM keys WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?"),
+    nextExpiry: db.query<{ t: number | null }, []>("SELECT MIN(expires_at) AS t FROM keys WHERE expires_at IS NOT NULL"),
+    count: db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM keys"),
+    size: db.query<{ n: number }, []>("SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()"),
+  } satisfies Record<string, Statement<any, any>>;
+
+  const commit = (key: string, op: CommitOp): number => {
+    if (isUncommittedKey(key)) return -1;
+    const id = (q.maxId.get()?.id ?? -1) + 1;
+    q.delCommit.run(key);
+    q.addCommit.run(id, key, op, Date.now());
+    return id;
+  };
+  const putTx = db.transaction((r: StoredRecord, op: CommitOp): number => {
+    q.upsert.run(r.key, r.value, JSON.stringify(r.meta), r.meta.expiresAt ?? null);
+    return commit(r.key, op);
+  });
+  const removeTx = db.transaction((key: string): number => {
+    q.del.run(key);
+    return commit(key, "-");
+  });
+  const toEntry = (r: { id: number; key: string; op: string; op_time: number }): CommitEntry => ({ id: r.id, key: r.key, op: r.op as CommitOp, opTime: r.op_time });
+
+  return {
+    get(key) {
+      const row = q.get.get(key);
+      return row ? { key: row.key, value: row.value, meta: JSON.parse(row.meta) as StoredMeta } : null;
+    },
+    put: (record, op) => putTx(record, op),
+    remove: (key) => removeTx(key),
+    keys: () => q.keys.all().map((r) => r.key),
+    commitsFrom: (fromId, limit) => q.commitsFrom.all(fromId, limit).map(toEntry),
+    allCommits: () => q.allCommits.all().map(toEntry),
+    lastCommitId: () => q.maxId.get()?.id ?? null,
+    expiredKeys: (now, limit) => q.expired.all(now, limit).map((r) => r.key),
+    nextExpiry: () => q.nextExpiry.get()?.t ?? null,
+    count: () => q.count.get()?.n ?? 0,
+    sizeBytes: () => q.size.get()?.n ?? 0,
+    close: () => db.close(),
+  };
+}

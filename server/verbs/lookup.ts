@@ -1,0 +1,87 @@
+/**
+ * `llookup`, `lookup`, `plookup` (ATPROTOCOL.md §3.2, §5.7): which key each one reads in which connection
+ * state, activity checks, and the public-data cache for other @signs.
+ */
+import { normalizeAtSign } from "../../core/atsign.ts";
+import type { LookupOperation } from "../../core/verbs/command.ts";
+import { AtProtocolError } from "../../core/wire/index.ts";
+import type { ServerContext } from "../context.ts";
+import { storageKey } from "../key_policy.ts";
+import { isActive } from "../metadata.ts";
+import { cachedMetaFromRemote, lookupAnswer, remoteAnswer } from "../format.ts";
+import type { StoredRecord } from "../store/keystore.ts";
+import { data, type HandlerTable, type Reply } from "./handler.ts";
+
+const notFound = (key: string) => new AtProtocolError("AT0015", `${key} does not exist in keystore`);
+
+function readLocal(ctx: ServerContext, key: string, operation: LookupOperation | undefined, checkActive: boolean): Reply {
+  const r = ctx.keystore.get(key);
+  if (!r) throw notFound(key);
+  if (checkActive && !isActive(r.meta)) return data(null);
+  return data(lookupAnswer(operation, r));
+}
+
+function atSignOf(text: string): string {
+  try {
+    return normalizeAtSign(text);
+  } catch (err) {
+    throw new AtProtocolError("AT0016", (err as Error).message);
+  }
+}
+
+/** Fresh when ttr is -1 or the refresh time is still ahead. */
+function cacheIsFresh(r: StoredRecord, now = Date.now()): boolean {
+  return isActive(r.meta, now) && (r.meta.ttr === -1 || (r.meta.refreshAt !== undefined && now <= r.meta.refreshAt));
+}
+
+/** Reads another @sign's public key through its server, using and refreshing `cached:public:<k>@<x>`. */
+async function publicOfOther(ctx: ServerContext, name: string, owner: string, operation: LookupOperation | undefined, bypassCache: boolean): Promise<Reply> {
+  const bare = name.toLowerCase().replace(/^public:/, "");
+  const cacheKey = `cached:public:${bare}${owner}`;
+  const cached = ctx.keystore.get(cacheKey);
+  if (cached && !bypassCache && cacheIsFresh(cached)) return data(lookupAnswer(operation, cached));
+  if (!ctx.remote) throw new AtProtocolError("AT0007", `Secondary server not found: this server has no directory to find ${owner}`);
+  const remote = await ctx.remote.lookupPublic(bare, owner);
+  const isPublicKey = bare === "publickey";
+  if (!remote) {
+    if (cached && !isPublicKey) ctx.keystore.remove(cacheKey);
+    throw notFound(`public:${bare}${owner}`);
+  }
+  const meta = cachedMetaFromRemote(remote.metaData, ctx.atSign, cached?.meta ?? null, isPublicKey);
+  if (meta) {
+    ctx.keystore.put({ key: cacheKey, value: remote.data, meta }, "*");
+    if (meta.expiresAt !== undefined) ctx.expiryChanged(meta.expiresAt);
+  }
+  return data(remoteAnswer(operation, `public:${bare}${owner}`, remote));
+}
+
+/** Handlers of the lookup family. */
+export const lookupHandlers: HandlerTable = {
+  llookup(ctx, _conn, cmd) {
+    return readLocal(ctx, storageKey(cmd.key, ctx.atSign), cmd.operation, true);
+  },
+  async lookup(ctx, conn, cmd) {
+    const owner = atSignOf(cmd.atSign);
+    const name = cmd.name.toLowerCase();
+    if (owner === ctx.atSign) {
+      if (conn.state.auth === "owner") {
+        // The owner's lookup of its own @sign reads the "shared with self" key, without an activity check.
+        return readLocal(ctx, name.startsWith("public:") ? `${name}${owner}` : `${ctx.atSign}:${name}${owner}`, cmd.operation, false);
+      }
+      if (conn.state.auth === "none") return readLocal(ctx, name.startsWith("public:") ? `${name}${owner}` : `public:${name}${owner}`, cmd.operation, true);
+      throw new AtProtocolError("AT0003", "lookups from other @signs are not available on this server yet");
+    }
+    if (conn.state.auth !== "owner") throw new AtProtocolError("AT0401", "Command cannot be executed without auth");
+    if (name.startsWith("public:")) return publicOfOther(ctx, name, owner, cmd.operation, cmd.bypassCache === true);
+    const cachedShared = ctx.keystore.get(`cached:${ctx.atSign}:${name}${owner}`);
+    if (cachedShared && !cmd.bypassCache && cacheIsFresh(cachedShared)) return data(lookupAnswer(cmd.operation, cachedShared));
+    // Shared data of another @sign needs a pol-authenticated server-to-server session (a later issue).
+    throw new AtProtocolError("AT0021", `Unable to connect to secondary: shared lookups on ${owner} are not available on this server yet`);
+  },
+  plookup(ctx, _conn, cmd) {
+    const owner = atSignOf(cmd.atSign);
+    const name = cmd.name.toLowerCase().replace(/^public:/, "");
+    if (owner === ctx.atSign) return readLocal(ctx, `public:${name}${owner}`, cmd.operation, true);
+    return publicOfOther(ctx, name, owner, cmd.operation, cmd.bypassCache === true);
+  },
+};

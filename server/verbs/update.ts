@@ -1,0 +1,62 @@
+/**
+ * `update`, `update:meta`, `update:json`, `delete` (ATPROTOCOL.md §5.4–§5.6). Every acknowledged write is
+ * committed to sqlite before the commit id goes back.
+ */
+import type { KeyRef } from "../../core/verbs/command.ts";
+import { AtProtocolError } from "../../core/wire/index.ts";
+import { CRAM_SECRET_KEY } from "../auth.ts";
+import type { ServerContext } from "../context.ts";
+import { checkDeletable, checkKeyLength, checkUpdatable, storageKey } from "../key_policy.ts";
+import { applyMetadata, patchIsEmpty } from "../metadata.ts";
+import { CRAM_SECRET_DELETED_KEY, freshMeta } from "../server_keys.ts";
+import type { StoredRecord } from "../store/keystore.ts";
+import { data, type HandlerTable } from "./handler.ts";
+
+function stored(ctx: ServerContext, record: StoredRecord, op: "+" | "#" | "*"): number {
+  const id = ctx.keystore.put(record, op);
+  if (record.meta.expiresAt !== undefined) ctx.expiryChanged(record.meta.expiresAt);
+  return id;
+}
+
+function keyFromJson(ctx: ServerContext, body: { atKey: string; sharedBy?: string; sharedWith?: string; metadata?: Record<string, unknown> }): string {
+  const ref: KeyRef = { name: body.atKey, owner: body.sharedBy ?? ctx.atSign };
+  if (body.metadata?.isPublic === true) ref.isPublic = true;
+  else if (body.sharedWith) ref.sharedWith = body.sharedWith;
+  return storageKey(ref, ctx.atSign);
+}
+
+/** Handlers of the update family. */
+export const updateHandlers: HandlerTable = {
+  update(ctx, _conn, cmd) {
+    const key = storageKey(cmd.key, ctx.atSign);
+    checkUpdatable(key, ctx.atSign);
+    const old = ctx.keystore.get(key);
+    const meta = applyMetadata(old?.meta ?? null, cmd.metadata, ctx.atSign);
+    return data(String(stored(ctx, { key, value: cmd.value, meta }, patchIsEmpty(cmd.metadata) ? "+" : "*")));
+  },
+  updateJson(ctx, _conn, cmd) {
+    const key = keyFromJson(ctx, cmd.body);
+    checkUpdatable(key, ctx.atSign);
+    const value = typeof cmd.body.value === "string" ? cmd.body.value : JSON.stringify(cmd.body.value ?? null);
+    const old = ctx.keystore.get(key);
+    const meta = applyMetadata(old?.meta ?? null, {}, ctx.atSign);
+    return data(String(stored(ctx, { key, value, meta }, "*")));
+  },
+  updateMeta(ctx, _conn, cmd) {
+    const key = storageKey(cmd.key, ctx.atSign);
+    checkUpdatable(key, ctx.atSign);
+    const old = ctx.keystore.get(key);
+    if (!old) throw new AtProtocolError("AT0015", `${key} does not exist in keystore`);
+    const meta = applyMetadata(old.meta, cmd.metadata, ctx.atSign);
+    return data(String(stored(ctx, { key, value: old.value, meta }, "#")));
+  },
+  delete(ctx, _conn, cmd) {
+    const key = storageKey(cmd.key, ctx.atSign);
+    checkKeyLength(key);
+    checkDeletable(cmd.key, key, ctx.atSign);
+    if (key === CRAM_SECRET_KEY) {
+      ctx.keystore.put({ key: CRAM_SECRET_DELETED_KEY, value: "true", meta: freshMeta(ctx.atSign) }, "+");
+    }
+    return data(String(ctx.keystore.remove(key)));
+  },
+};
