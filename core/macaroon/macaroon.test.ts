@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { createRequire } from "node:module";
 import {
   addFirstPartyCaveat,
   addThirdPartyCaveat,
@@ -38,7 +39,8 @@ interface JsMacaroonApi {
   importMacaroon(obj: string | Uint8Array | object): JsMacaroon;
   importMacaroons(obj: string | Uint8Array | object): JsMacaroon[];
 }
-const js: JsMacaroonApi = require("macaroon");
+// The package is CommonJS without types; createRequire loads it the same way on Bun and Deno.
+const js: JsMacaroonApi = createRequire(import.meta.url)("macaroon");
 
 const te = new TextEncoder();
 const KEY = te.encode("this is the key");
