@@ -6,9 +6,6 @@ import { fail, parseInteger } from "./_syntax.ts";
 
 const STATS_USAGE = "stats[:<id>[,<id>...]] | stats:3:<regex> | stats:15:<regex>";
 
-/** Stat ids that accept a regex after them. */
-export const STATS_WITH_REGEX: readonly number[] = [3, 15];
-
 /**
  * Parses `stats`, `stats:<id>[,<id>...]` (first id without a leading zero), or `stats:3:<regex>` /
  * `stats:15:<regex>`. `stats:` with no ids reads as plain `stats`.

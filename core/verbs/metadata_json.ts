@@ -1,0 +1,128 @@
+/**
+ * The metadata and value JSON the server sends for `llookup`/`lookup`/`plookup` with `meta` or `all`
+ * (ATPROTOCOL.md §5.7), and the string-valued variant of sync entries (§7.2).
+ */
+import { dartDate } from "../wire/dart_date.ts";
+
+/** A stored key's metadata as the server keeps it: dates in epoch milliseconds; absent or null = not set. */
+export interface AtMetadata {
+  createdBy?: string | null;
+  updatedBy?: string | null;
+  createdAt?: number | null;
+  updatedAt?: number | null;
+  availableAt?: number | null;
+  expiresAt?: number | null;
+  refreshAt?: number | null;
+  status?: string | null;
+  version?: number | null;
+  ttl?: number | null;
+  ttb?: number | null;
+  ttr?: number | null;
+  ccd?: boolean | null;
+  isBinary?: boolean | null;
+  isEncrypted?: boolean | null;
+  dataSignature?: string | null;
+  sharedKeyEnc?: string | null;
+  pubKeyCS?: string | null;
+  encoding?: string | null;
+  encKeyName?: string | null;
+  encAlgo?: string | null;
+  ivNonce?: string | null;
+  skeEncKeyName?: string | null;
+  skeEncAlgo?: string | null;
+}
+
+/** Field order of the reference's AtMetaData JSON; `date` fields are written as Dart date strings. */
+export const AT_METADATA_FIELDS: readonly { name: keyof AtMetadata; date?: true }[] = [
+  { name: "createdBy" },
+  { name: "updatedBy" },
+  { name: "createdAt", date: true },
+  { name: "updatedAt", date: true },
+  { name: "availableAt", date: true },
+  { name: "expiresAt", date: true },
+  { name: "refreshAt", date: true },
+  { name: "status" },
+  { name: "version" },
+  { name: "ttl" },
+  { name: "ttb" },
+  { name: "ttr" },
+  { name: "ccd" },
+  { name: "isBinary" },
+  { name: "isEncrypted" },
+  { name: "dataSignature" },
+  { name: "sharedKeyEnc" },
+  { name: "pubKeyCS" },
+  { name: "encoding" },
+  { name: "encKeyName" },
+  { name: "encAlgo" },
+  { name: "ivNonce" },
+  { name: "skeEncKeyName" },
+  { name: "skeEncAlgo" },
+];
+
+/**
+ * The metadata as an ordered object with nulls removed and dates as Dart strings; `stringify` turns every
+ * value into its Dart `toString()` (the sync form).
+ * @example metadataObject({ ttl: 5, createdAt: 0 }) // { createdAt: "1970-01-01 00:00:00.000Z", ttl: 5 }
+ */
+export function metadataObject(m: AtMetadata, stringify = false): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const f of AT_METADATA_FIELDS) {
+    const v = m[f.name];
+    if (v === undefined || v === null) continue;
+    if (f.date) out[f.name] = dartDate(v as number);
+    else out[f.name] = stringify ? String(v) : v;
+  }
+  return out;
+}
+
+/**
+ * The `meta` response body: AtMetaData JSON in the reference field order, nulls removed.
+ * @example metadataJson({ isEncrypted: true, ttl: 0 }) // '{"ttl":0,"isEncrypted":true}'
+ */
+export function metadataJson(m: AtMetadata): string {
+  return JSON.stringify(metadataObject(m));
+}
+
+/**
+ * The `all` response body: `{"key":..,"data":..,"metaData":{..}}`, nulls removed (a null value drops `data`).
+ * @example lookupAllJson("public:x@alice", "v", {}) // '{"key":"public:x@alice","data":"v","metaData":{}}'
+ */
+export function lookupAllJson(key: string, value: string | null, m: AtMetadata): string {
+  return JSON.stringify(value === null ? { key, metaData: metadataObject(m) } : { key, data: value, metaData: metadataObject(m) });
+}
+
+/** Commit log operation symbols: `+` value update, `#` metadata update, `*` both, `-` delete. */
+export type CommitOperation = "+" | "#" | "*" | "-";
+
+/** One entry of a `sync:from` page. */
+export interface SyncEntry {
+  atKey: string;
+  value: string | null;
+  metadata: AtMetadata | null;
+  commitId: number;
+  operation: CommitOperation;
+}
+
+/**
+ * The JSON of one sync entry (§7.2): metadata values all strings, nulls omitted; value/metadata null for deletes.
+ * @example syncEntryJson({ atKey: "k@a", value: null, metadata: null, commitId: 3, operation: "-" })
+ *   // '{"atKey":"k@a","value":null,"metadata":null,"commitId":3,"operation":"-"}'
+ */
+export function syncEntryJson(e: SyncEntry): string {
+  return JSON.stringify({
+    atKey: e.atKey,
+    value: e.value,
+    metadata: e.metadata === null ? null : metadataObject(e.metadata, true),
+    commitId: e.commitId,
+    operation: e.operation,
+  });
+}
+
+/**
+ * A whole `sync:from` page body: `[entry,entry,...]`.
+ * @example syncEntriesJson([]) // "[]"
+ */
+export function syncEntriesJson(entries: readonly SyncEntry[]): string {
+  return `[${entries.map(syncEntryJson).join(",")}]`;
+}
