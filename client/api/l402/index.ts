@@ -26,6 +26,7 @@ export {
   type Credentials,
 } from "./l402_header.ts";
 export { decodeL402Identifier, encodeL402Identifier, L402_ID_BYTES, L402_ID_VERSION, PAYMENT_HASH_BYTES, TOKEN_ID_BYTES, type L402Identifier } from "./l402_identifier.ts";
+export { fetchWithL402, type L402Token, type PayInvoice } from "./l402_fetch.ts";
 export { l402, L402_DEFAULT_VALIDITY_MS, L402_RETRY_AFTER_S, type L402Grant, type L402Options, type L402Refusal } from "./l402_middleware.ts";
 export { LND_INVOICE_EXPIRY_S, LND_REQUEST_TIMEOUT_MS, lndRestBackend, MAX_LND_REPLY_BYTES, MAX_MEMO_CHARS, type LndRestOptions } from "./lnd_rest_backend.ts";
 export { PaymentBackendError, type Invoice, type PaymentBackend } from "./payment_backend.ts";
