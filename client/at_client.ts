@@ -289,6 +289,15 @@ export class AtClient {
     return list;
   }
 
+  /**
+   * Sends one raw atProtocol command on the authenticated connection and returns the payload after `data:`
+   * (errors become typed errors). For verbs the data API does not cover.
+   * @example await alice.command("llookup:meta:phone.wavi@alice")
+   */
+  command(line: string): Promise<string> {
+    return this.session.send(line);
+  }
+
   /** The encryption public key of an @sign (`public:publickey@x`), read from its own atServer. */
   async publicKeyOf(atSignText: string): Promise<string> {
     const atSign = normalizeAtSign(atSignText);

@@ -22,6 +22,7 @@ export const COMMON_SPEC = {
   as: { kind: "string", help: "act as this @sign (default: the only .atKeys in ~/.atsign/keys)", arg: "@SIGN", schema: atSignSchema },
   keys: { kind: "string", help: "the .atKeys file to use", arg: "FILE" },
   directory: { kind: "string", help: "the atDirectory", arg: "HOST:PORT", default: "root.atsign.org:64", schema: hostPortSchema },
+  server: { kind: "string", help: "talk to my atServer at this address instead of asking the directory", arg: "HOST:PORT", schema: hostPortSchema },
   ca: { kind: "string", help: "PEM CA file to trust besides the system roots (default: the dev CA of INLAY_HOME)", arg: "FILE" },
   json: { kind: "boolean", help: "machine-readable output", default: false },
 } as const satisfies OptionSpec;
@@ -77,7 +78,14 @@ export function openClient(opts: Options<typeof COMMON_SPEC>): Promise<AtClient>
     ...(opts.as ? { atSign: opts.as } : {}),
     directory: opts.directory,
     ...(opts.ca ? { caFile: opts.ca } : {}),
+    ...(opts.server ? { address: hostPort(opts.server) } : {}),
   });
+}
+
+/** Splits a validated HOST:PORT. */
+export function hostPort(text: string): { host: string; port: number } {
+  const colon = text.lastIndexOf(":");
+  return { host: text.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(text.slice(colon + 1)) };
 }
 
 /** Reads all of stdin, refusing more than `limit` bytes. */

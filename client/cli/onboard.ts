@@ -2,7 +2,7 @@
 import { atSignSchema } from "../../core/atsign.ts";
 import { UsageError } from "../../core/options.ts";
 import { AtClient } from "../at_client.ts";
-import { COMMON_SPEC, emit, readStdin, type CliCommand } from "./command.ts";
+import { COMMON_SPEC, emit, hostPort, readStdin, type CliCommand } from "./command.ts";
 
 const spec = {
   cram: { kind: "string", help: "the CRAM secret from the server (`-` reads it from stdin)", arg: "SECRET", env: false },
@@ -27,6 +27,7 @@ export const onboard: CliCommand<typeof spec & typeof COMMON_SPEC> = {
       directory: o.directory,
       ...(o.ca ? { caFile: o.ca } : {}),
       ...(o.keys ? { keysFile: o.keys } : {}),
+      ...(o.server ? { address: hostPort(o.server) } : {}),
       pkamAlgo: o.pkamAlgo as "rsa2048",
       overwrite: o.overwrite,
     });

@@ -11,7 +11,7 @@ import type { AtResponse } from "./parse_response.ts";
 import type { HostPort, RootResolver } from "./root_lookup.ts";
 
 /** Delays between connect attempts; their count bounds the attempts. */
-export const RECONNECT_BACKOFF_MS = [0, 100, 300, 900, 2000] as const;
+export const RECONNECT_BACKOFF_MS = [0, 100, 250, 500] as const;
 
 /** Everything a session needs. */
 export interface SessionOptions {

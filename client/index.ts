@@ -1,0 +1,31 @@
+/**
+ * The Inlay client SDK: `AtClient` (onboarding, PKAM-authenticated connection, data API over atKey names
+ * with the atSDK encryption conventions) and its typed errors.
+ * @example
+ * ```ts
+ * import { AtClient } from "./client/index.ts";
+ * const alice = await AtClient.open({ atSign: "@alice", directory: "localhost:6464" });
+ * await alice.put("@bob:phone.wavi", "+1-555");
+ * alice.close();
+ * ```
+ * @module
+ */
+export { AtClient, pkamWith, type ConnectOptions, type GetResult, type OnboardOptions, type OpenOptions, type PutOptions } from "./at_client.ts";
+export type { AtValue } from "./data/value_crypto.ts";
+export type { RecordMeta } from "./data/record.ts";
+export type { TimingOptions } from "./data/commands.ts";
+export { parseKeyRef, formatKey, type KeyRef } from "./data/key_name.ts";
+export { AtConnection } from "./connection/at_connection.ts";
+export { Session, type SessionOptions } from "./connection/session.ts";
+export { rootResolver, type HostPort, type RootResolver } from "./connection/root_lookup.ts";
+export { cramAuthenticate, pkamAuthenticate, type Authenticator } from "./auth/authenticate.ts";
+export {
+  AtAuthError,
+  AtClientError,
+  AtCryptoError,
+  AtKeyNotFoundError,
+  AtNetworkError,
+  AtServerError,
+  AtUsageError,
+  type AtErrorKind,
+} from "./errors.ts";

@@ -1,0 +1,105 @@
+/**
+ * The CLI as a user runs it: `bun client.ts <command>` child processes against a real atServer, checking
+ * stdout, the one-line stderr and the exit status (0 ok, 1 not found, 2 usage, 3 auth/crypto, 4 network).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startClientStack, type ClientStack } from "./stack.ts";
+
+const ENTRY = join(import.meta.dir, "../../client.ts");
+let stack: ClientStack;
+let userHome: string;
+let common: string[];
+
+async function cli(args: string[], stdin?: Uint8Array | string, home = userHome): Promise<{ code: number; out: Uint8Array; err: string }> {
+  const proc = Bun.spawn(["bun", ENTRY, ...args], {
+    stdin: stdin === undefined ? "ignore" : typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "", HOME: home, INLAY_HOME: stack.home },
+  });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).bytes(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, out, err };
+}
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+beforeAll(async () => {
+  stack = await startClientStack(["@carol"]);
+  userHome = join(stack.home, "user");
+  mkdirSync(userHome);
+  common = ["--server", `127.0.0.1:${stack.servers.get("@carol")!.port}`, "--ca", stack.caFile, "--directory", "127.0.0.1:1"];
+  const r = await cli(["onboard", "@carol", "--cram", "-", ...common], stack.servers.get("@carol")!.cramSecret);
+  if (r.code !== 0) throw new Error(`onboard failed: ${r.err}`);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("bun client.ts", () => {
+  test("keys shows the @sign and the default .atKeys path", async () => {
+    const r = await cli(["keys", "--json"]);
+    expect(r.code).toBe(0);
+    const info = JSON.parse(text(r.out));
+    expect(info.atSign).toBe("@carol");
+    expect(info.keysFile).toBe(join(userHome, ".atsign", "keys", "@carol_key.atKeys"));
+  });
+
+  test("put and get a self value; get --json carries metadata", async () => {
+    expect((await cli(["put", "city", "Lisbon", ...common])).code).toBe(0);
+    const r = await cli(["get", "city", ...common]);
+    expect({ code: r.code, out: text(r.out) }).toEqual({ code: 0, out: "Lisbon" });
+    const j = JSON.parse(text((await cli(["get", "city", "--json", ...common])).out));
+    expect(j).toMatchObject({ key: "city@carol", value: "Lisbon", binary: false, meta: { isEncrypted: true } });
+  });
+
+  test("binary values from stdin come back byte for byte", async () => {
+    const bytes = new Uint8Array(4096).map((_, i) => (i * 7) & 0xff);
+    expect((await cli(["put", "public:blob", "-", ...common], bytes)).code).toBe(0);
+    const r = await cli(["get", "public:blob", ...common]);
+    expect(r.code).toBe(0);
+    expect(r.out).toEqual(bytes);
+  });
+
+  test("put with --ttl, scan, delete", async () => {
+    expect((await cli(["put", "tmp.x", "1", "--ttl", "60000", ...common])).code).toBe(0);
+    expect(text((await cli(["scan", "tmp", ...common])).out)).toBe("tmp.x@carol\n");
+    expect((await cli(["delete", "tmp.x", ...common])).code).toBe(0);
+    const again = await cli(["delete", "tmp.x", ...common]);
+    expect(again.code).toBe(1);
+  });
+
+  test("exit 1 for a missing key, with a one-line error", async () => {
+    const r = await cli(["get", "nothing.here", ...common]);
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split("\n")).toHaveLength(1);
+    expect(r.err).toContain("AT0015");
+  });
+
+  test("exit 2 for usage errors", async () => {
+    expect((await cli(["put", "only-key", ...common])).code).toBe(2);
+    expect((await cli(["get", ...common])).code).toBe(2);
+    expect((await cli(["frobnicate"])).code).toBe(2);
+    expect((await cli(["get", "x", "--ttl"])).code).toBe(2);
+  });
+
+  test("exit 3 for keys that do not authenticate", async () => {
+    const bad = join(stack.home, "bad.atKeys");
+    writeFileSync(bad, "{}");
+    const r = await cli(["get", "city", "--keys", bad, ...common]);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain(bad);
+  });
+
+  test("exit 4 when the server cannot be reached", async () => {
+    const r = await cli(["get", "city", "--server", "127.0.0.1:1", "--ca", stack.caFile, "--directory", "127.0.0.1:1"]);
+    expect(r.code).toBe(4);
+    expect(r.err).toContain("127.0.0.1:1");
+  });
+
+  test("--help exits 0", async () => {
+    const r = await cli(["put", "--help"]);
+    expect(r.code).toBe(0);
+    expect(text(r.out)).toContain("--ttl");
+  });
+});
