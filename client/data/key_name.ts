@@ -42,6 +42,9 @@ export function parseKeyRef(text: string, me: string): KeyRef {
   const owner = at >= 0 ? atSign(rest.slice(at), bad) : me;
   const name = (at >= 0 ? rest.slice(0, at) : rest).toLowerCase();
   if (!NAME_RE.test(name)) throw bad("the name may not be empty or contain spaces, ':' or '@'");
+  // The reference llookup/lookup grammar needs two characters before the @; a one-letter key could be
+  // written but never read back.
+  if (name.length < 2) throw bad("the name needs at least 2 characters");
   // The owner sharing with itself is how the reference stores a self key read through `lookup`.
   if (sharedWith === owner) return { visibility: "self", name, owner };
   const ref: KeyRef = sharedWith ? { visibility, name, owner, sharedWith } : { visibility, name, owner };

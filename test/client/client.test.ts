@@ -115,7 +115,7 @@ describe("data", () => {
   });
 
   test("only the owner may write its keys", async () => {
-    await expect(alice.put("public:x@bob", "v")).rejects.toBeInstanceOf(AtUsageError);
+    await expect(alice.put("public:xy@bob", "v")).rejects.toBeInstanceOf(AtUsageError);
   });
 });
 
@@ -137,4 +137,26 @@ describe("sharing", () => {
   });
 
   test.todo("bob reads @bob:note.app@alice through his own atServer (needs server-to-server pol, issue 4)");
+});
+
+describe("PKAM key types", () => {
+  for (const pkamAlgo of ["ecc_secp256r1", "ed25519"] as const) {
+    test(`onboarding with ${pkamAlgo} PKAM keys authenticates again`, async () => {
+      const atSign = pkamAlgo === "ed25519" ? "@dan" : "@erin";
+      const extra = await startClientStack([atSign]);
+      try {
+        const s = extra.servers.get(atSign)!;
+        const opts = { directory: "127.0.0.1:1", caFile: extra.caFile, home: extra.home, address: { host: "127.0.0.1", port: s.port } };
+        const { client, keysFile } = await AtClient.onboard(atSign, s.cramSecret, { ...opts, pkamAlgo, keysFile: join(extra.home, "k.atKeys") });
+        client.close();
+        expect((await readAtKeysFile(keysFile)).pkamAlgo).toBe(pkamAlgo);
+        const again = await AtClient.open({ ...opts, keysFile });
+        await again.put("kv", "v");
+        expect((await again.get("kv")).value).toBe("v");
+        again.close();
+      } finally {
+        await extra.stop();
+      }
+    });
+  }
 });
