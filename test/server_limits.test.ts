@@ -1,0 +1,153 @@
+/**
+ * Framing and abuse limits over real TLS: the first `@` alone, payload and prompt in one write, `\r\n`,
+ * empty lines, pipelining, oversized and malformed input (never a crash or a hang), connection limits, idle
+ * timeouts, `@exit`, and a restart that keeps the data.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startServerFixture, type ServerFixture } from "./server_fixture.ts";
+import type { WireClient } from "./wire_client.ts";
+
+let f: ServerFixture;
+const open: WireClient[] = [];
+const connect = async () => {
+  const c = await f.connect();
+  open.push(c);
+  return c;
+};
+
+beforeAll(async () => {
+  f = await startServerFixture({ limits: { maxLineBytes: 4096, maxConnectionsPerAddress: 6, unauthIdleMs: 1_500 } });
+});
+afterAll(async () => {
+  for (const c of open) c.close();
+  await f.stop();
+});
+
+/** Opens a TLS socket and resolves with everything the server sent before closing (or after `waitMs`). */
+function rawSession(port: number, ca: string, send: string | null, waitMs = 3_000): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    let text = "";
+    let done = false;
+    const finish = (closed: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ text, closed });
+    };
+    const timer = setTimeout(() => {
+      finish(false);
+      void sock.then((s) => s.end());
+    }, waitMs);
+    const sock = Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      tls: { ca, serverName: "localhost" },
+      socket: {
+        data(s, chunk) {
+          text += new TextDecoder().decode(chunk);
+          if (send !== null && text === "@") s.write(send);
+        },
+        close: () => finish(true),
+        error() {},
+      },
+    });
+  });
+}
+
+describe("framing", () => {
+  test("the first @ is its own write; each answer is payload and prompt in one chunk", async () => {
+    const c = await connect();
+    expect(c.chunks[0]).toBe("@");
+    const before = c.chunks.length;
+    await c.send("info:brief");
+    expect(c.chunks.length).toBe(before + 1);
+    expect(c.chunks[before]).toMatch(/^data:\{.*\}\n@$/);
+  });
+
+  test("\\r\\n requests, a bare empty line gets a prompt, pipelined lines are answered in order", async () => {
+    const c = await connect();
+    expect(await c.send("noop:0\r")).toBe("data:ok");
+    c.raw("\n");
+    await c.until((r) => r === "@");
+    const text = await (async () => {
+      c.raw("noop:1\ninfo:brief\nnoop:0\n");
+      return c.until((r) => (r.match(/\n@/g) ?? []).length >= 3);
+    })();
+    const answers = text.slice(1).split("\n@").filter(Boolean);
+    expect(answers[0]).toBe("data:ok");
+    expect(answers[1]).toStartWith("data:{");
+    expect(answers[2]).toBe("data:ok");
+  });
+
+  test("@exit closes the connection", async () => {
+    const c = await connect();
+    c.raw("@exit\n");
+    await c.closed;
+    expect(c.isClosed()).toBe(true);
+  });
+});
+
+describe("malformed and oversized input", () => {
+  test("garbage, binary and invalid UTF-8 get AT0003 and the connection survives", async () => {
+    const c = await connect();
+    for (const junk of ["::::", "update:", "lookup:", "from:", "\u0000\u0001\u0002", "scan:showhidden:maybe", "sync:from:x:limit:1", "stats:0"]) {
+      expect(await c.send(junk)).toStartWith("error:AT0003-");
+    }
+    c.raw(new Uint8Array([0xff, 0xfe, 0xc3, 0x28, 10]));
+    await c.until((r) => r.endsWith("\n@"));
+    expect(await c.send("noop:0")).toBe("data:ok");
+  });
+
+  test("a line over the limit is AT0005 and the connection closes; the server keeps serving", async () => {
+    const r = await rawSession(f.server.port, f.ca, "x".repeat(5000));
+    expect(r.text).toStartWith("@error:AT0005-");
+    expect(r.closed).toBe(true);
+    const c = await connect();
+    expect(await c.send("noop:0")).toBe("data:ok");
+  });
+
+  test("a client that closes mid-line or mid-handshake does not disturb others", async () => {
+    const half = await connect();
+    half.raw("update:half");
+    half.close();
+    await half.closed;
+    const c = await connect();
+    expect(await c.send("noop:0")).toBe("data:ok");
+  });
+});
+
+describe("connection limits and timeouts", () => {
+  test("beyond the per-address limit: error:AT0012 without prompt, then close", async () => {
+    const extra: WireClient[] = [];
+    // Fill up to the limit (6), counting the ones this file already holds open.
+    const openNow = () => open.filter((c) => !c.isClosed()).length + extra.length;
+    while (openNow() < 6) extra.push(await f.connect());
+    const r = await rawSession(f.server.port, f.ca, null);
+    expect(r.text).toBe("error:AT0012-Inbound connection limit exceeded\n");
+    expect(r.closed).toBe(true);
+    for (const c of extra) {
+      c.close();
+      await c.closed;
+    }
+  });
+
+  test("an idle unauthenticated connection is closed", async () => {
+    const c = await connect();
+    await c.closed;
+    expect(c.isClosed()).toBe(true);
+  });
+});
+
+describe("restart", () => {
+  test("data written before a restart is there after it", async () => {
+    const o = await f.connectOwner();
+    const id = await o.send("update:ttr:-1:persist.me@alice still-here");
+    o.close();
+    await f.restart();
+    const p = await f.connectOwner();
+    expect(await p.send("llookup:persist.me@alice")).toBe("data:still-here");
+    const next = await p.send("update:after.restart@alice v");
+    expect(Number(next.slice(5))).toBeGreaterThan(Number(id.slice(5)));
+    p.close();
+  });
+});
