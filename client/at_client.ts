@@ -16,13 +16,14 @@ import {
   type PkamSigningAlgo,
 } from "../core/crypto/index.ts";
 import { trustedCas } from "../core/net/tls.ts";
+import { keyRefText } from "../core/verbs/index.ts";
 import { inlayHome } from "../core/crypto/dev_ca.ts";
 import { cramAuthenticate, pkamAuthenticate, type Authenticator } from "./auth/authenticate.ts";
 import { AtConnection } from "./connection/at_connection.ts";
 import { rootResolver, type HostPort, type RootResolver } from "./connection/root_lookup.ts";
 import { Session } from "./connection/session.ts";
-import { deleteLine, llookupAllLine, lookupAllLine, scanLine, updateLine, type TimingOptions } from "./data/commands.ts";
-import { formatKey, parseKeyRef, type KeyRef } from "./data/key_name.ts";
+import { deleteLine, llookupAllLine, lookupAllLine, lookupLine, scanLine, updateLine, type TimingOptions, type WireKey } from "./data/commands.ts";
+import { formatKey, parseKeyRef, wireKey, type KeyRef } from "./data/key_name.ts";
 import { parseRecord, type RecordMeta, type StoredRecord } from "./data/record.ts";
 import { sharedKeyStore } from "./data/shared_keys.ts";
 import {
@@ -188,12 +189,12 @@ export class AtClient {
       await cramAuthenticate(cram, atSign, cramSecret);
       await writeAtKeysFile(keys, keysFile);
       written = true;
-      await expectCommit(cram, updateLine("privatekey:at_pkam_publickey", keys.pkamPublicKey), "store the PKAM public key");
+      await expectCommit(cram, updateLine({ name: "privatekey:at_pkam_publickey" }, keys.pkamPublicKey), "store the PKAM public key");
       cram.close();
       client = new AtClient(keys, net, { ...opts, address });
       await client.authenticate();
-      await client.session.send(updateLine(`public:publickey${atSign}`, keys.encryptionPublicKey, { isEncrypted: false }));
-      await client.session.send(deleteLine("privatekey:at_secret"));
+      await client.session.send(updateLine({ isPublic: true, name: "publickey", owner: atSign }, keys.encryptionPublicKey, { isEncrypted: false }));
+      await client.session.send(deleteLine({ name: "privatekey:at_secret" }));
       return { client, keysFile };
     } catch (e) {
       cram.close();
@@ -221,7 +222,7 @@ export class AtClient {
         : ref.visibility === "self"
           ? sealSelf(this.keys.selfEncryptionKey, value)
           : sealShared(await this.sharedKeys.forRecipient(ref.sharedWith!), value);
-    await this.session.send(updateLine(formatKey(ref), sealed.value, { ...timing(opts), ...sealed.meta }));
+    await this.session.send(updateLine(wireKey(ref), sealed.value, { ...timing(opts), ...sealed.meta }));
   }
 
   /**
@@ -232,7 +233,7 @@ export class AtClient {
   async get(key: string): Promise<GetResult> {
     const ref = parseKeyRef(key, this.atSign);
     if (ref.owner === this.atSign) {
-      const record = await this.ownRecord(formatKey(ref));
+      const record = await this.ownRecord(wireKey(ref));
       const value =
         ref.visibility === "public"
           ? openPublic(this.keys.encryptionPublicKey, record)
@@ -261,19 +262,19 @@ export class AtClient {
     const record = parseRecord(await this.session.send(lookupAllLine(ref.name, ref.owner)), full);
     if (!record) throw new AtKeyNotFoundError(`${full} is not available (expired or not yet born)`);
     let fallback: string | undefined;
-    if (!record.meta.sharedKeyEnc) fallback = await this.session.send(`lookup:shared_key${ref.owner}`);
+    if (!record.meta.sharedKeyEnc) fallback = await this.session.send(lookupLine("shared_key", ref.owner));
     return { value: openSharedAsRecipient(this.keys, record, fallback), key: record.key, meta: record.meta };
   }
 
   /** Deletes one of my keys. */
   async delete(key: string): Promise<void> {
-    await this.session.send(deleteLine(formatKey(this.ownRef(key, "delete"))));
+    await this.session.send(deleteLine(wireKey(this.ownRef(key, "delete"))));
   }
 
   /** True when one of my keys exists (and is active). */
   async exists(key: string): Promise<boolean> {
     try {
-      return parseRecord(await this.session.send(llookupAllLine(formatKey(this.ownRef(key, "check")))), key) !== null;
+      return parseRecord(await this.session.send(llookupAllLine(wireKey(this.ownRef(key, "check")))), key) !== null;
     } catch (e) {
       if (e instanceof AtKeyNotFoundError) return false;
       throw e;
@@ -305,7 +306,7 @@ export class AtClient {
     const peer = this.peer(atSign);
     if (peer.publicKey) return peer.publicKey;
     try {
-      peer.publicKey = await peer.session.send(`lookup:publickey${atSign}`);
+      peer.publicKey = await peer.session.send(lookupLine("publickey", atSign));
     } catch (e) {
       if (e instanceof AtKeyNotFoundError) throw new AtKeyNotFoundError(`${atSign} has no public key yet (not onboarded?)`);
       throw e;
@@ -351,8 +352,9 @@ export class AtClient {
     return ref;
   }
 
-  private async ownRecord(fullKey: string): Promise<StoredRecord> {
-    const record = parseRecord(await this.session.send(llookupAllLine(fullKey)), fullKey);
+  private async ownRecord(key: WireKey & { owner: string }): Promise<StoredRecord> {
+    const fullKey = keyRefText(key);
+    const record = parseRecord(await this.session.send(llookupAllLine(key)), fullKey);
     if (!record) throw new AtKeyNotFoundError(`${fullKey} is not available (expired or not yet born)`);
     return record;
   }

@@ -3,6 +3,7 @@
  * answered with `cram:<sha512 hex>` (onboarding) or `pkam:...:<signature>` (every later connection).
  */
 import { cramDigest, signPkam, type PkamHashingAlgo, type PkamPrivateKey } from "../../core/crypto/index.ts";
+import { buildCommand } from "../../core/verbs/index.ts";
 import type { AtConnection } from "../connection/at_connection.ts";
 import { AtAuthError, errorFromServer } from "../errors.ts";
 
@@ -11,7 +12,7 @@ export type Authenticator = (conn: AtConnection) => Promise<void>;
 
 /** Asks for a challenge: the text after `data:` of the `from:` reply. */
 export async function requestChallenge(conn: AtConnection, atSign: string): Promise<string> {
-  const r = await conn.request(`from:${atSign}`);
+  const r = await conn.request(buildCommand({ verb: "from", atSign }));
   if (!r.ok) throw errorFromServer(r.code, r.description, "from");
   if (r.data.startsWith("proof:")) throw new AtAuthError(`Server at ${conn.where} is not the atServer of ${atSign} (it answered as for another @sign)`);
   return r.data;
@@ -37,10 +38,9 @@ export async function pkamAuthenticate(
   const challenge = await requestChallenge(conn, atSign);
   const hashingAlgo = opts.hashingAlgo ?? "sha256";
   const signature = signPkam(challenge, key, hashingAlgo);
-  const enrollment = opts.enrollmentId ? `:enrollmentId:${opts.enrollmentId}` : "";
   await expectSuccess(
     conn,
-    `pkam:signingAlgo:${key.algo}:hashingAlgo:${hashingAlgo}${enrollment}:${signature}`,
+    buildCommand({ verb: "pkam", signingAlgo: key.algo, hashingAlgo, ...(opts.enrollmentId ? { enrollmentId: opts.enrollmentId } : {}), signature }),
     "PKAM",
     `check that --keys is the .atKeys file of ${atSign} and that ${atSign} was onboarded with it`,
   );
@@ -49,5 +49,5 @@ export async function pkamAuthenticate(
 /** CRAM: proves knowledge of the server's one-time secret (first onboarding only). */
 export async function cramAuthenticate(conn: AtConnection, atSign: string, secret: string): Promise<void> {
   const challenge = await requestChallenge(conn, atSign);
-  await expectSuccess(conn, `cram:${cramDigest(secret, challenge)}`, "CRAM", `check the CRAM secret of ${atSign} (it is gone once ${atSign} was onboarded)`);
+  await expectSuccess(conn, buildCommand({ verb: "cram", digest: cramDigest(secret, challenge) }), "CRAM", `check the CRAM secret of ${atSign} (it is gone once ${atSign} was onboarded)`);
 }

@@ -1,9 +1,12 @@
 /**
- * Command lines the data API sends (ATPROTOCOL.md §5.4-§5.8), with metadata in the reference's canonical
- * order so that the strict reference grammar accepts them too.
+ * The request lines the data API sends, built with core/verbs (metadata in the reference's canonical order,
+ * so the strict reference grammar accepts them too). Keys here are core/verbs KeyRefs.
  */
+import { buildCommand, type KeyRef as WireKey, type MetadataPatch } from "../../core/verbs/index.ts";
 
-/** Timing options of a put (milliseconds, as on the wire; ttr is seconds-like per the reference, -1 = forever). */
+export type { WireKey };
+
+/** Timing options of a put (ms, as on the wire; for ttr -1 means "cache forever"). */
 export interface TimingOptions {
   /** Time to live: the key expires this long after the put. */
   ttl?: number;
@@ -15,53 +18,35 @@ export interface TimingOptions {
   ccd?: boolean;
 }
 
-/** Metadata fields an update can carry, beyond timing. */
-export interface UpdateMeta extends TimingOptions {
-  dataSignature?: string;
-  isBinary?: boolean;
-  isEncrypted?: boolean;
-  sharedKeyEnc?: string;
-  pubKeyCS?: string;
-  encoding?: string;
-  ivNonce?: string;
-}
+/** Metadata an update carries. */
+export type UpdateMeta = MetadataPatch;
 
-const ORDER = ["ttl", "ttb", "ttr", "ccd", "dataSignature", "isBinary", "isEncrypted", "sharedKeyEnc", "pubKeyCS", "encoding", "ivNonce"] as const;
-
-/** The `:name:value` metadata pairs of `meta`, canonical order, absent fields left out. */
-export function metaPairs(meta: UpdateMeta): string {
-  let out = "";
-  for (const field of ORDER) {
-    const v = meta[field];
-    if (v !== undefined) out += `:${field}:${v}`;
-  }
-  return out;
-}
-
-/**
- * `update<meta>:<key> <value>` for a full key (`public:x@alice`, `@bob:x@alice`, `x@alice`).
- * @example updateLine("x@alice", "v", { isEncrypted: true }) // "update:isEncrypted:true:x@alice v"
- */
-export function updateLine(fullKey: string, value: string, meta: UpdateMeta = {}): string {
-  return `update${metaPairs(meta)}:${fullKey} ${value}`;
+/** `update<meta>:<key> <value>`. */
+export function updateLine(key: WireKey, value: string, metadata: UpdateMeta = {}): string {
+  return buildCommand({ verb: "update", key, metadata, value });
 }
 
 /** `llookup:all:<key>`: the owner's own record with metadata. */
-export function llookupAllLine(fullKey: string): string {
-  return `llookup:all:${fullKey}`;
+export function llookupAllLine(key: WireKey & { owner: string }): string {
+  return buildCommand({ verb: "llookup", operation: "all", key });
 }
 
 /** `lookup:all:<name>@<owner>`: a key of another @sign (or a public key, unauthenticated). */
-export function lookupAllLine(name: string, owner: string): string {
-  return `lookup:all:${name}${owner}`;
+export function lookupAllLine(name: string, atSign: string): string {
+  return buildCommand({ verb: "lookup", operation: "all", name, atSign });
+}
+
+/** `lookup:<name>@<owner>`: just the value. */
+export function lookupLine(name: string, atSign: string): string {
+  return buildCommand({ verb: "lookup", name, atSign });
 }
 
 /** `delete:<key>`. */
-export function deleteLine(fullKey: string): string {
-  return `delete:${fullKey}`;
+export function deleteLine(key: WireKey): string {
+  return buildCommand({ verb: "delete", key });
 }
 
 /** `scan[ <regex>]`. */
 export function scanLine(regex?: string): string {
-  return regex ? `scan ${regex}` : "scan";
+  return buildCommand(regex ? { verb: "scan", regex } : { verb: "scan" });
 }

@@ -3,6 +3,7 @@
  * `@owner` (default: me). The owner's name forms: `public:name@alice`, `@bob:name@alice`, `name@alice`.
  */
 import { normalizeAtSign } from "../../core/atsign.ts";
+import { keyRefText, type KeyRef as WireKey } from "../../core/verbs/index.ts";
 import { MAX_KEY_CHARS } from "../../core/wire/limits.ts";
 import { AtUsageError } from "../errors.ts";
 
@@ -60,9 +61,14 @@ function atSign(text: string, bad: (why: string) => Error): string {
   }
 }
 
+/** The core/verbs key of a parsed reference (what the request builders take). */
+export function wireKey(ref: KeyRef): WireKey & { owner: string } {
+  if (ref.visibility === "public") return { isPublic: true, name: ref.name, owner: ref.owner };
+  if (ref.visibility === "shared") return { sharedWith: ref.sharedWith!, name: ref.name, owner: ref.owner };
+  return { name: ref.name, owner: ref.owner };
+}
+
 /** The full key as the server stores it: `public:name@owner`, `@bob:name@owner` or `name@owner`. */
 export function formatKey(ref: KeyRef): string {
-  if (ref.visibility === "public") return `public:${ref.name}${ref.owner}`;
-  if (ref.visibility === "shared") return `${ref.sharedWith}:${ref.name}${ref.owner}`;
-  return `${ref.name}${ref.owner}`;
+  return keyRefText(wireKey(ref));
 }

@@ -5,7 +5,8 @@
  */
 import type { Session } from "../connection/session.ts";
 import { AtKeyNotFoundError } from "../errors.ts";
-import { llookupAllLine, updateLine } from "./commands.ts";
+import { keyRefText } from "../../core/verbs/index.ts";
+import { llookupAllLine, updateLine, type WireKey } from "./commands.ts";
 import { parseRecord } from "./record.ts";
 import { newSymmetricKey, unwrapMine, wrapFor, type SharedKey } from "./value_crypto.ts";
 
@@ -28,11 +29,12 @@ export interface SharedKeyContext {
 export function sharedKeyStore(ctx: SharedKeyContext): { forRecipient(atSign: string): Promise<SharedKey>; ownKey(atSign: string): Promise<string | null> } {
   const cache = new Map<string, SharedKey>();
   const inFlight = new Map<string, Promise<SharedKey>>();
-  const myCopyName = (atSign: string) => `shared_key.${atSign.slice(1)}${ctx.me}`;
+  const myCopy = (atSign: string) => ({ name: `shared_key.${atSign.slice(1)}`, owner: ctx.me });
+  const recipientCopy = (atSign: string) => ({ sharedWith: atSign, name: "shared_key", owner: ctx.me });
 
-  async function readStored(fullKey: string): Promise<string | null> {
+  async function readStored(key: WireKey & { owner: string }): Promise<string | null> {
     try {
-      return parseRecord(await ctx.session.send(llookupAllLine(fullKey)), fullKey)?.data ?? null;
+      return parseRecord(await ctx.session.send(llookupAllLine(key)), keyRefText(key))?.data ?? null;
     } catch (e) {
       if (e instanceof AtKeyNotFoundError) return null;
       throw e;
@@ -40,23 +42,22 @@ export function sharedKeyStore(ctx: SharedKeyContext): { forRecipient(atSign: st
   }
 
   async function readMyCopy(atSign: string): Promise<string | null> {
-    const wrapped = await readStored(myCopyName(atSign));
-    return wrapped === null ? null : unwrapMine(ctx.encryptionPrivateKey, wrapped, myCopyName(atSign));
+    const wrapped = await readStored(myCopy(atSign));
+    return wrapped === null ? null : unwrapMine(ctx.encryptionPrivateKey, wrapped, keyRefText(myCopy(atSign)));
   }
 
   async function load(atSign: string): Promise<SharedKey> {
     const recipientPublicKey = await ctx.publicKeyOf(atSign);
-    const recipientCopy = `${atSign}:shared_key${ctx.me}`;
     let key = await readMyCopy(atSign);
     // RSA wrapping is randomised, so an existing recipient copy is reused rather than re-wrapped.
-    let wrappedForRecipient = key === null ? null : await readStored(recipientCopy);
+    let wrappedForRecipient = key === null ? null : await readStored(recipientCopy(atSign));
     if (key === null) {
       key = newSymmetricKey();
-      await ctx.session.send(updateLine(myCopyName(atSign), wrapFor(ctx.encryptionPublicKey, key)));
+      await ctx.session.send(updateLine(myCopy(atSign), wrapFor(ctx.encryptionPublicKey, key)));
     }
     if (wrappedForRecipient === null) {
       wrappedForRecipient = wrapFor(recipientPublicKey, key);
-      await ctx.session.send(updateLine(recipientCopy, wrappedForRecipient, { ttr: SHARED_KEY_TTR, isEncrypted: false }));
+      await ctx.session.send(updateLine(recipientCopy(atSign), wrappedForRecipient, { ttr: SHARED_KEY_TTR, isEncrypted: false }));
     }
     const shared = { key, wrappedForRecipient, recipientPublicKey };
     if (cache.size >= SHARED_KEY_CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value!);

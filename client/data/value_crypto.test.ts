@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { generateAesKey, generateRsaKeyPair, type KeyPairText } from "../../core/crypto/index.ts";
 import { AtCryptoError } from "../errors.ts";
-import type { StoredRecord } from "./record.ts";
+import type { RecordMeta, StoredRecord } from "./record.ts";
 import { newSymmetricKey, openPublic, openSelf, openSharedAsOwner, openSharedAsRecipient, sealPublic, sealSelf, sealShared, wrapFor, type Sealed } from "./value_crypto.ts";
 
 let alice: KeyPairText;
@@ -13,15 +13,7 @@ beforeAll(async () => {
 const asRecord = (s: Sealed, key = "k@alice"): StoredRecord => ({
   key,
   data: s.value,
-  meta: {
-    ...(s.meta.isEncrypted !== undefined && { isEncrypted: s.meta.isEncrypted }),
-    ...(s.meta.isBinary !== undefined && { isBinary: s.meta.isBinary }),
-    ...(s.meta.ivNonce !== undefined && { ivNonce: s.meta.ivNonce }),
-    ...(s.meta.dataSignature !== undefined && { dataSignature: s.meta.dataSignature }),
-    ...(s.meta.encoding !== undefined && { encoding: s.meta.encoding }),
-    ...(s.meta.sharedKeyEnc !== undefined && { sharedKeyEnc: s.meta.sharedKeyEnc }),
-    ...(s.meta.pubKeyCS !== undefined && { pubKeyCS: s.meta.pubKeyCS }),
-  },
+  meta: Object.fromEntries(Object.entries(s.meta).filter(([, v]) => v !== null && v !== undefined)) as RecordMeta,
 });
 
 function flipLast(b64: string): string {
