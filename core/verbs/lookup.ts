@@ -31,11 +31,12 @@ export function parseLlookup(line: string): CommandOf<"llookup"> {
   }
   const scope = /^(public|@[^:@\s]+):/i.exec(rest);
   if (scope && applyScope(ref, scope[1] ?? "")) rest = rest.slice(scope[0].length);
-  // atKey: `[^:]` then one or more chars that are not `@` and start no `::`; then `@<atSign>` to the end.
+  // atKey: first char not `:`, no `@`, no `::`; then `@<atSign>` to the end. The reference wants two or more
+  // characters; we also accept one-character keys, which update can create.
   const at = rest.indexOf("@");
   const name = at === -1 ? "" : rest.slice(0, at);
   const owner = at === -1 ? "" : rest.slice(at + 1);
-  if (name.length < 2 || name.startsWith(":") || name.slice(1).includes("::") || !isEntity(owner)) fail(LLOOKUP_USAGE);
+  if (name.length === 0 || name.startsWith(":") || name.includes("::") || !isEntity(owner)) fail(LLOOKUP_USAGE);
   return { verb: "llookup", ...cmd, key: { ...ref, name, owner: "@" + owner } };
 }
 
@@ -71,7 +72,7 @@ function parseRemote<V extends "lookup" | "plookup">(line: string, verb: V, usag
   const name = at === -1 ? "" : rest.slice(0, at);
   const atSign = at === -1 ? "" : rest.slice(at + 1);
   if (!isEntity(atSign)) fail(usage);
-  if (verb === "lookup" ? name.length < 2 || name.startsWith(":") : !/^[^@\s]+$/.test(name)) fail(usage);
+  if (verb === "lookup" ? name.length === 0 || name.startsWith(":") : !/^[^@\s]+$/.test(name)) fail(usage);
   return { verb, ...opts, name, atSign: "@" + atSign } as CommandOf<V>;
 }
 

@@ -84,8 +84,9 @@ function applyNotifyParam(p: Partial<Notify>, name: string, value: string): bool
 function parseNotifyTarget(target: string): Pick<Notify, "atKey" | "atSign" | "value"> {
   const at = target.indexOf("@");
   const atKey = at === -1 ? target : target.slice(0, at);
-  // The reference key: first char not `:`/`@`, then at least one more char, and no `::` anywhere.
-  if (atKey.length < 2 || atKey.startsWith(":") || atKey.includes("::")) fail(NOTIFY_USAGE);
+  // The reference key: first char not `:`/`@`, and no `::` anywhere. (The reference also wants two or more
+  // characters; we accept one-character keys, which update can create.)
+  if (atKey.length === 0 || atKey.startsWith(":") || atKey.includes("::")) fail(NOTIFY_USAGE);
   if (at === -1) return { atKey };
   const tail = target.slice(at + 1);
   const colon = tail.indexOf(":");

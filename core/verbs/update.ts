@@ -94,7 +94,7 @@ export function parseUpdateMeta(line: string): CommandOf<"updateMeta"> {
   const keyAt = tokens.findIndex((t) => t.indexOf("@", 1) > 0);
   if (keyAt === -1) fail(UPDATE_META_USAGE);
   const split = splitPlainKey(tokens[keyAt] ?? "");
-  if (!split || split.atSign === undefined || split.name.length < 2) fail(UPDATE_META_USAGE);
+  if (!split || split.atSign === undefined) fail(UPDATE_META_USAGE);
   // An odd count of tokens before the key means the last of them is the scope (pairs come in twos).
   const ref: Partial<KeyRef> = {};
   const metaEnd = keyAt % 2 === 1 ? keyAt - 1 : keyAt;
