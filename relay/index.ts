@@ -1,0 +1,334 @@
+/**
+ * The blind rendezvous relay: one TCP port where two outbound legs prove who they are
+ * (core/relay/wire.ts), are paired by session id when both are valid and name each other, and then have
+ * their bytes copied across (relay/pipe.ts). The relay never holds a key; it counts only metadata.
+ */
+import { randomBytes } from "node:crypto";
+import type { Socket, TCPSocketListener } from "bun";
+import { normalizeAtSign } from "../core/atsign.ts";
+import { verifyAtSignSignature } from "../core/crypto/tunnel/at_sign_signature.ts";
+import { logger } from "../core/log.ts";
+import { flush, send } from "../core/net/write_queue.ts";
+import {
+  RELAY_CHALLENGE_BYTES,
+  RELAY_OK,
+  RELAY_PREAUTH_LIMIT_BYTES,
+  type LegAuth,
+  RelayWireError,
+  encodeRelayHello,
+  legAuthSignedBytes,
+  parseLegAuth,
+} from "../core/relay/wire.ts";
+import { DEFAULT_RELAY_LIMITS, type RelayLimits, SWEEP_INTERVAL_MAX_MS } from "./limits.ts";
+import { type PairEndReason, type RefuseReason, type RelayCounters, type RelayStats, newRelayCounters, recordSession, relayAdminApp } from "./metrics.ts";
+import { type PairMeter, type PipeContext, type PipeEnd, linkPipe, newPipeEnd, pipeData, pipeClosed, pipeDiscard, pipeDrain, pipeEnd } from "./pipe.ts";
+import type { ResolvePublicKey } from "./public_key_resolver.ts";
+
+export type { RelayStats } from "./metrics.ts";
+export type { RelayLimits } from "./limits.ts";
+export type { ResolvePublicKey } from "./public_key_resolver.ts";
+
+/** How to start a relay. */
+export interface StartRelayOptions {
+  /** The relay's own @sign: announced in HELLO and covered by every leg's signature. */
+  relayAtSign: string;
+  /** Listen address; the default `::` takes IPv6 and IPv4 (dual-stack) on one port. */
+  host?: string;
+  /** 0 = ephemeral. */
+  port?: number;
+  /** Admin HTTP (Prometheus `/metrics`, `/healthz`); loopback by default. No admin server when port is undefined. */
+  adminHost?: string;
+  adminPort?: number;
+  /** Finds an @sign's public key (production: relay/public_key_resolver.ts, cached). */
+  resolvePublicKey: ResolvePublicKey;
+  /** When given, only these @signs may use the relay. */
+  allow?: string[];
+  limits?: Partial<RelayLimits>;
+  /** Release Bun's read buffers after writing them (relay/pipe.ts); on unless measuring without. */
+  releaseBuffers?: boolean;
+}
+
+/** A running relay. */
+export interface RelayHandle {
+  host: string;
+  port: number;
+  adminPort: number | null;
+  stats(): RelayStats;
+  stop(): Promise<void>;
+}
+
+type Phase = "preauth" | "verifying" | "pending" | "paired" | "closed";
+
+interface Session {
+  id: string;
+  legs: [Leg, Leg];
+  meter: PairMeter;
+  startedMs: number;
+  ended: boolean;
+}
+
+interface Conn {
+  phase: Phase;
+  challenge: Uint8Array;
+  inbound: Uint8Array | null;
+  deadlineMs: number;
+  auth: LegAuth | null;
+  /** Counted in the per-@sign quota. */
+  counted: boolean;
+  session: Session | null;
+  pipe: PipeEnd;
+}
+
+type Leg = Socket<Conn>;
+
+const OK_BYTES = new Uint8Array([RELAY_OK]);
+const SWEEP_INTERVAL_MIN_MS = 10;
+const log = logger("relay");
+
+/**
+ * Starts a relay and resolves once it listens.
+ * @example const relay = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey });
+ */
+export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> {
+  const limits: RelayLimits = { ...DEFAULT_RELAY_LIMITS, ...opts.limits };
+  const relayAtSign = normalizeAtSign(opts.relayAtSign);
+  const allow = opts.allow ? new Set(opts.allow.map((a) => normalizeAtSign(a))) : null;
+  const counters: RelayCounters = newRelayCounters();
+  const preAuth = new Set<Leg>();
+  const pending = new Map<string, Leg>();
+  const sessions = new Map<string, Session>();
+  const legsPerAtSign = new Map<string, number>();
+  const clock = { ms: Date.now() };
+
+  const ctx: PipeContext = {
+    stats: counters.stats.pipe,
+    nowMs: () => clock.ms,
+    queueLimitBytes: limits.queueLimitBytes,
+    bytesPerPairLimit: limits.bytesPerSession,
+    releaseBuffers: opts.releaseBuffers ?? true,
+    closePair: (s, reason) => endSession((s as Leg).data.session, reason),
+  };
+
+  function refuse(s: Leg, reason: RefuseReason): void {
+    if (s.data.phase === "closed" || s.data.phase === "paired") return;
+    counters.stats.refused[reason]++;
+    log.debug("leg refused", { reason, peer: s.remoteAddress, atSign: s.data.auth?.atSign });
+    forget(s);
+    s.end();
+  }
+
+  /** Removes a leg that is not paired from every table. Idempotent. */
+  function forget(s: Leg): void {
+    const c = s.data;
+    if (c.phase === "preauth" || c.phase === "verifying") preAuth.delete(s);
+    if (c.phase === "pending" && pending.get(c.auth!.sessionId) === s) pending.delete(c.auth!.sessionId);
+    uncount(s);
+    c.phase = "closed";
+  }
+
+  function uncount(s: Leg): void {
+    if (!s.data.counted) return;
+    s.data.counted = false;
+    const a = s.data.auth!.atSign;
+    const n = (legsPerAtSign.get(a) ?? 1) - 1;
+    if (n <= 0) legsPerAtSign.delete(a);
+    else legsPerAtSign.set(a, n);
+  }
+
+  function endSession(session: Session | null, reason: PairEndReason): void {
+    if (!session || session.ended) return;
+    session.ended = true;
+    counters.stats.pairEnds[reason]++;
+    sessions.delete(session.id);
+    const [a, b] = session.legs;
+    recordSession(counters, [a.data.auth!.atSign, b.data.auth!.atSign], session.meter.bytes, (clock.ms - session.startedMs) / 1000);
+    for (const leg of session.legs) {
+      pipeDiscard(ctx, leg);
+      uncount(leg);
+      leg.data.phase = "closed";
+    }
+    for (const leg of session.legs) leg.end();
+  }
+
+  function onPreAuthBytes(s: Leg, chunk: Uint8Array): void {
+    const c = s.data;
+    const buf = c.inbound ? concat(c.inbound, chunk) : chunk;
+    if (buf.byteLength > RELAY_PREAUTH_LIMIT_BYTES) return refuse(s, "oversize");
+    let parsed: ReturnType<typeof parseLegAuth>;
+    try {
+      parsed = parseLegAuth(buf);
+    } catch (e) {
+      if (e instanceof RelayWireError) return refuse(s, "malformed");
+      throw e;
+    }
+    if (!parsed) {
+      c.inbound = buf;
+      return;
+    }
+    // A leg waits for OK before sending data, so anything after AUTH is a protocol violation.
+    if (parsed.used !== buf.byteLength) return refuse(s, "malformed");
+    c.inbound = null;
+    c.auth = parsed.auth;
+    c.phase = "verifying";
+    void verifyLeg(s, parsed.auth);
+  }
+
+  async function verifyLeg(s: Leg, auth: LegAuth): Promise<void> {
+    if (!isCanonical(auth.atSign) || !isCanonical(auth.peerAtSign)) return refuse(s, "malformed");
+    if (allow && !allow.has(auth.atSign)) return refuse(s, "not_allowed");
+    if (sessions.has(auth.sessionId)) return refuse(s, "duplicate");
+    if ((legsPerAtSign.get(auth.atSign) ?? 0) >= limits.sessionsPerAtSign) return refuse(s, "quota");
+    let key: string | null;
+    try {
+      key = await opts.resolvePublicKey(auth.atSign);
+    } catch (e) {
+      log.warn("public key lookup failed", { atSign: auth.atSign, err: String(e) });
+      return refuse(s, "resolver_error");
+    }
+    if (s.data.phase !== "verifying") return; // closed or timed out meanwhile
+    if (key === null) return refuse(s, "unknown_atsign");
+    const signed = legAuthSignedBytes(auth.signedBody, s.data.challenge, relayAtSign);
+    if (!verifyAtSignSignature(auth.algo, key, signed, auth.signature)) return refuse(s, "bad_signature");
+    if ((legsPerAtSign.get(auth.atSign) ?? 0) >= limits.sessionsPerAtSign) return refuse(s, "quota");
+    preAuth.delete(s);
+    legsPerAtSign.set(auth.atSign, (legsPerAtSign.get(auth.atSign) ?? 0) + 1);
+    s.data.counted = true;
+    pairLeg(s, auth);
+  }
+
+  function pairLeg(s: Leg, auth: LegAuth): void {
+    const other = pending.get(auth.sessionId);
+    if (!other) {
+      if (pending.size >= limits.maxPendingLegs) return refuse(s, "capacity");
+      if (sessions.has(auth.sessionId)) return refuse(s, "duplicate");
+      s.data.phase = "pending";
+      s.data.deadlineMs = clock.ms + limits.unpairedTtlMs;
+      pending.set(auth.sessionId, s);
+      return;
+    }
+    const o = other.data.auth!;
+    // Both legs must be valid and name each other; a wrong leg never displaces the one that waits.
+    if (o.side === auth.side || o.atSign !== auth.peerAtSign || o.peerAtSign !== auth.atSign) return refuse(s, "mismatch");
+    if (sessions.size >= limits.maxPairs) return refuse(s, "capacity");
+    pending.delete(auth.sessionId);
+    const [a, b] = auth.side === "a" ? [s, other] : [other, s];
+    clock.ms = Date.now();
+    const session: Session = { id: auth.sessionId, legs: [a, b], meter: { bytes: 0, lastActiveMs: clock.ms }, startedMs: clock.ms, ended: false };
+    sessions.set(session.id, session);
+    counters.stats.pairsTotal++;
+    for (const leg of session.legs) {
+      leg.data.phase = "paired";
+      leg.data.session = session;
+    }
+    linkPipe(a, b, session.meter);
+    send(a, a.data.pipe.out, OK_BYTES);
+    send(b, b.data.pipe.out, OK_BYTES);
+  }
+
+  function sweep(): void {
+    const now = (clock.ms = Date.now());
+    for (const s of preAuth) if (now >= s.data.deadlineMs) refuse(s, "preauth_timeout");
+    for (const s of pending.values()) if (now >= s.data.deadlineMs) refuse(s, "unpaired_timeout");
+    for (const session of sessions.values()) if (now - session.meter.lastActiveMs >= limits.idleTimeoutMs) endSession(session, "idle_timeout");
+  }
+
+  const listener: TCPSocketListener<Conn> = Bun.listen<Conn>({
+    hostname: opts.host ?? "::",
+    port: opts.port ?? 0,
+    allowHalfOpen: true,
+    socket: {
+      open(s) {
+        counters.stats.connectionsTotal++;
+        s.data = {
+          phase: "preauth",
+          challenge: randomBytes(RELAY_CHALLENGE_BYTES),
+          inbound: null,
+          deadlineMs: Date.now() + limits.preAuthTimeoutMs,
+          auth: null,
+          counted: false,
+          session: null,
+          pipe: newPipeEnd(limits.queueLimitBytes),
+        };
+        if (preAuth.size >= limits.maxPreAuthConnections) return refuse(s, "capacity");
+        preAuth.add(s);
+        send(s, s.data.pipe.out, encodeRelayHello(s.data.challenge, relayAtSign));
+      },
+      data(s, chunk) {
+        const phase = s.data.phase;
+        if (phase === "paired") return pipeData(ctx, s, chunk);
+        if (phase === "preauth") return onPreAuthBytes(s, chunk);
+        if (phase !== "closed") refuse(s, "malformed");
+      },
+      drain(s) {
+        if (s.data.phase === "paired") pipeDrain(ctx, s);
+        else flush(s, s.data.pipe.out);
+      },
+      end(s) {
+        if (s.data.phase === "paired") return pipeEnd(ctx, s);
+        forget(s);
+        s.end();
+      },
+      close(s) {
+        if (s.data.phase === "paired") pipeClosed(ctx, s);
+        else forget(s);
+      },
+      error(s, err) {
+        log.debug("leg error", { peer: s.remoteAddress, err: String(err) });
+      },
+    },
+  });
+
+  const sweepMs = Math.max(
+    SWEEP_INTERVAL_MIN_MS,
+    Math.min(SWEEP_INTERVAL_MAX_MS, limits.preAuthTimeoutMs / 4, limits.unpairedTtlMs / 4, limits.idleTimeoutMs / 4),
+  );
+  const sweeper = setInterval(sweep, sweepMs);
+
+  const admin =
+    opts.adminPort === undefined
+      ? null
+      : Bun.serve({ hostname: opts.adminHost ?? "127.0.0.1", port: opts.adminPort, fetch: relayAdminApp(counters).fetch });
+
+  return {
+    host: opts.host ?? "::",
+    port: listener.port,
+    adminPort: admin ? (admin.port ?? null) : null,
+    stats() {
+      const st = counters.stats;
+      return {
+        ...st,
+        preAuth: preAuth.size,
+        pending: pending.size,
+        pairs: sessions.size,
+        refused: { ...st.refused },
+        pairEnds: { ...st.pairEnds },
+        pipe: { ...st.pipe },
+      };
+    },
+    async stop() {
+      clearInterval(sweeper);
+      for (const session of [...sessions.values()]) endSession(session, "stopped");
+      for (const s of [...preAuth, ...pending.values()]) {
+        forget(s);
+        s.end();
+      }
+      listener.stop(true);
+      await admin?.stop(true);
+    },
+  };
+}
+
+function isCanonical(atSign: string): boolean {
+  try {
+    return normalizeAtSign(atSign) === atSign;
+  } catch {
+    return false;
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}

@@ -1,0 +1,44 @@
+/**
+ * Every bound of the relay in one place. Defaults suit one small machine; the entry exposes the quotas as
+ * flags and tests shrink the timeouts.
+ */
+import { RELAY_PREAUTH_TIMEOUT_MS } from "../core/relay/wire.ts";
+import { PIPE_QUEUE_LIMIT_BYTES } from "./pipe.ts";
+
+/** The relay's limits (all counts are per relay process). */
+export interface RelayLimits {
+  /** A connection must finish the handshake within this time. */
+  preAuthTimeoutMs: number;
+  /** Connections allowed in the handshake at once; more are closed on accept. */
+  maxPreAuthConnections: number;
+  /** An authenticated leg waits this long for its peer. */
+  unpairedTtlMs: number;
+  /** Authenticated legs waiting at once. */
+  maxPendingLegs: number;
+  /** Paired sessions at once. */
+  maxPairs: number;
+  /** Legs (pending or paired) one @sign may hold at once; a tunnel uses one per stream. */
+  sessionsPerAtSign: number;
+  /** Bytes, both directions together, after which a session is closed. */
+  bytesPerSession: number;
+  /** A session with no bytes either way for this long is closed. */
+  idleTimeoutMs: number;
+  /** Cap of the user-space queue per direction (see relay/pipe.ts). */
+  queueLimitBytes: number;
+}
+
+/** Default limits. */
+export const DEFAULT_RELAY_LIMITS: RelayLimits = {
+  preAuthTimeoutMs: RELAY_PREAUTH_TIMEOUT_MS,
+  maxPreAuthConnections: 10_000,
+  unpairedTtlMs: 30_000,
+  maxPendingLegs: 20_000,
+  maxPairs: 50_000,
+  sessionsPerAtSign: 1_024,
+  bytesPerSession: Number.MAX_SAFE_INTEGER,
+  idleTimeoutMs: 15 * 60_000,
+  queueLimitBytes: PIPE_QUEUE_LIMIT_BYTES,
+};
+
+/** Longest period of the timer that enforces deadlines (so deadlines are late by at most this much). */
+export const SWEEP_INTERVAL_MAX_MS = 1_000;

@@ -1,0 +1,203 @@
+/**
+ * The relay's data path: bytes read from one leg are written to the other as the same buffer.
+ *
+ * Bounded memory by construction:
+ * - a partial write queues only the unwritten tail (a view, no copy) and pauses the source at once, so each
+ *   direction holds at most the chunk that did not fit plus whatever Bun had already read (capped by
+ *   `queueLimitBytes`; past that the pair is closed, which a well-behaved runtime never triggers);
+ * - a chunk the kernel took completely is released right away (its ArrayBuffer is detached), so the ~512 KiB
+ *   buffers Bun allocates per `data` event go back to the allocator instead of waiting for the GC
+ *   (perf/ANCHORS.md §3: garbage, not queued bytes, is what made a naive Bun relay reach ~530 MB).
+ * Half-close: a FIN from one leg becomes `shutdown()` on the other once that direction's queue is empty; when
+ * both directions are finished the pair is closed.
+ */
+import { type WriteQueue, flush, newWriteQueue, send } from "../core/net/write_queue.ts";
+
+/** Default cap on bytes queued per direction (two of Bun's largest read chunks). */
+export const PIPE_QUEUE_LIMIT_BYTES = 1024 * 1024;
+
+/** Read buffers at least this large are released after writing; smaller ones are left to the GC. */
+const RELEASE_MIN_BYTES = 64 * 1024;
+
+/** Per-pair accounting the pipe updates on every chunk. */
+export interface PairMeter {
+  bytes: number;
+  lastActiveMs: number;
+}
+
+/** The pipe state of one socket. `out` holds bytes waiting to be written TO this socket. */
+export interface PipeEnd {
+  peer: PipeSocket | null;
+  out: WriteQueue;
+  meter: PairMeter | null;
+  /** This socket's reads are paused because its peer's queue is not empty. */
+  readPaused: boolean;
+  /** This socket sent FIN. */
+  finReceived: boolean;
+  /** We sent FIN to this socket. */
+  finSent: boolean;
+  /** The socket is closed; what it sent before is still being delivered to the peer. */
+  gone: boolean;
+}
+
+/** What the pipe needs from a socket (Bun's Socket fits). */
+export interface PipeSocket {
+  data: { pipe: PipeEnd };
+  write(data: Uint8Array): number;
+  pause(): void;
+  resume(): void;
+  shutdown(halfClose?: boolean): void;
+}
+
+/** Counters of the data path (numbers only, read by stats() and /metrics). */
+export interface PipeStats {
+  /** Bytes queued in user space right now, both directions of all pairs. */
+  queuedBytes: number;
+  /** Highest `queuedBytes` seen. */
+  queuedBytesHighWater: number;
+  /** Sockets whose reads are paused right now. */
+  pausedReads: number;
+  /** Times a source was paused for backpressure. */
+  pauseEvents: number;
+  /** Bytes forwarded. */
+  bytesForwarded: number;
+  /** Chunks whose buffer was released right after the write. */
+  buffersReleased: number;
+}
+
+/** What the pipe calls back into the relay for. */
+export interface PipeContext {
+  stats: PipeStats;
+  nowMs(): number;
+  queueLimitBytes: number;
+  bytesPerPairLimit: number;
+  /** Detach Bun's read buffers once written (see the module comment). */
+  releaseBuffers: boolean;
+  /** Ends both legs; `reason` is a metrics label. */
+  closePair(s: PipeSocket, reason: "queue_overflow" | "byte_quota" | "half_closed" | "closed"): void;
+}
+
+/** Fresh pipe state for a socket that is not paired yet (its `out` is already usable for handshake bytes). */
+export function newPipeEnd(queueLimitBytes: number): PipeEnd {
+  return { peer: null, out: newWriteQueue(queueLimitBytes), meter: null, readPaused: false, finReceived: false, finSent: false, gone: false };
+}
+
+/** Creates empty pipe counters. */
+export function newPipeStats(): PipeStats {
+  return { queuedBytes: 0, queuedBytesHighWater: 0, pausedReads: 0, pauseEvents: 0, bytesForwarded: 0, buffersReleased: 0 };
+}
+
+/** Joins two sockets; from now on `pipeData`/`pipeDrain`/`pipeEnd` move bytes between them. */
+export function linkPipe(a: PipeSocket, b: PipeSocket, meter: PairMeter): void {
+  a.data.pipe.peer = b;
+  b.data.pipe.peer = a;
+  a.data.pipe.meter = meter;
+  b.data.pipe.meter = meter;
+}
+
+/** `data` handler of a paired socket: forwards `chunk` to the peer as is. */
+export function pipeData(ctx: PipeContext, src: PipeSocket, chunk: Uint8Array): void {
+  const p = src.data.pipe;
+  const dst = p.peer;
+  if (!dst || dst.data.pipe.gone) return;
+  const meter = p.meter!;
+  meter.bytes += chunk.byteLength;
+  meter.lastActiveMs = ctx.nowMs();
+  ctx.stats.bytesForwarded += chunk.byteLength;
+  const q = dst.data.pipe.out;
+  const before = q.bytes;
+  const r = send(dst, q, chunk);
+  if (r === "sent") release(ctx, chunk);
+  else if (r !== "closed") {
+    addQueued(ctx.stats, q.bytes - before);
+    if (!p.readPaused) {
+      p.readPaused = true;
+      src.pause();
+      ctx.stats.pausedReads++;
+      ctx.stats.pauseEvents++;
+    }
+    if (r === "overflow") return ctx.closePair(src, "queue_overflow");
+  }
+  if (meter.bytes > ctx.bytesPerPairLimit) ctx.closePair(src, "byte_quota");
+}
+
+/** `drain` handler: writes what is queued for `dst`; once empty, resumes its peer and forwards a pending FIN. */
+export function pipeDrain(ctx: PipeContext, dst: PipeSocket): void {
+  const d = dst.data.pipe;
+  const q = d.out;
+  const before = q.bytes;
+  const head = q.chunks.length === 1 ? q.chunks[0] : undefined;
+  const empty = flush(dst, q);
+  ctx.stats.queuedBytes -= before - q.bytes;
+  if (!empty) return;
+  if (head) release(ctx, head);
+  const src = d.peer;
+  if (!src) return;
+  if (src.data.pipe.readPaused) {
+    src.data.pipe.readPaused = false;
+    ctx.stats.pausedReads--;
+    src.resume();
+  }
+  if (src.data.pipe.finReceived) forwardFin(ctx, dst);
+}
+
+/** `end` handler (the socket sent FIN): forwards it to the peer once the peer's queue is empty. */
+export function pipeEnd(ctx: PipeContext, src: PipeSocket): void {
+  src.data.pipe.finReceived = true;
+  const dst = src.data.pipe.peer;
+  if (dst && dst.data.pipe.out.bytes === 0) forwardFin(ctx, dst);
+}
+
+/**
+ * `close` handler of a paired socket. Bun cannot tell a FIN after our shutdown from a full close, so the
+ * close counts as end of input: bytes it sent that are still queued for the peer are delivered first, then
+ * the pair ends.
+ */
+export function pipeClosed(ctx: PipeContext, s: PipeSocket): void {
+  const p = s.data.pipe;
+  p.gone = true;
+  p.finReceived = true;
+  const dst = p.peer;
+  if (!dst || dst.data.pipe.gone || dst.data.pipe.out.bytes === 0) return ctx.closePair(s, p.finSent ? "half_closed" : "closed");
+  // pipeDrain(dst) forwards the FIN once the queue is empty, and forwardFin then ends the pair.
+}
+
+/** Drops what is queued for a socket that is going away (keeps the counters right). */
+export function pipeDiscard(ctx: PipeContext, s: PipeSocket): void {
+  const p = s.data.pipe;
+  ctx.stats.queuedBytes -= p.out.bytes;
+  p.out.chunks.length = 0;
+  p.out.bytes = 0;
+  if (p.readPaused) {
+    p.readPaused = false;
+    ctx.stats.pausedReads--;
+  }
+  p.peer = null;
+}
+
+function forwardFin(ctx: PipeContext, dst: PipeSocket): void {
+  const d = dst.data.pipe;
+  if (d.finSent) return;
+  d.finSent = true;
+  dst.shutdown();
+  const src = d.peer;
+  if (!src) return;
+  const sp = src.data.pipe;
+  if (sp.gone) ctx.closePair(dst, sp.finSent ? "half_closed" : "closed");
+  else if (sp.finSent && d.finReceived) ctx.closePair(dst, "half_closed");
+}
+
+function addQueued(stats: PipeStats, n: number): void {
+  stats.queuedBytes += n;
+  if (stats.queuedBytes > stats.queuedBytesHighWater) stats.queuedBytesHighWater = stats.queuedBytes;
+}
+
+function release(ctx: PipeContext, chunk: Uint8Array): void {
+  if (!ctx.releaseBuffers) return;
+  const buf = chunk.buffer as ArrayBuffer;
+  // Bun hands every `data` event a fresh ArrayBuffer (perf/ANCHORS.md §8), and `chunk` is that buffer or its
+  // tail. Small buffers are left to the GC: they are cheap, and a small one could come from a shared pool.
+  if (buf.detached || buf.byteLength < RELEASE_MIN_BYTES || chunk.byteOffset + chunk.byteLength !== buf.byteLength) return;
+  buf.transfer(0);
+  ctx.stats.buffersReleased++;
+}
