@@ -14,7 +14,7 @@ export const MAX_RESPONSE_BYTES = MAX_REQUEST_BYTES;
 /** Requests written but not yet answered; more wait in the queue below. */
 export const MAX_IN_FLIGHT_REQUESTS = 32;
 /** Requests waiting to be written; beyond this `request` refuses at once instead of growing memory. */
-export const MAX_QUEUED_REQUESTS = 1024;
+export const MAX_QUEUED_REQUESTS = 4096;
 /** Default deadline for connect + TLS handshake + first prompt. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 /** Default deadline for one response once its request was written. */

@@ -1,0 +1,66 @@
+/**
+ * Directory lookups against a scripted peer speaking the root protocol of ATPROTOCOL.md §1 (`@`, then
+ * `host:port\r\n@` or `null\r\n@`): caching, expiry, misses. The real directory is exercised in test/client/.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { issueLeaf, loadOrCreateDevCa } from "../../core/crypto/dev_ca.ts";
+import { AtNetworkError } from "../errors.ts";
+import { ROOT_CACHE_TTL_MS, rootResolver } from "./root_lookup.ts";
+
+const home = mkdtempSync(join(tmpdir(), "inlay-root-"));
+let ca: string;
+let connections = 0;
+let server: ReturnType<typeof Bun.listen>;
+const table: Record<string, string> = { alice: "localhost:7001" };
+
+beforeAll(() => {
+  const devCa = loadOrCreateDevCa(home);
+  ca = devCa.cert;
+  server = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    tls: issueLeaf(devCa, ["127.0.0.1"]),
+    socket: {
+      open(s) {
+        connections++;
+        s.write("@");
+      },
+      data(s, chunk) {
+        const line = new TextDecoder().decode(chunk).trim();
+        if (line === "@exit") return void s.end();
+        s.write(`${table[line] ?? "null"}\r\n@`);
+      },
+      error() {},
+    },
+  });
+});
+afterAll(() => {
+  server.stop(true);
+  rmSync(home, { recursive: true, force: true });
+});
+
+test("answers are cached until they expire", async () => {
+  let now = 1_000;
+  const root = rootResolver({ host: "127.0.0.1", port: server.port }, [ca], () => now);
+  const before = connections;
+  expect(await root.resolve("@alice")).toEqual({ host: "localhost", port: 7001 });
+  expect(await root.resolve("@alice")).toEqual({ host: "localhost", port: 7001 });
+  expect(connections - before).toBe(1);
+  now += ROOT_CACHE_TTL_MS + 1;
+  table.alice = "localhost:7002";
+  expect(await root.resolve("@alice")).toEqual({ host: "localhost", port: 7002 });
+  root.forget("@alice");
+  await root.resolve("@alice");
+  expect(connections - before).toBe(3);
+});
+
+test("an unknown @sign is AT0007 with the fix named", async () => {
+  const root = rootResolver({ host: "127.0.0.1", port: server.port }, [ca]);
+  const err = await root.resolve("@nobody").catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(AtNetworkError);
+  expect(err).toMatchObject({ code: "AT0007" });
+  expect(String((err as Error).message)).toContain("--directory");
+});
