@@ -191,7 +191,7 @@ export class AtClient {
       written = true;
       await expectCommit(cram, updateLine({ name: "privatekey:at_pkam_publickey" }, keys.pkamPublicKey), "store the PKAM public key");
       cram.close();
-      client = new AtClient(keys, net, { ...opts, address });
+      client = new AtClient(keys, net, opts);
       await client.authenticate();
       await client.session.send(updateLine({ isPublic: true, name: "publickey", owner: atSign }, keys.encryptionPublicKey, { isEncrypted: false }));
       await client.session.send(deleteLine({ name: "privatekey:at_secret" }));
@@ -201,7 +201,7 @@ export class AtClient {
       client?.close();
       // Until at_secret is gone the user can simply onboard again; a key file of a failed attempt would block that.
       if (written) await rm(keysFile, { force: true });
-      throw e instanceof AtAuthError ? e : e instanceof AtClientError ? e : new AtAuthError(`Onboarding of ${atSign} failed: ${(e as Error).message}`, "AT0401", { cause: e });
+      throw e instanceof AtClientError ? e : new AtAuthError(`Onboarding of ${atSign} failed: ${(e as Error).message}`, "AT0401", { cause: e });
     }
   }
 

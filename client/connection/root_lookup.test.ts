@@ -13,7 +13,7 @@ import { ROOT_CACHE_TTL_MS, rootResolver } from "./root_lookup.ts";
 const home = mkdtempSync(join(tmpdir(), "inlay-root-"));
 let ca: string;
 let connections = 0;
-let server: ReturnType<typeof Bun.listen>;
+let server: Bun.TCPSocketListener<undefined>;
 const table: Record<string, string> = { alice: "localhost:7001" };
 
 beforeAll(() => {
