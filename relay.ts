@@ -1,0 +1,75 @@
+/**
+ * `bun relay.ts @relay`: runs the blind rendezvous relay (flags below, each also an INLAY_* env var).
+ */
+import { z } from "zod";
+import { atSignSchema } from "./core/atsign.ts";
+import { inlayHome } from "./core/crypto/dev_ca.ts";
+import { trustedCas } from "./core/net/tls.ts";
+import { UsageError, helpText, hostPortSchema, parseOptions, portSchema, type OptionSpec } from "./core/options.ts";
+import { startRelay } from "./relay/index.ts";
+import { DEFAULT_RELAY_LIMITS } from "./relay/limits.ts";
+import { cachedResolver, directoryResolver } from "./relay/public_key_resolver.ts";
+
+const positive = z.number().int().min(0);
+const spec = {
+  host: { kind: "string", help: "address to listen on (:: takes IPv6 and IPv4)", default: "::" },
+  port: { kind: "number", help: "relay port (0 picks a free one)", default: 6464, schema: portSchema },
+  publicHost: { kind: "string", help: "host name the relay publishes for itself (with --keys; not wired yet)", arg: "HOST" },
+  directory: { kind: "string", help: "directory (root) used to find @signs' servers", default: "localhost:64", arg: "HOST:PORT", schema: hostPortSchema },
+  ca: { kind: "string", help: "extra CA file for the directory and servers (default: the dev CA of $INLAY_HOME)", arg: "FILE" },
+  keys: { kind: "string", help: "the relay's .atKeys, to publish its address on its atServer (not wired yet)", arg: "FILE" },
+  data: { kind: "string", help: "data folder (reserved)", arg: "DIR" },
+  allow: { kind: "list", help: "@signs that may use the relay (default: anyone with a valid @sign)", arg: "@A,@B", default: [] },
+  adminHost: { kind: "string", help: "admin address for /metrics (keep it on loopback)", default: "127.0.0.1" },
+  adminPort: { kind: "number", help: "admin port for /metrics", default: 6465, schema: portSchema },
+  sessionsPerAtsign: { kind: "number", help: "legs one @sign may hold at once", default: DEFAULT_RELAY_LIMITS.sessionsPerAtSign, schema: positive },
+  bytesPerSession: { kind: "number", help: "bytes after which a session is closed (0 = no limit)", default: 0, schema: positive },
+  idleTimeout: { kind: "number", help: "seconds without traffic before a session is closed", default: DEFAULT_RELAY_LIMITS.idleTimeoutMs / 1000, schema: positive },
+} satisfies OptionSpec;
+
+const usage = "bun relay.ts @relay [options]";
+const about =
+  "Runs the blind rendezvous relay: legs that prove their @sign are paired by session id and their (end-to-end\nencrypted) bytes are copied across. Metrics on the admin port.";
+
+async function main(): Promise<void> {
+  const { options: o, positionals, help } = parseOptions(spec, process.argv.slice(2), process.env);
+  if (help) {
+    process.stdout.write(helpText(usage, about, spec));
+    return;
+  }
+  if (positionals.length !== 1) throw new UsageError(`Expected exactly one @sign, e.g. ${usage}`);
+  const parsed = atSignSchema.safeParse(positionals[0]);
+  if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? "Invalid @sign");
+  const allow = o.allow.length ? o.allow.map((a) => atSignSchema.parse(a)) : undefined;
+  if (o.keys) process.stderr.write("note: --keys is not wired yet (publishing the relay's address needs the client SDK)\n");
+  const [dirHost, dirPort] = splitHostPort(o.directory);
+  const resolvePublicKey = cachedResolver(directoryResolver({ host: dirHost, port: dirPort, ca: trustedCas({ caFile: o.ca, home: inlayHome() }) }));
+  const relay = await startRelay({
+    relayAtSign: parsed.data,
+    host: o.host,
+    port: o.port,
+    adminHost: o.adminHost,
+    adminPort: o.adminPort,
+    resolvePublicKey,
+    allow,
+    limits: {
+      sessionsPerAtSign: o.sessionsPerAtsign,
+      bytesPerSession: o.bytesPerSession || Number.MAX_SAFE_INTEGER,
+      idleTimeoutMs: o.idleTimeout * 1000,
+    },
+  });
+  process.stdout.write(`relay listening on ${o.host.includes(":") ? `[${o.host}]` : o.host}:${relay.port}\n`);
+  const shutdown = () => void relay.stop().then(() => process.exit(0));
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+}
+
+function splitHostPort(text: string): [string, number] {
+  const i = text.lastIndexOf(":");
+  return [text.slice(0, i).replace(/^\[|\]$/g, ""), Number(text.slice(i + 1))];
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+});
