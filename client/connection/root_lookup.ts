@@ -78,7 +78,9 @@ async function askDirectory(directory: HostPort, ca: string[], atSign: string): 
       closed: () => settle?.reject(new AtNetworkError(`Directory ${where} closed the connection before answering for ${atSign}`)),
     },
     ROOT_LOOKUP_TIMEOUT_MS,
-  );
+  ).catch((e: AtNetworkError) => {
+    throw new AtNetworkError(`Directory lookup of ${atSign} failed: ${e.message} (check --directory / INLAY_DIRECTORY)`, e.code);
+  });
   const timer = setTimeout(
     () => settle?.reject(new AtNetworkError(`Directory ${where} did not answer for ${atSign} within ${ROOT_LOOKUP_TIMEOUT_MS} ms`, "AT0023")),
     ROOT_LOOKUP_TIMEOUT_MS,
