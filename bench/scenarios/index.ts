@@ -2,10 +2,11 @@
 import type { Scenario } from "../scenario.ts";
 import { apiScenario } from "./api.ts";
 import { cryptoScenario } from "./crypto.ts";
+import { directoryScenario } from "./directory.ts";
 import { memoryScenario } from "./memory.ts";
 import { notifyScenario } from "./notify.ts";
 import { relayScenario } from "./relay.ts";
 import { serverScenario } from "./server.ts";
 import { tunnelScenario } from "./tunnel.ts";
 
-export const SCENARIOS: Scenario[] = [serverScenario, cryptoScenario, notifyScenario, relayScenario, tunnelScenario, memoryScenario, apiScenario];
+export const SCENARIOS: Scenario[] = [directoryScenario, serverScenario, cryptoScenario, notifyScenario, relayScenario, tunnelScenario, memoryScenario, apiScenario];
