@@ -8,11 +8,14 @@
  * connection and per address.
  */
 import { randomUUID } from "node:crypto";
-import { CryptoError, constantTimeEqual, cramDigest, verifyPkam } from "../core/crypto/index.ts";
+import { constantTimeEqual } from "../core/crypto/constant_time_equal.ts";
+import { CryptoError } from "../core/crypto/crypto_error.ts";
+import { cramDigest } from "../core/crypto/digests.ts";
 import { AtProtocolError, CHALLENGE_TTL_MS } from "../core/wire/index.ts";
 import { AUTH_FAILURES_PER_CONNECTION_MAX } from "./auth_throttle.ts";
 import type { Connection } from "./connection.ts";
 import type { ServerContext } from "./context.ts";
+import { verifyPkamSignature } from "./pkam_verify.ts";
 
 /** Reserved key holding the CRAM secret. */
 export const CRAM_SECRET_KEY = "privatekey:at_secret";
@@ -82,7 +85,7 @@ export interface PkamRequest {
 }
 
 /** Checks a `pkam:` signature; on success the connection becomes owner-authenticated. Throws otherwise. */
-export function authenticatePkam(ctx: ServerContext, conn: Connection, req: PkamRequest): void {
+export async function authenticatePkam(ctx: ServerContext, conn: Connection, req: PkamRequest): Promise<void> {
   refuseWhenThrottled(ctx, conn);
   const challenge = takeChallenge(conn);
   if (req.enrollmentId !== undefined) {
@@ -93,7 +96,7 @@ export function authenticatePkam(ctx: ServerContext, conn: Connection, req: Pkam
   if (!publicKey) fail(ctx, conn, "pkam authentication failed: no PKAM public key is stored");
   let ok: boolean;
   try {
-    ok = verifyPkam(challenge, req.signature, publicKey, { signingAlgo: req.signingAlgo, hashingAlgo: req.hashingAlgo });
+    ok = await verifyPkamSignature(challenge, req.signature, publicKey, { signingAlgo: req.signingAlgo, hashingAlgo: req.hashingAlgo });
   } catch (err) {
     if (err instanceof CryptoError) fail(ctx, conn, `pkam authentication failed: ${err.message}`);
     throw err;

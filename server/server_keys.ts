@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateRsaKeyPair } from "../core/crypto/index.ts";
+import { generateRsaKeyPair } from "../core/crypto/rsa.ts";
 import { CRAM_SECRET_KEY, PKAM_PUBLIC_KEY } from "./auth.ts";
 import type { Keystore, StoredMeta } from "./store/keystore.ts";
 

@@ -7,6 +7,8 @@
  * (a new entry replaces the key's previous one), exactly like the reference server's commit log.
  */
 import type { Database, Statement } from "bun:sqlite";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
 import { openSqlite } from "../../core/store/sqlite.ts";
 
 /** Commit operation symbols of the reference: `+` value only, `#` metadata only, `*` value and metadata, `-` delete. */
@@ -120,6 +122,11 @@ export interface Keystore {
  * @example const ks = openKeystore(join(dataDir, "keystore.sqlite")); ks.put(rec, "*");
  */
 export function openKeystore(path: string): Keystore {
+  // The file holds secrets; sqlite gives its -wal/-shm files the main file's mode, so create it 0600 first.
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, "a", 0o600));
+  }
   const db: Database = openSqlite(path, { migrations: [SCHEMA_V1] });
   const q = {
     get: db.query<Row, [string]>("SELECT key, value, meta FROM keys WHERE key = ?"),

@@ -28,8 +28,8 @@ export const authHandlers: HandlerTable = {
     authenticateCram(ctx, conn, cmd.digest);
     return data("success");
   },
-  pkam(ctx, conn, cmd) {
-    authenticatePkam(ctx, conn, cmd);
+  async pkam(ctx, conn, cmd) {
+    await authenticatePkam(ctx, conn, cmd);
     return data("success");
   },
   pol() {
