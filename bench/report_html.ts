@@ -12,6 +12,8 @@ const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
 const BAR_CHART_WIDTH = 560;
 const BAR_HEIGHT = 20;
 const LABEL_WIDTH = 140;
+/** Room right of the longest bar for its value label. */
+const BAR_VALUE_WIDTH = 120;
 const HIST_WIDTH = 560;
 const HIST_HEIGHT = 160;
 /** Histogram bins drawn (the recorder's 1 % buckets are merged into this many log-spaced bins). */
@@ -21,7 +23,7 @@ const HIST_BINS = 48;
 function barChart(title: string, metrics: Metric[]): string {
   const max = Math.max(...metrics.map((m) => (Number.isFinite(m.value) ? m.value : 0)), 1e-9);
   const h = metrics.length * (BAR_HEIGHT + 6) + 24;
-  const plot = BAR_CHART_WIDTH - LABEL_WIDTH - 80;
+  const plot = BAR_CHART_WIDTH - LABEL_WIDTH - BAR_VALUE_WIDTH;
   const bars = metrics
     .map((m, i) => {
       const y = 20 + i * (BAR_HEIGHT + 6);
@@ -55,7 +57,12 @@ function histogramChart(title: string, h: HistogramData): string {
       ["p99", h.p99],
     ] as const
   )
-    .map(([n, v]) => `<line class="mark" x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="20" y2="${20 + plotH}"/><text x="${(x(v) + 3).toFixed(1)}" y="32">${n} ${esc(formatNumber(v))} µs</text>`)
+    .map(([n, v], i) => {
+      // Labels near the right edge are drawn to the left of their line so they stay inside the chart.
+      const right = x(v) > HIST_WIDTH - 100;
+      const tx = (right ? x(v) - 3 : x(v) + 3).toFixed(1);
+      return `<line class="mark" x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="20" y2="${20 + plotH}"/><text x="${tx}" y="${32 + i * 12}"${right ? ' text-anchor="end"' : ""}>${n} ${esc(formatNumber(v))} µs</text>`;
+    })
     .join("");
   const axis = `<text x="0" y="${HIST_HEIGHT - 4}">${esc(formatNumber(Math.exp(lo)))} µs</text><text x="${HIST_WIDTH}" y="${HIST_HEIGHT - 4}" text-anchor="end">${esc(formatNumber(Math.exp(hi)))} µs (log scale)</text>`;
   return `<figure><svg width="${HIST_WIDTH}" height="${HIST_HEIGHT}" viewBox="0 0 ${HIST_WIDTH} ${HIST_HEIGHT}" role="img" aria-label="${esc(title)}"><text x="0" y="13" class="title">${esc(title)} (n=${h.count})</text>${rects}${marks}${axis}</svg></figure>`;
