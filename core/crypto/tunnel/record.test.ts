@@ -8,7 +8,7 @@ const key = Uint8Array.from({ length: 32 }, (_, i) => i);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 /** Feeds `wire` to a fresh opener in pieces of the given sizes; returns the plaintext and whether END came. */
-function openAll(wire: Uint8Array, pieces: number[] = [wire.byteLength], k = key): { plain: Uint8Array; ended: boolean } {
+function openAll(wire: Uint8Array, pieces: number[] = [wire.byteLength], k: Uint8Array = key): { plain: Uint8Array; ended: boolean } {
   const o = newOpener(k);
   const out: Uint8Array[] = [];
   let at = 0;
