@@ -1,55 +1,25 @@
 /**
- * Stored records → the reference's JSON payloads: AtMetaData (§5.7), `lookup:all` records, and cached copies
- * of other servers' records.
+ * Stored records → the reference's payloads (formatted by core/verbs), and cached copies of other servers'
+ * records.
  */
 import type { LookupOperation } from "../core/verbs/command.ts";
-import { dartDate, parseDartDate } from "../core/wire/index.ts";
+import { lookupAllJson, metadataJson, type AtMetadata } from "../core/verbs/index.ts";
+import { parseDartDate } from "../core/wire/index.ts";
 import type { RemoteRecord } from "./remote_lookup.ts";
 import type { StoredMeta, StoredRecord } from "./store/keystore.ts";
 
 /** How long a cached public record without ttr is kept (the reference's 24 h). */
 export const PUBLIC_CACHE_TTL_MS = 24 * 60 * 60_000;
 
-/**
- * The AtMetaData object in the reference's field order, dates as Dart strings, absent fields omitted.
- * @example metadataObject(meta).createdAt // "2026-11-22 01:00:00.000Z"
- */
-export function metadataObject(m: StoredMeta): Record<string, unknown> {
-  const date = (t: number | undefined) => (t === undefined ? undefined : dartDate(t));
-  const o: Record<string, unknown> = {
-    createdBy: m.createdBy,
-    updatedBy: m.updatedBy,
-    createdAt: date(m.createdAt),
-    updatedAt: date(m.updatedAt),
-    availableAt: date(m.availableAt),
-    expiresAt: date(m.expiresAt),
-    refreshAt: date(m.refreshAt),
-    status: "active",
-    version: m.version,
-    ttl: m.ttl,
-    ttb: m.ttb,
-    ttr: m.ttr,
-    ccd: m.ccd,
-    isBinary: m.isBinary,
-    isEncrypted: m.isEncrypted,
-    dataSignature: m.dataSignature,
-    sharedKeyEnc: m.sharedKeyEnc,
-    pubKeyCS: m.pubKeyCS,
-    encoding: m.encoding,
-    encKeyName: m.encKeyName,
-    encAlgo: m.encAlgo,
-    ivNonce: m.ivNonce,
-    skeEncKeyName: m.skeEncKeyName,
-    skeEncAlgo: m.skeEncAlgo,
-  };
-  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
-  return o;
+/** The stored metadata in the shared AtMetadata shape (every stored key is active). */
+export function atMetadata(m: StoredMeta): AtMetadata {
+  return { ...m, status: "active" };
 }
 
 /** The payload of llookup/lookup for a stored record: value, metadata JSON, or the `all` object. */
 export function lookupAnswer(operation: LookupOperation | undefined, r: StoredRecord): string | null {
-  if (operation === "meta") return JSON.stringify(metadataObject(r.meta));
-  if (operation === "all") return JSON.stringify({ key: r.key, data: r.value, metaData: metadataObject(r.meta) });
+  if (operation === "meta") return metadataJson(atMetadata(r.meta));
+  if (operation === "all") return lookupAllJson(r.key, r.value, atMetadata(r.meta));
   return r.value;
 }
 

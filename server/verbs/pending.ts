@@ -2,6 +2,7 @@
  * Verbs whose features arrive with later issues (notifications, monitor, enrollment, OTP, keys, stream).
  * Each answers what the reference answers when that feature holds no data, or a precise error — never silence.
  */
+import { notifyFetchMissingJson } from "../../core/verbs/index.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
 import { data, type HandlerTable } from "./handler.ts";
 
@@ -18,7 +19,7 @@ export const pendingHandlers: HandlerTable = {
   // With an empty notification store the reference answers these as follows.
   notifyStatus: () => data(null),
   notifyList: () => data(null),
-  notifyFetch: (_ctx, _conn, cmd) => data(JSON.stringify({ id: cmd.id, notificationStatus: "NotificationStatus.expired" })),
+  notifyFetch: (_ctx, _conn, cmd) => data(notifyFetchMissingJson(cmd.id)),
   notifyRemove: () => data("success"),
   monitor: () => {
     throw notYet("monitor");
