@@ -33,8 +33,10 @@ test("notificationJson() live variant: field order, Dart enum, nulls kept, share
 });
 
 test("notificationJson() stored variant: availableAt/expiresAt as Dart strings, no sharedKeyEnc", () => {
-  expect(notificationJson(n, "stored")).toEndWith(
-    '"metadata":{"encKeyName":null,"encAlgo":null,"ivNonce":"aXY=","skeEncKeyName":null,"skeEncAlgo":null,' +
+  expect(notificationJson(n, "stored")).toBe(
+    '{"id":"n1","from":"@alice","to":"@bob","key":"@bob:phone.wavi@alice","value":"Y2lw","operation":"update",' +
+      '"epochMillis":1700000000000,"messageType":"MessageType.key","isEncrypted":true,' +
+      '"metadata":{"encKeyName":null,"encAlgo":null,"ivNonce":"aXY=","skeEncKeyName":null,"skeEncAlgo":null,' +
       '"availableAt":"null","expiresAt":"2024-10-24 10:00:00.000Z"}}',
   );
 });
