@@ -181,3 +181,39 @@ export async function pingInterleaved(paths: PingPath[], opts: { rounds: number;
   }
   return new Map(conns.map((c) => [c.name, c.rec]));
 }
+
+/** Bytes each pairing exchanges before it closes (what ANCHORS.md table 4 used). */
+export const PAIRING_ECHO_BYTES = 32;
+
+/**
+ * `workers` loops of: open a connection (or relay session) with `dial`, send 32 bytes, wait for them to come
+ * back from the echo behind the path, close. Returns completed pairings per second and their latency.
+ */
+export async function measurePairings(dial: Dial, opts: { workers: number; ms: number }): Promise<{ perSecond: number; latency: LatencyRecorder }> {
+  const msg = new Uint8Array(PAIRING_ECHO_BYTES).fill(0x63);
+  const latency = newLatencyRecorder();
+  const deadline = performance.now() + opts.ms;
+  let done = 0;
+  const start = performance.now();
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const t = Bun.nanoseconds();
+      const ep = await dial();
+      await new Promise<void>((resolve, reject) => {
+        let got = 0;
+        ep.on.data = (c) => {
+          got += c.byteLength;
+          if (got >= PAIRING_ECHO_BYTES) resolve();
+        };
+        ep.on.close = () => reject(new Error("connection closed before the echo came back"));
+        if (ep.write(msg) !== PAIRING_ECHO_BYTES) reject(new Error("a 32-byte write was partial"));
+      });
+      ep.on.close = undefined;
+      ep.end();
+      latency.recordSince(t);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: opts.workers }, worker));
+  return { perSecond: (done * 1000) / (performance.now() - start), latency };
+}

@@ -5,7 +5,7 @@
  * sessions.
  */
 import type { BenchContext } from "../context.ts";
-import { dialTcp, measureStreams, pingInterleaved, startEcho, startSink, type Dial, type PingPath } from "../loadgen.ts";
+import { dialTcp, measurePairings, measureStreams, pingInterleaved, startEcho, startSink, type Dial, type PingPath } from "../loadgen.ts";
 import { detectPeers, runIperf3Client, startForwarders, startHaproxy, startIperf3Server } from "../peers.ts";
 import { dialRelayPair, startRelayPath, type RelayPath } from "../relay_path.ts";
 import { DIRECT_PATH, type Scenario } from "../scenario.ts";
@@ -15,6 +15,9 @@ import { holdIdleSessions, idleSessionCapacity, openFilesLimit } from "../idle_s
 const IDLE_TARGET_SESSIONS = 10_000;
 /** Below this share of the target count a projection would be a guess; the target is then n/a. */
 const PROJECTION_MIN_SHARE = 0.9;
+
+/** Concurrent workers in the pairing test (as in ANCHORS.md table 4). */
+const PAIRING_WORKERS = 64;
 
 /** Our relay's path name in every group. */
 export const INLAY_PATH = "inlay";
@@ -55,7 +58,7 @@ async function tryRelay(ctx: BenchContext): Promise<RelayPath | undefined> {
 
 export const relayScenario: Scenario = {
   name: "relay",
-  description: "blind relay data path vs direct loopback, socat and haproxy: 1 stream, 64 B RTT, concurrent streams, idle sessions",
+  description: "blind relay vs direct loopback, socat and haproxy: 1 stream, 64 B RTT, pairings/s, concurrent streams, idle sessions",
   targets: [
     { metric: "stream1_inlay", op: ">=", value: { metric: "stream1_haproxy" }, source: "issue 8" },
     { metric: "streams100_inlay", op: ">=", value: { metric: "streams100_haproxy" }, source: "issue 8" },
@@ -83,6 +86,16 @@ export const relayScenario: Scenario = {
       const h = rec.summary();
       ctx.metric({ id: `rtt_p50_${name}`, label: `64 B RTT p50, ${name}`, value: h.p50, unit: "µs", group: "64 B RTT p50", path: name, histogram: h });
       ctx.metric({ id: `rtt_p99_${name}`, label: `64 B RTT p99, ${name}`, value: h.p99, unit: "µs", group: "64 B RTT p99", path: name });
+    }
+
+    // Pairings: connect (or join a relay session), 32 B echo, close; many workers at once.
+    const pairingMs = ctx.pick(2_000, 300);
+    for (const p of pingPaths) {
+      ctx.progress(`pairings through ${p.name}`);
+      const r = await measurePairings(p.dial, { workers: PAIRING_WORKERS, ms: pairingMs });
+      const h = r.latency.summary();
+      ctx.metric({ id: `pairings_${p.name}`, label: `pairings/s (connect, 32 B echo, close), ${p.name}`, value: r.perSecond, unit: "pairings/s", group: "pairings/s", path: p.name });
+      ctx.metric({ id: `pairing_p99_${p.name}`, label: `pairing p99, ${p.name}`, value: h.p99, unit: "µs", group: "pairing p99", path: p.name });
     }
     for (const f of pingForwarders) await f.child.stop();
 
@@ -121,7 +134,7 @@ export const relayScenario: Scenario = {
         ctx.metric({ id: "idle10000_rss_inlay", label: `inlay relay RSS with 10000 idle sessions, projected linearly from ${sessions}`, value: projected, unit: "MiB" });
         ctx.note(`idle sessions: ${sessions} instead of 10,000 (open-files limit ${openFilesLimit()}); the 10,000 figure is a linear projection`);
       } else if (sessions < IDLE_TARGET_SESSIONS) ctx.note(`idle sessions: ${sessions} instead of 10,000 (${ctx.quick ? "--quick" : `open-files limit ${openFilesLimit()}`}), so the 10,000-session target is n/a`);
-      ctx.metric({ id: "pairings_inlay", label: `sessions joined per second (both legs signed, verified, paired)`, value: held.pairingsPerSecond, unit: "sessions/s" });
+      ctx.metric({ id: "idle_joins_inlay", label: `idle sessions joined per second (both legs signed, verified, paired)`, value: held.pairingsPerSecond, unit: "sessions/s" });
       await held.release();
     }
 
