@@ -9,6 +9,7 @@
 import type { Database, Statement } from "bun:sqlite";
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
+import { isCommittedKey } from "../../core/keys/index.ts";
 import { openSqlite } from "../../core/store/sqlite.ts";
 
 /** Commit operation symbols of the reference: `+` value only, `#` metadata only, `*` value and metadata, `-` delete. */
@@ -75,16 +76,6 @@ CREATE TABLE commits (
 );
 `;
 
-/** Keys the reference never writes to the commit log (commit id -1): server-internal and local keys. */
-export function isUncommittedKey(key: string): boolean {
-  return (
-    key.startsWith("private:") ||
-    key.startsWith("privatekey:") ||
-    key.startsWith("local:") ||
-    (key.startsWith("public:_") && !key.startsWith("public:__"))
-  );
-}
-
 interface Row {
   key: string;
   value: string | null;
@@ -147,7 +138,7 @@ export function openKeystore(path: string): Keystore {
   } satisfies Record<string, Statement<any, any>>;
 
   const commit = (key: string, op: CommitOp): number => {
-    if (isUncommittedKey(key)) return -1;
+    if (!isCommittedKey(key)) return -1;
     const id = (q.maxId.get()?.id ?? -1) + 1;
     q.delCommit.run(key);
     q.addCommit.run(id, key, op, Date.now());

@@ -4,6 +4,7 @@
  */
 import { normalizeAtSign } from "../../core/atsign.ts";
 import type { LookupOperation } from "../../core/verbs/command.ts";
+import { lookupTarget } from "../../core/keys/index.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
 import type { ServerContext } from "../context.ts";
 import { storageKey } from "../key_policy.ts";
@@ -63,25 +64,22 @@ export const lookupHandlers: HandlerTable = {
   async lookup(ctx, conn, cmd) {
     const owner = atSignOf(cmd.atSign);
     const name = cmd.name.toLowerCase();
-    if (owner === ctx.atSign) {
-      if (conn.state.auth === "owner") {
-        // The owner's lookup of its own @sign reads the "shared with self" key, without an activity check.
-        return readLocal(ctx, name.startsWith("public:") ? `${name}${owner}` : `${ctx.atSign}:${name}${owner}`, cmd.operation, false);
-      }
-      if (conn.state.auth === "none") return readLocal(ctx, name.startsWith("public:") ? `${name}${owner}` : `public:${name}${owner}`, cmd.operation, true);
-      throw new AtProtocolError("AT0003", "lookups from other @signs are not available on this server yet");
+    if (name.startsWith("public:") && conn.state.auth === "owner" && owner !== ctx.atSign) {
+      return publicOfOther(ctx, name, owner, cmd.operation, cmd.bypassCache === true);
     }
-    if (conn.state.auth !== "owner") throw new AtProtocolError("AT0401", "Command cannot be executed without auth");
-    if (name.startsWith("public:")) return publicOfOther(ctx, name, owner, cmd.operation, cmd.bypassCache === true);
-    const cachedShared = ctx.keystore.get(`cached:${ctx.atSign}:${name}${owner}`);
-    if (cachedShared && !cmd.bypassCache && cacheIsFresh(cachedShared)) return data(lookupAnswer(cmd.operation, cachedShared));
+    const target = lookupTarget(conn.state, ctx.atSign, name, owner, false);
+    if (!target) throw new AtProtocolError("AT0401", "Command cannot be executed without auth");
+    // The owner's lookup of its own "shared with self" key skips the activity check, like the reference.
+    if (target.kind === "local") return readLocal(ctx, target.key, cmd.operation, conn.state.auth !== "owner");
+    const cached = ctx.keystore.get(target.cacheKey);
+    if (cached && !cmd.bypassCache && cacheIsFresh(cached)) return data(lookupAnswer(cmd.operation, cached));
     // Shared data of another @sign needs a pol-authenticated server-to-server session (a later issue).
     throw new AtProtocolError("AT0021", `Unable to connect to secondary: shared lookups on ${owner} are not available on this server yet`);
   },
-  plookup(ctx, _conn, cmd) {
-    const owner = atSignOf(cmd.atSign);
-    const name = cmd.name.toLowerCase().replace(/^public:/, "");
-    if (owner === ctx.atSign) return readLocal(ctx, `public:${name}${owner}`, cmd.operation, true);
-    return publicOfOther(ctx, name, owner, cmd.operation, cmd.bypassCache === true);
+  plookup(ctx, conn, cmd) {
+    const target = lookupTarget(conn.state, ctx.atSign, cmd.name.replace(/^public:/i, ""), atSignOf(cmd.atSign), true);
+    if (!target) throw new AtProtocolError("AT0401", "Command cannot be executed without auth");
+    if (target.kind === "local") return readLocal(ctx, target.key, cmd.operation, true);
+    return publicOfOther(ctx, target.name, target.atSign, cmd.operation, cmd.bypassCache === true);
   },
 };

@@ -3,7 +3,8 @@
  * hidden ones; an unauthenticated client sees public keys without their `public:` prefix.
  */
 import { AtProtocolError } from "../../core/wire/index.ts";
-import { clientRegex, ownerScanShows, publicScanName } from "../key_policy.ts";
+import { scanName } from "../../core/keys/index.ts";
+import { clientRegex } from "../key_policy.ts";
 import { isActive } from "../metadata.ts";
 import { data, type HandlerTable } from "./handler.ts";
 
@@ -26,16 +27,10 @@ export const scanHandlers: HandlerTable = {
     const out: string[] = [];
     for (const key of ctx.keystore.keys()) {
       if (re && !re.test(key)) continue;
-      if (conn.state.auth === "owner") {
-        if (!ownerScanShows(key, cmd.showHidden === true)) continue;
-        const r = ctx.keystore.get(key);
-        if (r && isActive(r.meta, now)) out.push(key);
-      } else {
-        const name = publicScanName(key, ctx.atSign);
-        if (name === null) continue;
-        const r = ctx.keystore.get(key);
-        if (r && isActive(r.meta, now)) out.push(name);
-      }
+      const name = scanName(conn.state, key, cmd.showHidden === true);
+      if (name === null) continue;
+      const r = ctx.keystore.get(key);
+      if (r && isActive(r.meta, now)) out.push(name);
     }
     return data(JSON.stringify(out));
   },

@@ -5,7 +5,8 @@ import { STAT_NAMES, statsJson, syncEntryJson, type StatItem } from "../../core/
 import { SYNC_PAGE_DEFAULT_ENTRIES, SYNC_PAGE_MAX_BYTES, dartDate } from "../../core/wire/index.ts";
 import type { ServerContext } from "../context.ts";
 import { atMetadata } from "../format.ts";
-import { clientRegex, isAlwaysSynced } from "../key_policy.ts";
+import { alwaysSyncs } from "../../core/keys/index.ts";
+import { clientRegex } from "../key_policy.ts";
 import type { CommitEntry } from "../store/keystore.ts";
 import { data, type HandlerTable } from "./handler.ts";
 
@@ -29,7 +30,7 @@ function lastCommitIdMatching(ctx: ServerContext, regex: string | undefined): nu
   if (regex === undefined) return ctx.keystore.lastCommitId();
   const re = clientRegex(regex);
   let last: number | null = null;
-  for (const c of ctx.keystore.allCommits()) if (re.test(c.key) || isAlwaysSynced(c.key)) last = c.id;
+  for (const c of ctx.keystore.allCommits()) if (re.test(c.key) || alwaysSyncs(c.key)) last = c.id;
   return last;
 }
 
@@ -67,7 +68,7 @@ export const syncHandlers: HandlerTable = {
     for (;;) {
       const batch = ctx.keystore.commitsFrom(from, SYNC_SCAN_BATCH);
       for (const c of batch) {
-        if (re && !re.test(c.key) && !isAlwaysSynced(c.key)) continue;
+        if (re && !re.test(c.key) && !alwaysSyncs(c.key)) continue;
         const json = syncEntry(ctx, c);
         if (json === null) continue;
         const size = encoder.encode(json).byteLength + 1;

@@ -6,7 +6,8 @@ import type { KeyRef } from "../../core/verbs/command.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
 import { CRAM_SECRET_KEY } from "../auth.ts";
 import type { ServerContext } from "../context.ts";
-import { checkDeletable, checkKeyLength, checkUpdatable, storageKey } from "../key_policy.ts";
+import { checkKeyLength, checkUpdatableKey, isProtectedKey } from "../../core/keys/index.ts";
+import { storageKey } from "../key_policy.ts";
 import { applyMetadata, patchIsEmpty } from "../metadata.ts";
 import { CRAM_SECRET_DELETED_KEY, freshMeta } from "../server_keys.ts";
 import type { StoredRecord } from "../store/keystore.ts";
@@ -28,23 +29,20 @@ function keyFromJson(ctx: ServerContext, body: { atKey: string; sharedBy?: strin
 /** Handlers of the update family. */
 export const updateHandlers: HandlerTable = {
   update(ctx, _conn, cmd) {
-    const key = storageKey(cmd.key, ctx.atSign);
-    checkUpdatable(key, ctx.atSign);
+    const key = checkUpdatableKey(storageKey(cmd.key, ctx.atSign), ctx.atSign);
     const old = ctx.keystore.get(key);
     const meta = applyMetadata(old?.meta ?? null, cmd.metadata, ctx.atSign);
     return data(String(stored(ctx, { key, value: cmd.value, meta }, patchIsEmpty(cmd.metadata) ? "+" : "*")));
   },
   updateJson(ctx, _conn, cmd) {
-    const key = keyFromJson(ctx, cmd.body);
-    checkUpdatable(key, ctx.atSign);
+    const key = checkUpdatableKey(keyFromJson(ctx, cmd.body), ctx.atSign);
     const value = typeof cmd.body.value === "string" ? cmd.body.value : JSON.stringify(cmd.body.value ?? null);
     const old = ctx.keystore.get(key);
     const meta = applyMetadata(old?.meta ?? null, {}, ctx.atSign);
     return data(String(stored(ctx, { key, value, meta }, "*")));
   },
   updateMeta(ctx, _conn, cmd) {
-    const key = storageKey(cmd.key, ctx.atSign);
-    checkUpdatable(key, ctx.atSign);
+    const key = checkUpdatableKey(storageKey(cmd.key, ctx.atSign), ctx.atSign);
     const old = ctx.keystore.get(key);
     if (!old) throw new AtProtocolError("AT0015", `${key} does not exist in keystore`);
     const meta = applyMetadata(old.meta, cmd.metadata, ctx.atSign);
@@ -53,7 +51,9 @@ export const updateHandlers: HandlerTable = {
   delete(ctx, _conn, cmd) {
     const key = storageKey(cmd.key, ctx.atSign);
     checkKeyLength(key);
-    checkDeletable(cmd.key, key, ctx.atSign);
+    if (!cmd.key.cached && isProtectedKey({ name: cmd.key.name, owner: cmd.key.owner ?? ctx.atSign }, ctx.atSign)) {
+      throw new AtProtocolError("AT0009", `${key} is protected and cannot be deleted`);
+    }
     if (key === CRAM_SECRET_KEY) {
       ctx.keystore.put({ key: CRAM_SECRET_DELETED_KEY, value: "true", meta: freshMeta(ctx.atSign) }, "+");
     }
