@@ -19,6 +19,9 @@ export interface MetadataPatch {
   isEncrypted?: boolean | null;
   sharedKeyEnc?: string | null;
   pubKeyCS?: string | null;
+  /** Newer at_commons (after the Oct 2024 baseline): hash of the recipient's public key, and its algorithm. */
+  pubKeyHash?: string | null;
+  hashingAlgo?: string | null;
   encoding?: string | null;
   encKeyName?: string | null;
   encAlgo?: string | null;
@@ -148,7 +151,15 @@ export type Command =
       epochMillis?: number;
       regex?: string;
     }
-  | { verb: "syncFrom"; fromCommitId: number; limit: number; regex?: string }
+  | {
+      verb: "syncFrom";
+      fromCommitId: number;
+      /** Page size the client asks for (advisory; the server applies its own page limit). */
+      limit?: number;
+      /** Newer at_commons: leave out delete entries with a commit id below this. */
+      skipDeletesUntil?: number;
+      regex?: string;
+    }
   | { verb: "stats"; ids?: number[]; regex?: string }
   | { verb: "config"; operation: "blockAdd" | "blockRemove"; atSigns: string[] }
   | { verb: "config"; operation: "blockShow" }

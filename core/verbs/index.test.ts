@@ -81,6 +81,16 @@ const GOOD: [string, Command][] = [
       value: "v",
     },
   ],
+  // Newer at_commons adds pubKeyHash/hashingAlgo after pubKeyCS.
+  [
+    "update:isEncrypted:true:sharedKeyEnc:ZW5j:pubKeyCS:ab:pubKeyHash:cd:hashingAlgo:sha512:@bob:k@alice v",
+    {
+      verb: "update",
+      key: { sharedWith: "@bob", name: "k", owner: "@alice" },
+      metadata: { isEncrypted: true, sharedKeyEnc: "ZW5j", pubKeyCS: "ab", pubKeyHash: "cd", hashingAlgo: "sha512" },
+      value: "v",
+    },
+  ],
   [
     "update:ttl:null:ivNonce:null:k@alice v",
     { verb: "update", key: { name: "k", owner: "@alice" }, metadata: { ttl: null, ivNonce: null }, value: "v" },
@@ -232,6 +242,9 @@ const GOOD: [string, Command][] = [
   ["monitor:selfNotifications:enable", { verb: "monitor", selfNotifications: true }],
   ["sync:from:-1:limit:25", { verb: "syncFrom", fromCommitId: -1, limit: 25 }],
   ["sync:from:12:limit:100:.*\\.wavi", { verb: "syncFrom", fromCommitId: 12, limit: 100, regex: ".*\\.wavi" }],
+  // Newer at_commons: limit optional, skipDeletesUntil.
+  ["sync:from:5", { verb: "syncFrom", fromCommitId: 5 }],
+  ["sync:from:5:limit:10:skipDeletesUntil:3:wavi", { verb: "syncFrom", fromCommitId: 5, limit: 10, skipDeletesUntil: 3, regex: "wavi" }],
   ["stats", { verb: "stats" }],
   ["stats:3", { verb: "stats", ids: [3] }],
   ["stats:1,2,15", { verb: "stats", ids: [1, 2, 15] }],
@@ -395,7 +408,7 @@ const BAD: [string, AtErrorCode][] = [
   ["notify:all:@bob", "AT0003"],
   ["notify:all:ttl:x:@bob:k", "AT0003"],
   ["monitor:sometimes", "AT0003"],
-  ["sync:from:5", "AT0003"],
+  ["sync:from:", "AT0003"],
   ["sync:from:x:limit:5", "AT0003"],
   ["stats:0", "AT0003"],
   ["stats:4:.*", "AT0003"],

@@ -31,6 +31,15 @@ test("metadataJson() writes the reference field order, Dart dates, and drops nul
   expect(metadataJson({})).toBe("{}");
 });
 
+test("metadataJson() nests pubKeyHash right after pubKeyCS; the sync form prints it as a Dart map", () => {
+  const m: AtMetadata = { pubKeyCS: "ab", pubKeyHash: "cd", hashingAlgo: "sha512", encoding: "base64" };
+  expect(metadataJson(m)).toBe('{"pubKeyCS":"ab","pubKeyHash":{"hash":"cd","hashingAlgo":"sha512"},"encoding":"base64"}');
+  expect(metadataJson({ skeEncAlgo: "x", pubKeyHash: "cd", ttl: 1 })).toBe('{"ttl":1,"pubKeyHash":{"hash":"cd","hashingAlgo":null},"skeEncAlgo":"x"}');
+  expect(syncEntriesJson([{ atKey: "k@a", value: "v", metadata: m, commitId: 1, operation: "*" }])).toContain(
+    '"pubKeyHash":"{hash: cd, hashingAlgo: sha512}"',
+  );
+});
+
 test("lookupAllJson() nests the metadata and drops a null value", () => {
   expect(lookupAllJson("public:x@alice", "v", { ttl: 5 })).toBe('{"key":"public:x@alice","data":"v","metaData":{"ttl":5}}');
   expect(lookupAllJson("public:x@alice", null, {})).toBe('{"key":"public:x@alice","metaData":{}}');

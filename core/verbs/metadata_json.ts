@@ -24,6 +24,9 @@ export interface AtMetadata {
   dataSignature?: string | null;
   sharedKeyEnc?: string | null;
   pubKeyCS?: string | null;
+  /** Written as `"pubKeyHash":{"hash":..,"hashingAlgo":..}` (newer at_commons; unconfirmed for the server JSON). */
+  pubKeyHash?: string | null;
+  hashingAlgo?: string | null;
   encoding?: string | null;
   encKeyName?: string | null;
   encAlgo?: string | null;
@@ -31,6 +34,9 @@ export interface AtMetadata {
   skeEncKeyName?: string | null;
   skeEncAlgo?: string | null;
 }
+
+/** A value of the metadata JSON object. */
+export type MetadataValue = string | number | boolean | { hash: string; hashingAlgo: string | null };
 
 /** Field order of the reference's AtMetaData JSON; `date` fields are written as Dart date strings. */
 export const AT_METADATA_FIELDS: readonly { name: keyof AtMetadata; date?: true }[] = [
@@ -65,15 +71,24 @@ export const AT_METADATA_FIELDS: readonly { name: keyof AtMetadata; date?: true 
  * value into its Dart `toString()` (the sync form).
  * @example metadataObject({ ttl: 5, createdAt: 0 }) // { createdAt: "1970-01-01 00:00:00.000Z", ttl: 5 }
  */
-export function metadataObject(m: AtMetadata, stringify = false): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
+export function metadataObject(m: AtMetadata, stringify = false): Record<string, MetadataValue> {
+  const out: Record<string, MetadataValue> = {};
   for (const f of AT_METADATA_FIELDS) {
     const v = m[f.name];
-    if (v === undefined || v === null) continue;
-    if (f.date) out[f.name] = dartDate(v as number);
-    else out[f.name] = stringify ? String(v) : v;
+    if (v !== undefined && v !== null) {
+      if (f.date) out[f.name] = dartDate(v as number);
+      else out[f.name] = stringify ? String(v) : (v as string | number | boolean);
+    }
+    if (f.name === "pubKeyCS") addPubKeyHash(out, m, stringify);
   }
   return out;
+}
+
+// The hash goes right after pubKeyCS, as a nested object (Dart `Map.toString()` in the stringified sync form).
+function addPubKeyHash(out: Record<string, MetadataValue>, m: AtMetadata, stringify: boolean): void {
+  if (m.pubKeyHash == null) return;
+  const hash = { hash: m.pubKeyHash, hashingAlgo: m.hashingAlgo ?? null };
+  out.pubKeyHash = stringify ? `{hash: ${hash.hash}, hashingAlgo: ${hash.hashingAlgo}}` : hash;
 }
 
 /**

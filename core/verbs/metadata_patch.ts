@@ -22,6 +22,8 @@ export const METADATA_FIELDS = [
   ["isEncrypted", "bool"],
   ["sharedKeyEnc", "text"],
   ["pubKeyCS", "text"],
+  ["pubKeyHash", "text"],
+  ["hashingAlgo", "text"],
   ["encoding", "text"],
   ["encKeyName", "text"],
   ["encAlgo", "text"],

@@ -3,7 +3,7 @@
  * the stats notification, and the `notify:fetch` body.
  */
 import { dartDate } from "../wire/dart_date.ts";
-import { metadataObject, type AtMetadata } from "./metadata_json.ts";
+import { metadataObject, type AtMetadata, type MetadataValue } from "./metadata_json.ts";
 
 /** Encryption metadata carried by a notification; absent or null fields are written as JSON null. */
 export interface NotificationMetadata {
@@ -153,7 +153,7 @@ export interface StoredNotification {
  */
 export function notifyFetchJson(n: StoredNotification): string {
   const str = (v: string | number | null) => (v === null ? "null" : String(v));
-  const meta = n.atMetadata === null ? "null" : dartMapString(metadataObject(n.atMetadata));
+  const meta = n.atMetadata === null ? "null" : dartMapString(metadataObject(n.atMetadata, true));
   return JSON.stringify({
     id: n.id,
     fromAtSign: n.fromAtSign,
@@ -184,7 +184,7 @@ export function notifyFetchMissingJson(id: string): string {
   return JSON.stringify({ id, notificationStatus: "NotificationStatus.expired" });
 }
 
-function dartMapString(o: Record<string, string | number | boolean>): string {
+function dartMapString(o: Record<string, MetadataValue>): string {
   return `{${Object.entries(o)
     .map(([k, v]) => `${k}: ${v}`)
     .join(", ")}}`;

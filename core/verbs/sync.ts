@@ -4,19 +4,20 @@
 import type { CommandOf } from "./command.ts";
 import { fail, parseInteger } from "./_syntax.ts";
 
-const SYNC_USAGE = "sync:from:<commitId|-1>:limit:<n>[:<regex>]";
+const SYNC_USAGE = "sync:from:<commitId|-1>:limit:<n>[:skipDeletesUntil:<commitId>][:<regex>]";
 
 /**
- * Parses `sync:from:<id|-1>:limit:<n>[:<regex>]`; `:limit:` is mandatory (its value is advisory).
+ * Parses `sync:from:<id|-1>:limit:<n>[:<regex>]`. The baseline reference requires `:limit:`; newer at_commons
+ * makes it optional and adds `:skipDeletesUntil:<id>`, so both are accepted.
  * @example parseSyncFrom("sync:from:-1:limit:25:.*wavi") // { verb: "syncFrom", fromCommitId: -1, limit: 25, regex: ".*wavi" }
  */
 export function parseSyncFrom(line: string): CommandOf<"syncFrom"> {
-  const m = /^sync:from:(\d+|-1):limit:(\d+)(?::(.+))?$/i.exec(line);
+  const m = /^sync:from:(\d+|-1)(?::limit:(\d+))?(?::skipDeletesUntil:(\d+))?(?::(.+))?$/is.exec(line);
   if (!m) fail(SYNC_USAGE);
-  const fromCommitId = parseInteger(m[1] ?? "", true) ?? fail(SYNC_USAGE);
-  const limit = parseInteger(m[2] ?? "", false) ?? fail(SYNC_USAGE);
-  const cmd: CommandOf<"syncFrom"> = { verb: "syncFrom", fromCommitId, limit };
-  if (m[3] !== undefined) cmd.regex = m[3];
+  const cmd: CommandOf<"syncFrom"> = { verb: "syncFrom", fromCommitId: parseInteger(m[1] ?? "", true) ?? fail(SYNC_USAGE) };
+  if (m[2] !== undefined) cmd.limit = parseInteger(m[2], false) ?? fail(SYNC_USAGE);
+  if (m[3] !== undefined) cmd.skipDeletesUntil = parseInteger(m[3], false) ?? fail(SYNC_USAGE);
+  if (m[4] !== undefined) cmd.regex = m[4];
   return cmd;
 }
 
@@ -25,5 +26,8 @@ export function parseSyncFrom(line: string): CommandOf<"syncFrom"> {
  * @example buildSyncFrom({ verb: "syncFrom", fromCommitId: 12, limit: 25 }) // "sync:from:12:limit:25"
  */
 export function buildSyncFrom(cmd: CommandOf<"syncFrom">): string {
-  return `sync:from:${cmd.fromCommitId}:limit:${cmd.limit}${cmd.regex === undefined ? "" : `:${cmd.regex}`}`;
+  let out = `sync:from:${cmd.fromCommitId}`;
+  if (cmd.limit !== undefined) out += `:limit:${cmd.limit}`;
+  if (cmd.skipDeletesUntil !== undefined) out += `:skipDeletesUntil:${cmd.skipDeletesUntil}`;
+  return cmd.regex === undefined ? out : `${out}:${cmd.regex}`;
 }
