@@ -20,6 +20,8 @@ const COPIED = [
   "ivNonce",
   "skeEncKeyName",
   "skeEncAlgo",
+  "pubKeyHash",
+  "hashingAlgo",
 ] as const satisfies readonly (keyof MetadataPatch & keyof StoredMeta)[];
 
 /** True when the patch mentions any field (an `update` with metadata commits as `*`, without as `+`). */

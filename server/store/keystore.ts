@@ -43,6 +43,8 @@ export interface StoredMeta {
   ivNonce?: string;
   skeEncKeyName?: string;
   skeEncAlgo?: string;
+  pubKeyHash?: string;
+  hashingAlgo?: string;
 }
 
 /** A stored key with its value (null for a metadata-only record) and metadata. */

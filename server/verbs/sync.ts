@@ -69,6 +69,7 @@ export const syncHandlers: HandlerTable = {
       const batch = ctx.keystore.commitsFrom(from, SYNC_SCAN_BATCH);
       for (const c of batch) {
         if (re && !re.test(c.key) && !alwaysSyncs(c.key)) continue;
+        if (c.op === "-" && cmd.skipDeletesUntil !== undefined && c.id < cmd.skipDeletesUntil) continue;
         const json = syncEntry(ctx, c);
         if (json === null) continue;
         const size = encoder.encode(json).byteLength + 1;
