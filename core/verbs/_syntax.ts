@@ -47,11 +47,6 @@ export function isParamName(text: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(text);
 }
 
-/** Prefixes `@` when missing. */
-export function withAt(atSign: string): string {
-  return atSign.startsWith("@") ? atSign : "@" + atSign;
-}
-
 /**
  * Splits `name@atSign` at its only `@`; `name` alone gives no atSign. Returns null when the parts do not match
  * `[^:@\s]+(@[^:@\s]+)?`.

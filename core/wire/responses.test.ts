@@ -8,6 +8,7 @@ import {
   inboundLimitResponse,
   invalidCommand,
   invalidSyntax,
+  isAtErrorCode,
   polResponse,
   prompt,
   UNAUTHENTICATED,
@@ -136,4 +137,10 @@ describe("wantsJsonErrors()", () => {
     ["", false],
   ];
   for (const [v, want] of cases) test(`${JSON.stringify(v)} -> ${want}`, () => expect(wantsJsonErrors(v)).toBe(want));
+});
+
+test("isAtErrorCode() knows the table", () => {
+  expect(isAtErrorCode("AT0015")).toBe(true);
+  expect(isAtErrorCode("AT9999")).toBe(false);
+  expect(isAtErrorCode("toString")).toBe(false);
 });
