@@ -17,6 +17,8 @@ import { newConnection, type Connection } from "./connection.ts";
 export interface ListenerLimits {
   /** Longest request line (bytes); beyond it AT0005 and close. */
   maxLineBytes: number;
+  /** Longest line before authentication (bytes): strangers cannot make us buffer 10 MB per connection. */
+  maxUnauthLineBytes: number;
   /** Open connections in total; beyond it AT0012 and close. */
   maxConnections: number;
   /** Open connections from one address; beyond it AT0012 and close. */
@@ -34,6 +36,7 @@ export interface ListenerLimits {
 /** Defaults: the reference's request size, a pool like its config (200), short unauthenticated idle. */
 export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
   maxLineBytes: MAX_REQUEST_BYTES,
+  maxUnauthLineBytes: 64 * 1024,
   maxConnections: 200,
   maxConnectionsPerAddress: 100,
   unauthIdleMs: 60_000,
@@ -186,15 +189,21 @@ export function startListener(opts: {
         const st = s.data;
         if (st.conn.closed) return;
         st.conn.lastActivityAt = Date.now();
+        const tooLong = (max: number) => {
+          const e = new AtProtocolError("AT0005", `${ERROR_CODES.AT0005.description}: request is longer than ${max} bytes`);
+          write(s, errorResponse(e, { state: st.conn.state, clientVersion: st.conn.clientVersion }));
+          endWhenFlushed(s);
+        };
         let lines: string[];
         try {
           lines = pushChunk(st.lines, chunk);
         } catch (err) {
           if (!(err instanceof LineTooLongError)) throw err;
-          const e = new AtProtocolError("AT0005", `${ERROR_CODES.AT0005.description}: request is longer than ${limits.maxLineBytes} bytes`);
-          write(s, errorResponse(e, { state: st.conn.state, clientVersion: st.conn.clientVersion }));
-          endWhenFlushed(s);
-          return;
+          return tooLong(limits.maxLineBytes);
+        }
+        // Lines queued before an auth verb is answered are still judged as unauthenticated: the cheap bound.
+        if (st.conn.state.auth === "none" && (st.lines.bytes > limits.maxUnauthLineBytes || lines.some((l) => l.length > limits.maxUnauthLineBytes))) {
+          return tooLong(limits.maxUnauthLineBytes);
         }
         if (lines.length === 0) return;
         st.pending.push(...lines);

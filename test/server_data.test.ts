@@ -141,6 +141,19 @@ describe("update and llookup", () => {
   });
 });
 
+describe("request sizes", () => {
+  test("the owner may store a 200 KB value; an unauthenticated 70 KB line is AT0005 and closes", async () => {
+    const big = "v".repeat(200_000);
+    await commitId(`update:big.value@alice ${big}`);
+    expect(await owner.send("llookup:big.value@alice")).toBe(`data:${big}`);
+    const c = await f.connect();
+    c.raw(`lookup:${"x".repeat(70_000)}@alice\n`);
+    const text = await c.until((r) => r.includes("\n"));
+    expect(text).toStartWith("error:AT0005-");
+    await c.closed;
+  });
+});
+
 describe("delete", () => {
   test("returns a new commit id (also for absent keys) and commits `-` with null value/metadata", async () => {
     await commitId("update:gone.test@alice v");
