@@ -7,3 +7,4 @@ export * from "./error_codes.ts";
 export * from "./at_protocol_error.ts";
 export * from "./responses.ts";
 export * from "./dart_date.ts";
+export * from "./parse_response.ts";
