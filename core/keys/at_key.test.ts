@@ -38,7 +38,7 @@ describe("parseAtKey() and formatAtKey()", () => {
       expect(formatAtKey(want)).toBe(key);
     });
   }
-  const invalid = ["phone", "phone@", "@alice", "a:b@alice", "phone@al.ice", "ph one@alice", "public:@bob:x@alice", "privatekey:", "@bob:phone", `x@${"a".repeat(56)}`];
+  const invalid = ["phone", "phone@", "@alice", "a:b@alice", "phone@al.ice", "ph one@alice", "public:@bob:x@alice", "phone@@alice", "@@bob:x@alice", "privatekey:", "@bob:phone", `x@${"a".repeat(56)}`];
   for (const key of invalid) test(`rejects ${JSON.stringify(key)}`, () => expect(parseAtKey(key)).toBeNull());
 });
 

@@ -8,6 +8,8 @@
  */
 import { AtProtocolError } from "../wire/at_protocol_error.ts";
 import { MAX_CACHED_KEY_CHARS, MAX_KEY_CHARS } from "../wire/limits.ts";
+import { atSignProblem } from "../atsign.ts";
+import { EMOJI_CLASS } from "./_chars.ts";
 import { isReservedKey } from "./reserved_keys.ts";
 
 /** Who a key is for, from its prefix. */
@@ -44,13 +46,11 @@ export type KeyType =
   | "local"
   | "invalid";
 
-// Character classes of the reference key regexes: entity = word chars, `.`, `-`, `'`, `*`, `"` or emoji;
-// an @sign body = word chars, `-` or emoji, 1 to 55. Emoji: ©, ®, U+2000-U+3300, variation selectors and the
-// astral pictographs U+1F000-U+1FBFF (what the reference spells as surrogate pairs D83C/D83D/D83E).
-const EMOJI = String.raw`\u00a9\u00ae\u2000-\u3300\ufe00-\ufe0f\u{1f000}-\u{1fbff}`;
-const ENTITY = new RegExp(String.raw`^[\w.\-'*"${EMOJI}]+$`, "u");
-const ATSIGN_BODY = new RegExp(String.raw`^[\w\-${EMOJI}]{1,55}$`, "u");
+// The reference entity: word characters, `.`, `-`, `'`, `*`, `"` or emoji. @sign bodies follow core/atsign.
+const ENTITY = new RegExp(String.raw`^[\w.\-'*"${EMOJI_CLASS}]+$`, "u");
 const NAMESPACE = /^\w+$/;
+// atSignProblem tolerates a leading `@`; inside a key that would be a second `@`, so refuse it here.
+const isAtSignBody = (body: string) => !body.startsWith("@") && atSignProblem(body) === null;
 
 /**
  * The stored form of a key: trimmed, spaces removed, lower-cased (the reference keystore does the same, so
@@ -90,7 +90,7 @@ export function parseAtKey(full: string): AtKey | null {
   if (rest.startsWith("@") && (visibility === "self" || visibility === "private")) {
     const colon = rest.indexOf(":");
     const body = colon === -1 ? "" : rest.slice(1, colon);
-    if (!ATSIGN_BODY.test(body)) return null;
+    if (!isAtSignBody(body)) return null;
     sharedWith = "@" + body;
     rest = rest.slice(colon + 1);
   }
@@ -98,7 +98,7 @@ export function parseAtKey(full: string): AtKey | null {
   if (at === -1) return null;
   const name = rest.slice(0, at);
   const ownerBody = rest.slice(at + 1);
-  if (!ENTITY.test(name) || !ATSIGN_BODY.test(ownerBody)) return null;
+  if (!ENTITY.test(name) || !isAtSignBody(ownerBody)) return null;
   const owner = "@" + ownerBody;
   if (visibility === "self" && sharedWith !== undefined && sharedWith.toLowerCase() !== owner.toLowerCase()) {
     visibility = "shared";

@@ -1,6 +1,7 @@
 /**
  * Reserved and protected keys (ATPROTOCOL.md §3.3).
  */
+import { ATSIGN_BODY_PATTERN } from "./_chars.ts";
 
 /** What the reserved keys hold and who writes them; the names use `<me>`/`<other>` for @signs. */
 export const RESERVED_KEYS: readonly { key: string; writer: "server" | "client"; content: string }[] = [
@@ -24,8 +25,7 @@ export const RESERVED_KEYS: readonly { key: string; writer: "server" | "client";
   { key: "cached:@<me>:shared_key@<other>", writer: "server", content: "cached copy of <other>'s shared key for me" },
 ];
 
-const EMOJI = String.raw`\u00a9\u00ae\u2000-\u3300\ufe00-\ufe0f\u{1f000}-\u{1fbff}`;
-const SIGN = String.raw`[\w\-${EMOJI}]{1,55}`;
+const SIGN = ATSIGN_BODY_PATTERN;
 const RESERVED_PRIVATEKEY_NAMES = [
   "at_pkam_publickey",
   "at_pkam_privatekey",

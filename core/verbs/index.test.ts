@@ -60,6 +60,7 @@ const GOOD: [string, Command][] = [
   ["update:a:b:c@alice v", { verb: "update", key: { name: "c", owner: "@alice" }, metadata: {}, value: "v" }],
   // The key may end in a single colon: the reference's `(?!:{2})` only forbids `::`.
   ["notify:@bob:k:@alice", { verb: "notify", metadata: {}, forAtSign: "@bob", atKey: "k:", atSign: "@alice" }],
+  ["update:metadata.wavi@alice v", { verb: "update", key: { name: "metadata.wavi", owner: "@alice" }, metadata: {}, value: "v" }],
   ["update:phone bare", { verb: "update", key: { name: "phone" }, metadata: {}, value: "bare" }],
   // at_c order (isBinary/isEncrypted before dataSignature) plus its unknown hash/algo names.
   [

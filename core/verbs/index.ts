@@ -62,7 +62,9 @@ const ROUTES: readonly Route[] = [
   { accepts: starts("from:"), parse: parseFrom },
   { accepts: starts("cram:"), parse: parseCram },
   { accepts: starts("pkam:"), parse: parsePkam },
-  { accepts: (l) => l.startsWith("update:") && !l.startsWith("update:meta"), parse: parseUpdate },
+  // The reference excludes every `update:meta...` line here, so `update:metadata@alice v` is an unknown verb
+  // there; we only hand `update:meta:` to update:meta and let such keys through.
+  { accepts: (l) => l.startsWith("update:") && !l.startsWith("update:meta:"), parse: parseUpdate },
   { accepts: starts("update:meta:"), parse: parseUpdateMeta },
   { accepts: starts("llookup:"), parse: parseLlookup },
   { accepts: starts("plookup:"), parse: parsePlookup },
