@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { AtProtocolError, MAX_REQUEST_BYTES, type AtErrorCode } from "../wire/index.ts";
-import { buildCommand, normalizeVerb, parseCommand, type Command } from "./index.ts";
+import { buildCommand, METADATA_FIELDS, normalizeVerb, parseCommand, type Command, type MetadataPatch } from "./index.ts";
 
 // Lines as real clients send them (Dart at_client/at_lookup, at_c, at_python; ATPROTOCOL.md §4, §5, §10),
 // with the Command each must parse to.
@@ -563,4 +563,36 @@ describe("normalizeVerb()", () => {
     ["scan public:.*", "scanpublic:.*"],
   ];
   for (const [line, want] of cases) test(`${line} -> ${want}`, () => expect(normalizeVerb(line)).toBe(want));
+});
+
+describe("buildCommand() round-trips random metadata through update, update:meta and notify", () => {
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  // The text "null" is not among them: on the wire it means "clear the field".
+  const texts = ["aXY=", "c2ln+/", "base64", "rsa_2048", "x-y.z"];
+  const patch = (): MetadataPatch => {
+    const p: Record<string, unknown> = {};
+    for (const [name, kind] of METADATA_FIELDS) {
+      if (rand(3) !== 0) continue;
+      if (rand(6) === 0) p[name] = null;
+      else if (kind === "int") p[name] = rand(2) === 0 ? rand(100000) : -1;
+      else if (kind === "bool") p[name] = rand(2) === 0;
+      else p[name] = texts[rand(texts.length)];
+    }
+    return p as MetadataPatch;
+  };
+  test("200 random patches", () => {
+    for (let i = 0; i < 200; i++) {
+      const metadata = patch();
+      const cmds: Command[] = [
+        { verb: "update", key: { sharedWith: "@bob", name: "k.ns", owner: "@alice" }, metadata, value: "v a:l@ue" },
+        { verb: "updateMeta", key: { isPublic: true, name: "k.ns", owner: "@alice" }, metadata },
+        { verb: "notify", id: "n1", operation: "update", metadata, forAtSign: "@bob", atKey: "k.ns", atSign: "@alice", value: "v:@x" },
+      ];
+      for (const c of cmds) expect(parseCommand(buildCommand(c))).toEqual(c);
+    }
+  });
 });

@@ -66,7 +66,8 @@ export function applyMetadataPair(patch: MetadataPatch, name: string, value: str
 }
 
 /**
- * Formats a patch as `:name:value` pairs in the canonical order (what Dart emits); `null` fields become `:name:null`.
+ * Formats a patch as `:name:value` pairs in the canonical order (what Dart emits); `null` fields become `:name:null`
+ * (so a text value that is literally `null` cannot be sent: it reads back as "clear").
  * @example formatMetadataPatch({ isEncrypted: true, ttl: 5 }) // ":ttl:5:isEncrypted:true"
  */
 export function formatMetadataPatch(patch: MetadataPatch): string {
