@@ -436,6 +436,7 @@ const BAD: [string, AtErrorCode][] = [
   ["notify:@bob:k@al ice:v", "AT0003"],
   ["notify:@bob::kk@alice", "AT0003"],
   ["notify:ttl:@bob:k@alice", "AT0003"],
+  ["notify:strategy:latest:@bob:k@alice", "AT0003"],
   ["notify:status:", "AT0003"],
   ["notify:remove:a b", "AT0003"],
   ["notify:list:a:b:c", "AT0003"],

@@ -15,6 +15,7 @@ type Notify = CommandOf<"notify">;
  * Parses a notify line; parameters and metadata before the scope may come in any order (at_python puts
  * `ttln` among the metadata, at_c writes `message_type`), unknown names are ignored. After the scope, the key
  * runs to the first `@`; the owner follows, then `:<value>`. Without an `@` the rest is the key (text messages).
+ * `strategy:latest` without a `notifier` is AT0003, as in the reference.
  * @example parseNotify("notify:id:n1:update:messageType:key:notifier:SYSTEM:@bob:phone@alice:v")
  *   // { verb: "notify", id: "n1", operation: "update", messageType: "key", notifier: "SYSTEM",
  *   //   metadata: {}, forAtSign: "@bob", atKey: "phone", atSign: "@alice", value: "v" }
@@ -40,6 +41,8 @@ export function parseNotify(line: string): Notify {
     rest = rest.slice(next + 1);
     if (!applyNotifyParam(params, token, value)) applyMetadataPair(metadata, token, value, NOTIFY_USAGE);
   }
+  // The latest-N strategy keeps the newest notifications per notifier, so it cannot do without one.
+  if (params.strategy === "latest" && params.notifier === undefined) fail(NOTIFY_USAGE);
   const colon = rest.indexOf(":");
   const scope = rest.slice(0, colon);
   const target = rest.slice(colon + 1);
