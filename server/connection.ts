@@ -2,7 +2,7 @@
  * What the server knows about one inbound connection: who it is authenticated as, the pending `from:`
  * challenge, and the counters the limits need. Verb handlers read and change this; the listener owns the socket.
  */
-import { randomUUID } from "node:crypto";
+import { randomUUID, type X509Certificate } from "node:crypto";
 import type { AuthState } from "../core/wire/index.ts";
 import { UNAUTHENTICATED } from "../core/wire/index.ts";
 
@@ -36,12 +36,29 @@ export interface Connection {
   write(text: string): void;
   /** Closes the socket after queued bytes are flushed. */
   close(): void;
+  /** The client certificate presented in the TLS handshake (server-to-server `from:` checks its names). */
+  peerCertificate(): X509Certificate | undefined;
+  /** Whether that certificate chains to a CA the listener trusts. */
+  peerAuthorized(): boolean;
+  /** Outgoing bytes not yet taken by the kernel (monitors bound their backlog with it). */
+  queuedBytes(): number;
+  /** A monitor connection gets pushed notifications (set by `monitor`, cleared on close). */
+  monitor?: { id: number };
+}
+
+/** Socket-level facts and actions a connection needs; the listener provides them. */
+export interface ConnectionIo {
+  write(text: string): void;
+  close(): void;
+  peerCertificate?(): X509Certificate | undefined;
+  peerAuthorized?(): boolean;
+  queuedBytes?(): number;
 }
 
 let nextId = 1;
 
 /** Builds the connection record; `io` connects it to the socket. */
-export function newConnection(address: string, io: { write(text: string): void; close(): void }): Connection {
+export function newConnection(address: string, io: ConnectionIo): Connection {
   return {
     id: nextId++,
     address,
@@ -52,5 +69,8 @@ export function newConnection(address: string, io: { write(text: string): void; 
     closed: false,
     write: io.write,
     close: io.close,
+    peerCertificate: () => io.peerCertificate?.(),
+    peerAuthorized: () => io.peerAuthorized?.() ?? false,
+    queuedBytes: () => io.queuedBytes?.() ?? 0,
   };
 }

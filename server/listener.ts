@@ -7,6 +7,7 @@
  * A failure ends that connection only, never the listener.
  */
 import type { Socket, TCPSocketListener } from "bun";
+import type { X509Certificate } from "node:crypto";
 import { logger } from "../core/log.ts";
 import { LineTooLongError, newLineBuffer, pushChunk, type LineBuffer } from "../core/net/line_buffer.ts";
 import { flush, newWriteQueue, send, type WriteQueue } from "../core/net/write_queue.ts";
@@ -80,6 +81,15 @@ export interface Listener {
 
 const log = logger("server");
 
+// Bun throws or returns undefined when the peer sent no certificate (ordinary clients never do).
+function peerCertificate(s: Socket<SocketState>): X509Certificate | undefined {
+  try {
+    return s.getPeerX509Certificate() ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Starts listening. `tls.ca` is used to verify client certificates, which are requested but not required
  * (server-to-server `from:` needs them; ordinary clients have none).
@@ -151,7 +161,13 @@ export function startListener(opts: {
       open(s) {
         const address = s.remoteAddress;
         const st: SocketState = {
-          conn: newConnection(address, { write: (t) => write(s, t), close: () => endWhenFlushed(s) }),
+          conn: newConnection(address, {
+            write: (t) => write(s, t),
+            close: () => endWhenFlushed(s),
+            peerCertificate: () => peerCertificate(s),
+            peerAuthorized: () => s.authorized,
+            queuedBytes: () => st.out.bytes,
+          }),
           lines: newLineBuffer(limits.maxLineBytes),
           out: newWriteQueue(limits.maxQueuedWriteBytes),
           pending: [],
