@@ -42,6 +42,8 @@ export interface Connection {
   peerAuthorized(): boolean;
   /** Outgoing bytes not yet taken by the kernel (monitors bound their backlog with it). */
   queuedBytes(): number;
+  /** Closes the socket now, dropping queued bytes (a monitor that does not read its notifications). */
+  abort(): void;
   /** A monitor connection gets pushed notifications (set by `monitor`, cleared on close). */
   monitor?: { id: number };
 }
@@ -53,6 +55,7 @@ export interface ConnectionIo {
   peerCertificate?(): X509Certificate | undefined;
   peerAuthorized?(): boolean;
   queuedBytes?(): number;
+  abort?(): void;
 }
 
 let nextId = 1;
@@ -72,5 +75,6 @@ export function newConnection(address: string, io: ConnectionIo): Connection {
     peerCertificate: () => io.peerCertificate?.(),
     peerAuthorized: () => io.peerAuthorized?.() ?? false,
     queuedBytes: () => io.queuedBytes?.() ?? 0,
+    abort: () => (io.abort ?? io.close)(),
   };
 }

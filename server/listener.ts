@@ -167,6 +167,12 @@ export function startListener(opts: {
             peerCertificate: () => peerCertificate(s),
             peerAuthorized: () => s.authorized,
             queuedBytes: () => st.out.bytes,
+            abort: () => {
+              st.out.chunks.length = 0;
+              st.out.bytes = 0;
+              st.conn.closed = true;
+              s.end();
+            },
           }),
           lines: newLineBuffer(limits.maxLineBytes),
           out: newWriteQueue(limits.maxQueuedWriteBytes),

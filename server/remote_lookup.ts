@@ -28,6 +28,12 @@ const remoteRecordSchema = z.object({
 export interface RemoteLookup {
   /** The record, or null when the remote has no such (active) key. Throws AT0007/AT0021 on lookup failures. */
   lookupPublic(key: string, atSign: string): Promise<RemoteRecord | null>;
+  /** Where `atSign`'s server is, per the directory (cached). Throws AT0007/AT0021. */
+  resolve(atSign: string): Promise<{ host: string; port: number }>;
+  /** Drops the cached address of `atSign` (after a failed connect: the server may have moved). */
+  forget(atSign: string): void;
+  /** The CAs trusted for the directory and other servers. */
+  readonly ca: string[];
 }
 
 /**
@@ -55,6 +61,9 @@ export function newRemoteLookup(directory: RemoteEndpoint): RemoteLookup {
   };
 
   return {
+    resolve,
+    forget: (atSign) => void cache.delete(atSign),
+    ca: directory.ca,
     async lookupPublic(key, atSign) {
       const addr = await resolve(atSign);
       let answer: string;
