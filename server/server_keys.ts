@@ -53,7 +53,8 @@ export async function ensureServerKeys(ks: Keystore, atSign: string, cramSecret:
   if (!ks.get(SIGNING_GENERATED_KEY)) {
     const pair = await generateRsaKeyPair();
     ks.put({ key: `public:signing_publickey${atSign}`, value: pair.publicKey, meta: freshMeta(atSign) }, "+");
-    ks.put({ key: `${atSign}:signing_privatekey${atSign}`, value: pair.privateKey, meta: freshMeta(atSign) }, "+");
+    // The private half never syncs to clients: only this server signs pol proofs.
+    ks.put({ key: `${atSign}:signing_privatekey${atSign}`, value: pair.privateKey, meta: freshMeta(atSign) }, "+", { skipCommit: true });
     ks.put({ key: SIGNING_GENERATED_KEY, value: "true", meta: freshMeta(atSign) }, "+");
   }
 }

@@ -104,6 +104,14 @@ describe("update and llookup", () => {
     expect(await owner.send("llookup:keep.test@alice")).toBe("data:two");
   });
 
+  test("update:json builds the key from atKey/sharedBy/sharedWith/isPublic and applies its metadata", async () => {
+    await commitId('update:json:{"atKey":"json.wavi","value":"j1","sharedBy":"@alice","sharedWith":"@bob","metadata":{"ttl":60000,"isBinary":true}}');
+    expect(await owner.send("llookup:@bob:json.wavi@alice")).toBe("data:j1");
+    expect(json(await owner.send("llookup:meta:@bob:json.wavi@alice"))).toMatchObject({ ttl: 60000, isBinary: true });
+    await commitId('update:json:{"atKey":"jpub.wavi","value":"j2","sharedBy":"@alice","metadata":{"isPublic":true}}');
+    expect(await anon.send("lookup:jpub.wavi@alice")).toBe("data:j2");
+  });
+
   test("llookup:all returns key, data and metaData", async () => {
     const all = json(await owner.send("llookup:all:phone.wavi@alice"));
     expect(all.key).toBe("phone.wavi@alice");
@@ -228,6 +236,8 @@ describe("sync and stats", () => {
   test("sync:from:-1 starts at commit 0; entries carry string metadata; regex plus always-synced keys", async () => {
     const all = json(await owner.send("sync:from:-1:limit:1000"));
     expect(all[0].commitId).toBe(0);
+    // The server's signing private key is stored uncommitted: it never syncs to clients.
+    expect(all.map((e: any) => e.atKey)).not.toContain("@alice:signing_privatekey@alice");
     expect(all.length).toBeLessThanOrEqual(25);
     for (let i = 1; i < all.length; i++) expect(all[i].commitId).toBeGreaterThan(all[i - 1].commitId);
     const e = all.find((x: any) => x.metadata);

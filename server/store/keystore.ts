@@ -87,8 +87,11 @@ interface Row {
 /** The keystore of one @sign. Synchronous: bun:sqlite calls are fast and a transaction must not await. */
 export interface Keystore {
   get(key: string): StoredRecord | null;
-  /** Stores a record; returns its commit id, or -1 for uncommitted keys. */
-  put(record: StoredRecord, op: CommitOp): number;
+  /**
+   * Stores a record; returns its commit id, or -1 for uncommitted keys and for `skipCommit` writes
+   * (server-internal records that clients must not sync).
+   */
+  put(record: StoredRecord, op: CommitOp, opts?: { skipCommit?: boolean }): number;
   /** Removes a key (present or not) and commits `-`; returns the commit id, or -1 for uncommitted keys. */
   remove(key: string): number;
   /** Every stored key name, in key order (scan filters these). */
@@ -146,9 +149,9 @@ export function openKeystore(path: string): Keystore {
     q.addCommit.run(id, key, op, Date.now());
     return id;
   };
-  const putTx = db.transaction((r: StoredRecord, op: CommitOp): number => {
+  const putTx = db.transaction((r: StoredRecord, op: CommitOp, skipCommit: boolean): number => {
     q.upsert.run(r.key, r.value, JSON.stringify(r.meta), r.meta.expiresAt ?? null);
-    return commit(r.key, op);
+    return skipCommit ? -1 : commit(r.key, op);
   });
   const removeTx = db.transaction((key: string): number => {
     q.del.run(key);
@@ -161,7 +164,7 @@ export function openKeystore(path: string): Keystore {
       const row = q.get.get(key);
       return row ? { key: row.key, value: row.value, meta: JSON.parse(row.meta) as StoredMeta } : null;
     },
-    put: (record, op) => putTx(record, op),
+    put: (record, op, opts) => putTx(record, op, opts?.skipCommit === true),
     remove: (key) => removeTx(key),
     keys: () => q.keys.all().map((r) => r.key),
     commitsFrom: (fromId, limit) => q.commitsFrom.all(fromId, limit).map(toEntry),

@@ -2,7 +2,7 @@
  * `update`, `update:meta`, `update:json`, `delete` (ATPROTOCOL.md §5.4–§5.6). Every acknowledged write is
  * committed to sqlite before the commit id goes back.
  */
-import type { KeyRef } from "../../core/verbs/command.ts";
+import type { KeyRef, MetadataPatch } from "../../core/verbs/command.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
 import { CRAM_SECRET_KEY } from "../auth.ts";
 import type { ServerContext } from "../context.ts";
@@ -26,6 +26,19 @@ function keyFromJson(ctx: ServerContext, body: { atKey: string; sharedBy?: strin
   return storageKey(ref, ctx.atSign);
 }
 
+const JSON_NUMBERS = ["ttl", "ttb", "ttr"] as const;
+const JSON_BOOLEANS = ["ccd", "isBinary", "isEncrypted"] as const;
+const JSON_TEXTS = ["dataSignature", "sharedKeyEnc", "pubKeyCS", "encoding", "encKeyName", "encAlgo", "ivNonce", "skeEncKeyName", "skeEncAlgo"] as const;
+
+/** The metadata of an `update:json` body (AtMetaData JSON) as a patch; fields of the wrong type are ignored. */
+function patchFromJson(m: Record<string, unknown>): MetadataPatch {
+  const patch: MetadataPatch = {};
+  for (const f of JSON_NUMBERS) if (typeof m[f] === "number" && Number.isSafeInteger(m[f])) patch[f] = m[f] as number;
+  for (const f of JSON_BOOLEANS) if (typeof m[f] === "boolean") patch[f] = m[f] as boolean;
+  for (const f of JSON_TEXTS) if (typeof m[f] === "string") patch[f] = m[f] as string;
+  return patch;
+}
+
 /** Handlers of the update family. */
 export const updateHandlers: HandlerTable = {
   update(ctx, _conn, cmd) {
@@ -38,7 +51,7 @@ export const updateHandlers: HandlerTable = {
     const key = checkUpdatableKey(keyFromJson(ctx, cmd.body), ctx.atSign);
     const value = typeof cmd.body.value === "string" ? cmd.body.value : JSON.stringify(cmd.body.value ?? null);
     const old = ctx.keystore.get(key);
-    const meta = applyMetadata(old?.meta ?? null, {}, ctx.atSign);
+    const meta = applyMetadata(old?.meta ?? null, patchFromJson(cmd.body.metadata ?? {}), ctx.atSign);
     return data(String(stored(ctx, { key, value, meta }, "*")));
   },
   updateMeta(ctx, _conn, cmd) {
