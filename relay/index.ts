@@ -104,6 +104,9 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     stats: counters.stats.pipe,
     nowMs: () => clock.ms,
     queueLimitBytes: limits.queueLimitBytes,
+    totalQueueLimitBytes: limits.totalQueueLimitBytes,
+    linked: new Set(),
+    throttling: false,
     bytesPerPairLimit: limits.bytesPerSession,
     releaseBuffers: opts.releaseBuffers ?? true,
     closePair: (s, reason) => endSession((s as Leg).data.session, reason),
@@ -220,7 +223,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       leg.data.phase = "paired";
       leg.data.session = session;
     }
-    linkPipe(a, b, session.meter);
+    linkPipe(ctx, a, b, session.meter);
     send(a, a.data.pipe.out, OK_BYTES);
     send(b, b.data.pipe.out, OK_BYTES);
   }

@@ -3,7 +3,7 @@
  * flags and tests shrink the timeouts.
  */
 import { RELAY_PREAUTH_TIMEOUT_MS } from "../core/relay/wire.ts";
-import { PIPE_QUEUE_LIMIT_BYTES } from "./pipe.ts";
+import { PIPE_QUEUE_LIMIT_BYTES, PIPE_TOTAL_QUEUE_LIMIT_BYTES } from "./pipe.ts";
 
 /** The relay's limits (all counts are per relay process). */
 export interface RelayLimits {
@@ -25,6 +25,8 @@ export interface RelayLimits {
   idleTimeoutMs: number;
   /** Cap of the user-space queue per direction (see relay/pipe.ts). */
   queueLimitBytes: number;
+  /** Budget of all queues together; past it every pair stops reading for a while (relay/pipe.ts). */
+  totalQueueLimitBytes: number;
 }
 
 /** Default limits. */
@@ -38,6 +40,7 @@ export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   bytesPerSession: Number.MAX_SAFE_INTEGER,
   idleTimeoutMs: 15 * 60_000,
   queueLimitBytes: PIPE_QUEUE_LIMIT_BYTES,
+  totalQueueLimitBytes: PIPE_TOTAL_QUEUE_LIMIT_BYTES,
 };
 
 /** Longest period of the timer that enforces deadlines (so deadlines are late by at most this much). */

@@ -8,6 +8,10 @@
  * - a chunk the kernel took completely is released right away (its ArrayBuffer is detached), so the ~512 KiB
  *   buffers Bun allocates per `data` event go back to the allocator instead of waiting for the GC
  *   (perf/ANCHORS.md §3: garbage, not queued bytes, is what made a naive Bun relay reach ~530 MB).
+ * - all queues together have a budget: past `totalQueueLimitBytes` every paired socket stops reading until the
+ *   total is back under a quarter of it. Needed because a tail can be up to one whole read (~512 KiB), so
+ *   1,000 streams with one tail each could hold ~0.5 GB; pausing keeps the data in the kernel's socket buffers
+ *   and lets TCP flow control push back on the senders.
  * Half-close: a FIN from one leg becomes `shutdown()` on the other once that direction's queue is empty; when
  * both directions are finished the pair is closed.
  */
@@ -15,6 +19,8 @@ import { type WriteQueue, flush, newWriteQueue, send } from "../core/net/write_q
 
 /** Default cap on bytes queued per direction (two of Bun's largest read chunks). */
 export const PIPE_QUEUE_LIMIT_BYTES = 1024 * 1024;
+/** Default budget for the bytes queued by all pairs together (see the module comment). */
+export const PIPE_TOTAL_QUEUE_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** Read buffers at least this large are released after writing; smaller ones are left to the GC. */
 const RELEASE_MIN_BYTES = 64 * 1024;
@@ -32,6 +38,8 @@ export interface PipeEnd {
   meter: PairMeter | null;
   /** This socket's reads are paused because its peer's queue is not empty. */
   readPaused: boolean;
+  /** This socket's reads are paused because all queues together are over budget. */
+  throttled: boolean;
   /** This socket sent FIN. */
   finReceived: boolean;
   /** We sent FIN to this socket. */
@@ -63,6 +71,8 @@ export interface PipeStats {
   bytesForwarded: number;
   /** Chunks whose buffer was released right after the write. */
   buffersReleased: number;
+  /** Times all reading stopped because the total queue was over budget. */
+  throttleEvents: number;
 }
 
 /** What the pipe calls back into the relay for. */
@@ -70,7 +80,12 @@ export interface PipeContext {
   stats: PipeStats;
   nowMs(): number;
   queueLimitBytes: number;
+  totalQueueLimitBytes: number;
   bytesPerPairLimit: number;
+  /** Every linked socket (for throttling); maintained by linkPipe and pipeDiscard. */
+  linked: Set<PipeSocket>;
+  /** True while reading is stopped for the total budget. */
+  throttling: boolean;
   /** Detach Bun's read buffers once written (see the module comment). */
   releaseBuffers: boolean;
   /** Ends both legs; `reason` is a metrics label. */
@@ -79,20 +94,26 @@ export interface PipeContext {
 
 /** Fresh pipe state for a socket that is not paired yet (its `out` is already usable for handshake bytes). */
 export function newPipeEnd(queueLimitBytes: number): PipeEnd {
-  return { peer: null, out: newWriteQueue(queueLimitBytes), meter: null, readPaused: false, finReceived: false, finSent: false, gone: false };
+  return { peer: null, out: newWriteQueue(queueLimitBytes), meter: null, readPaused: false, throttled: false, finReceived: false, finSent: false, gone: false };
 }
 
 /** Creates empty pipe counters. */
 export function newPipeStats(): PipeStats {
-  return { queuedBytes: 0, queuedBytesHighWater: 0, pausedReads: 0, pauseEvents: 0, bytesForwarded: 0, buffersReleased: 0 };
+  return { queuedBytes: 0, queuedBytesHighWater: 0, pausedReads: 0, pauseEvents: 0, bytesForwarded: 0, buffersReleased: 0, throttleEvents: 0 };
 }
 
 /** Joins two sockets; from now on `pipeData`/`pipeDrain`/`pipeEnd` move bytes between them. */
-export function linkPipe(a: PipeSocket, b: PipeSocket, meter: PairMeter): void {
+export function linkPipe(ctx: PipeContext, a: PipeSocket, b: PipeSocket, meter: PairMeter): void {
   a.data.pipe.peer = b;
   b.data.pipe.peer = a;
   a.data.pipe.meter = meter;
   b.data.pipe.meter = meter;
+  ctx.linked.add(a);
+  ctx.linked.add(b);
+  if (ctx.throttling) {
+    throttle(a);
+    throttle(b);
+  }
 }
 
 /** `data` handler of a paired socket: forwards `chunk` to the peer as is. */
@@ -112,11 +133,16 @@ export function pipeData(ctx: PipeContext, src: PipeSocket, chunk: Uint8Array): 
     addQueued(ctx.stats, q.bytes - before);
     if (!p.readPaused) {
       p.readPaused = true;
-      src.pause();
+      if (!p.throttled) src.pause();
       ctx.stats.pausedReads++;
       ctx.stats.pauseEvents++;
     }
     if (r === "overflow") return ctx.closePair(src, "queue_overflow");
+    if (!ctx.throttling && ctx.stats.queuedBytes > ctx.totalQueueLimitBytes) {
+      ctx.throttling = true;
+      ctx.stats.throttleEvents++;
+      for (const s of ctx.linked) throttle(s);
+    }
   }
   if (meter.bytes > ctx.bytesPerPairLimit) ctx.closePair(src, "byte_quota");
 }
@@ -136,7 +162,11 @@ export function pipeDrain(ctx: PipeContext, dst: PipeSocket): void {
   if (src.data.pipe.readPaused) {
     src.data.pipe.readPaused = false;
     ctx.stats.pausedReads--;
-    src.resume();
+    if (!src.data.pipe.throttled) src.resume();
+  }
+  if (ctx.throttling && ctx.stats.queuedBytes <= ctx.totalQueueLimitBytes / 4) {
+    ctx.throttling = false;
+    for (const s of ctx.linked) unthrottle(s);
   }
   if (src.data.pipe.finReceived) forwardFin(ctx, dst);
 }
@@ -172,7 +202,23 @@ export function pipeDiscard(ctx: PipeContext, s: PipeSocket): void {
     p.readPaused = false;
     ctx.stats.pausedReads--;
   }
+  p.throttled = false;
   p.peer = null;
+  ctx.linked.delete(s);
+}
+
+function throttle(s: PipeSocket): void {
+  const p = s.data.pipe;
+  if (p.throttled) return;
+  p.throttled = true;
+  if (!p.readPaused) s.pause();
+}
+
+function unthrottle(s: PipeSocket): void {
+  const p = s.data.pipe;
+  if (!p.throttled) return;
+  p.throttled = false;
+  if (!p.readPaused && !p.gone) s.resume();
 }
 
 function forwardFin(ctx: PipeContext, dst: PipeSocket): void {
