@@ -46,3 +46,14 @@ test("expired keys are found by time; nextExpiry is the earliest", () => {
   expect(ks.expiredKeys(1000, 10).sort()).toEqual(["t1@a", "t2@a"]);
   ks.close();
 });
+
+test("activeKeys leaves out keys before availableAt and after expiresAt", () => {
+  const ks = openKeystore(path);
+  ks.put({ key: "later@a", value: "x", meta: meta({ availableAt: 500 }) }, "+");
+  expect(ks.activeKeys(40)).toEqual(expect.arrayContaining(["t1@a", "t2@a"]));
+  expect(ks.activeKeys(40)).not.toContain("later@a");
+  expect(ks.activeKeys(60)).not.toContain("t2@a");
+  expect(ks.activeKeys(600)).toContain("later@a");
+  expect(ks.activeKeys(600)).not.toContain("t1@a");
+  ks.close();
+});

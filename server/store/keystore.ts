@@ -62,6 +62,7 @@ export interface CommitEntry {
   opTime: number;
 }
 
+// Never edit a released migration: append a new one.
 const SCHEMA_V1 = `
 CREATE TABLE keys (
   key TEXT PRIMARY KEY,
@@ -76,6 +77,12 @@ CREATE TABLE commits (
   op TEXT NOT NULL,
   op_time INTEGER NOT NULL
 );
+`;
+
+// availableAt as a column, so scan can filter active keys in sqlite instead of parsing every metadata JSON.
+const SCHEMA_V2 = `
+ALTER TABLE keys ADD COLUMN available_at INTEGER;
+UPDATE keys SET available_at = json_extract(meta, '$.availableAt');
 `;
 
 interface Row {
@@ -94,8 +101,10 @@ export interface Keystore {
   put(record: StoredRecord, op: CommitOp, opts?: { skipCommit?: boolean }): number;
   /** Removes a key (present or not) and commits `-`; returns the commit id, or -1 for uncommitted keys. */
   remove(key: string): number;
-  /** Every stored key name, in key order (scan filters these). */
+  /** Every stored key name, in key order. */
   keys(): string[];
+  /** Names of the keys readable at `now` (past availableAt, before expiresAt), in key order (scan). */
+  activeKeys(now: number): string[];
   /** Commit entries with id >= `fromId`, in id order, at most `limit`. */
   commitsFrom(fromId: number, limit: number): CommitEntry[];
   /** Every commit entry in id order (for the regex form of stats:3). */
@@ -123,12 +132,17 @@ export function openKeystore(path: string): Keystore {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     closeSync(openSync(path, "a", 0o600));
   }
-  const db: Database = openSqlite(path, { migrations: [SCHEMA_V1] });
+  const db: Database = openSqlite(path, { migrations: [SCHEMA_V1, SCHEMA_V2] });
   const q = {
     get: db.query<Row, [string]>("SELECT key, value, meta FROM keys WHERE key = ?"),
-    upsert: db.query("INSERT INTO keys (key, value, meta, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, meta = excluded.meta, expires_at = excluded.expires_at"),
+    upsert: db.query(
+      "INSERT INTO keys (key, value, meta, expires_at, available_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, meta = excluded.meta, expires_at = excluded.expires_at, available_at = excluded.available_at",
+    ),
     del: db.query("DELETE FROM keys WHERE key = ?"),
     keys: db.query<{ key: string }, []>("SELECT key FROM keys ORDER BY key"),
+    activeKeys: db.query<{ key: string }, [number, number]>(
+      "SELECT key FROM keys WHERE (available_at IS NULL OR available_at <= ?) AND (expires_at IS NULL OR expires_at > ?) ORDER BY key",
+    ),
     maxId: db.query<{ id: number | null }, []>("SELECT MAX(id) AS id FROM commits"),
     delCommit: db.query("DELETE FROM commits WHERE key = ?"),
     addCommit: db.query("INSERT INTO commits (id, key, op, op_time) VALUES (?, ?, ?, ?)"),
@@ -150,7 +164,7 @@ export function openKeystore(path: string): Keystore {
     return id;
   };
   const putTx = db.transaction((r: StoredRecord, op: CommitOp, skipCommit: boolean): number => {
-    q.upsert.run(r.key, r.value, JSON.stringify(r.meta), r.meta.expiresAt ?? null);
+    q.upsert.run(r.key, r.value, JSON.stringify(r.meta), r.meta.expiresAt ?? null, r.meta.availableAt ?? null);
     return skipCommit ? -1 : commit(r.key, op);
   });
   const removeTx = db.transaction((key: string): number => {
@@ -167,6 +181,7 @@ export function openKeystore(path: string): Keystore {
     put: (record, op, opts) => putTx(record, op, opts?.skipCommit === true),
     remove: (key) => removeTx(key),
     keys: () => q.keys.all().map((r) => r.key),
+    activeKeys: (now) => q.activeKeys.all(now, now).map((r) => r.key),
     commitsFrom: (fromId, limit) => q.commitsFrom.all(fromId, limit).map(toEntry),
     allCommits: () => q.allCommits.all().map(toEntry),
     lastCommitId: () => q.maxId.get()?.id ?? null,

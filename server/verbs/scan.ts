@@ -5,7 +5,6 @@
 import { AtProtocolError } from "../../core/wire/index.ts";
 import { scanName } from "../../core/keys/index.ts";
 import { clientRegex } from "../key_policy.ts";
-import { isActive } from "../metadata.ts";
 import { data, type HandlerTable } from "./handler.ts";
 
 /** Longest regex an unauthenticated scan may send (a cheap bound on regex cost for strangers). */
@@ -25,12 +24,10 @@ export const scanHandlers: HandlerTable = {
     const re = cmd.regex === undefined ? null : clientRegex(cmd.regex);
     const now = Date.now();
     const out: string[] = [];
-    for (const key of ctx.keystore.keys()) {
+    for (const key of ctx.keystore.activeKeys(now)) {
       if (re && !re.test(key)) continue;
       const name = scanName(conn.state, key, cmd.showHidden === true);
-      if (name === null) continue;
-      const r = ctx.keystore.get(key);
-      if (r && isActive(r.meta, now)) out.push(name);
+      if (name !== null) out.push(name);
     }
     return data(JSON.stringify(out));
   },
