@@ -48,6 +48,21 @@ export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
 
 /** How often idle connections are looked for. */
 const IDLE_CHECK_INTERVAL_MS = 1_000;
+/** Shortest idle time an unauthenticated connection gets when the pool is nearly full (the reference's 5 s). */
+export const UNAUTH_IDLE_FLOOR_MS = 5_000;
+/** Shortest idle time an authenticated connection gets when the pool is nearly full (the reference's 60 s). */
+export const AUTH_IDLE_FLOOR_MS = 60_000;
+
+/**
+ * The idle limit at pool fill `fill` (0..1): the full `baseMs` up to half full, then shrinking linearly to
+ * `floorMs` at full, as the reference does, so idle connections make room for new ones under pressure.
+ * @example idleLimitMs(60_000, 5_000, 0.75) // 32_500
+ */
+export function idleLimitMs(baseMs: number, floorMs: number, fill: number): number {
+  if (fill <= 0.5 || baseMs <= floorMs) return baseMs;
+  const f = Math.min(1, (fill - 0.5) * 2);
+  return Math.round(baseMs - (baseMs - floorMs) * f);
+}
 
 /** What the listener calls; the server's dispatcher implements it. */
 export interface LineHandler {
@@ -260,9 +275,12 @@ export function startListener(opts: {
 
   const idleTimer = setInterval(() => {
     const now = Date.now();
+    const fill = sockets.size / limits.maxConnections;
+    const unauthLimit = idleLimitMs(limits.unauthIdleMs, UNAUTH_IDLE_FLOOR_MS, fill);
+    const authLimit = idleLimitMs(limits.authIdleMs, AUTH_IDLE_FLOOR_MS, fill);
     for (const s of sockets) {
       const c = s.data.conn;
-      const limit = c.state.auth === "none" ? limits.unauthIdleMs : limits.authIdleMs;
+      const limit = c.state.auth === "none" ? unauthLimit : authLimit;
       if (!s.data.busy && now - c.lastActivityAt > limit) {
         log.debug("closing idle connection", { conn: c.id });
         c.closed = true;
