@@ -28,7 +28,7 @@ beforeAll(async () => {
   stack = await startClientStack(["@carol"]);
   userHome = join(stack.home, "user");
   mkdirSync(userHome);
-  common = ["--server", `127.0.0.1:${stack.servers.get("@carol")!.port}`, "--ca", stack.caFile, "--directory", "127.0.0.1:1"];
+  common = ["--ca", stack.caFile, "--directory", stack.directory];
   const r = await cli(["onboard", "@carol", "--cram", "-", ...common], stack.servers.get("@carol")!.cramSecret);
   if (r.code !== 0) throw new Error(`onboard failed: ${r.err}`);
 });
@@ -91,10 +91,23 @@ describe("bun client.ts", () => {
     expect(r.err).toContain(bad);
   });
 
-  test("exit 4 when the server cannot be reached", async () => {
-    const r = await cli(["get", "city", "--server", "127.0.0.1:1", "--ca", stack.caFile, "--directory", "127.0.0.1:1"]);
+  test("exit 4 when the directory or the server cannot be reached", async () => {
+    const r = await cli(["get", "city", "--ca", stack.caFile, "--directory", "127.0.0.1:1"]);
     expect(r.code).toBe(4);
-    expect(r.err).toContain("127.0.0.1:1");
+    expect(r.err).toContain("--directory");
+    const s = await cli(["get", "city", "--server", "127.0.0.1:1", ...common]);
+    expect(s.code).toBe(4);
+    expect(s.err).toContain("127.0.0.1:1");
+  });
+
+  test("INLAY_DIRECTORY stands in for --directory", async () => {
+    const proc = Bun.spawn(["bun", ENTRY, "get", "city", "--ca", stack.caFile], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { PATH: process.env.PATH ?? "", HOME: userHome, INLAY_HOME: stack.home, INLAY_DIRECTORY: stack.directory },
+    });
+    expect(await new Response(proc.stdout).text()).toBe("Lisbon");
+    expect(await proc.exited).toBe(0);
   });
 
   test("--help exits 0", async () => {

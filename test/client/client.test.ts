@@ -17,10 +17,7 @@ let bob: AtClient;
 let aliceKeysFile: string;
 let bobKeys: AtKeys;
 
-const net = (atSign: string): ConnectOptions => {
-  const s = stack.servers.get(atSign)!;
-  return { directory: "127.0.0.1:1", caFile: stack.caFile, home: stack.home, address: { host: "127.0.0.1", port: s.port } };
-};
+const net = (_atSign: string): ConnectOptions => ({ directory: stack.directory, caFile: stack.caFile, home: stack.home });
 
 beforeAll(async () => {
   stack = await startClientStack(["@alice", "@bob"]);
@@ -121,19 +118,29 @@ describe("data", () => {
 
 describe("sharing", () => {
   test("alice shares with bob: one shared key per recipient, bob's keys decrypt the stored record", async () => {
-    // bob's public key is fetched from bob's server by the directory-backed peer lookup; until the harness
-    // provides a directory, give alice's client bob's key the way the server would have cached it.
-    const aliceWithBob = AtClient.fromKeys(await readAtKeysFile(aliceKeysFile), net("@alice"));
-    (aliceWithBob as unknown as { publicKeyOf(a: string): Promise<string> }).publicKeyOf = async () => bobKeys.encryptionPublicKey;
-    await aliceWithBob.put("@bob:note.app", "for bob only");
-    await aliceWithBob.put("@bob:note2.app", "also for bob");
-    expect((await aliceWithBob.get("@bob:note.app")).value).toBe("for bob only");
-    const keys = await aliceWithBob.scan("shared_key");
-    expect(keys.filter((k) => k.includes("shared_key")).sort()).toEqual(["@bob:shared_key@alice", "shared_key.bob@alice"]);
-    const rec = parseRecord(await aliceWithBob.command("llookup:all:@bob:note2.app@alice"), "@bob:note2.app@alice")!;
+    await alice.put("@bob:note.app", "for bob only");
+    await alice.put("@bob:note2.app", "also for bob");
+    expect((await alice.get("@bob:note.app")).value).toBe("for bob only");
+    expect((await alice.scan("shared_key")).sort()).toEqual(["@bob:shared_key@alice", "shared_key.bob@alice"]);
+    const rec = parseRecord(await alice.command("llookup:all:@bob:note2.app@alice"), "@bob:note2.app@alice")!;
     expect(openSharedAsRecipient(bobKeys, rec)).toBe("also for bob");
-    expect(() => openSharedAsRecipient({ ...bobKeys, encryptionPrivateKey: (bobKeys as AtKeys).pkamPrivateKey }, rec)).toThrow(AtCryptoError);
-    aliceWithBob.close();
+    expect(() => openSharedAsRecipient({ ...bobKeys, encryptionPrivateKey: alice.keys.encryptionPrivateKey }, rec)).toThrow(AtCryptoError);
+    // a second client of alice's finds the same shared key instead of cutting a new one
+    const again = await AtClient.open({ ...net("@alice"), keysFile: aliceKeysFile });
+    await again.put("@bob:note3.app", "third");
+    expect((await alice.get("@bob:note3.app")).value).toBe("third");
+    again.close();
+  });
+
+  test("bob reads alice's public value from alice's server and checks her signature", async () => {
+    await alice.put("public:card.app", "alice in wonderland");
+    const r = await bob.get("public:card.app@alice");
+    expect(r.value).toBe("alice in wonderland");
+    expect(await bob.publicKeyOf("@alice")).toBe(alice.keys.encryptionPublicKey);
+  });
+
+  test("an @sign unknown to the directory is a network error naming the directory", async () => {
+    await expect(bob.get("public:card.app@nobody")).rejects.toMatchObject({ code: "AT0007" });
   });
 
   test.todo("bob reads @bob:note.app@alice through his own atServer (needs server-to-server pol, issue 4)");
@@ -146,7 +153,7 @@ describe("PKAM key types", () => {
       const extra = await startClientStack([atSign]);
       try {
         const s = extra.servers.get(atSign)!;
-        const opts = { directory: "127.0.0.1:1", caFile: extra.caFile, home: extra.home, address: { host: "127.0.0.1", port: s.port } };
+        const opts = { directory: extra.directory, caFile: extra.caFile, home: extra.home };
         const { client, keysFile } = await AtClient.onboard(atSign, s.cramSecret, { ...opts, pkamAlgo, keysFile: join(extra.home, "k.atKeys") });
         client.close();
         expect((await readAtKeysFile(keysFile)).pkamAlgo).toBe(pkamAlgo);
