@@ -77,6 +77,24 @@ describe("cram", () => {
     expect(await c.send(`cram:${cramDigest(f.server.cramSecret, ch)}`)).toContain("Too many failed authentication attempts");
   });
 
+  test("per-address throttle: after 30 failures in a minute, new connections from the address are refused too", async () => {
+    const s = await startServerFixture({ atSign: "@throttled" });
+    try {
+      for (let n = 0; n < 6; n++) {
+        const c = await s.connect();
+        await c.send("from:@throttled");
+        for (let i = 0; i < 5; i++) expect(await c.send(`cram:${"3".repeat(128)}`)).toBe("error:AT0401-Exception: Authentication Failed");
+        c.close();
+      }
+      const c = await s.connect();
+      const ch = challengeOf(await c.send("from:@throttled"));
+      expect(await c.send(`cram:${cramDigest(s.server.cramSecret, ch)}`)).toContain("from this address");
+      c.close();
+    } finally {
+      await s.stop();
+    }
+  });
+
   test("clients announcing a version above 3.0.37 get JSON errors", async () => {
     const c = await connect();
     await c.send('from:@alice:clientConfig:{"version":"3.0.80"}');
