@@ -43,6 +43,8 @@ describe("onboarding", () => {
     expect(Object.keys(doc)).toEqual(["aesPkamPrivateKey", "aesPkamPublicKey", "aesEncryptPublicKey", "aesEncryptPrivateKey", "selfEncryptionKey", "@alice"]);
     const again = await AtClient.open({ ...net("@alice"), keysFile: aliceKeysFile });
     expect(await again.command("llookup:public:publickey@alice")).toBe((await readAtKeysFile(aliceKeysFile)).encryptionPublicKey);
+    // the pol signing key is the server's own (reference behaviour); onboarding leaves it in place
+    expect(await again.command("llookup:public:signing_publickey@alice")).toMatch(/^MII/);
     again.close();
   });
 
@@ -109,6 +111,15 @@ describe("data", () => {
     await alice.delete("temp.app");
     expect(await alice.exists("temp.app")).toBe(false);
     await expect(alice.get("temp.app")).rejects.toBeInstanceOf(AtKeyNotFoundError);
+  });
+
+  test("metadata options reach the server: ttl, ttr and ccd are stored, ttb hides the value until it is born", async () => {
+    await alice.put("@bob:meta.app", "m", { ttl: 3_600_000, ttr: 86_400, ccd: true });
+    const r = await alice.get("@bob:meta.app");
+    expect(r.meta).toMatchObject({ ttl: 3_600_000, ttr: 86_400, ccd: true, isEncrypted: true });
+    await alice.put("later.app", "not yet", { ttb: 3_600_000 });
+    await expect(alice.get("later.app")).rejects.toBeInstanceOf(AtKeyNotFoundError);
+    await expect(alice.put("bad.app", "x", { ttl: -5 })).rejects.toBeInstanceOf(AtUsageError);
   });
 
   test("only the owner may write its keys", async () => {
