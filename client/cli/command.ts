@@ -50,7 +50,8 @@ export function failure(e: unknown): { code: number; message: string } {
   if (e instanceof AtKeysFileError || e instanceof CryptoError) return { code: EXIT.authOrCrypto, message: e.message };
   if (e instanceof AtClientError) {
     const code = { not_found: EXIT.notFound, usage: EXIT.usage, auth: EXIT.authOrCrypto, crypto: EXIT.authOrCrypto, network: EXIT.network, server: EXIT.network }[e.kind];
-    return { code, message: `${e.message} [${e.code}]` };
+    const hint = e.kind === "not_found" ? " (list existing keys with `bun client.ts scan`)" : "";
+    return { code, message: `${e.message} [${e.code}]${hint}` };
   }
   return { code: EXIT.network, message: e instanceof Error ? e.message : String(e) };
 }
