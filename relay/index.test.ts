@@ -251,6 +251,28 @@ describe("startRelay() data path", () => {
     await b.closed;
   }, 30_000);
 
+  test("stops all reading while the queues together are over budget, then resumes", async () => {
+    const total = 512 * 1024;
+    const r = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey, limits: { ...limits, totalQueueLimitBytes: total } });
+    try {
+      const pairs = await Promise.all(Array.from({ length: 4 }, () => testPair(r.port, sid(), alice, bob)));
+      for (const [, b] of pairs) b.socket.pause();
+      const size = 16 * 1024 * 1024;
+      const writes = pairs.map(([a]) => a.writeAll(new Uint8Array(size)));
+      await until(() => r.stats().pipe.throttleEvents >= 1, "the total budget to be hit");
+      for (const [, b] of pairs) b.socket.resume();
+      await Promise.all([...writes, ...pairs.map(([, b]) => b.waitBytes(size))]);
+      // Past the budget only reads already under way can add to the queue: at most one chunk per leg.
+      expect(r.stats().pipe.queuedBytesHighWater).toBeLessThanOrEqual(total + pairs.length * 2 * 512 * 1024);
+      for (const [a] of pairs) a.socket.end();
+      await Promise.all(pairs.map(([, b]) => b.closed));
+      await until(() => r.stats().pairs === 0, "pairs to end");
+      expect(r.stats().pipe.queuedBytes).toBe(0);
+    } finally {
+      await r.stop();
+    }
+  }, 30_000);
+
   test("closes the other leg when a peer is killed mid-stream", async () => {
     const [a, b] = await testPair(relay.port, sid(), alice, bob);
     const writing = a.writeAll(new Uint8Array(8 * 1024 * 1024)).catch(() => {});
