@@ -15,6 +15,8 @@ import { AtProtocolError, CHALLENGE_TTL_MS } from "../core/wire/index.ts";
 import { AUTH_FAILURES_PER_CONNECTION_MAX } from "./auth_throttle.ts";
 import type { Connection } from "./connection.ts";
 import type { ServerContext } from "./context.ts";
+import { readEnrollment, type Enrollment } from "./enroll/enrollment_store.ts";
+import { forgetEnrollmentConnection, trackEnrollmentConnection } from "./enroll/live_enrollments.ts";
 import { verifyPkamSignature } from "./pkam_verify.ts";
 
 /** Reserved key holding the CRAM secret. */
@@ -88,11 +90,8 @@ export interface PkamRequest {
 export async function authenticatePkam(ctx: ServerContext, conn: Connection, req: PkamRequest): Promise<void> {
   refuseWhenThrottled(ctx, conn);
   const challenge = takeChallenge(conn);
-  if (req.enrollmentId !== undefined) {
-    // Enrollments (APKAM) come with their own issue; until then every enrollment id is unknown.
-    throw new AtProtocolError("AT0028", `enrollment_id: ${req.enrollmentId} is expired or invalid`, { form: "handler" });
-  }
-  const publicKey = ctx.keystore.get(PKAM_PUBLIC_KEY)?.value;
+  const enrollment = req.enrollmentId === undefined ? null : approvedEnrollment(ctx, req.enrollmentId);
+  const publicKey = enrollment ? enrollment.record.apkamPublicKey : ctx.keystore.get(PKAM_PUBLIC_KEY)?.value;
   if (!publicKey) fail(ctx, conn, "pkam authentication failed: no PKAM public key is stored");
   let ok: boolean;
   try {
@@ -103,4 +102,18 @@ export async function authenticatePkam(ctx: ServerContext, conn: Connection, req
   }
   if (!ok) fail(ctx, conn, "pkam authentication failed");
   succeed(ctx, conn, "pkam");
+  forgetEnrollmentConnection(conn);
+  conn.enrollmentId = enrollment?.id;
+  conn.grants = enrollment?.record.namespaces;
+  if (enrollment) trackEnrollmentConnection(conn, enrollment.id);
+}
+
+/** The APKAM states that refuse `pkam:...:enrollmentId:<id>`, as form-C errors (ATPROTOCOL.md §4.2). */
+const REFUSED_ENROLLMENT = { pending: "AT0026", denied: "AT0025", revoked: "AT0027", expired: "AT0028" } as const;
+
+function approvedEnrollment(ctx: ServerContext, id: string): Enrollment {
+  const e = readEnrollment(ctx, id);
+  if (!e) throw new AtProtocolError("AT0028", `enrollment_id: ${id} is expired or invalid`, { form: "handler" });
+  if (e.status !== "approved") throw new AtProtocolError(REFUSED_ENROLLMENT[e.status], `enrollment_id: ${id} is ${e.status}`, { form: "handler" });
+  return e;
 }

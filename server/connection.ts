@@ -3,6 +3,7 @@
  * challenge, and the counters the limits need. Verb handlers read and change this; the listener owns the socket.
  */
 import { randomUUID, type X509Certificate } from "node:crypto";
+import type { NamespaceGrants } from "../core/keys/index.ts";
 import type { AuthState } from "../core/wire/index.ts";
 import { UNAUTHENTICATED } from "../core/wire/index.ts";
 
@@ -23,6 +24,10 @@ export interface Connection {
   readonly address: string;
   state: AuthState;
   authMethod?: AuthMethod;
+  /** Set when the owner authenticated with `pkam:...:enrollmentId:<id>` (APKAM); limits it to its grants. */
+  enrollmentId?: string;
+  /** That enrollment's namespace grants, refreshed before every command (server/enroll/grants.ts). */
+  grants?: NamespaceGrants;
   /** `version` from `from:...:clientConfig:{...}`; decides the error form. */
   clientVersion?: string;
   /** `_<uuid>`, fixed for the connection's life like the reference's session id. */

@@ -3,6 +3,7 @@
  * throttle, the remote-lookup client and a few counters. One per running server.
  */
 import type { AuthThrottle } from "./auth_throttle.ts";
+import type { EnrollmentLimits } from "./enroll/enrollment_limits.ts";
 import type { RemoteLookup } from "./remote_lookup.ts";
 import type { Keystore } from "./store/keystore.ts";
 
@@ -19,6 +20,8 @@ export interface ServerContext {
   connectionCount(): number;
   /** Call after a write that sets an expiry, so the sweeper can wake up earlier. */
   expiryChanged(expiresAt: number): void;
+  /** Overrides of the enrollment limits (pending lifetime, rate limits, OTP lifetimes). */
+  readonly enrollment?: Partial<EnrollmentLimits>;
   /** Set when the owner last authenticated (stats id 8). */
   lastLoginAt?: number;
   /** Set when the owner last authenticated with PKAM (stats id 10). */

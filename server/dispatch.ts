@@ -8,12 +8,17 @@ import { parseCommand } from "../core/verbs/index.ts";
 import { AtProtocolError, dataResponse, dataSpaceResponse, errorResponse, prompt } from "../core/wire/index.ts";
 import type { Connection } from "./connection.ts";
 import type { ServerContext } from "./context.ts";
+import { checkCommandAccess } from "./enroll/grants.ts";
+import { forgetEnrollmentConnection } from "./enroll/live_enrollments.ts";
 import type { LineHandler } from "./listener.ts";
 import { authHandlers } from "./verbs/auth.ts";
 import { configHandlers } from "./verbs/config.ts";
+import { enrollHandlers } from "./verbs/enroll.ts";
 import { runHandler, type HandlerTable, type Reply } from "./verbs/handler.ts";
 import { infoHandlers } from "./verbs/info.ts";
+import { keysHandlers } from "./verbs/keys.ts";
 import { lookupHandlers } from "./verbs/lookup.ts";
+import { otpHandlers } from "./verbs/otp.ts";
 import { pendingHandlers } from "./verbs/pending.ts";
 import { scanHandlers } from "./verbs/scan.ts";
 import { syncHandlers } from "./verbs/sync.ts";
@@ -41,6 +46,9 @@ export function newDispatcher(ctx: ServerContext): LineHandler {
     ...configHandlers,
     ...infoHandlers,
     ...pendingHandlers,
+    ...enrollHandlers,
+    ...otpHandlers,
+    ...keysHandlers,
     batch: async (c, conn, cmd) => {
       if (cmd.items.length > BATCH_MAX_ITEMS) throw new AtProtocolError("AT0022", `A batch holds at most ${BATCH_MAX_ITEMS} commands`);
       const out: unknown[] = [];
@@ -61,6 +69,7 @@ export function newDispatcher(ctx: ServerContext): LineHandler {
 
   const execute = async (c: ServerContext, conn: Connection, cmd: Command): Promise<Reply> => {
     if (OWNER_ONLY.has(cmd.verb) && conn.state.auth !== "owner") throw unauthenticated();
+    checkCommandAccess(c, conn, cmd);
     return await runHandler(table, c, conn, cmd);
   };
 
@@ -87,6 +96,9 @@ export function newDispatcher(ctx: ServerContext): LineHandler {
   };
 
   return {
+    onClose(conn) {
+      forgetEnrollmentConnection(conn);
+    },
     handleLine(conn, line) {
       if (line.trim() === "") return prompt(conn.state);
       let cmd: Command;
@@ -102,6 +114,7 @@ export function newDispatcher(ctx: ServerContext): LineHandler {
       // Most verbs answer synchronously; only those handlers that await pay for a promise.
       try {
         if (OWNER_ONLY.has(cmd.verb) && conn.state.auth !== "owner") throw unauthenticated();
+        checkCommandAccess(ctx, conn, cmd);
         const r = runHandler(table, ctx, conn, cmd);
         if (!(r instanceof Promise)) return frame(conn, r);
         return r.then(

@@ -8,6 +8,7 @@ import { normalizeAtSign } from "../core/atsign.ts";
 import { newAuthThrottle } from "./auth_throttle.ts";
 import type { ServerContext } from "./context.ts";
 import { newDispatcher } from "./dispatch.ts";
+import type { EnrollmentLimits } from "./enroll/enrollment_limits.ts";
 import { startExpirySweeper } from "./expiry_sweeper.ts";
 import { startListener, type ListenerLimits } from "./listener.ts";
 import { registerInDirectory } from "./registration.ts";
@@ -34,6 +35,8 @@ export interface ServerOptions {
   directoryAdmin?: { url: string; token: string };
   /** Listener limits (connection counts, idle timeouts, line size). */
   limits?: Partial<ListenerLimits>;
+  /** Enrollment limits (pending lifetime, request rate, OTP back-off and lifetimes). */
+  enrollment?: Partial<EnrollmentLimits>;
 }
 
 /** A running atServer. */
@@ -72,6 +75,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     startedAt: Date.now(),
     connectionCount: () => connectionCount(),
     expiryChanged: (t) => sweeper.wake(t),
+    ...(opts.enrollment ? { enrollment: opts.enrollment } : {}),
   };
   const host = opts.host ?? "0.0.0.0";
   const listener = startListener({ host, port: opts.port ?? 0, tls: opts.tls, limits: opts.limits, handler: newDispatcher(ctx) });

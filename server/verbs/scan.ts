@@ -4,6 +4,7 @@
  */
 import { AtProtocolError } from "../../core/wire/index.ts";
 import { scanName } from "../../core/keys/index.ts";
+import { scanMayList } from "../enroll/grants.ts";
 import { clientRegex } from "../key_policy.ts";
 import { data, type HandlerTable } from "./handler.ts";
 
@@ -25,7 +26,7 @@ export const scanHandlers: HandlerTable = {
     const now = Date.now();
     const out: string[] = [];
     for (const key of ctx.keystore.activeKeys(now)) {
-      if (re && !re.test(key)) continue;
+      if ((re && !re.test(key)) || !scanMayList(conn, key)) continue;
       const name = scanName(conn.state, key, cmd.showHidden === true);
       if (name !== null) out.push(name);
     }

@@ -6,6 +6,7 @@ import { SYNC_PAGE_DEFAULT_ENTRIES, SYNC_PAGE_MAX_BYTES, dartDate } from "../../
 import type { ServerContext } from "../context.ts";
 import { atMetadata } from "../format.ts";
 import { alwaysSyncs } from "../../core/keys/index.ts";
+import { grantsOf, mayAccessKey } from "../enroll/grants.ts";
 import { clientRegex } from "../key_policy.ts";
 import type { CommitEntry } from "../store/keystore.ts";
 import { data, type HandlerTable } from "./handler.ts";
@@ -60,7 +61,8 @@ const DEFAULT_STATS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
 
 /** Handlers of the sync family. */
 export const syncHandlers: HandlerTable = {
-  syncFrom(ctx, _conn, cmd) {
+  syncFrom(ctx, conn, cmd) {
+    const grants = grantsOf(conn);
     const re = cmd.regex === undefined ? null : clientRegex(cmd.regex);
     const page: string[] = [];
     let bytes = 2;
@@ -69,6 +71,7 @@ export const syncHandlers: HandlerTable = {
       const batch = ctx.keystore.commitsFrom(from, SYNC_SCAN_BATCH);
       for (const c of batch) {
         if (re && !re.test(c.key) && !alwaysSyncs(c.key)) continue;
+        if (!mayAccessKey(grants, c.key, "r")) continue;
         if (c.op === "-" && cmd.skipDeletesUntil !== undefined && c.id < cmd.skipDeletesUntil) continue;
         const json = syncEntry(ctx, c);
         if (json === null) continue;

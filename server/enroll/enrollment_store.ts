@@ -1,0 +1,151 @@
+/**
+ * Enrollment records (ATPROTOCOL.md §8.1): one JSON value per enrollment at
+ * `<eid>.new.enrollments.__manage@<me>`, laid out like the reference's record, plus the keys an approval
+ * stores for the new device. A pending record carries an expiry (48 h by default); the expiry sweeper removes
+ * it, and until then it reads as `expired`.
+ */
+import { z } from "zod";
+import type { EnrollStatus } from "../../core/verbs/command.ts";
+import { AtProtocolError } from "../../core/wire/index.ts";
+import type { ServerContext } from "../context.ts";
+import { isActive } from "../metadata.ts";
+import { freshMeta } from "../server_keys.ts";
+import type { StoredMeta } from "../store/keystore.ts";
+
+/** States a record can be in; `expired` is computed from its expiry, never stored. */
+export type ApprovalState = "pending" | "approved" | "denied" | "revoked";
+
+/** The stored record (field names as the reference's). */
+export interface EnrollmentRecord {
+  sessionId: string;
+  appName: string;
+  deviceName: string;
+  namespaces: Record<string, string>;
+  apkamPublicKey: string;
+  requestType: "newEnrollment";
+  approval: { state: ApprovalState };
+  encryptedAPKAMSymmetricKey?: string;
+  apkamKeysExpiryInMillis?: number;
+}
+
+/** A record read back, with its id and effective status. */
+export interface Enrollment {
+  id: string;
+  record: EnrollmentRecord;
+  status: EnrollStatus;
+  meta: StoredMeta;
+}
+
+const recordSchema = z.looseObject({
+  sessionId: z.string(),
+  appName: z.string(),
+  deviceName: z.string(),
+  namespaces: z.record(z.string(), z.string()),
+  apkamPublicKey: z.string(),
+  requestType: z.literal("newEnrollment"),
+  approval: z.object({ state: z.enum(["pending", "approved", "denied", "revoked"]) }),
+  encryptedAPKAMSymmetricKey: z.string().optional(),
+  apkamKeysExpiryInMillis: z.number().optional(),
+});
+
+/** Enrollment ids are UUIDs; anything that could change the key it names is refused. */
+const ENROLLMENT_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+/** The part of a record key after the id. */
+const RECORD_SUFFIX = ".new.enrollments.__manage";
+
+/** The key of an enrollment's record, e.g. `e1.new.enrollments.__manage@alice`. */
+export function enrollmentKey(id: string, atSign: string): string {
+  return `${id}${RECORD_SUFFIX}${atSign}`;
+}
+
+/** The key holding an enrollment's wrapped default encryption private key. */
+export function defaultEncPrivateKeyKey(id: string, atSign: string): string {
+  return `${id}.default_enc_private_key.__manage${atSign}`;
+}
+
+/** The key holding an enrollment's wrapped default self-encryption key. */
+export function defaultSelfEncKeyKey(id: string, atSign: string): string {
+  return `${id}.default_self_enc_key.__manage${atSign}`;
+}
+
+/** The public record of an approved device's APKAM key. */
+export function apkamPublicKeyKey(record: Pick<EnrollmentRecord, "appName" | "deviceName">, atSign: string): string {
+  return `public:${record.appName}.${record.deviceName}.pkam.__pkams.__public_keys${atSign}`.toLowerCase();
+}
+
+/** The form-C error for an id that names no live enrollment. */
+export function unknownEnrollment(id: string): AtProtocolError {
+  return new AtProtocolError("AT0028", `enrollment_id: ${id} is expired or invalid`, { form: "handler" });
+}
+
+/** Whether `id` has the shape of an enrollment id. */
+export function isEnrollmentId(id: string): boolean {
+  return ENROLLMENT_ID_RE.test(id);
+}
+
+function fromStored(ctx: ServerContext, id: string, key: string, now: number): Enrollment | null {
+  const stored = ctx.keystore.get(key);
+  if (!stored?.value) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(stored.value);
+  } catch {
+    return null;
+  }
+  const parsed = recordSchema.safeParse(json);
+  if (!parsed.success) return null;
+  const record = parsed.data as EnrollmentRecord;
+  const status: EnrollStatus = isActive(stored.meta, now) ? record.approval.state : "expired";
+  return { id, record, status, meta: stored.meta };
+}
+
+/** The enrollment `id`, or null when there is none (a malformed id is none too). */
+export function readEnrollment(ctx: ServerContext, id: string, now = Date.now()): Enrollment | null {
+  if (!isEnrollmentId(id)) return null;
+  return fromStored(ctx, id, enrollmentKey(id, ctx.atSign), now);
+}
+
+/** Like readEnrollment, but a missing or expired enrollment is the AT0028 form-C error. */
+export function liveEnrollment(ctx: ServerContext, id: string | undefined): Enrollment {
+  if (id === undefined) throw new AtProtocolError("AT0022", "enrollmentId is required");
+  const e = readEnrollment(ctx, id);
+  if (!e || e.status === "expired") throw unknownEnrollment(id);
+  return e;
+}
+
+/** Every enrollment record, in key order. */
+export function listEnrollments(ctx: ServerContext, now = Date.now()): Enrollment[] {
+  const suffix = `${RECORD_SUFFIX}${ctx.atSign}`;
+  const out: Enrollment[] = [];
+  for (const key of ctx.keystore.keys()) {
+    if (!key.endsWith(suffix)) continue;
+    const e = fromStored(ctx, key.slice(0, -suffix.length), key, now);
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+/**
+ * Stores `record` under `id`. `expiresAt`: epoch ms, or undefined for no expiry (the record keeps its
+ * creation time and version across updates).
+ */
+export function writeEnrollment(ctx: ServerContext, id: string, record: EnrollmentRecord, expiresAt: number | undefined, now = Date.now()): void {
+  const key = enrollmentKey(id, ctx.atSign);
+  const old = ctx.keystore.get(key);
+  const meta: StoredMeta = old ? { ...old.meta, updatedAt: now, version: old.meta.version + 1 } : freshMeta(ctx.atSign, now);
+  delete meta.expiresAt;
+  delete meta.ttl;
+  if (expiresAt !== undefined) {
+    meta.expiresAt = expiresAt;
+    meta.ttl = Math.max(0, expiresAt - meta.createdAt);
+    ctx.expiryChanged(expiresAt);
+  }
+  ctx.keystore.put({ key, value: JSON.stringify(record), meta }, "*");
+}
+
+/** Stores a plain value the enrollment flow owns (default keys, APKAM public key record). */
+export function writeValue(ctx: ServerContext, key: string, value: string, now = Date.now()): void {
+  const old = ctx.keystore.get(key);
+  const meta: StoredMeta = old ? { ...old.meta, updatedAt: now, version: old.meta.version + 1 } : freshMeta(ctx.atSign, now);
+  ctx.keystore.put({ key, value, meta }, old ? "*" : "+");
+}
