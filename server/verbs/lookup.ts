@@ -5,7 +5,7 @@
 import { normalizeAtSign } from "../../core/atsign.ts";
 import type { LookupOperation } from "../../core/verbs/command.ts";
 import { lookupTarget } from "../../core/keys/index.ts";
-import { AtProtocolError } from "../../core/wire/index.ts";
+import { AtProtocolError, VALUE_REFERENCE_MAX_DEPTH, type AuthState } from "../../core/wire/index.ts";
 import type { ServerContext } from "../context.ts";
 import { storageKey } from "../key_policy.ts";
 import { isActive } from "../metadata.ts";
@@ -14,6 +14,9 @@ import type { StoredRecord } from "../store/keystore.ts";
 import { data, type HandlerTable, type Reply } from "./handler.ts";
 
 const notFound = (key: string) => new AtProtocolError("AT0015", `${key} does not exist in keystore`);
+
+/** Prefix of a value that points at another key (`atsign://phone@alice`), resolved by `lookup` only. */
+const VALUE_REFERENCE = "atsign://";
 
 function readLocal(ctx: ServerContext, key: string, operation: LookupOperation | undefined, checkActive: boolean): Reply {
   const r = ctx.keystore.get(key);
@@ -56,6 +59,25 @@ async function publicOfOther(ctx: ServerContext, name: string, owner: string, op
   return data(remoteAnswer(operation, `public:${bare}${owner}`, remote));
 }
 
+/**
+ * Follows `atsign://<name>@<me>` values through up to VALUE_REFERENCE_MAX_DEPTH local keys, read with the same
+ * visibility as the lookup itself. A reference that leaves this server, or a missing target, is returned as is.
+ */
+function resolveReferences(ctx: ServerContext, state: AuthState, reply: Reply): Reply {
+  let current = reply;
+  for (let depth = 0; depth < VALUE_REFERENCE_MAX_DEPTH; depth++) {
+    if (current.kind !== "data" || !current.payload?.startsWith(VALUE_REFERENCE)) return current;
+    const ref = current.payload.slice(VALUE_REFERENCE.length).trim().toLowerCase();
+    const at = ref.lastIndexOf("@");
+    if (at <= 0 || ref.slice(at) !== ctx.atSign) return current;
+    const target = lookupTarget(state, ctx.atSign, ref.slice(0, at), ctx.atSign, false);
+    const r = target?.kind === "local" ? ctx.keystore.get(target.key) : null;
+    if (!r || !isActive(r.meta)) return current;
+    current = data(r.value);
+  }
+  return current;
+}
+
 /** Handlers of the lookup family. */
 export const lookupHandlers: HandlerTable = {
   llookup(ctx, _conn, cmd) {
@@ -70,7 +92,10 @@ export const lookupHandlers: HandlerTable = {
     const target = lookupTarget(conn.state, ctx.atSign, name, owner, false);
     if (!target) throw new AtProtocolError("AT0401", "Command cannot be executed without auth");
     // The owner's lookup of its own "shared with self" key skips the activity check, like the reference.
-    if (target.kind === "local") return readLocal(ctx, target.key, cmd.operation, conn.state.auth !== "owner");
+    if (target.kind === "local") {
+      const reply = readLocal(ctx, target.key, cmd.operation, conn.state.auth !== "owner");
+      return cmd.operation === undefined ? resolveReferences(ctx, conn.state, reply) : reply;
+    }
     const cached = ctx.keystore.get(target.cacheKey);
     if (cached && !cmd.bypassCache && cacheIsFresh(cached)) return data(lookupAnswer(cmd.operation, cached));
     // Shared data of another @sign needs a pol-authenticated server-to-server session (a later issue).
