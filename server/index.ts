@@ -10,7 +10,7 @@ import type { ServerContext } from "./context.ts";
 import { newDispatcher } from "./dispatch.ts";
 import type { EnrollmentLimits } from "./enroll/enrollment_limits.ts";
 import { startExpirySweeper } from "./expiry_sweeper.ts";
-import { startListener, type ListenerLimits } from "./listener.ts";
+import { startListener, type Listener, type ListenerLimits } from "./listener.ts";
 import { registerInDirectory } from "./registration.ts";
 import { newRemoteLookup } from "./remote_lookup.ts";
 import { ensureServerKeys, isOnboarded, loadOrCreateCramSecret } from "./server_keys.ts";
@@ -78,7 +78,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(opts.enrollment ? { enrollment: opts.enrollment } : {}),
   };
   const host = opts.host ?? "0.0.0.0";
-  const listener = startListener({ host, port: opts.port ?? 0, tls: opts.tls, limits: opts.limits, handler: newDispatcher(ctx) });
+  let listener: Listener;
+  try {
+    listener = startListener({ host, port: opts.port ?? 0, tls: opts.tls, limits: opts.limits, handler: newDispatcher(ctx) });
+  } catch (err) {
+    sweeper.stop();
+    keystore.close();
+    throw err;
+  }
   connectionCount = listener.connectionCount;
   const stop = async () => {
     listener.stop();

@@ -64,6 +64,20 @@ export function idleLimitMs(baseMs: number, floorMs: number, fill: number): numb
   return Math.round(baseMs - (baseMs - floorMs) * f);
 }
 
+/** Runs `listen`, turning a bind failure into a one-line error that says what to change. */
+function listenOrExplain<T>(host: string, port: number, listen: () => T): T {
+  try {
+    return listen();
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? "";
+    const hint =
+      code === "EADDRINUSE" ? "the port is in use; pick another with --port (0 = any free port)"
+      : code === "EACCES" ? "not allowed to bind it; use a port above 1023 or grant the capability"
+      : (err as Error).message;
+    throw new Error(`Cannot listen on ${host}:${port}: ${hint}`);
+  }
+}
+
 /** What the listener calls; the server's dispatcher implements it. */
 export interface LineHandler {
   /** Answers one request line (without `\n`). Returns the bytes to write, or null to write nothing. */
@@ -168,7 +182,7 @@ export function startListener(opts: {
     }
   };
 
-  const server: TCPSocketListener<SocketState> = Bun.listen<SocketState>({
+  const server: TCPSocketListener<SocketState> = listenOrExplain(opts.host, opts.port, () => Bun.listen<SocketState>({
     hostname: opts.host,
     port: opts.port,
     tls: { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false },
@@ -271,7 +285,7 @@ export function startListener(opts: {
         log.debug("socket error", { conn: s.data?.conn.id, error: String(err) });
       },
     },
-  });
+  }));
 
   const idleTimer = setInterval(() => {
     const now = Date.now();
