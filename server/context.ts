@@ -3,6 +3,7 @@
  * throttle, the remote-lookup client and a few counters. One per running server.
  */
 import type { AuthThrottle } from "./auth_throttle.ts";
+import type { NotifyService } from "./notify/notify_service.ts";
 import type { EnrollmentLimits } from "./enroll/enrollment_limits.ts";
 import type { RemoteLookup } from "./remote_lookup.ts";
 import type { Keystore } from "./store/keystore.ts";
@@ -22,6 +23,8 @@ export interface ServerContext {
   expiryChanged(expiresAt: number): void;
   /** Overrides of the enrollment limits (pending lifetime, rate limits, OTP lifetimes). */
   readonly enrollment?: Partial<EnrollmentLimits>;
+  /** Notifications, monitors and server-to-server sessions; set once the server started them. */
+  notify?: NotifyService;
   /** Set when the owner last authenticated (stats id 8). */
   lastLoginAt?: number;
   /** Set when the owner last authenticated with PKAM (stats id 10). */

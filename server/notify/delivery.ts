@@ -1,0 +1,183 @@
+/**
+ * Delivers queued (sent) notifications to other @signs' servers over the outbound pool (ATPROTOCOL.md §6.1).
+ *
+ * The queue is the notification store: a sent row with `next_at` set is pending. Recipients are served
+ * longest-waiting first, a bounded number at a time; each recipient's due rows go out pipelined on its one
+ * session, and their outcomes are committed in one transaction. `data:success` marks a row delivered; any
+ * other answer reschedules it with exponential backoff (until MAX_ATTEMPTS or its ttln); an unreachable
+ * recipient is quarantined with a growing pause. Delivery is at-least-once: a crash between the remote's
+ * `data:success` and our commit re-sends, and the receiver recognises the id.
+ */
+import { buildNotify } from "../../core/verbs/index.ts";
+import type { CommandOf } from "../../core/verbs/command.ts";
+import { logger } from "../../core/log.ts";
+import type { OutboundPool } from "../s2s/outbound_pool.ts";
+import type { DeliveryOutcome, NotificationRow, NotificationStore } from "./notification_store.ts";
+
+/** Delivery tuning; every field has a default below. */
+export interface DeliveryLimits {
+  /** Recipients served at once. */
+  parallelRecipients: number;
+  /** Rows taken per round for one recipient. */
+  batchRows: number;
+  /** Attempts before a notification is given up (status errored). */
+  maxAttempts: number;
+  /** First retry delay after an error answer; doubles per attempt up to retryMaxMs. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** First pause after a recipient could not be reached; doubles per failure up to quarantineMaxMs. */
+  quarantineBaseMs: number;
+  quarantineMaxMs: number;
+  /** Deadline of one notify request (the reference's 10 s). */
+  requestTimeoutMs: number;
+  /** Longest sleep of the queue job even when nothing is due (the reference's job period). */
+  pollMs: number;
+}
+
+/** Defaults: the reference's 30 retries, 10 s quarantine, 10 s notify timeout, 5 s job period. */
+export const DEFAULT_DELIVERY_LIMITS: DeliveryLimits = {
+  parallelRecipients: 16,
+  batchRows: 512,
+  maxAttempts: 30,
+  retryBaseMs: 1_000,
+  retryMaxMs: 60_000,
+  quarantineBaseMs: 500,
+  quarantineMaxMs: 10_000,
+  requestTimeoutMs: 10_000,
+  pollMs: 5_000,
+};
+
+const log = logger("notify");
+
+/** The running delivery job. */
+export interface Delivery {
+  /** Something was queued: look now. */
+  wake(): void;
+  stop(): void;
+}
+
+/** The notify line that carries `r` to its recipient's server. */
+export function deliveryLine(r: NotificationRow): string {
+  const cmd: CommandOf<"notify"> = {
+    verb: "notify",
+    id: r.id,
+    operation: r.op,
+    messageType: r.messageType,
+    notifier: r.notifier,
+    ttln: r.ttln,
+    metadata: r.meta,
+    atKey: "",
+  };
+  if (r.messageType === "text") {
+    cmd.forAtSign = r.to;
+    cmd.atKey = r.key.slice(r.to.length + 1);
+  } else {
+    const at = r.key.lastIndexOf("@");
+    cmd.atSign = r.key.slice(at);
+    if (r.key.startsWith("public:")) {
+      cmd.isPublic = true;
+      cmd.atKey = r.key.slice("public:".length, at);
+    } else {
+      cmd.forAtSign = r.to;
+      cmd.atKey = r.key.slice(r.to.length + 1, at);
+    }
+  }
+  return buildNotify(cmd);
+}
+
+/**
+ * Starts the delivery job.
+ * @example const d = startDelivery(store, pool); d.wake();
+ */
+export function startDelivery(store: NotificationStore, pool: OutboundPool, limits: Partial<DeliveryLimits> = {}): Delivery {
+  const L: DeliveryLimits = { ...DEFAULT_DELIVERY_LIMITS, ...limits };
+  const active = new Set<string>();
+  const quarantine = new Map<string, number>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let scheduled = false;
+  let stopped = false;
+
+  const retryAt = (r: NotificationRow, now: number): number | null => {
+    if (r.attempts + 1 >= L.maxAttempts) return null;
+    return now + Math.min(L.retryMaxMs, L.retryBaseMs * 2 ** r.attempts);
+  };
+
+  const unreachable = (to: string, err: unknown) => {
+    const failures = (quarantine.get(to) ?? 0) + 1;
+    quarantine.set(to, failures);
+    const now = Date.now();
+    const pause = Math.min(L.quarantineMaxMs, L.quarantineBaseMs * 2 ** (failures - 1));
+    store.postpone(to, now, now + pause);
+    log.debug("recipient unreachable", { to, pauseMs: pause, error: String(err) });
+  };
+
+  const drain = async (to: string) => {
+    while (!stopped) {
+      const rows = store.due(to, Date.now(), L.batchRows);
+      if (rows.length === 0) return;
+      let session;
+      try {
+        session = await pool.session(to);
+      } catch (err) {
+        return unreachable(to, err);
+      }
+      quarantine.delete(to);
+      const answers = await Promise.allSettled(rows.map((r) => session.request(deliveryLine(r), L.requestTimeoutMs)));
+      const now = Date.now();
+      let broken: unknown = null;
+      const outcomes: DeliveryOutcome[] = rows.map((r, i) => {
+        const a = answers[i]!;
+        if (a.status === "fulfilled" && a.value.kind === "data" && a.value.payload === "success") return { seq: r.seq, delivered: true };
+        if (a.status === "rejected") broken ??= a.reason;
+        return { seq: r.seq, delivered: false, retryAt: retryAt(r, now) };
+      });
+      if (stopped) return;
+      store.recordOutcomes(outcomes);
+      if (broken !== null) return unreachable(to, broken);
+    }
+  };
+
+  const schedule = () => {
+    if (scheduled || stopped) return;
+    scheduled = true;
+    queueMicrotask(() => {
+      scheduled = false;
+      if (stopped) return;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      const now = Date.now();
+      try {
+        const free = L.parallelRecipients - active.size;
+        if (free > 0) {
+          for (const to of store.dueRecipients(now, L.parallelRecipients * 2)) {
+            if (active.size >= L.parallelRecipients) break;
+            if (active.has(to)) continue;
+            active.add(to);
+            drain(to)
+              .catch((err: unknown) => log.error("delivery failed", { to, error: String(err) }))
+              .finally(() => {
+                active.delete(to);
+                schedule();
+              });
+          }
+        }
+        const next = store.nextDue();
+        // Rows due now belong to recipients being drained (their end reschedules): sleep until the next one.
+        const delay = next === null || next <= now ? L.pollMs : Math.min(next - now, L.pollMs);
+        timer = setTimeout(schedule, delay);
+        timer.unref();
+      } catch (err) {
+        if (!stopped) log.error("delivery scheduling failed", { error: String(err) });
+      }
+    });
+  };
+
+  schedule();
+  return {
+    wake: schedule,
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * Monitor connections of one @sign (ATPROTOCOL.md §5.11, §6.3, §6.4): replay of stored notifications newer
+ * than `epochMillis`, then live `notification: {json}\n` lines filtered by regex, plus stats notifications.
+ *
+ * A monitor never slows anyone else down: a notification is written to each monitor's socket queue and the
+ * sender moves on. When a monitor's unread backlog would pass MONITOR_BUFFER_MAX_BYTES it is disconnected;
+ * its client reconnects with `monitor:<last epochMillis>` and gets the missed ones by replay. Replay itself is
+ * paced by the same backlog, so a large backlog never trips that limit.
+ */
+import { monitorLine, notificationJson, statsNotificationJson, type NotificationView } from "../../core/verbs/index.ts";
+import { logger } from "../../core/log.ts";
+import { AtProtocolError, STATS_NOTIFICATION_INTERVAL_MS } from "../../core/wire/index.ts";
+import type { Connection } from "../connection.ts";
+import { clientRegex } from "../key_policy.ts";
+import { NOTIFICATION_PAGE_ROWS, type NotificationRow, type NotificationStore } from "./notification_store.ts";
+
+/** Monitor connections at once, per @sign. */
+export const MONITORS_MAX = 100;
+/** Unread bytes queued for one monitor before it is disconnected. */
+export const MONITOR_BUFFER_MAX_BYTES = 1024 * 1024;
+/** Live notifications held for a monitor while its replay runs; beyond it the monitor is disconnected. */
+export const MONITOR_HELD_MAX = 10_000;
+/** Replay waits at most this long for a monitor to read its backlog before disconnecting it. */
+export const MONITOR_REPLAY_STALL_MS = 30_000;
+/** How often a replay checks whether its monitor has read enough to continue. */
+const REPLAY_POLL_MS = 5;
+
+const log = logger("monitor");
+
+interface Monitor {
+  conn: Connection;
+  regex: RegExp | null;
+  includeSelf: boolean;
+  /** Live rows that arrived during replay (null once replay is done). */
+  held: NotificationRow[] | null;
+}
+
+/** What `monitor` asked for. */
+export interface MonitorRequest {
+  regex?: string;
+  selfNotifications?: boolean;
+  epochMillis?: number;
+}
+
+/** The monitors of one server. */
+export interface MonitorHub {
+  /** Turns `conn` into a monitor (replay first when `epochMillis` is given). Throws AT0003 for a bad regex. */
+  attach(conn: Connection, req: MonitorRequest): void;
+  /** Pushes a newly stored received/self notification to matching monitors. */
+  publish(row: NotificationRow): void;
+  /** Pushes a stats notification (value = commit id) to every monitor. */
+  publishStats(commitId: number | null, operation?: "update" | "delete"): void;
+  count(): number;
+  stop(): void;
+}
+
+/** The client-facing view of a stored notification. */
+export function notificationView(r: NotificationRow): NotificationView {
+  const m = r.meta;
+  const text = r.messageType === "text";
+  return {
+    id: r.id,
+    from: r.from,
+    to: r.to,
+    key: r.key,
+    value: r.value,
+    operation: r.op,
+    epochMillis: r.createdAt,
+    messageType: r.messageType,
+    isEncrypted: m.isEncrypted,
+    metadata: {
+      encKeyName: text ? null : m.encKeyName,
+      encAlgo: text ? null : m.encAlgo,
+      ivNonce: text ? null : m.ivNonce,
+      skeEncKeyName: text ? null : m.skeEncKeyName,
+      skeEncAlgo: text ? null : m.skeEncAlgo,
+      sharedKeyEnc: text ? null : m.sharedKeyEnc,
+      availableAt: m.ttb ? r.createdAt + m.ttb : null,
+      expiresAt: m.ttl ? r.createdAt + m.ttl : null,
+    },
+  };
+}
+
+/**
+ * Creates the hub; `lastCommitId` feeds the periodic stats notification.
+ * @example const hub = newMonitorHub(store, () => keystore.lastCommitId(), "@alice");
+ */
+export function newMonitorHub(store: NotificationStore, lastCommitId: () => number | null, atSign: string): MonitorHub {
+  const monitors = new Set<Monitor>();
+  const encoder = new TextEncoder();
+
+  const drop = (m: Monitor, why: string) => {
+    monitors.delete(m);
+    if (!m.conn.closed) {
+      log.info("disconnecting monitor", { conn: m.conn.id, why });
+      m.conn.abort();
+    }
+  };
+  const write = (m: Monitor, line: string): boolean => {
+    if (m.conn.closed) {
+      monitors.delete(m);
+      return false;
+    }
+    if (m.conn.queuedBytes() + encoder.encode(line).byteLength > MONITOR_BUFFER_MAX_BYTES) {
+      drop(m, "its unread backlog is full");
+      return false;
+    }
+    m.conn.write(line);
+    return true;
+  };
+  const matches = (m: Monitor, r: NotificationRow) => {
+    if (r.type === "self" && !m.includeSelf) return false;
+    return m.regex === null || m.regex.test(r.key) || m.regex.test(r.from.slice(1));
+  };
+
+  const replay = async (m: Monitor, sinceMs: number) => {
+    let afterSeq = 0;
+    for (;;) {
+      const rows = store.inbox({ sinceMs, afterSeq, includeSelf: m.includeSelf, limit: NOTIFICATION_PAGE_ROWS });
+      for (const r of rows) {
+        afterSeq = r.seq;
+        if (!matches(m, r)) continue;
+        // Pace by the backlog: wait until the client has read half of it.
+        const deadline = Date.now() + MONITOR_REPLAY_STALL_MS;
+        while (!m.conn.closed && m.conn.queuedBytes() > MONITOR_BUFFER_MAX_BYTES / 2) {
+          if (Date.now() > deadline) return drop(m, "it does not read its replay");
+          await Bun.sleep(REPLAY_POLL_MS);
+        }
+        if (!write(m, monitorLine(notificationJson(notificationView(r), "stored")))) return;
+      }
+      if (rows.length < NOTIFICATION_PAGE_ROWS) break;
+    }
+    const held = m.held ?? [];
+    m.held = null;
+    for (const r of held) if (r.seq > afterSeq && !write(m, monitorLine(notificationJson(notificationView(r), "live")))) return;
+  };
+
+  const statsTimer = setInterval(() => {
+    if (monitors.size > 0) hub.publishStats(lastCommitId());
+  }, STATS_NOTIFICATION_INTERVAL_MS);
+  statsTimer.unref();
+
+  const hub: MonitorHub = {
+    attach(conn, req) {
+      const regex = req.regex === undefined ? null : clientRegex(req.regex);
+      for (const m of monitors) if (m.conn.closed) monitors.delete(m);
+      if (monitors.size >= MONITORS_MAX) throw new AtProtocolError("AT0012", `At most ${MONITORS_MAX} monitor connections per @sign`);
+      const m: Monitor = { conn, regex, includeSelf: req.selfNotifications === true, held: req.epochMillis === undefined ? null : [] };
+      monitors.add(m);
+      conn.monitor = { id: conn.id };
+      if (req.epochMillis !== undefined) {
+        replay(m, req.epochMillis).catch((err: unknown) => {
+          log.error("monitor replay failed", { conn: conn.id, error: String(err) });
+          drop(m, "replay failed");
+        });
+      }
+    },
+    publish(row) {
+      let json: string | undefined;
+      for (const m of monitors) {
+        if (!matches(m, row)) continue;
+        if (m.held) {
+          if (m.held.length >= MONITOR_HELD_MAX) drop(m, "too many notifications arrived during its replay");
+          else m.held.push(row);
+          continue;
+        }
+        json ??= notificationJson(notificationView(row), "live");
+        write(m, monitorLine(json));
+      }
+    },
+    publishStats(commitId, operation = "update") {
+      if (monitors.size === 0) return;
+      const line = monitorLine(statsNotificationJson(atSign, commitId ?? -1, Date.now(), operation));
+      for (const m of monitors) if (!m.held) write(m, line);
+    },
+    count: () => monitors.size,
+    stop() {
+      clearInterval(statsTimer);
+      monitors.clear();
+    },
+  };
+  return hub;
+}

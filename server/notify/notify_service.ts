@@ -1,0 +1,210 @@
+/**
+ * The notification side of one atServer: the store, the monitors, the outbound pool and the delivery job,
+ * and the two entry points — a notification our owner sends (ATPROTOCOL.md §5.9 sender) and one another
+ * server delivers to us (§6.2).
+ */
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { normalizeAtSign } from "../../core/atsign.ts";
+import type { CommandOf, MetadataPatch } from "../../core/verbs/command.ts";
+import { AtProtocolError } from "../../core/wire/index.ts";
+import type { ServerContext } from "../context.ts";
+import { newOutboundPool, type OutboundPool, type PoolOptions } from "../s2s/outbound_pool.ts";
+import { startDelivery, type Delivery, type DeliveryLimits } from "./delivery.ts";
+import { newMonitorHub, type MonitorHub } from "./monitor_hub.ts";
+import { openNotificationStore, type NewNotification, type NotificationRow, type NotificationStore } from "./notification_store.ts";
+import { applyNotificationToCache, checkCacheable } from "./shared_cache.ts";
+
+/** Default notification lifetime when `ttln` is absent (the reference's config.yaml: 15 min). */
+export const DEFAULT_TTLN_MS = 15 * 60_000;
+/** Longest accepted `ttln` (30 days). */
+export const MAX_TTLN_MS = 30 * 24 * 60 * 60_000;
+/** Expired notifications are kept this long for notify:status, then purged. */
+export const NOTIFICATION_RETENTION_AFTER_EXPIRY_MS = 60 * 60_000;
+/** How often expired notifications are purged. */
+const PURGE_INTERVAL_MS = 60_000;
+/** Rows purged per round. */
+const PURGE_BATCH_ROWS = 10_000;
+
+/** Notification tuning for tests and operators. */
+export interface NotifyOptions {
+  delivery?: Partial<DeliveryLimits>;
+  pool?: Omit<PoolOptions, "tls">;
+}
+
+/** The running notification side. */
+export interface NotifyService {
+  readonly store: NotificationStore;
+  readonly hub: MonitorHub;
+  readonly pool: OutboundPool;
+  readonly delivery: Delivery;
+  stop(): void;
+}
+
+/**
+ * Opens `notifications.sqlite` in `dataDir` and starts monitors, pool and delivery for `ctx`.
+ * @example ctx.notify = startNotifyService(ctx, dataDir, tls);
+ */
+export function startNotifyService(ctx: ServerContext, dataDir: string, tls: { key: string; cert: string }, opts: NotifyOptions = {}): NotifyService {
+  const store = openNotificationStore(join(dataDir, "notifications.sqlite"));
+  const hub = newMonitorHub(store, () => ctx.keystore.lastCommitId(), ctx.atSign);
+  const pool = newOutboundPool(ctx, { tls, ...opts.pool });
+  const delivery = startDelivery(store, pool, opts.delivery);
+  const purge = setInterval(() => {
+    try {
+      store.purgeExpired(Date.now() - NOTIFICATION_RETENTION_AFTER_EXPIRY_MS, PURGE_BATCH_ROWS);
+    } catch {
+      // Retried next round; a busy database is not worth a crash.
+    }
+  }, PURGE_INTERVAL_MS);
+  purge.unref();
+  return {
+    store,
+    hub,
+    pool,
+    delivery,
+    stop() {
+      clearInterval(purge);
+      delivery.stop();
+      pool.stop();
+      hub.stop();
+      store.close();
+    },
+  };
+}
+
+function service(ctx: ServerContext): NotifyService {
+  if (!ctx.notify) throw new AtProtocolError("AT0010", "Notifications are not available on this server");
+  return ctx.notify;
+}
+
+function atSignOf(text: string): string {
+  try {
+    return normalizeAtSign(text);
+  } catch (err) {
+    throw new AtProtocolError("AT0003", `Invalid syntax. ${(err as Error).message}`);
+  }
+}
+
+function ttlnOf(ttln: number | undefined): number {
+  if (ttln === undefined || ttln === 0) return DEFAULT_TTLN_MS;
+  if (ttln > MAX_TTLN_MS) throw new AtProtocolError("AT0022", `ttln is at most ${MAX_TTLN_MS} ms`);
+  return ttln;
+}
+
+/** The metadata a notification carries (nulls dropped), with isEncrypted decided. */
+function notificationMeta(patch: MetadataPatch, isEncrypted: boolean, keepTtr: boolean): NotificationRow["meta"] {
+  const meta: NotificationRow["meta"] = { isEncrypted };
+  for (const [k, v] of Object.entries(patch) as [keyof MetadataPatch, unknown][]) {
+    if (v === null || v === undefined || k === "isEncrypted" || k === "sharedKeyStatus") continue;
+    if ((k === "ttr" || k === "ccd") && !keepTtr) continue;
+    (meta as Record<string, unknown>)[k] = v;
+  }
+  return meta;
+}
+
+/** Shared facts of a notify command, from either side. */
+function describe(cmd: CommandOf<"notify">, from: string, to: string): Omit<NewNotification, "type" | "status" | "createdAt" | "expiresAt"> {
+  const messageType = cmd.messageType ?? "key";
+  const op = cmd.operation ?? "update";
+  const isPublicKey = messageType === "key" && (cmd.isPublic === true || cmd.atKey.toLowerCase().startsWith("public:"));
+  let key: string;
+  if (messageType === "text") key = `${to}:${cmd.atKey}`;
+  else {
+    const name = cmd.atKey.toLowerCase().replace(/^public:/, "");
+    key = isPublicKey ? `public:${name}${from}` : `${to}:${name}${from}`;
+  }
+  const isEncrypted = messageType === "text" ? cmd.metadata.isEncrypted === true : isPublicKey ? false : cmd.metadata.isEncrypted !== false;
+  const ttr = cmd.metadata.ttr;
+  const keepTtr = messageType === "key" && ttr != null && (op === "delete" || cmd.value !== undefined);
+  const meta = messageType === "text" ? { isEncrypted } : notificationMeta(cmd.metadata, isEncrypted, keepTtr);
+  return {
+    id: cmd.id ?? randomUUID(),
+    from,
+    to,
+    key,
+    value: cmd.value ?? null,
+    op,
+    messageType,
+    priority: cmd.priority ?? "low",
+    strategy: cmd.strategy ?? "all",
+    latestN: cmd.latestN ?? 1,
+    notifier: cmd.notifier ?? "SYSTEM",
+    ttln: ttlnOf(cmd.ttln),
+    meta,
+  };
+}
+
+/**
+ * Our owner's `notify`: stored as `sent` and queued for delivery, or — addressed to ourselves — stored as
+ * `received` and pushed to monitors. Returns the notification id. Idempotent per id and recipient.
+ */
+export function sendNotification(ctx: ServerContext, cmd: CommandOf<"notify">): string {
+  const svc = service(ctx);
+  if (cmd.atSign !== undefined && atSignOf(cmd.atSign) !== ctx.atSign) {
+    throw new AtProtocolError("AT0009", `UnAuthorized client in request: cannot notify on behalf of ${cmd.atSign}`);
+  }
+  if (cmd.forAtSign === undefined) throw new AtProtocolError("AT0003", "Invalid syntax. notify needs a recipient: notify:...:@<to>:<key>");
+  if (cmd.strategy === "latest" && cmd.notifier === undefined) throw new AtProtocolError("AT0003", "Invalid syntax. strategy:latest needs a notifier");
+  const to = atSignOf(cmd.forAtSign);
+  const now = Date.now();
+  const base = describe(cmd, ctx.atSign, to);
+  const self = to === ctx.atSign;
+  const { row, inserted } = svc.store.insert({
+    ...base,
+    type: self ? "received" : "sent",
+    status: self ? "delivered" : "queued",
+    createdAt: now,
+    expiresAt: now + base.ttln,
+  });
+  if (inserted) {
+    if (self) svc.hub.publish(row);
+    else svc.delivery.wake();
+  }
+  return row.id;
+}
+
+/**
+ * A notification delivered by `from`'s server on a pol-authenticated connection: stored once per id (a
+ * redelivery is acknowledged again but not stored or pushed twice), applied to our cached copy, pushed to
+ * monitors.
+ */
+export function receiveNotification(ctx: ServerContext, from: string, cmd: CommandOf<"notify">): void {
+  const svc = service(ctx);
+  if (cmd.forAtSign !== undefined && atSignOf(cmd.forAtSign) !== ctx.atSign) {
+    throw new AtProtocolError("AT0009", `UnAuthorized client in request: this server does not take notifications for ${cmd.forAtSign}`);
+  }
+  if ((cmd.messageType ?? "key") === "key" && cmd.atSign !== undefined && atSignOf(cmd.atSign) !== from) {
+    throw new AtProtocolError("AT0009", `UnAuthorized client in request: ${from} cannot notify about keys of ${cmd.atSign}`);
+  }
+  const now = Date.now();
+  const base = describe(cmd, from, ctx.atSign);
+  checkCacheable(base);
+  const { row, inserted } = svc.store.insert({ ...base, type: "received", status: "delivered", createdAt: now, expiresAt: now + base.ttln });
+  if (!inserted) return;
+  const change = applyNotificationToCache(ctx, row);
+  svc.hub.publish(row);
+  if (change) svc.hub.publishStats(change.commitId, change.op);
+}
+
+/** The notification a write of a key shared with another @sign implies (the reference's autoNotify). */
+export function notifyOnSharedWrite(ctx: ServerContext, key: string, op: "update" | "delete"): void {
+  const m = /^(@[^:@\s]+):(.+)(@[^:@\s]+)$/.exec(key);
+  if (!m || m[3] !== ctx.atSign || m[1] === ctx.atSign || !ctx.notify) return;
+  const record = op === "update" ? ctx.keystore.get(key) : null;
+  const metadata: MetadataPatch = {};
+  if (record) {
+    const { ttr, ccd, ttl, ttb, isEncrypted, sharedKeyEnc, pubKeyCS, encKeyName, encAlgo, ivNonce, skeEncKeyName, skeEncAlgo } = record.meta;
+    Object.assign(metadata, { ttr, ccd, ttl, ttb, isEncrypted, sharedKeyEnc, pubKeyCS, encKeyName, encAlgo, ivNonce, skeEncKeyName, skeEncAlgo });
+  }
+  sendNotification(ctx, {
+    verb: "notify",
+    operation: op,
+    messageType: "key",
+    metadata,
+    forAtSign: m[1],
+    atKey: m[2]!,
+    atSign: ctx.atSign,
+    value: op === "update" && record?.meta.ttr != null && record.value !== null ? record.value : undefined,
+  });
+}

@@ -1,0 +1,83 @@
+/**
+ * The callee's checks of a server-to-server session (ATPROTOCOL.md §4.3, callee side):
+ * - on `from:@other`: the client certificate presented in the TLS handshake must chain to a CA we trust for
+ *   other servers and name the host the directory publishes for @other;
+ * - on `pol`: a reverse connection to @other's server reads `public:_<session>@other` and
+ *   `public:signing_publickey@other`, and the signature must verify over the proof we issued, all within 3 s.
+ */
+import { X509Certificate } from "node:crypto";
+import { isIP } from "node:net";
+import { fromBase64, utf8 } from "../../core/crypto/encoding.ts";
+import { rsaVerify } from "../../core/crypto/rsa.ts";
+import { AtProtocolError } from "../../core/wire/index.ts";
+import type { Connection } from "../connection.ts";
+import type { ServerContext } from "../context.ts";
+import { exchangeLines } from "../line_client.ts";
+
+/** Deadline of the whole reverse verification (the caller waits 3 s for our `pol` answer). */
+export const POL_VERIFY_TIMEOUT_MS = 3_000;
+
+const certFailure = (why: string) => new AtProtocolError("AT0401", `Certificate Verification Failed: ${why}`);
+
+// Parsed CA certificates per CA list (the list of a server never changes; parsing ~150 roots once is enough).
+const parsedCas = new WeakMap<string[], X509Certificate[]>();
+
+function trusted(list: string[]): X509Certificate[] {
+  let parsed = parsedCas.get(list);
+  if (!parsed) {
+    parsed = [];
+    for (const pem of list) {
+      try {
+        parsed.push(new X509Certificate(pem));
+      } catch {
+        // A malformed entry in a CA bundle is skipped, like TLS stacks do.
+      }
+    }
+    parsedCas.set(list, parsed);
+  }
+  return parsed;
+}
+
+/** Whether `cert` is signed directly by one of `cas` and is within its validity period. */
+function issuedByTrustedCa(cert: X509Certificate, cas: string[], now = Date.now()): boolean {
+  if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) return false;
+  return trusted(cas).some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
+}
+
+/**
+ * Checks the client certificate of `conn` for a `from:@other` by another server. Throws AT0401
+ * "Certificate Verification Failed" when there is none, it is not trusted, or it does not name @other's host.
+ */
+export async function checkPeerCertificate(ctx: ServerContext, conn: Connection, atSign: string): Promise<void> {
+  if (!ctx.remote) throw certFailure(`this server has no directory to find ${atSign}`);
+  const cert = conn.peerCertificate();
+  if (!cert) throw certFailure("no client certificate was presented");
+  if (!conn.peerAuthorized() && !issuedByTrustedCa(cert, ctx.remote.ca)) throw certFailure("the client certificate is not issued by a trusted CA");
+  const { host } = await ctx.remote.resolve(atSign);
+  const names = isIP(host) ? cert.checkIP(host) : cert.checkHost(host);
+  if (!names) throw certFailure(`the client certificate does not name ${host}, the host of ${atSign}`);
+}
+
+/**
+ * Verifies over a reverse connection that `atSign`'s server signed `proof` and published the signature as
+ * `public:<sessionKey>`. Resolves false for a missing or wrong signature; throws AT0021 when that server
+ * cannot be reached in time.
+ */
+export async function verifyPolProof(ctx: ServerContext, atSign: string, sessionKey: string, proof: string): Promise<boolean> {
+  if (!ctx.remote) return false;
+  const addr = await ctx.remote.resolve(atSign);
+  let answers: string[];
+  try {
+    answers = await exchangeLines({ ...addr, ca: ctx.remote.ca }, [`lookup:${sessionKey}`, `lookup:signing_publickey${atSign}`], POL_VERIFY_TIMEOUT_MS);
+  } catch (err) {
+    ctx.remote.forget(atSign);
+    throw new AtProtocolError("AT0021", `Unable to verify pol with ${atSign}: ${(err as Error).message}`);
+  }
+  const [sig = "", key = ""] = answers;
+  if (!sig.startsWith("data:") || !key.startsWith("data:") || sig === "data:null" || key === "data:null") return false;
+  try {
+    return rsaVerify(key.slice(5), utf8(proof), fromBase64(sig.slice(5), "pol signature"));
+  } catch {
+    return false;
+  }
+}
