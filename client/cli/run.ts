@@ -2,13 +2,15 @@
 import { helpText, parseOptions } from "../../core/options.ts";
 import { EXIT, failure, type CliCommand, type CliIo } from "./command.ts";
 import { del } from "./delete.ts";
+import { enroll } from "./enroll.ts";
 import { get } from "./get.ts";
 import { keys } from "./keys.ts";
 import { onboard } from "./onboard.ts";
+import { otp } from "./otp.ts";
 import { put } from "./put.ts";
 import { scan } from "./scan.ts";
 
-const COMMANDS: Record<string, CliCommand<any>> = { onboard, put, get, delete: del, scan, keys };
+const COMMANDS: Record<string, CliCommand<any>> = { onboard, put, get, delete: del, scan, keys, enroll, otp };
 
 const OVERVIEW = `Usage: bun client.ts <command> [options]
 

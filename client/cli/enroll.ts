@@ -1,0 +1,125 @@
+/**
+ * `enroll request|list|fetch|approve|deny|revoke|unrevoke|delete`: a new device asks to join an @sign with an
+ * OTP and writes its own .atKeys once approved; a manager device lists and decides requests.
+ */
+import { existsSync } from "node:fs";
+import { atSignSchema } from "../../core/atsign.ts";
+import { inlayHome } from "../../core/crypto/dev_ca.ts";
+import { defaultAtKeysPath, writeAtKeysFile } from "../../core/crypto/index.ts";
+import { trustedCas } from "../../core/net/tls.ts";
+import { UsageError } from "../../core/options.ts";
+import type { EnrollStatus } from "../../core/verbs/command.ts";
+import { rootResolver } from "../connection/root_lookup.ts";
+import { approveEnrollment, decideEnrollment, fetchEnrollment, listEnrollments, type EnrollmentInfo } from "../enroll/manage_enrollments.ts";
+import { requestEnrollment } from "../enroll/request_enrollment.ts";
+import { COMMON_SPEC, emit, hostPort, openClient, type CliCommand } from "./command.ts";
+
+const spec = {
+  app: { kind: "string", help: "request: the app name, e.g. wavi", arg: "NAME" },
+  device: { kind: "string", help: "request: this device's name, e.g. phone", arg: "NAME" },
+  ns: { kind: "list", help: "request: namespaces and access, e.g. wavi:rw,buzz:r", arg: "NS:ACCESS,..." },
+  otp: { kind: "string", help: "request: the passcode from `otp` on a manager device", arg: "CODE", env: false },
+  wait: { kind: "number", help: "request: seconds to wait for approval", arg: "SECONDS", default: 300 },
+  overwrite: { kind: "boolean", help: "request: replace an existing .atKeys file", default: false },
+  status: { kind: "list", help: "list: only these statuses (pending, approved, denied, revoked, expired)", arg: "STATUS,..." },
+  force: { kind: "boolean", help: "revoke: allow revoking this device's own enrollment", default: false },
+} as const;
+
+type Opts = Parameters<CliCommand<typeof spec & typeof COMMON_SPEC>["run"]>[0];
+
+const STATUSES = ["pending", "approved", "denied", "revoked", "expired"];
+const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+function parseNamespaces(list: string[] | undefined): Record<string, "r" | "rw"> {
+  if (!list || list.length === 0) throw new UsageError("enroll request needs --ns, e.g. --ns wavi:rw,buzz:r");
+  const out: Record<string, "r" | "rw"> = {};
+  for (const item of list) {
+    const m = /^([^:\s]+):(r|rw)$/.exec(item);
+    if (!m) throw new UsageError(`Invalid --ns entry "${item}": expected NAMESPACE:r or NAMESPACE:rw`);
+    out[m[1]!] = m[2] as "r" | "rw";
+  }
+  return out;
+}
+
+async function request(o: Opts, io: Parameters<CliCommand["run"]>[2]): Promise<number> {
+  const atSign = atSignSchema.safeParse(o.as ?? "");
+  if (!atSign.success) throw new UsageError("enroll request needs the @sign: --as @alice");
+  if (!o.app || !NAME_RE.test(o.app)) throw new UsageError("enroll request needs --app NAME (letters, digits, _ or -)");
+  if (!o.device || !NAME_RE.test(o.device)) throw new UsageError("enroll request needs --device NAME (letters, digits, _ or -)");
+  if (!o.otp) throw new UsageError("enroll request needs --otp CODE (run `bun client.ts otp` on a manager device)");
+  if (!(o.wait > 0)) throw new UsageError("--wait must be a positive number of seconds");
+  const namespaces = parseNamespaces(o.ns);
+  const keysFile = o.keys ?? defaultAtKeysPath(atSign.data);
+  if (existsSync(keysFile) && !o.overwrite) throw new UsageError(`${keysFile} already exists; pass --keys FILE for this app's keys (or --overwrite)`);
+  const ca = trustedCas(o.ca ? { caFile: o.ca, home: inlayHome() } : { home: inlayHome() });
+  const address = o.server ? hostPort(o.server) : await rootResolver(hostPort(o.directory), ca).resolve(atSign.data);
+  const keys = await requestEnrollment({
+    atSign: atSign.data,
+    address,
+    ca,
+    appName: o.app,
+    deviceName: o.device,
+    namespaces,
+    otp: o.otp,
+    waitMs: o.wait * 1000,
+    onProgress: (m) => io.err(m),
+  });
+  await writeAtKeysFile(keys, keysFile);
+  emit(io, o.json, { atSign: keys.atSign, enrollmentId: keys.enrollmentId, keysFile }, `Enrolled ${o.app} on ${o.device} for ${keys.atSign} (enrollment ${keys.enrollmentId}); keys written to ${keysFile}\n`);
+  return 0;
+}
+
+function line(e: EnrollmentInfo): string {
+  const ns = Object.entries(e.namespace).map(([n, a]) => `${n}:${a}`).join(",");
+  return `${e.enrollmentId}  ${e.status.padEnd(8)}  ${e.appName}/${e.deviceName}  ${ns}`;
+}
+
+/** The enroll command. */
+export const enroll: CliCommand<typeof spec & typeof COMMON_SPEC> = {
+  name: "enroll",
+  usage:
+    "bun client.ts enroll request --as @SIGN --app NAME --device NAME --ns wavi:rw,buzz:r --otp CODE [--keys FILE]\n" +
+    "       bun client.ts enroll list [--status pending,...] | fetch ID | approve ID | deny ID | revoke ID [--force] | unrevoke ID | delete ID",
+  description: "Enrolls this device for an app (with an OTP) or, on a manager device, lists and decides enrollment requests.",
+  spec: { ...COMMON_SPEC, ...spec },
+  async run(o, args, io) {
+    const [sub, id, ...extra] = args;
+    if (sub === "request") {
+      if (args.length > 1) throw new UsageError("enroll request takes options only");
+      return request(o, io);
+    }
+    if (sub === "list") {
+      if (args.length > 1) throw new UsageError("enroll list takes no ID");
+      const bad = (o.status ?? []).find((s) => !STATUSES.includes(s));
+      if (bad) throw new UsageError(`Unknown --status ${bad} (one of ${STATUSES.join(", ")})`);
+      const client = await openClient(o);
+      try {
+        const list = await listEnrollments(client, o.status as EnrollStatus[] | undefined);
+        emit(io, o.json, list, list.length === 0 ? "No enrollments\n" : list.map(line).join("\n") + "\n");
+      } finally {
+        client.close();
+      }
+      return 0;
+    }
+    const ops = ["fetch", "approve", "deny", "revoke", "unrevoke", "delete"] as const;
+    const op = ops.find((x) => x === sub);
+    if (!op) throw new UsageError(`enroll needs one of: request, list, ${ops.join(", ")}`);
+    if (!id || extra.length > 0) throw new UsageError(`enroll ${op} needs exactly one enrollment ID`);
+    const client = await openClient(o);
+    try {
+      if (op === "fetch") {
+        const e = await fetchEnrollment(client, id);
+        emit(io, o.json, e, line(e) + "\n");
+      } else if (op === "approve") {
+        const e = await approveEnrollment(client, id);
+        emit(io, o.json, { enrollmentId: id, status: e.status }, `Approved ${e.appName}/${e.deviceName} (${id})\n`);
+      } else {
+        const status = await decideEnrollment(client, op, id, o.force);
+        emit(io, o.json, { enrollmentId: id, status }, `Enrollment ${id} is ${status}\n`);
+      }
+    } finally {
+      client.close();
+    }
+    return 0;
+  },
+};
