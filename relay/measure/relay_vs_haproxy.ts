@@ -1,6 +1,7 @@
 /**
  * Throughput of the relay next to haproxy (`mode tcp`, one thread) and the direct path, interleaved round by
- * round, with the same Bun load generators; also the relay's and haproxy's RSS and CPU.
+ * round, with the same Bun load generators; also the relay's and haproxy's RSS and CPU. `relay+tunnel` sends
+ * AES-256-GCM tunnel records through the relay (sealed by the sender, opened by the receiver; plaintext counted).
  * Run: `bun relay/measure/relay_vs_haproxy.ts --streams 1 --seconds 5 --rounds 3` (needs /usr/sbin/haproxy).
  * Prints one JSON line per path and round, then the medians.
  */
@@ -48,9 +49,10 @@ async function runPath(path: string, round: number): Promise<void> {
   let sender: Piped;
   let receiver: Piped;
   let watched: number | undefined;
-  if (path === "relay") {
-    sender = spawn(["bun", join(here, "leg_worker.ts"), String(relayPort), "a", String(streams), "send", ka.privateKey]);
-    receiver = spawn(["bun", join(here, "leg_worker.ts"), String(relayPort), "b", String(streams), "recv", kb.privateKey]);
+  if (path.startsWith("relay")) {
+    const suffix = path === "relay+tunnel" ? "-sealed" : "";
+    sender = spawn(["bun", join(here, "leg_worker.ts"), String(relayPort), "a", String(streams), "send" + suffix, ka.privateKey]);
+    receiver = spawn(["bun", join(here, "leg_worker.ts"), String(relayPort), "b", String(streams), "recv" + suffix, kb.privateKey]);
     await Promise.all([line(sender), line(receiver)]);
     watched = relay.pid;
   } else {
@@ -86,9 +88,10 @@ async function runPath(path: string, round: number): Promise<void> {
 }
 
 // Session ids repeat per round: the previous round's sessions are closed by then (the pause in runPath).
-for (let r = 0; r < rounds; r++) for (const path of ["direct", "haproxy", "relay"]) await runPath(path, r);
+const paths = ["direct", "haproxy", "relay", "relay+tunnel"];
+for (let r = 0; r < rounds; r++) for (const path of paths) await runPath(path, r);
 const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-for (const path of ["direct", "haproxy", "relay"]) {
+for (const path of paths) {
   const rs = rows.filter((x) => x.path === path);
   console.log(JSON.stringify({ path, streams, medianGbitPerS: median(rs.map((x) => x.gbitPerS)), runs: rs.map((x) => x.gbitPerS), medianCpuPct: rs[0]?.cpuPct === undefined ? undefined : median(rs.map((x) => x.cpuPct!)), maxRssMiB: Math.max(...rs.map((x) => x.rssMiB ?? 0)) }));
 }
