@@ -12,14 +12,18 @@ import { checkCommandAccess } from "./enroll/grants.ts";
 import { forgetEnrollmentConnection } from "./enroll/live_enrollments.ts";
 import type { LineHandler } from "./listener.ts";
 import { authHandlers } from "./verbs/auth.ts";
-import { configHandlers } from "./verbs/config.ts";
+import { withWriteHooks } from "./notify/write_hooks.ts";
+import { configHandlers, isBlocked } from "./verbs/config.ts";
 import { enrollHandlers } from "./verbs/enroll.ts";
 import { runHandler, type HandlerTable, type Reply } from "./verbs/handler.ts";
 import { infoHandlers } from "./verbs/info.ts";
 import { keysHandlers } from "./verbs/keys.ts";
 import { lookupHandlers } from "./verbs/lookup.ts";
+import { monitorHandlers } from "./verbs/monitor.ts";
+import { notifyHandlers } from "./verbs/notify.ts";
 import { otpHandlers } from "./verbs/otp.ts";
 import { pendingHandlers } from "./verbs/pending.ts";
+import { polHandlers } from "./verbs/pol.ts";
 import { scanHandlers } from "./verbs/scan.ts";
 import { syncHandlers } from "./verbs/sync.ts";
 import { updateHandlers } from "./verbs/update.ts";
@@ -33,19 +37,32 @@ const OWNER_ONLY: ReadonlySet<VerbName> = new Set<VerbName>([
   "notifyRemove", "monitor", "syncFrom", "stats", "config", "batch", "otp", "keys",
 ]);
 
+/** Owner verbs another server may use once pol-authenticated: deliver a notification, list what we sent it. */
+const POL_ALLOWED: ReadonlySet<VerbName> = new Set<VerbName>(["notify", "notifyList"]);
+
 const unauthenticated = () => new AtProtocolError("AT0401", "Command cannot be executed without auth");
+
+/** Throws unless `conn` may run `verb`; a pol session of an @sign blocked since it opened is closed. */
+function checkAuth(ctx: ServerContext, conn: Connection, verb: VerbName): void {
+  const s = conn.state;
+  if (s.auth === "pol" && isBlocked(ctx, s.atSign)) throw new AtProtocolError("AT0013", `${s.atSign} is blocked`, { closes: true });
+  if (OWNER_ONLY.has(verb) && s.auth !== "owner" && !(s.auth === "pol" && POL_ALLOWED.has(verb))) throw unauthenticated();
+}
 
 /** Creates the line handler of a server. */
 export function newDispatcher(ctx: ServerContext): LineHandler {
   const table: HandlerTable = {
     ...authHandlers,
-    ...updateHandlers,
+    ...withWriteHooks(updateHandlers),
     ...lookupHandlers,
     ...scanHandlers,
     ...syncHandlers,
     ...configHandlers,
     ...infoHandlers,
     ...pendingHandlers,
+    ...notifyHandlers,
+    ...monitorHandlers,
+    ...polHandlers,
     ...enrollHandlers,
     ...otpHandlers,
     ...keysHandlers,
@@ -68,7 +85,7 @@ export function newDispatcher(ctx: ServerContext): LineHandler {
   };
 
   const execute = async (c: ServerContext, conn: Connection, cmd: Command): Promise<Reply> => {
-    if (OWNER_ONLY.has(cmd.verb) && conn.state.auth !== "owner") throw unauthenticated();
+    checkAuth(c, conn, cmd.verb);
     checkCommandAccess(c, conn, cmd);
     return await runHandler(table, c, conn, cmd);
   };
@@ -113,7 +130,7 @@ export function newDispatcher(ctx: ServerContext): LineHandler {
       }
       // Most verbs answer synchronously; only those handlers that await pay for a promise.
       try {
-        if (OWNER_ONLY.has(cmd.verb) && conn.state.auth !== "owner") throw unauthenticated();
+        checkAuth(ctx, conn, cmd.verb);
         checkCommandAccess(ctx, conn, cmd);
         const r = runHandler(table, ctx, conn, cmd);
         if (!(r instanceof Promise)) return frame(conn, r);

@@ -12,6 +12,7 @@ import type { EnrollmentLimits } from "./enroll/enrollment_limits.ts";
 import { startExpirySweeper } from "./expiry_sweeper.ts";
 import { startListener, type Listener, type ListenerLimits } from "./listener.ts";
 import { registerInDirectory } from "./registration.ts";
+import { startNotifyService, type NotifyOptions } from "./notify/notify_service.ts";
 import { newRemoteLookup } from "./remote_lookup.ts";
 import { ensureServerKeys, isOnboarded, loadOrCreateCramSecret } from "./server_keys.ts";
 import { openKeystore } from "./store/keystore.ts";
@@ -35,6 +36,8 @@ export interface ServerOptions {
   directoryAdmin?: { url: string; token: string };
   /** Listener limits (connection counts, idle timeouts, line size). */
   limits?: Partial<ListenerLimits>;
+  /** Notification delivery and outbound pool tuning (tests shorten retry pauses). */
+  notify?: NotifyOptions;
   /** Enrollment limits (pending lifetime, request rate, OTP back-off and lifetimes). */
   enrollment?: Partial<EnrollmentLimits>;
 }
@@ -77,11 +80,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     expiryChanged: (t) => sweeper.wake(t),
     ...(opts.enrollment ? { enrollment: opts.enrollment } : {}),
   };
+  const notify = startNotifyService(ctx, opts.dataDir, opts.tls, opts.notify);
+  ctx.notify = notify;
   const host = opts.host ?? "0.0.0.0";
   let listener: Listener;
   try {
     listener = startListener({ host, port: opts.port ?? 0, tls: opts.tls, limits: opts.limits, handler: newDispatcher(ctx) });
   } catch (err) {
+    notify.stop();
     sweeper.stop();
     keystore.close();
     throw err;
@@ -89,6 +95,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   connectionCount = listener.connectionCount;
   const stop = async () => {
     listener.stop();
+    notify.stop();
     sweeper.stop();
     keystore.close();
   };

@@ -8,7 +8,7 @@
  * recipient is quarantined with a growing pause. Delivery is at-least-once: a crash between the remote's
  * `data:success` and our commit re-sends, and the receiver recognises the id.
  */
-import { buildNotify } from "../../core/verbs/index.ts";
+import { buildNotify } from "../../core/verbs/notify.ts";
 import type { CommandOf } from "../../core/verbs/command.ts";
 import { logger } from "../../core/log.ts";
 import type { OutboundPool } from "../s2s/outbound_pool.ts";
@@ -68,6 +68,7 @@ export function deliveryLine(r: NotificationRow): string {
     metadata: r.meta,
     atKey: "",
   };
+  if (r.value !== null) cmd.value = r.value;
   if (r.messageType === "text") {
     cmd.forAtSign = r.to;
     cmd.atKey = r.key.slice(r.to.length + 1);

@@ -98,7 +98,7 @@ function notificationMeta(patch: MetadataPatch, isEncrypted: boolean, keepTtr: b
   for (const [k, v] of Object.entries(patch) as [keyof MetadataPatch, unknown][]) {
     if (v === null || v === undefined || k === "isEncrypted" || k === "sharedKeyStatus") continue;
     if ((k === "ttr" || k === "ccd") && !keepTtr) continue;
-    (meta as Record<string, unknown>)[k] = v;
+    (meta as unknown as Record<string, unknown>)[k] = v;
   }
   return meta;
 }

@@ -11,6 +11,7 @@ import { storageKey } from "../key_policy.ts";
 import { isActive } from "../metadata.ts";
 import { cachedMetaFromRemote, lookupAnswer, remoteAnswer } from "../format.ts";
 import type { StoredRecord } from "../store/keystore.ts";
+import { lookupSharedOfOther } from "../notify/shared_cache.ts";
 import { data, type HandlerTable, type Reply } from "./handler.ts";
 
 const notFound = (key: string) => new AtProtocolError("AT0015", `${key} does not exist in keystore`);
@@ -96,10 +97,8 @@ export const lookupHandlers: HandlerTable = {
       const reply = readLocal(ctx, target.key, cmd.operation, conn.state.auth !== "owner");
       return cmd.operation === undefined ? resolveReferences(ctx, conn.state, reply) : reply;
     }
-    const cached = ctx.keystore.get(target.cacheKey);
-    if (cached && !cmd.bypassCache && cacheIsFresh(cached)) return data(lookupAnswer(cmd.operation, cached));
-    // Shared data of another @sign needs a pol-authenticated server-to-server session (a later issue).
-    throw new AtProtocolError("AT0021", `Unable to connect to secondary: shared lookups on ${owner} are not available on this server yet`);
+    // Shared data of another @sign: the cached copy, or that @sign's server over a pol session.
+    return lookupSharedOfOther(ctx, target, cmd.operation, cmd.bypassCache === true);
   },
   plookup(ctx, conn, cmd) {
     const target = lookupTarget(conn.state, ctx.atSign, cmd.name.replace(/^public:/i, ""), atSignOf(cmd.atSign), true);
