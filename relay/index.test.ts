@@ -120,6 +120,33 @@ describe("startRelay() pairing", () => {
   });
 });
 
+describe("startRelay() listening", () => {
+  test("takes IPv6 and IPv4 on one port by default", async () => {
+    const r = await startRelay({ relayAtSign: "@relay", port: 0, resolvePublicKey, limits });
+    try {
+      expect(r.host === "::" || r.host === "0.0.0.0").toBe(true);
+      for (const host of r.host === "::" ? ["::1", "127.0.0.1"] : ["127.0.0.1"]) {
+        const hello = await new Promise<string>((resolve, reject) => {
+          Bun.connect({
+            hostname: host,
+            port: r.port,
+            socket: {
+              data(s, chunk) {
+                resolve(parseRelayHello(chunk)!.hello.relayAtSign);
+                s.end();
+              },
+              error: (_s, e) => reject(e),
+            },
+          }).catch(reject);
+        });
+        expect(hello).toBe("@relay");
+      }
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
 describe("startRelay() pre-auth limits", () => {
   test("closes a connection that sends nothing before the pre-auth deadline", async () => {
     const before = relay.stats().refused.preauth_timeout;

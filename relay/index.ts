@@ -4,7 +4,7 @@
  * their bytes copied across (relay/pipe.ts). The relay never holds a key; it counts only metadata.
  */
 import { randomBytes } from "node:crypto";
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import { normalizeAtSign } from "../core/atsign.ts";
 import { verifyAtSignSignature } from "../core/crypto/tunnel/at_sign_signature.ts";
 import { logger } from "../core/log.ts";
@@ -235,51 +235,59 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     for (const session of sessions.values()) if (now - session.meter.lastActiveMs >= limits.idleTimeoutMs) endSession(session, "idle_timeout");
   }
 
-  const listener: TCPSocketListener<Conn> = Bun.listen<Conn>({
-    hostname: opts.host ?? "::",
-    port: opts.port ?? 0,
-    allowHalfOpen: true,
-    socket: {
-      open(s) {
-        counters.stats.connectionsTotal++;
-        s.data = {
-          phase: "preauth",
-          challenge: randomBytes(RELAY_CHALLENGE_BYTES),
-          inbound: null,
-          deadlineMs: Date.now() + limits.preAuthTimeoutMs,
-          auth: null,
-          counted: false,
-          session: null,
-          pipe: newPipeEnd(limits.queueLimitBytes),
-        };
-        if (preAuth.size >= limits.maxPreAuthConnections) return refuse(s, "capacity");
-        preAuth.add(s);
-        send(s, s.data.pipe.out, encodeRelayHello(s.data.challenge, relayAtSign));
-      },
-      data(s, chunk) {
-        const phase = s.data.phase;
-        if (phase === "paired") return pipeData(ctx, s, chunk);
-        if (phase === "preauth") return onPreAuthBytes(s, chunk);
-        if (phase !== "closed") refuse(s, "malformed");
-      },
-      drain(s) {
-        if (s.data.phase === "paired") pipeDrain(ctx, s);
-        else flush(s, s.data.pipe.out);
-      },
-      end(s) {
-        if (s.data.phase === "paired") return pipeEnd(ctx, s);
-        forget(s);
-        s.end();
-      },
-      close(s) {
-        if (s.data.phase === "paired") pipeClosed(ctx, s);
-        else forget(s);
-      },
-      error(s, err) {
-        log.debug("leg error", { peer: s.remoteAddress, err: String(err) });
-      },
+  const listen = (hostname: string): TCPSocketListener<Conn> =>
+    Bun.listen<Conn>({ hostname, port: opts.port ?? 0, allowHalfOpen: true, socket: handlers });
+  const handlers: SocketHandler<Conn> = {
+    open(s) {
+      counters.stats.connectionsTotal++;
+      s.data = {
+        phase: "preauth",
+        challenge: randomBytes(RELAY_CHALLENGE_BYTES),
+        inbound: null,
+        deadlineMs: Date.now() + limits.preAuthTimeoutMs,
+        auth: null,
+        counted: false,
+        session: null,
+        pipe: newPipeEnd(limits.queueLimitBytes),
+      };
+      if (preAuth.size >= limits.maxPreAuthConnections) return refuse(s, "capacity");
+      preAuth.add(s);
+      send(s, s.data.pipe.out, encodeRelayHello(s.data.challenge, relayAtSign));
     },
-  });
+    data(s, chunk) {
+      const phase = s.data.phase;
+      if (phase === "paired") return pipeData(ctx, s, chunk);
+      if (phase === "preauth") return onPreAuthBytes(s, chunk);
+      if (phase !== "closed") refuse(s, "malformed");
+    },
+    drain(s) {
+      if (s.data.phase === "paired") pipeDrain(ctx, s);
+      else flush(s, s.data.pipe.out);
+    },
+    end(s) {
+      if (s.data.phase === "paired") return pipeEnd(ctx, s);
+      forget(s);
+      s.end();
+    },
+    close(s) {
+      if (s.data.phase === "paired") pipeClosed(ctx, s);
+      else forget(s);
+    },
+    error(s, err) {
+      log.debug("leg error", { peer: s.remoteAddress, err: String(err) });
+    },
+  };
+  let host = opts.host ?? "::";
+  let listener: TCPSocketListener<Conn>;
+  try {
+    listener = listen(host);
+  } catch (e) {
+    // `::` takes IPv6 and IPv4 on one socket; a host without IPv6 cannot bind it, so fall back to IPv4 only.
+    if (opts.host !== undefined) throw e;
+    log.warn("IPv6 unavailable, listening on IPv4 only", { err: String(e) });
+    host = "0.0.0.0";
+    listener = listen(host);
+  }
 
   const sweepMs = Math.max(
     SWEEP_INTERVAL_MIN_MS,
@@ -293,7 +301,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       : Bun.serve({ hostname: opts.adminHost ?? "127.0.0.1", port: opts.adminPort, fetch: relayAdminApp(counters).fetch });
 
   return {
-    host: opts.host ?? "::",
+    host,
     port: listener.port,
     adminPort: admin ? (admin.port ?? null) : null,
     stats() {

@@ -156,6 +156,8 @@ export function pipeDrain(ctx: PipeContext, dst: PipeSocket): void {
   const head = q.chunks.length === 1 ? q.chunks[0] : undefined;
   const empty = flush(dst, q);
   ctx.stats.queuedBytes -= before - q.bytes;
+  // A slow reader that is still taking bytes is not idle.
+  if (d.meter) d.meter.lastActiveMs = ctx.nowMs();
   if (!empty) return;
   if (head) release(ctx, head);
   const src = d.peer;
