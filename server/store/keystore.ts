@@ -107,8 +107,10 @@ export interface Keystore {
   activeKeys(now: number): string[];
   /** Commit entries with id >= `fromId`, in id order, at most `limit`. */
   commitsFrom(fromId: number, limit: number): CommitEntry[];
-  /** Every commit entry in id order (for the regex form of stats:3). */
-  allCommits(): CommitEntry[];
+  /** Every commit entry in id order, read lazily (stats 15). */
+  allCommits(): IterableIterator<CommitEntry>;
+  /** Every commit entry from the newest back, read lazily (the regex form of stats:3 stops at the first match). */
+  commitsNewestFirst(): IterableIterator<CommitEntry>;
   /** Highest commit id, or null when nothing was ever committed. */
   lastCommitId(): number | null;
   /** Keys whose expiresAt is at or before `now`, at most `limit`. */
@@ -120,6 +122,10 @@ export interface Keystore {
   /** Bytes of the database file as sqlite counts them. */
   sizeBytes(): number;
   close(): void;
+}
+
+function* mapRows<R, T>(rows: Iterable<R>, f: (r: R) => T): IterableIterator<T> {
+  for (const r of rows) yield f(r);
 }
 
 /**
@@ -150,6 +156,7 @@ export function openKeystore(path: string): Keystore {
       "SELECT id, key, op, op_time FROM commits WHERE id >= ? ORDER BY id LIMIT ?",
     ),
     allCommits: db.query<{ id: number; key: string; op: string; op_time: number }, []>("SELECT id, key, op, op_time FROM commits ORDER BY id"),
+    newestFirst: db.query<{ id: number; key: string; op: string; op_time: number }, []>("SELECT id, key, op, op_time FROM commits ORDER BY id DESC"),
     expired: db.query<{ key: string }, [number, number]>("SELECT key FROM keys WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?"),
     nextExpiry: db.query<{ t: number | null }, []>("SELECT MIN(expires_at) AS t FROM keys WHERE expires_at IS NOT NULL"),
     count: db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM keys"),
@@ -183,7 +190,8 @@ export function openKeystore(path: string): Keystore {
     keys: () => q.keys.all().map((r) => r.key),
     activeKeys: (now) => q.activeKeys.all(now, now).map((r) => r.key),
     commitsFrom: (fromId, limit) => q.commitsFrom.all(fromId, limit).map(toEntry),
-    allCommits: () => q.allCommits.all().map(toEntry),
+    allCommits: () => mapRows(q.allCommits.iterate(), toEntry),
+    commitsNewestFirst: () => mapRows(q.newestFirst.iterate(), toEntry),
     lastCommitId: () => q.maxId.get()?.id ?? null,
     expiredKeys: (now, limit) => q.expired.all(now, limit).map((r) => r.key),
     nextExpiry: () => q.nextExpiry.get()?.t ?? null,

@@ -30,9 +30,8 @@ function syncEntry(ctx: ServerContext, c: CommitEntry): string | null {
 function lastCommitIdMatching(ctx: ServerContext, regex: string | undefined): number | null {
   if (regex === undefined) return ctx.keystore.lastCommitId();
   const re = clientRegex(regex);
-  let last: number | null = null;
-  for (const c of ctx.keystore.allCommits()) if (re.test(c.key) || alwaysSyncs(c.key)) last = c.id;
-  return last;
+  for (const c of ctx.keystore.commitsNewestFirst()) if (re.test(c.key) || alwaysSyncs(c.key)) return c.id;
+  return null;
 }
 
 function statValue(ctx: ServerContext, id: number, regex: string | undefined): unknown {
