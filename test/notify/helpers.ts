@@ -47,3 +47,86 @@ export async function eventually(f: () => Promise<boolean> | boolean, timeoutMs 
     await Bun.sleep(stepMs);
   }
 }
+
+/** A raw TLS client that can present a client certificate and stop reading (pause). */
+export interface RawClient {
+  /** Everything received since the last `take`. */
+  received(): string;
+  take(): string;
+  write(text: string): void;
+  /** Resolves with the text received once `pred` holds (rejects on close or timeout). */
+  until(pred: (received: string) => boolean, timeoutMs?: number): Promise<string>;
+  pause(): void;
+  resume(): void;
+  isClosed(): boolean;
+  closed: Promise<void>;
+  close(): void;
+}
+
+/** Connects to 127.0.0.1:`port`, optionally presenting `cert`, and waits for the first `@`. */
+export async function connectRaw(port: number, ca: string, cert?: { key: string; cert: string }): Promise<RawClient> {
+  const decoder = new TextDecoder();
+  let buf = "";
+  let closed = false;
+  let onClosed!: () => void;
+  const closedP = new Promise<void>((r) => (onClosed = r));
+  const waiters = new Set<() => void>();
+  const socket = await Bun.connect<undefined>({
+    hostname: "127.0.0.1",
+    port,
+    tls: { ca, serverName: "localhost", ...(cert ?? {}) },
+    socket: {
+      data(_s, chunk) {
+        buf += decoder.decode(chunk, { stream: true });
+        for (const w of waiters) w();
+      },
+      close() {
+        closed = true;
+        onClosed();
+        for (const w of waiters) w();
+      },
+      error() {},
+    },
+  });
+  const c: RawClient = {
+    received: () => buf,
+    take() {
+      const t = buf;
+      buf = "";
+      return t;
+    },
+    write: (text) => void socket.write(text),
+    until: (pred, timeoutMs = 20_000) =>
+      new Promise<string>((resolve, reject) => {
+        const check = () => {
+          if (pred(buf)) done(() => resolve(buf));
+          else if (closed) done(() => reject(new Error(`closed; received ${JSON.stringify(buf.slice(-300))}`)));
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`timed out; received ${JSON.stringify(buf.slice(-300))}`))), timeoutMs);
+        const done = (f: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          f();
+        };
+        waiters.add(check);
+        check();
+      }),
+    pause: () => void socket.pause(),
+    resume: () => void socket.resume(),
+    isClosed: () => closed,
+    closed: closedP,
+    close: () => socket.end(),
+  };
+  await c.until((r) => r === "@");
+  c.take();
+  return c;
+}
+
+/** Sends `line` on a raw client and resolves with the answer line (prompt stripped), for unauthenticated use. */
+export async function rawAsk(c: RawClient, line: string): Promise<string> {
+  c.take();
+  c.write(line + "\n");
+  const r = await c.until((t) => t.includes("\n") || /^@[^\s:@]+@$/.test(t));
+  c.take();
+  return r.split("\n")[0]!;
+}
