@@ -49,10 +49,10 @@ interface ConnectionCounters {
 
 const counters = new WeakMap<Connection, ConnectionCounters>();
 
-function countersOf(conn: Connection): ConnectionCounters {
+function countersOf(conn: Connection, now = Date.now()): ConnectionCounters {
   let c = counters.get(conn);
   if (!c) {
-    c = { windowStart: Date.now(), requests: 0, otpFailures: 0 };
+    c = { windowStart: now, requests: 0, otpFailures: 0 };
     counters.set(conn, c);
   }
   return c;
@@ -60,7 +60,7 @@ function countersOf(conn: Connection): ConnectionCounters {
 
 /** Counts one `enroll:request`; false when the connection already used up its window. */
 export function takeRequestSlot(conn: Connection, limits: EnrollmentLimits, now = Date.now()): boolean {
-  const c = countersOf(conn);
+  const c = countersOf(conn, now);
   if (now - c.windowStart >= limits.requestWindowMs) {
     c.windowStart = now;
     c.requests = 0;
