@@ -117,8 +117,6 @@ export interface Keystore {
   expiredKeys(now: number, limit: number): string[];
   /** Earliest expiresAt of any key, or null. */
   nextExpiry(): number | null;
-  /** Number of stored keys. */
-  count(): number;
   /** Bytes of the database file as sqlite counts them. */
   sizeBytes(): number;
   close(): void;
@@ -159,7 +157,6 @@ export function openKeystore(path: string): Keystore {
     newestFirst: db.query<{ id: number; key: string; op: string; op_time: number }, []>("SELECT id, key, op, op_time FROM commits ORDER BY id DESC"),
     expired: db.query<{ key: string }, [number, number]>("SELECT key FROM keys WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?"),
     nextExpiry: db.query<{ t: number | null }, []>("SELECT MIN(expires_at) AS t FROM keys WHERE expires_at IS NOT NULL"),
-    count: db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM keys"),
     size: db.query<{ n: number }, []>("SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()"),
   } satisfies Record<string, Statement<any, any>>;
 
@@ -195,7 +192,6 @@ export function openKeystore(path: string): Keystore {
     lastCommitId: () => q.maxId.get()?.id ?? null,
     expiredKeys: (now, limit) => q.expired.all(now, limit).map((r) => r.key),
     nextExpiry: () => q.nextExpiry.get()?.t ?? null,
-    count: () => q.count.get()?.n ?? 0,
     sizeBytes: () => q.size.get()?.n ?? 0,
     close: () => db.close(),
   };
