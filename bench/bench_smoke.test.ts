@@ -11,7 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 test("`bun bench.ts --quick directory` runs end to end and writes both reports", async () => {
   const json = join(dir, "report.json");
   const html = join(dir, "report.html");
-  const proc = Bun.spawn(["bun", fileURLToPath(new URL("../bench.ts", import.meta.url)), "--quick", "directory", "--json", json, "--html", html], {
+  const proc = Bun.spawn([process.execPath, fileURLToPath(new URL("../bench.ts", import.meta.url)), "--quick", "directory", "--json", json, "--html", html], {
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -41,7 +41,7 @@ export async function holdIdleSessions(ctx: BenchContext, relay: RelayPath, coun
   const prefix = `idle-${crypto.randomUUID()}`;
   const [a, b] = BENCH_LEG_ATSIGNS;
   const side = (s: "a" | "b", me: string, peer: string) =>
-    ctx.spawn(["bun", fixture, String(relay.port), s, String(count), prefix, BENCH_RELAY_ATSIGN, me, peer, relay.privateKeysFile], {
+    ctx.spawn([process.execPath, fixture, String(relay.port), s, String(count), prefix, BENCH_RELAY_ATSIGN, me, peer, relay.privateKeysFile], {
       ready: /^paired (\d+) in (\d+) ms/,
       readyTimeoutMs: IDLE_PAIRING_TIMEOUT_MS,
     });

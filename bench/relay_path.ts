@@ -36,7 +36,7 @@ export async function startRelayPath(ctx: BenchContext): Promise<RelayPath> {
   writeFileSync(keysFile, JSON.stringify({ [BENCH_LEG_ATSIGNS[0]]: a.publicKey, [BENCH_LEG_ATSIGNS[1]]: b.publicKey }), { mode: 0o600 });
   writeFileSync(privateKeysFile, JSON.stringify({ [BENCH_LEG_ATSIGNS[0]]: a.privateKey, [BENCH_LEG_ATSIGNS[1]]: b.privateKey }), { mode: 0o600 });
   const fixture = fileURLToPath(new URL("./fixtures/relay_child.ts", import.meta.url));
-  const child = await ctx.spawn(["bun", fixture, BENCH_RELAY_ATSIGN, keysFile], { ready: /listening on .*:(\d+)\s*$/ });
+  const child = await ctx.spawn([process.execPath, fixture, BENCH_RELAY_ATSIGN, keysFile], { ready: /listening on .*:(\d+)\s*$/ });
   return {
     port: Number(child.ready[1]),
     child,

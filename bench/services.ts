@@ -34,7 +34,7 @@ export function requireEntry(entry: string): string {
 /** `bun server.ts <atSign>` on 127.0.0.1, ephemeral port, not registered anywhere, with a known CRAM secret. */
 export async function startServerChild(ctx: BenchContext, home: string, atSign: string, cramSecret: string): Promise<ServiceChild> {
   const entry = requireEntry("server.ts");
-  const child = await ctx.spawn(["bun", entry, atSign, "--host", "127.0.0.1", "--port", "0", "--data", join(home, "servers", atSign)], {
+  const child = await ctx.spawn([process.execPath, entry, atSign, "--host", "127.0.0.1", "--port", "0", "--data", join(home, "servers", atSign)], {
     env: serviceEnv(home, { INLAY_CRAM_SECRET: cramSecret }),
     ready: /listening on .*:(\d+)\s*$/,
   });
@@ -56,7 +56,7 @@ export async function startDirectoryChild(ctx: BenchContext, home: string, dataD
   const adminPort = freePort();
   const token = crypto.randomUUID();
   const child = await ctx.spawn(
-    ["bun", entry, "--host", "127.0.0.1", "--port", "0", "--admin-port", String(adminPort), "--data", dataDir],
+    [process.execPath, entry, "--host", "127.0.0.1", "--port", "0", "--admin-port", String(adminPort), "--data", dataDir],
     { env: serviceEnv(home, { INLAY_TOKEN: token }), ready: /listening on .*:(\d+)\s*$/ },
   );
   return { child, host: "127.0.0.1", port: Number(child.ready[1]), ca: trustedCas({ home }), adminUrl: `http://127.0.0.1:${adminPort}`, token };

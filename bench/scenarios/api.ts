@@ -33,7 +33,7 @@ export const apiScenario: Scenario = {
   description: "hono app: requests/s and p50/p99 over plain HTTP on loopback vs atFetch by @sign",
   targets: [],
   async run(ctx) {
-    const app = await ctx.spawn(["bun", fileURLToPath(new URL("../fixtures/api_app.ts", import.meta.url))], { ready: /listening on .*:(\d+)\s*$/ });
+    const app = await ctx.spawn([process.execPath, fileURLToPath(new URL("../fixtures/api_app.ts", import.meta.url))], { ready: /listening on .*:(\d+)\s*$/ });
     const url = `http://127.0.0.1:${app.ready[1]}/hello`;
     for (const callers of [1, PARALLEL_CALLERS]) {
       ctx.progress(`plain HTTP, ${callers} caller(s)`);

@@ -52,7 +52,7 @@ export const directoryScenario: Scenario = {
 
     const token = crypto.randomUUID();
     const fixture = fileURLToPath(new URL("../fixtures/directory_child.ts", import.meta.url));
-    const child = await ctx.spawn(["bun", fixture, home, dataDir, token], { ready: /listening on .*:(\d+) admin (\S+)/, env: { ...process.env, INLAY_LOG: "warn" } });
+    const child = await ctx.spawn([process.execPath, fixture, home, dataDir, token], { ready: /listening on .*:(\d+) admin (\S+)/, env: { ...process.env, INLAY_LOG: "warn" } });
     const target = { host: "127.0.0.1", port: Number(child.ready[1]), ca: trustedCas({ home }) };
     if (offline) {
       ctx.metric({ id: "bulk_load_rate", label: `registrations/s, registry API (${registered} @signs)`, value: (registered * 1000) / loadMs, unit: "@signs/s" });

@@ -31,7 +31,7 @@ export const memoryScenario: Scenario = {
   async run(ctx) {
     const home = ctx.tempDir();
     await idleRss(ctx, "rss_idle_runtime", "bare Bun runtime", DIRECT_PATH, async () => ({
-      child: await ctx.spawn(["bun", "-e", "console.log('ready'); setInterval(() => {}, 1 << 30)"], { ready: /ready/ }),
+      child: await ctx.spawn([process.execPath, "-e", "console.log('ready'); setInterval(() => {}, 1 << 30)"], { ready: /ready/ }),
     }));
     await idleRss(ctx, "rss_idle_directory", "directory", "directory", () => startDirectoryChild(ctx, home));
     await idleRss(ctx, "rss_idle_server", "atServer", "server", () => startServerChild(ctx, home, "@benchmem", crypto.randomUUID()));
