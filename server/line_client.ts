@@ -4,6 +4,7 @@
  * up to its prompt, then `@exit`. Every exchange has a deadline and a size bound.
  */
 import type { Socket } from "bun";
+import { flush, newWriteQueue, send } from "../core/net/write_queue.ts";
 
 /** Largest answer accepted from a remote server (a value can be as large as a request). */
 export const REMOTE_ANSWER_MAX_BYTES = 10_240_000 + 1024;
@@ -29,6 +30,7 @@ export async function exchangeLines(ep: RemoteEndpoint, requests: string[], time
   let greeted = false;
   let socket: Socket<undefined> | undefined;
   const decoder = new TextDecoder();
+  const out = newWriteQueue(REMOTE_ANSWER_MAX_BYTES);
   return await new Promise<string[]>((resolve, reject) => {
     let settled = false;
     const finish = (err?: Error) => {
@@ -36,7 +38,7 @@ export async function exchangeLines(ep: RemoteEndpoint, requests: string[], time
       settled = true;
       clearTimeout(timer);
       if (socket) {
-        if (!err) socket.write("@exit\n");
+        if (!err) send(socket, out, "@exit\n");
         socket.end();
       }
       if (err) reject(err);
@@ -45,8 +47,7 @@ export async function exchangeLines(ep: RemoteEndpoint, requests: string[], time
     const timer = setTimeout(() => finish(new Error(`Cannot reach ${ep.host}:${ep.port}: no answer within ${timeoutMs} ms`)), timeoutMs);
     const next = (s: Socket<undefined>) => {
       if (answers.length === requests.length) return finish();
-      // Requests are single lines from our own code; the write is tiny, so a partial write cannot happen in practice.
-      s.write(requests[answers.length] + "\n");
+      send(s, out, requests[answers.length] + "\n");
     };
     Bun.connect<undefined>({
       hostname: ep.host,
@@ -67,6 +68,9 @@ export async function exchangeLines(ep: RemoteEndpoint, requests: string[], time
           answers.push(buffered.slice(0, nl).replace(/\r$/, ""));
           buffered = "";
           next(s);
+        },
+        drain(s) {
+          flush(s, out);
         },
         close() {
           if (!settled) finish(new Error(`Cannot read from ${ep.host}:${ep.port}: connection closed early`));
