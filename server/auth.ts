@@ -15,7 +15,7 @@ import { AtProtocolError, CHALLENGE_TTL_MS } from "../core/wire/index.ts";
 import { AUTH_FAILURES_PER_CONNECTION_MAX } from "./auth_throttle.ts";
 import type { Connection } from "./connection.ts";
 import type { ServerContext } from "./context.ts";
-import { readEnrollment, type Enrollment } from "./enroll/enrollment_store.ts";
+import { legacyKeyEnrollment, readEnrollment, type Enrollment } from "./enroll/enrollment_store.ts";
 import { forgetEnrollmentConnection, trackEnrollmentConnection } from "./enroll/live_enrollments.ts";
 import { verifyPkamSignature } from "./pkam_verify.ts";
 
@@ -90,8 +90,12 @@ export interface PkamRequest {
 export async function authenticatePkam(ctx: ServerContext, conn: Connection, req: PkamRequest): Promise<void> {
   refuseWhenThrottled(ctx, conn);
   const challenge = takeChallenge(conn);
-  const enrollment = req.enrollmentId === undefined ? null : approvedEnrollment(ctx, req.enrollmentId);
-  const publicKey = enrollment ? enrollment.record.apkamPublicKey : ctx.keystore.get(PKAM_PUBLIC_KEY)?.value;
+  const legacyKey = ctx.keystore.get(PKAM_PUBLIC_KEY)?.value;
+  // A legacy key that onboarding copied from an enrollment stays bound to it: its grants apply and revoking it ends it.
+  const legacyEnrollment = req.enrollmentId === undefined && legacyKey ? legacyKeyEnrollment(ctx, legacyKey) : null;
+  const enrollmentId = req.enrollmentId ?? legacyEnrollment ?? undefined;
+  const enrollment = enrollmentId === undefined ? null : approvedEnrollment(ctx, enrollmentId);
+  const publicKey = enrollment ? enrollment.record.apkamPublicKey : legacyKey;
   if (!publicKey) fail(ctx, conn, "pkam authentication failed: no PKAM public key is stored");
   let ok: boolean;
   try {

@@ -149,3 +149,21 @@ export function writeValue(ctx: ServerContext, key: string, value: string, now =
   const meta: StoredMeta = old ? { ...old.meta, updatedAt: now, version: old.meta.version + 1 } : freshMeta(ctx.atSign, now);
   ctx.keystore.put({ key, value, meta }, old ? "*" : "+");
 }
+
+/**
+ * Marks enrollment `id` as the one whose APKAM key onboarding copied into the legacy PKAM key, so that
+ * `pkam:` without an enrollment id is treated as that enrollment (and revoking it reaches the legacy path).
+ */
+export const LEGACY_PKAM_ENROLLMENT_KEY = "privatekey:at_pkam_enrollment_id";
+
+/**
+ * The id of the enrollment the stored legacy PKAM key `legacyKey` belongs to, or null. A deleted enrollment
+ * still claims the key (so deleting a revoked onboarding enrollment cannot bring its key back); a record
+ * with another key means the legacy key was replaced since, and no longer belongs to it.
+ */
+export function legacyKeyEnrollment(ctx: ServerContext, legacyKey: string): string | null {
+  const id = ctx.keystore.get(LEGACY_PKAM_ENROLLMENT_KEY)?.value;
+  if (!id) return null;
+  const e = readEnrollment(ctx, id);
+  return !e || e.record.apkamPublicKey === legacyKey ? id : null;
+}

@@ -17,6 +17,7 @@ import {
   defaultEncPrivateKeyKey,
   defaultSelfEncKeyKey,
   enrollmentKey,
+  LEGACY_PKAM_ENROLLMENT_KEY,
   listEnrollments,
   liveEnrollment,
   writeEnrollment,
@@ -122,6 +123,7 @@ async function request(ctx: ServerContext, conn: Connection, p: EnrollParams | u
     writeEnrollment(ctx, id, record, approvedExpiry(record));
     writeValue(ctx, apkamPublicKeyKey(record, ctx.atSign), record.apkamPublicKey);
     writeValue(ctx, PKAM_PUBLIC_KEY, record.apkamPublicKey);
+    writeValue(ctx, LEGACY_PKAM_ENROLLMENT_KEY, id);
     return statusReply("approved", id);
   }
 

@@ -161,3 +161,22 @@ describe("revocation reaches live sessions", () => {
     await c.closed;
   });
 });
+
+describe("the onboarding key on the legacy path", () => {
+  test("pkam without an enrollment id is bound to the onboarding enrollment; revoking it ends that path too", async () => {
+    const legacy = await f.connect();
+    expect(await apkamAuth(legacy, f.atSign, undefined)).toBe("data:success");
+    // Bound to the enrollment: revoking it needs force, as for the enrollment's own connections.
+    expect(await legacy.send(enrollLine("revoke", { enrollmentId: managerId }))).toStartWith("error:AT0031");
+    const other = await enrollApp(f, manager, "keeper", { __manage: "rw", "*": "rw" });
+    const keeper = await connectApkam(f, other);
+    expect(dataJson(await keeper.send(enrollLine("revoke", { enrollmentId: managerId }))).status).toBe("revoked");
+    await Promise.all([legacy.closed, manager.closed]);
+    const again = await f.connect();
+    expect(await apkamAuth(again, f.atSign, undefined)).toBe(`error:AT0027:enrollment_id: ${managerId} is revoked`);
+    expect(dataJson(await keeper.send(enrollLine("delete", { enrollmentId: managerId }))).status).toBe("deleted");
+    expect(await apkamAuth(again, f.atSign, undefined)).toStartWith("error:AT0028");
+    again.close();
+    keeper.close();
+  });
+});

@@ -22,12 +22,15 @@ export function enrollLine(operation: string, params?: Record<string, unknown>, 
   return `enroll:${operation}${force ? ":force" : ""}${params ? `:${JSON.stringify(params)}` : ""}`;
 }
 
-/** `from:` + `pkam:` with an enrollment id; resolves with the pkam answer (prompt adjusted on success). */
-export async function apkamAuth(c: WireClient, atSign: string, enrollmentId: string): Promise<string> {
+/**
+ * `from:` + `pkam:` with an enrollment id (none: the legacy form); resolves with the pkam answer (prompt
+ * adjusted on success).
+ */
+export async function apkamAuth(c: WireClient, atSign: string, enrollmentId: string | undefined): Promise<string> {
   const { privateKey } = await apkamKeys;
   const challenge = (await c.send(`from:${atSign}`)).replace(/^data:/, "");
   const signature = signPkam(challenge, { algo: "ed25519", privateKey });
-  const answer = await c.send(buildCommand({ verb: "pkam", signingAlgo: "ed25519", enrollmentId, signature }), [`${atSign}@`, "@"]);
+  const answer = await c.send(buildCommand({ verb: "pkam", signingAlgo: "ed25519", ...(enrollmentId ? { enrollmentId } : {}), signature }), [`${atSign}@`, "@"]);
   if (answer === "data:success") c.prompt = `${atSign}@`;
   return answer;
 }
