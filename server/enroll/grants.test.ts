@@ -25,6 +25,10 @@ describe("mayAccessKey", () => {
     [everything, "private:abc123.__otp@alice", "r", false],
     [everything, "private:spp.__otp@alice", "r", false],
     [manager, "private:spp.__otp@alice", "rw", true],
+    [app, "@bob:shared_key@alice", "rw", true],
+    [app, "shared_key.bob@alice", "rw", true],
+    [app, "cached:@alice:shared_key@bob", "r", true],
+    [app, "@bob:shared_key.x@alice", "rw", false],
   ] as const)("%o %s %s -> %s", (grants, key, need, expected) => {
     expect(mayAccessKey(grants, key, need)).toBe(expected);
   });

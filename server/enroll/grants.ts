@@ -4,7 +4,8 @@
  * from one table with an entry for every verb, are checked against the enrollment's namespace grants.
  * Connections without an enrollment (legacy PKAM, CRAM, unauthenticated) are not limited here.
  *
- * Beyond the reference (which lets any enrollment touch reserved keys), writes to reserved keys need `*:rw`,
+ * Beyond the reference (which lets any enrollment touch reserved keys), writes to reserved keys other than
+ * shared-key records need `*:rw`,
  * `privatekey:` keys need `*` (and `__manage:rw` to write), and the enrollment/OTP keys need `__manage`:
  * otherwise an app enrolled for `wavi` could replace the @sign's public key or approve itself.
  */
@@ -23,6 +24,9 @@ function isManagementKey(key: string): boolean {
   return name.endsWith(".__manage") || (name.startsWith("private:") && (name.endsWith(".__otp") || name === "private:spp"));
 }
 
+/** Shared-key records (`@bob:shared_key@me`, `shared_key.bob@me`): any app that shares data needs them. */
+const SHARED_KEY_RE = /^(?:@[^:@\s]+:shared_key|shared_key\.[^:@\s]+)@[^:@\s]+$/;
+
 function grantAllows(grant: string | undefined, need: NamespaceAccess): boolean {
   return grant === "rw" || (grant === "r" && need === "r");
 }
@@ -36,6 +40,7 @@ export function mayAccessKey(grants: NamespaceGrants | null, key: string, need: 
   if (grants === null) return true;
   if (isManagementKey(key)) return hasManageAccess(grants, need);
   if (key.startsWith("privatekey:")) return grantAllows(grants["*"], need) && (need === "r" || hasManageAccess(grants, "rw"));
+  if (SHARED_KEY_RE.test(key)) return true;
   if (need === "rw" && isReservedKey(key)) return grantAllows(grants["*"], "rw");
   return isNamespaceAuthorized(grants, key, need);
 }

@@ -44,7 +44,8 @@ function get(ctx: ServerContext, conn: Connection, r: EnrollmentRecord, cmd: Key
   const grants = grantsOf(conn);
   if (cmd.keyName !== undefined) {
     const key = cmd.keyName.toLowerCase();
-    if (!ownDefaultKeys(ctx, conn).includes(key) && !mayAccessKey(grants, key, "r")) throw denied(conn, key);
+    // Server secrets (privatekey:) are never handed out, as llookup does not either.
+    if (key.startsWith("privatekey:") || (!ownDefaultKeys(ctx, conn).includes(key) && !mayAccessKey(grants, key, "r"))) throw denied(conn, key);
     const stored = ctx.keystore.get(key);
     if (!stored || stored.value === null || !isActive(stored.meta)) throw new AtProtocolError("AT0015", `${key} does not exist in keystore`);
     return stored.value;

@@ -150,6 +150,8 @@ describe("CLI", () => {
     expect(outside.err).toContain("AT0009");
     const listed = await run(["enroll", "list", "--keys", managerKeys]);
     expect(listed.out).toContain(`${id}  approved  buzz/tablet  buzz:rw`);
+    const spp = await run(["otp", "--spp", "Family_2026", "--keys", managerKeys]);
+    expect({ code: spp.code, out: spp.out }).toEqual({ code: 0, out: "Semi-permanent passcode set\n" });
   });
 
   test("enroll request without --otp is a usage error (exit 2)", async () => {
