@@ -158,7 +158,9 @@ export function startListener(opts: {
     if (st.busy) return;
     st.busy = true;
     try {
-      while (st.pending.length > 0 && !st.conn.closed) {
+      // A peer that does not read gets no further answers until it does (drain resumes the pump), so one
+      // connection never holds more than one unread response.
+      while (st.pending.length > 0 && !st.conn.closed && st.out.chunks.length === 0) {
         const line = st.pending.shift()!;
         let answer: string | null;
         try {
@@ -266,7 +268,9 @@ export function startListener(opts: {
       },
       drain(s) {
         const st = s.data;
-        if (flush(s, st.out) && st.ending) s.end();
+        if (!flush(s, st.out)) return;
+        if (st.ending) s.end();
+        else if (st.pending.length > 0) void pump(s);
       },
       close(s) {
         const st = s.data;

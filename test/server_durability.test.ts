@@ -70,6 +70,21 @@ test("50 concurrent owner connections each get their own answers", async () => {
   for (const c of clients) c.close();
 });
 
+test("a client that pipelines big reads without reading gets every answer, in order, once it reads", async () => {
+  const o = await f.connectOwner();
+  const big = "b".repeat(200_000);
+  expect(await o.send(`update:big.pipe@alice ${big}`)).toMatch(/^data:\d+$/);
+  const n = 50;
+  let batch = "";
+  for (let i = 0; i < n; i++) batch += i % 2 === 0 ? "llookup:big.pipe@alice\n" : `noop:0\n`;
+  o.raw(batch);
+  const expected = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? `data:${big}` : "data:ok")).join("\n@alice@") + "\n@alice@";
+  const text = await o.until((r) => r.length >= expected.length, 20_000);
+  expect(text.length).toBe(expected.length);
+  expect(text === expected).toBe(true);
+  o.close();
+}, 30_000);
+
 test("random garbage lines are each answered with an error and never stall the connection", async () => {
   const c = await f.connect();
   const o = await f.connectOwner();
