@@ -39,7 +39,8 @@ export function closeEnrollmentConnections(id: string, keep?: Connection): numbe
     if (conn === keep) continue;
     set.delete(conn);
     if (!conn.closed) {
-      conn.close();
+      // abort, not close: a monitor with a backlog it does not read must not keep the session for long.
+      conn.abort();
       n++;
     }
   }
