@@ -69,3 +69,12 @@ test("a lookup of data @bob did not share with @alice is an error, not a hang", 
   // Served over a pol session once server-to-server auth exists (AT0015), AT0021 before that.
   expect(await alice.send("lookup:card.wavi@bob")).toMatch(/^error:AT00(15|21)-/);
 });
+
+test("scan:@bob relays over the pol session: @alice sees what @bob shared with her, prefix removed", async () => {
+  expect(await bob.send("update:@alice:scan.shared@bob for-alice")).toMatch(/^data:\d+$/);
+  expect(await bob.send("update:@carol:scan.other@bob for-carol")).toMatch(/^data:\d+$/);
+  const listed = json(await alice.send("scan:@bob")) as string[];
+  expect(listed).toContain("scan.shared@bob");
+  expect(listed.some((k) => k.includes("scan.other"))).toBe(false);
+  expect(json(await alice.send("scan:@bob nomatch"))).toEqual([]);
+});
