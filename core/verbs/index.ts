@@ -100,8 +100,9 @@ const encoder = new TextEncoder();
  *   // { verb: "llookup", key: { name: "phone.wavi", owner: "@alice" } }
  */
 export function parseCommand(line: string): Command {
-  // Cheap bound first: a string longer than the byte limit in UTF-16 units is over it in UTF-8 too.
-  if (line.length > MAX_REQUEST_BYTES || encoder.encode(line).byteLength > MAX_REQUEST_BYTES) {
+  // A UTF-16 unit is 1 to 3 UTF-8 bytes, so only lines near the limit need the exact (copying) count.
+  const near = line.length * 3 > MAX_REQUEST_BYTES;
+  if (line.length > MAX_REQUEST_BYTES || (near && encoder.encode(line).byteLength > MAX_REQUEST_BYTES)) {
     throw new AtProtocolError("AT0005", `Request of more than ${MAX_REQUEST_BYTES} bytes`);
   }
   const trimmed = line.trim();
