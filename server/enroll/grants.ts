@@ -55,8 +55,14 @@ export function scanMayList(conn: Connection, key: string): boolean {
   return conn.enrollmentId === undefined || key.startsWith("public:") || mayAccessKey(grantsOf(conn), key, "r");
 }
 
-const denied = (conn: Connection, what: string, need: NamespaceAccess) =>
-  new AtProtocolError("AT0009", `Connection with enrollment ID ${conn.enrollmentId} is not authorized to ${need === "r" ? "read" : "write"} ${what}`);
+/** The AT0009 denial; it names the grants, so the user of an app sees what the enrollment covers. */
+export function denied(conn: Connection, what: string, need: NamespaceAccess): AtProtocolError {
+  const granted = Object.entries(conn.grants ?? {}).map(([ns, a]) => `${ns}:${a}`).join(", ") || "none";
+  return new AtProtocolError(
+    "AT0009",
+    `Connection with enrollment ID ${conn.enrollmentId} is not authorized to ${need === "r" ? "read" : "write"} ${what} (this enrollment holds ${granted})`,
+  );
+}
 
 type Check<V extends VerbName> = (ctx: ServerContext, conn: Connection, grants: NamespaceGrants, cmd: CommandOf<V>) => void;
 

@@ -9,7 +9,7 @@ import { AtProtocolError } from "../../core/wire/index.ts";
 import type { Connection } from "../connection.ts";
 import type { ServerContext } from "../context.ts";
 import { defaultEncPrivateKeyKey, defaultSelfEncKeyKey, readEnrollment, writeValue, type EnrollmentRecord } from "../enroll/enrollment_store.ts";
-import { grantsOf, mayAccessKey } from "../enroll/grants.ts";
+import { denied, grantsOf, mayAccessKey } from "../enroll/grants.ts";
 import { isActive } from "../metadata.ts";
 import { data, type HandlerTable } from "./handler.ts";
 
@@ -17,9 +17,6 @@ import { data, type HandlerTable } from "./handler.ts";
 const KEY_NAME_RE = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 
 type KeysCommand = CommandOf<"keys">;
-
-const denied = (conn: Connection, key: string) =>
-  new AtProtocolError("AT0009", `Connection with enrollment ID ${conn.enrollmentId} is not authorized to use ${key}`);
 
 /** Where keys:put stores a key of each visibility. */
 function location(ctx: ServerContext, r: EnrollmentRecord, visibility: string, ns: string, name: string): string {
@@ -45,7 +42,7 @@ function get(ctx: ServerContext, conn: Connection, r: EnrollmentRecord, cmd: Key
   if (cmd.keyName !== undefined) {
     const key = cmd.keyName.toLowerCase();
     // Server secrets (privatekey:) are never handed out, as llookup does not either.
-    if (key.startsWith("privatekey:") || (!ownDefaultKeys(ctx, conn).includes(key) && !mayAccessKey(grants, key, "r"))) throw denied(conn, key);
+    if (key.startsWith("privatekey:") || (!ownDefaultKeys(ctx, conn).includes(key) && !mayAccessKey(grants, key, "r"))) throw denied(conn, key, "r");
     const stored = ctx.keystore.get(key);
     if (!stored || stored.value === null || !isActive(stored.meta)) throw new AtProtocolError("AT0015", `${key} does not exist in keystore`);
     return stored.value;
@@ -63,7 +60,7 @@ function put(ctx: ServerContext, conn: Connection, r: EnrollmentRecord, cmd: Key
   const { visibility, namespace, keyName } = cmd;
   if (!visibility || !namespace || !keyName) throw new AtProtocolError("AT0022", "keys:put needs a visibility, namespace and keyName");
   if (!KEY_NAME_RE.test(keyName)) throw new AtProtocolError("AT0022", `keyName ${keyName} may hold only letters, digits, _, - and .`);
-  if (!isNamespaceAuthorized(grantsOf(conn), `x.${namespace.toLowerCase()}${ctx.atSign}`, "rw")) throw denied(conn, `namespace ${namespace}`);
+  if (!isNamespaceAuthorized(grantsOf(conn), `x.${namespace.toLowerCase()}${ctx.atSign}`, "rw")) throw denied(conn, `keys in namespace ${namespace}`, "rw");
   const key = location(ctx, r, visibility, namespace, keyName);
   checkKeyLength(key);
   const value = JSON.stringify({
@@ -79,7 +76,7 @@ function put(ctx: ServerContext, conn: Connection, r: EnrollmentRecord, cmd: Key
 function remove(ctx: ServerContext, conn: Connection, cmd: KeysCommand): string {
   if (cmd.keyName === undefined) throw new AtProtocolError("AT0022", "keys:delete needs keyName");
   const key = cmd.keyName.toLowerCase();
-  if (!mayAccessKey(grantsOf(conn), key, "rw")) throw denied(conn, key);
+  if (!mayAccessKey(grantsOf(conn), key, "rw")) throw denied(conn, key, "rw");
   if (ctx.keystore.get(key)) ctx.keystore.remove(key);
   return "-1";
 }
