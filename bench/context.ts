@@ -103,15 +103,21 @@ export function newContext(scenario: string, opts: { quick: boolean; progress: P
     const max = limits.count ?? Infinity;
     let issued = 0;
     let lastProgress = start;
+    let failed = false;
     const worker = async (w: number) => {
-      while (issued < max) {
+      while (issued < max && !failed) {
         const now = performance.now();
         if (now >= deadline) break;
         if (now - lastProgress > LOOP_PROGRESS_EVERY_MS) {
           lastProgress = now;
           progress(`${issued} done, ${Math.max(0, (deadline - now) / 1000).toFixed(1)} s left`);
         }
-        await fn(w, issued++);
+        try {
+          await fn(w, issued++);
+        } catch (err) {
+          failed = true; // the other workers stop at their next turn instead of running to the deadline
+          throw err;
+        }
       }
     };
     await Promise.all(Array.from({ length: workers }, (_, w) => worker(w)));

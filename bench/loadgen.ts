@@ -97,7 +97,13 @@ export interface StreamResult {
 export async function measureStreams(dial: Dial, received: () => number, opts: { conns: number; ms: number; warmupMs: number }): Promise<StreamResult> {
   const chunk = new Uint8Array(STREAM_CHUNK_BYTES).fill(0x61);
   const t0 = performance.now();
-  const ends = await Promise.all(Array.from({ length: opts.conns }, dial));
+  const opened = await Promise.allSettled(Array.from({ length: opts.conns }, dial));
+  const ends = opened.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failure = opened.find((r) => r.status === "rejected");
+  if (failure) {
+    for (const ep of ends) ep.end();
+    throw new Error(`${opened.length - ends.length} of ${opts.conns} streams failed to open: ${String(failure.reason)}`);
+  }
   const setupMs = performance.now() - t0;
   let running = true;
   for (const ep of ends) {
