@@ -137,6 +137,30 @@ describe("state machine", () => {
   });
 });
 
+describe("more request rules", () => {
+  test("a second request for the same app and device while one is pending is AT0011", async () => {
+    await requestWithOtp(f, manager, "dup", { wavi: "r" });
+    await expect(requestWithOtp(f, manager, "dup", { wavi: "r" })).rejects.toThrow("AT0011");
+  });
+
+  test("apkamKeysExpiryInMillis: the approved keys expire; the next command on a live connection is AT0028 and closes", async () => {
+    const id = await requestWithOtp(f, manager, "shortlived", { wavi: "rw" });
+    const approve = { enrollmentId: id, encryptedDefaultEncryptionPrivateKey: "a", encryptedDefaultSelfEncryptionKey: "b", apkamKeysExpiryInMillis: 400 };
+    expect(dataJson(await manager.send(enrollLine("approve", approve))).status).toBe("approved");
+    const c = await connectApkam(f, id);
+    let answer = "";
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !c.isClosed()) {
+      answer = await c.send("scan", [`${f.atSign}@`, "@"]).catch(() => answer);
+      if (answer.startsWith("error:")) break;
+      await Bun.sleep(50);
+    }
+    // "expired", or "expired or invalid" once the expiry sweeper removed the record.
+    expect(answer).toStartWith(`error:AT0028:enrollment_id: ${id} is expired`);
+    await c.closed;
+  });
+});
+
 describe("revocation reaches live sessions", () => {
   test("revoke closes the enrollment's open connections; its key no longer authenticates; unrevoke restores", async () => {
     const id = await enrollApp(f, manager, "live", { wavi: "rw" });
