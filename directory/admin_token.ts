@@ -1,0 +1,26 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** File under the data directory that holds the generated admin token. */
+export const ADMIN_TOKEN_FILE = "admin.token";
+/** Random bytes in a generated token (hex-encoded: 64 characters). */
+const TOKEN_BYTES = 32;
+
+/**
+ * The admin bearer token of a data directory: read from `DIR/admin.token`, or generated once and written
+ * there with mode 0600. The exclusive create makes two processes starting at once agree on one token.
+ * @example const token = loadOrCreateAdminToken(dataDir);
+ */
+export function loadOrCreateAdminToken(dataDir: string): string {
+  const path = join(dataDir, ADMIN_TOKEN_FILE);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(path, randomBytes(TOKEN_BYTES).toString("hex") + "\n", { mode: 0o600, flag: "wx" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  const token = readFileSync(path, "utf8").trim();
+  if (token === "") throw new RangeError(`Cannot use admin token file ${path}: it is empty (delete it to generate a new token)`);
+  return token;
+}

@@ -1,0 +1,267 @@
+/**
+ * The root (directory) wire protocol over TLS, byte for byte as the reference root server speaks it:
+ *
+ *   S: @                      as its own write once the TLS handshake is done
+ *   C: alice\n                (`@alice`, `ALICE`, `alice\r\n` are the same lookup)
+ *   S: host:port\r\n@         found, one write
+ *   S: null\r\n@              not found; the 2nd miss on a connection is answered after a delay,
+ *                             the 3rd closes the connection after that delay, without a reply
+ *   C: @exit\n                the server closes
+ *
+ * A line (with its `\n`) may be at most 255 bytes; more closes the connection. Lines sent while a delayed
+ * reply is pending are answered in order afterwards. The reference has no idle limit and no connection
+ * bounds; we add both so that a directory on the open internet cannot be exhausted by idle sockets.
+ */
+import type { Socket, TCPSocketListener } from "bun";
+import { logger } from "../core/log.ts";
+import { LineTooLongError, newLineBuffer, pushChunk, type LineBuffer } from "../core/net/line_buffer.ts";
+import { flush, newWriteQueue, send, type WriteQueue } from "../core/net/write_queue.ts";
+
+/** Reference input buffer capacity, the terminating `\n` included. */
+export const ROOT_LINE_LIMIT_BYTES = 255;
+/** Reference delay before answering the 2nd and 3rd miss on one connection. */
+export const ROOT_MISS_DELAY_MS = 3_000;
+/** A connection with no input for this long is closed (clients look up and leave within seconds). */
+export const ROOT_IDLE_TIMEOUT_MS = 30_000;
+/** A connection must finish its TLS handshake within this time. */
+export const ROOT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Open connections in total; more are closed at accept. */
+export const ROOT_MAX_CONNECTIONS = 10_000;
+/** Open connections per remote address; more are closed at accept. */
+export const ROOT_MAX_CONNECTIONS_PER_IP = 64;
+/** Complete lines waiting behind a delayed reply; more closes the connection. */
+export const ROOT_MAX_PENDING_LINES = 16;
+/** Unsent reply bytes per connection (a client that does not read); more closes the connection. */
+export const ROOT_WRITE_QUEUE_LIMIT_BYTES = 64 * 1024;
+/** Upper bound on how often deadlines are checked. */
+const SWEEP_INTERVAL_MAX_MS = 1_000;
+
+/** Tunables of the listener; tests shorten the delays, operators may change the bounds. */
+export interface RootLimits {
+  missDelayMs: number;
+  idleTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+}
+
+/** The reference delay and our bounds. */
+export const ROOT_DEFAULT_LIMITS: RootLimits = {
+  missDelayMs: ROOT_MISS_DELAY_MS,
+  idleTimeoutMs: ROOT_IDLE_TIMEOUT_MS,
+  handshakeTimeoutMs: ROOT_HANDSHAKE_TIMEOUT_MS,
+  maxConnections: ROOT_MAX_CONNECTIONS,
+  maxConnectionsPerIp: ROOT_MAX_CONNECTIONS_PER_IP,
+};
+
+export interface RootListenerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  tls: { key: string; cert: string };
+  /** Maps a lower-cased @sign body (no `@`) to `host:port`, or null. */
+  lookup: (key: string) => string | null;
+  limits?: Partial<RootLimits>;
+}
+
+/** Counters since start, for logs and the bench. */
+export interface RootStats {
+  connections: number;
+  lookups: number;
+  found: number;
+  misses: number;
+  /** Connections closed at accept because a connection bound was reached. */
+  refused: number;
+  /** Connections closed for a line over the limit, too many pending lines, or an unread reply queue. */
+  overflows: number;
+  /** Connections closed by the handshake or idle deadline. */
+  timeouts: number;
+}
+
+export interface RootListener {
+  host: string;
+  port: number;
+  stats(): RootStats;
+  /** Closes the listener and every connection. */
+  stop(): void;
+}
+
+interface RootConn {
+  ip: string;
+  /** False for connections refused at accept: they were never counted. */
+  counted: boolean;
+  /** TLS is up and the prompt was sent. */
+  ready: boolean;
+  closed: boolean;
+  deadlineMs: number;
+  misses: number;
+  /** Set while a delayed miss reply is pending; lines wait in `pending` meanwhile. */
+  delay: ReturnType<typeof setTimeout> | null;
+  pending: string[];
+  lines: LineBuffer;
+  out: WriteQueue;
+}
+
+type RootSocket = Socket<RootConn>;
+
+const log = logger("directory");
+const EXIT = "@exit";
+const decoder = new TextDecoder();
+
+/**
+ * Starts the root protocol listener. Throws the runtime's bind error (code EADDRINUSE, EACCES...) at once.
+ * @example const root = listenRoot({ host: "127.0.0.1", port: 0, tls, lookup: (k) => registry.lookup(k) });
+ */
+export function listenRoot(opts: RootListenerOptions): RootListener {
+  const limits = { ...ROOT_DEFAULT_LIMITS, ...opts.limits };
+  const conns = new Set<RootSocket>();
+  const perIp = new Map<string, number>();
+  const stats: RootStats = { connections: 0, lookups: 0, found: 0, misses: 0, refused: 0, overflows: 0, timeouts: 0 };
+
+  const close = (s: RootSocket) => {
+    if (!s.data.closed) s.end();
+  };
+
+  const reply = (s: RootSocket, text: string) => {
+    if (send(s, s.data.out, text) === "overflow") {
+      stats.overflows++;
+      close(s);
+    }
+  };
+
+  const answer = (s: RootSocket, line: string) => {
+    const conn = s.data;
+    const key = line.trim().toLowerCase();
+    if (key === EXIT) return close(s);
+    stats.lookups++;
+    let address: string | null;
+    try {
+      address = opts.lookup(key.startsWith("@") ? key.slice(1) : key);
+    } catch (err) {
+      log.error("lookup failed", { error: String(err) });
+      return close(s);
+    }
+    if (address !== null) {
+      stats.found++;
+      return reply(s, address + "\r\n@");
+    }
+    stats.misses++;
+    conn.misses++;
+    if (conn.misses === 1) return reply(s, "null\r\n@");
+    // Reference abuse throttle: the 2nd miss waits, the 3rd waits and then hangs up.
+    conn.delay = setTimeout(() => {
+      conn.delay = null;
+      if (conn.closed) return;
+      if (conn.misses > 2) return close(s);
+      reply(s, "null\r\n@");
+      pump(s);
+    }, limits.missDelayMs);
+  };
+
+  const pump = (s: RootSocket) => {
+    const conn = s.data;
+    while (!conn.closed && conn.delay === null && conn.pending.length > 0) answer(s, conn.pending.shift()!);
+  };
+
+  // The reference also closes when the unterminated input so far is `@exit`.
+  const isBareExit = (buf: LineBuffer) =>
+    buf.bytes >= EXIT.length && buf.bytes <= EXIT.length + 2 && decoder.decode(Buffer.concat(buf.parts)).trim().toLowerCase() === EXIT;
+
+  const server: TCPSocketListener<RootConn> = Bun.listen<RootConn>({
+    hostname: opts.host,
+    port: opts.port,
+    tls: { key: opts.tls.key, cert: opts.tls.cert },
+    socket: {
+      open(s) {
+        const ip = s.remoteAddress;
+        const ipCount = perIp.get(ip) ?? 0;
+        const counted = conns.size < limits.maxConnections && ipCount < limits.maxConnectionsPerIp;
+        s.data = {
+          ip,
+          counted,
+          ready: false,
+          closed: false,
+          deadlineMs: Date.now() + limits.handshakeTimeoutMs,
+          misses: 0,
+          delay: null,
+          pending: [],
+          lines: newLineBuffer(ROOT_LINE_LIMIT_BYTES - 1),
+          out: newWriteQueue(ROOT_WRITE_QUEUE_LIMIT_BYTES),
+        };
+        if (!counted) {
+          stats.refused++;
+          log.debug("connection refused: bound reached", { ip, total: conns.size, fromIp: ipCount });
+          return close(s);
+        }
+        conns.add(s);
+        perIp.set(ip, ipCount + 1);
+        stats.connections++;
+      },
+      handshake(s, success) {
+        if (!success || s.data.closed) return close(s);
+        s.data.ready = true;
+        s.data.deadlineMs = Date.now() + limits.idleTimeoutMs;
+        reply(s, "@");
+      },
+      data(s, chunk) {
+        const conn = s.data;
+        if (!conn.ready || conn.closed) return;
+        conn.deadlineMs = Date.now() + limits.idleTimeoutMs;
+        try {
+          conn.pending.push(...pushChunk(conn.lines, chunk));
+        } catch (err) {
+          if (!(err instanceof LineTooLongError)) throw err;
+          stats.overflows++;
+          return close(s);
+        }
+        if (conn.pending.length > ROOT_MAX_PENDING_LINES) {
+          stats.overflows++;
+          return close(s);
+        }
+        pump(s);
+        if (!conn.closed && conn.pending.length === 0 && conn.delay === null && isBareExit(conn.lines)) close(s);
+      },
+      drain(s) {
+        flush(s, s.data.out);
+      },
+      close(s) {
+        const conn = s.data;
+        conn.closed = true;
+        if (conn.delay) clearTimeout(conn.delay);
+        conn.delay = null;
+        if (!conn.counted) return;
+        conn.counted = false;
+        conns.delete(s);
+        const n = (perIp.get(conn.ip) ?? 1) - 1;
+        if (n > 0) perIp.set(conn.ip, n);
+        else perIp.delete(conn.ip);
+      },
+      error(_s, err) {
+        log.debug("connection error", { error: String(err) });
+      },
+    },
+  });
+
+  const sweepMs = Math.max(10, Math.min(SWEEP_INTERVAL_MAX_MS, limits.idleTimeoutMs / 4, limits.handshakeTimeoutMs / 4));
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const s of conns) {
+      if (s.data.deadlineMs <= now && s.data.delay === null) {
+        stats.timeouts++;
+        close(s);
+      }
+    }
+  }, sweepMs);
+  sweeper.unref();
+
+  return {
+    host: opts.host,
+    port: server.port,
+    stats: () => ({ ...stats }),
+    stop() {
+      clearInterval(sweeper);
+      for (const s of conns) close(s);
+      server.stop(true);
+    },
+  };
+}
