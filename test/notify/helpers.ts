@@ -18,7 +18,8 @@ export async function ownerClient(stack: Stack, atSign: string): Promise<WireCli
 /** The notification JSON objects in everything a monitor connection received (stats notifications left out). */
 export function notificationsIn(received: string, withStats = false): any[] {
   const out: any[] = [];
-  for (const line of received.split("\n")) {
+  // Only complete lines: the last segment may still be arriving.
+  for (const line of received.split("\n").slice(0, -1)) {
     const i = line.indexOf("notification: ");
     if (i === -1) continue;
     const n = JSON.parse(line.slice(i + "notification: ".length));
