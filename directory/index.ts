@@ -75,7 +75,9 @@ export async function startDirectory(opts: DirectoryOptions): Promise<Directory>
     );
     const app = adminApi(registry, token);
     const admin = bind("--admin-port", adminHost, opts.adminPort ?? ADMIN_PORT_DEFAULT, (port) =>
-      Bun.serve({ hostname: adminHost, port, fetch: app.fetch, maxRequestBodySize: ADMIN_BODY_LIMIT_BYTES, idleTimeout: ADMIN_IDLE_TIMEOUT_S, development: false }),
+      // reusePort must be explicit: with development:false Bun 1.4.5 sets SO_REUSEPORT, and a second
+      // directory would then share the port silently instead of failing with EADDRINUSE.
+      Bun.serve({ hostname: adminHost, port, fetch: app.fetch, maxRequestBodySize: ADMIN_BODY_LIMIT_BYTES, idleTimeout: ADMIN_IDLE_TIMEOUT_S, development: false, reusePort: false }),
     );
     const started = root;
     log.info("directory started", { root: `${host}:${started.port}`, admin: admin.url.origin, registered: registry.count() });
