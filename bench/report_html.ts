@@ -18,6 +18,8 @@ const HIST_WIDTH = 560;
 const HIST_HEIGHT = 160;
 /** Histogram bins drawn (the recorder's 1 % buckets are merged into this many log-spaced bins). */
 const HIST_BINS = 48;
+/** The histogram axis ends at this multiple of p99. */
+const HIST_TAIL_FACTOR = 5;
 
 /** Horizontal bars, one per path of a group. */
 function barChart(title: string, metrics: Metric[]): string {
@@ -39,12 +41,14 @@ function barChart(title: string, metrics: Metric[]): string {
 function histogramChart(title: string, h: HistogramData): string {
   if (h.count === 0 || h.buckets.length === 0) return "";
   const lo = Math.log(Math.max(h.buckets[0]![0], 1e-3));
-  const hi = Math.log(h.buckets[h.buckets.length - 1]![1]);
+  // The axis ends at 5 × p99: a few far outliers would otherwise squeeze the body into a couple of bars.
+  // Everything beyond lands in the last bar.
+  const hi = Math.log(Math.min(h.buckets[h.buckets.length - 1]![1], Math.max(h.p99 * HIST_TAIL_FACTOR, Math.exp(lo) * 2)));
   const span = Math.max(hi - lo, 1e-9);
   const bins = new Array<number>(HIST_BINS).fill(0);
   for (const [a, b, c] of h.buckets) {
     const mid = (Math.log(Math.max(a, 1e-3)) + Math.log(b)) / 2;
-    bins[Math.min(HIST_BINS - 1, Math.floor(((mid - lo) / span) * HIST_BINS))]! += c;
+    bins[Math.max(0, Math.min(HIST_BINS - 1, Math.floor(((mid - lo) / span) * HIST_BINS)))]! += c;
   }
   const top = Math.max(...bins);
   const plotH = HIST_HEIGHT - 40;
@@ -64,7 +68,7 @@ function histogramChart(title: string, h: HistogramData): string {
       return `<line class="mark" x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="20" y2="${20 + plotH}"/><text x="${tx}" y="${32 + i * 12}"${right ? ' text-anchor="end"' : ""}>${n} ${esc(formatNumber(v))} µs</text>`;
     })
     .join("");
-  const axis = `<text x="0" y="${HIST_HEIGHT - 4}">${esc(formatNumber(Math.exp(lo)))} µs</text><text x="${HIST_WIDTH}" y="${HIST_HEIGHT - 4}" text-anchor="end">${esc(formatNumber(Math.exp(hi)))} µs (log scale)</text>`;
+  const axis = `<text x="0" y="${HIST_HEIGHT - 4}">${esc(formatNumber(Math.exp(lo)))} µs</text><text x="${HIST_WIDTH}" y="${HIST_HEIGHT - 4}" text-anchor="end">${esc(formatNumber(Math.exp(hi)))} µs and more (log scale, max ${esc(formatNumber(h.max))} µs)</text>`;
   return `<figure><svg width="${HIST_WIDTH}" height="${HIST_HEIGHT}" viewBox="0 0 ${HIST_WIDTH} ${HIST_HEIGHT}" role="img" aria-label="${esc(title)}"><text x="0" y="13" class="title">${esc(title)} (n=${h.count})</text>${rects}${marks}${axis}</svg></figure>`;
 }
 
