@@ -38,7 +38,8 @@ describe("auth", () => {
   });
 
   test("/v1 without, with a wrong, or with a non-bearer token is 401", async () => {
-    for (const headers of [{}, { Authorization: "Bearer wrong" }, { Authorization: `Bearer ${TOKEN}x` }, { Authorization: `Basic ${TOKEN}` }, { Authorization: TOKEN }]) {
+    const variants: Record<string, string>[] = [{}, { Authorization: "Bearer wrong" }, { Authorization: `Bearer ${TOKEN}x` }, { Authorization: `Basic ${TOKEN}` }, { Authorization: TOKEN }];
+    for (const headers of variants) {
       const res = await app.request("/v1/atsigns", { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toContain("Bearer");
