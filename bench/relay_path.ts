@@ -23,6 +23,8 @@ export interface RelayPath {
   port: number;
   child: Child;
   keys: Record<(typeof BENCH_LEG_ATSIGNS)[number], AtSignSigningKey>;
+  /** Their public keys (base64 SPKI), as the relay resolves them. */
+  publicKeys: Record<(typeof BENCH_LEG_ATSIGNS)[number], string>;
   /** The JSON file of private keys (mode 0600) the idle-leg children sign with. */
   privateKeysFile: string;
 }
@@ -42,11 +44,12 @@ export async function startRelayPath(ctx: BenchContext): Promise<RelayPath> {
     child,
     privateKeysFile,
     keys: { "@bencha": { algo: "ed25519", privateKey: a.privateKey }, "@benchb": { algo: "ed25519", privateKey: b.privateKey } },
+    publicKeys: { "@bencha": a.publicKey, "@benchb": b.publicKey },
   };
 }
 
-/** What leg b does with what leg a sent: count it, or send it back. */
-export type FarEnd = { count: { bytes: number } } | "echo";
+/** What leg b does with what leg a sent: hand it to a consumer (count it, decrypt it...), or send it back. */
+export type FarEnd = { consume: (chunk: Uint8Array) => void } | "echo";
 
 function legHandlers(on: Endpoint["on"]): RelayLegHandlers {
   return { data: (_s, c) => on.data?.(c), drain: () => on.drain?.(), close: () => on.close?.(), end: () => on.close?.() };
@@ -66,7 +69,7 @@ export async function dialRelayPair(path: RelayPath, far: FarEnd): Promise<Endpo
           },
           drain: (s) => void (flush(s, s.data.out) && s.resume()),
         }
-      : { data: (_s, chunk) => void (far.count.bytes += chunk.byteLength) };
+      : { data: (_s, chunk) => far.consume(chunk) };
   const common = { host: "127.0.0.1", port: path.port, sessionId, relayAtSign: BENCH_RELAY_ATSIGN };
   const [a, b] = await Promise.all([
     dialRelay({ ...common, side: "a", atSign: atA, peerAtSign: atB, key: path.keys[atA], handlers: legHandlers(onA) }),

@@ -108,7 +108,7 @@ export const relayScenario: Scenario = {
       { name: DIRECT_PATH, dial: () => dialTcp(sink.port), received: sink.bytes },
       ...fwd.map((f) => ({ name: f.name, dial: () => dialTcp(f.port), received: sink.bytes, pid: f.child.pid })),
     ];
-    if (relay) all.push({ name: INLAY_PATH, dial: () => dialRelayPair(relay, { count: relayCount }), received: () => relayCount.bytes, pid: relay.child.pid });
+    if (relay) all.push({ name: INLAY_PATH, dial: () => dialRelayPair(relay, { consume: (c) => void (relayCount.bytes += c.byteLength) }), received: () => relayCount.bytes, pid: relay.child.pid });
     await streams(ctx, "1 stream", "stream1", 1, all);
     const many = ctx.pick(100, 10);
     // socat forks a process per connection: a fair single-stream peer, not a many-stream one.
