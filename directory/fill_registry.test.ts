@@ -1,0 +1,54 @@
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serviceTls } from "../core/net/tls.ts";
+import { fillRegistry, fixtureAtSign, FILL_BATCH_ROWS } from "./fill_registry.ts";
+import { REGISTRY_FILE, startDirectory } from "./index.ts";
+import { measureLookups } from "./measure_lookups.ts";
+import { openRegistry } from "./registry.ts";
+
+const home = mkdtempSync(join(tmpdir(), "inlay-fill-"));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+test("fills across batch boundaries, keeps existing rows, and is idempotent", () => {
+  const path = join(home, "fill.sqlite");
+  const count = FILL_BATCH_ROWS + 5;
+  let reg = openRegistry(path);
+  reg.put("@alice", "alice.example", 1);
+  reg.close();
+  expect(fillRegistry(path, { count }).rows).toBe(count);
+  fillRegistry(path, { count });
+  reg = openRegistry(path);
+  try {
+    expect(reg.count()).toBe(count + 1);
+    expect(reg.lookup("alice")).toBe("alice.example:1");
+    expect(reg.lookup(fixtureAtSign(0).slice(1))).toMatch(/^[0-9a-f]{8}-0000\.swarm0001\.inlay\.test:6464$/);
+    expect(reg.get(fixtureAtSign(count - 1))?.atSign).toBe("@bench0100004");
+    expect(reg.get(fixtureAtSign(count))).toBeNull();
+  } finally {
+    reg.close();
+  }
+});
+
+test("refuses a prefix that would not be a valid @sign and an impossible count", () => {
+  expect(() => fillRegistry(join(home, "bad.sqlite"), { count: 1, prefix: "A B" })).toThrow('prefix "A B" may contain only');
+  expect(() => fillRegistry(join(home, "bad.sqlite"), { count: -1 })).toThrow("count must be an integer");
+});
+
+test("measureLookups resolves generated @signs over TLS on several connections", async () => {
+  const dataDir = join(home, "dir");
+  fillRegistry(join(dataDir, REGISTRY_FILE), { count: 1000, port: 7000 });
+  const tls = serviceTls({ home });
+  const dir = await startDirectory({ port: 0, adminPort: 0, dataDir, tls });
+  try {
+    const keys = [fixtureAtSign(1), fixtureAtSign(999)].map((a) => a.slice(1));
+    const r = await measureLookups({ port: dir.port, ca: tls.ca!, keys, lookups: 200, connections: 4, warmup: 5 });
+    expect(r.lookups).toBe(200);
+    expect(r.misses).toBe(0);
+    expect(r.p50Ms).toBeLessThanOrEqual(r.p99Ms);
+    expect(dir.stats().found).toBe(220);
+  } finally {
+    await dir.stop();
+  }
+});
