@@ -5,10 +5,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startClientStack, type ClientStack } from "./stack.ts";
+import { startStack, type Stack } from "../harness.ts";
+
+const dir = (s: Stack) => `${s.directory.host}:${s.directory.port}`;
 
 const ENTRY = join(import.meta.dir, "../../client.ts");
-let stack: ClientStack;
+let stack: Stack;
 let userHome: string;
 let common: string[];
 
@@ -25,10 +27,10 @@ async function cli(args: string[], stdin?: Uint8Array | string, home = userHome)
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 beforeAll(async () => {
-  stack = await startClientStack(["@carol"]);
+  stack = await startStack({ atSigns: ["@carol"] });
   userHome = join(stack.home, "user");
   mkdirSync(userHome);
-  common = ["--ca", stack.caFile, "--directory", stack.directory];
+  common = ["--ca", stack.caFile, "--directory", dir(stack)];
   const r = await cli(["onboard", "@carol", "--cram", "-", ...common], stack.servers.get("@carol")!.cramSecret);
   if (r.code !== 0) throw new Error(`onboard failed: ${r.err}`);
 });
@@ -104,7 +106,7 @@ describe("bun client.ts", () => {
     const proc = Bun.spawn(["bun", ENTRY, "get", "city", "--ca", stack.caFile], {
       stdout: "pipe",
       stderr: "pipe",
-      env: { PATH: process.env.PATH ?? "", HOME: userHome, INLAY_HOME: stack.home, INLAY_DIRECTORY: stack.directory },
+      env: { PATH: process.env.PATH ?? "", HOME: userHome, INLAY_HOME: stack.home, INLAY_DIRECTORY: dir(stack) },
     });
     expect(await new Response(proc.stdout).text()).toBe("Lisbon");
     expect(await proc.exited).toBe(0);

@@ -9,18 +9,20 @@ import { readAtKeysFile, type AtKeys } from "../../core/crypto/index.ts";
 import { AtAuthError, AtClient, AtCryptoError, AtKeyNotFoundError, AtUsageError, type ConnectOptions } from "../../client/index.ts";
 import { parseRecord } from "../../client/data/record.ts";
 import { openSharedAsRecipient } from "../../client/data/value_crypto.ts";
-import { startClientStack, type ClientStack } from "./stack.ts";
+import { startStack, type Stack } from "../harness.ts";
 
-let stack: ClientStack;
+const dir = (s: Stack) => `${s.directory.host}:${s.directory.port}`;
+
+let stack: Stack;
 let alice: AtClient;
 let bob: AtClient;
 let aliceKeysFile: string;
 let bobKeys: AtKeys;
 
-const net = (_atSign: string): ConnectOptions => ({ directory: stack.directory, caFile: stack.caFile, home: stack.home });
+const net = (_atSign: string): ConnectOptions => ({ directory: dir(stack), caFile: stack.caFile, home: stack.home });
 
 beforeAll(async () => {
-  stack = await startClientStack(["@alice", "@bob"]);
+  stack = await startStack({ atSigns: ["@alice", "@bob"] });
   const [a, b] = await Promise.all(
     ["@alice", "@bob"].map((s) => AtClient.onboard(s, stack.servers.get(s)!.cramSecret, { ...net(s), keysFile: join(stack.home, "keys", `${s}_key.atKeys`) })),
   );
@@ -167,10 +169,10 @@ describe("PKAM key types", () => {
   for (const pkamAlgo of ["ecc_secp256r1", "ed25519"] as const) {
     test(`onboarding with ${pkamAlgo} PKAM keys authenticates again`, async () => {
       const atSign = pkamAlgo === "ed25519" ? "@dan" : "@erin";
-      const extra = await startClientStack([atSign]);
+      const extra = await startStack({ atSigns: [atSign] });
       try {
         const s = extra.servers.get(atSign)!;
-        const opts = { directory: extra.directory, caFile: extra.caFile, home: extra.home };
+        const opts = { directory: dir(extra), caFile: extra.caFile, home: extra.home };
         const { client, keysFile } = await AtClient.onboard(atSign, s.cramSecret, { ...opts, pkamAlgo, keysFile: join(extra.home, "k.atKeys") });
         client.close();
         expect((await readAtKeysFile(keysFile)).pkamAlgo).toBe(pkamAlgo);
