@@ -111,13 +111,32 @@ function strip(v: unknown): unknown {
   return v;
 }
 
-function bytesEqual(a: unknown, b: unknown): boolean | undefined {
-  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
-  return undefined;
+/** Marks an asymmetric matcher such as `expect.objectContaining(...)`. */
+const ASYMMETRIC = Symbol("asymmetric");
+type Asymmetric = { [ASYMMETRIC]: (actual: unknown) => boolean };
+const isAsymmetric = (v: unknown): v is Asymmetric => typeof v === "object" && v !== null && ASYMMETRIC in v;
+
+/** bun:test equality: undefined properties ignored, byte arrays by content, asymmetric matchers honoured. */
+function equal(actual: unknown, expected: unknown): boolean {
+  if (isAsymmetric(expected)) return expected[ASYMMETRIC](actual);
+  if (actual instanceof Uint8Array && expected instanceof Uint8Array) {
+    return actual.byteLength === expected.byteLength && actual.every((x, i) => x === expected[i]);
+  }
+  if (Array.isArray(expected)) {
+    return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => equal(actual[i], e));
+  }
+  if (expected && typeof expected === "object" && [Object.prototype, null].includes(Object.getPrototypeOf(expected))) {
+    if (!actual || typeof actual !== "object") return false;
+    const a = strip(actual) as Record<string, unknown>, e = strip(expected) as Record<string, unknown>;
+    const keys = Object.keys(e);
+    return keys.length === Object.keys(a).length && keys.every((k) => equal(a[k], e[k]));
+  }
+  return isDeepStrictEqual(strip(actual), strip(expected));
 }
 
 function matchesError(err: unknown, expected?: unknown): boolean {
   if (expected === undefined) return true;
+  if (isAsymmetric(expected)) return expected[ASYMMETRIC](err);
   const msg = err instanceof Error ? err.message : String(err);
   if (typeof expected === "string") return msg.includes(expected);
   if (expected instanceof RegExp) return expected.test(msg);
@@ -131,7 +150,7 @@ function subset(actual: unknown, expected: unknown): boolean {
     if (!actual || typeof actual !== "object") return false;
     return Object.entries(expected).every(([k, v]) => subset((actual as Record<string, unknown>)[k], v));
   }
-  return isDeepStrictEqual(strip(actual), strip(expected));
+  return equal(actual, expected);
 }
 
 function matchers(actual: unknown, negate: boolean) {
@@ -146,7 +165,7 @@ function matchers(actual: unknown, negate: boolean) {
   };
   return {
     toBe: (e: unknown) => check(Object.is(actual, e), `to be ${fmt(e)}`),
-    toEqual: (e: unknown) => check(bytesEqual(actual, e) ?? isDeepStrictEqual(strip(actual), strip(e)), `to equal ${fmt(e)}`),
+    toEqual: (e: unknown) => check(equal(actual, e), `to equal ${fmt(e)}`),
     toStrictEqual: (e: unknown) => check(isDeepStrictEqual(actual, e), `to strictly equal ${fmt(e)}`),
     toMatchObject: (e: unknown) => check(subset(actual, e), `to match ${fmt(e)}`),
     toBeUndefined: () => check(actual === undefined, "to be undefined"),
@@ -161,7 +180,7 @@ function matchers(actual: unknown, negate: boolean) {
     toBeLessThanOrEqual: (n: number) => check((actual as number) <= n, `to be <= ${n}`),
     toHaveLength: (n: number) => check((actual as { length: number }).length === n, `to have length ${n}`),
     toContain: (e: unknown) => check((actual as { includes(x: unknown): boolean }).includes(e), `to contain ${fmt(e)}`),
-    toContainEqual: (e: unknown) => check((actual as unknown[]).some((x) => isDeepStrictEqual(strip(x), strip(e))), `to contain ${fmt(e)}`),
+    toContainEqual: (e: unknown) => check((actual as unknown[]).some((x) => equal(x, e)), `to contain ${fmt(e)}`),
     toHaveProperty: (k: string) => check(actual != null && k in (actual as object), `to have property ${k}`),
     toMatch: (e: RegExp | string) => check(typeof e === "string" ? String(actual).includes(e) : e.test(String(actual)), `to match ${e}`),
     toBeInstanceOf: (c: new (...a: any[]) => unknown) => check(actual instanceof c, `to be an instance of ${c.name}`),
@@ -178,6 +197,9 @@ function fmt(v: unknown): string {
 async function settle(p: unknown): Promise<{ ok: boolean; value: unknown }> {
   try { return { ok: true, value: await p }; } catch (e) { return { ok: false, value: e }; }
 }
+
+expect.objectContaining = (expected: object): Asymmetric => ({ [ASYMMETRIC]: (actual) => subset(actual, expected) });
+expect.any = (ctor: new (...a: any[]) => unknown): Asymmetric => ({ [ASYMMETRIC]: (actual) => actual instanceof ctor || (ctor as unknown) === String && typeof actual === "string" || (ctor as unknown) === Number && typeof actual === "number" });
 
 export function expect(actual: unknown) {
   const base = matchers(actual, false);
