@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { logger } from "../core/log.ts";
 
 /** File under the data directory that holds the generated admin token. */
 export const ADMIN_TOKEN_FILE = "admin.token";
@@ -20,6 +21,7 @@ export function loadOrCreateAdminToken(dataDir: string): string {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   }
+  if (statSync(path).mode & 0o077) logger("directory").warn("admin token file is readable by other users; chmod 600 it", { path });
   const token = readFileSync(path, "utf8").trim();
   if (token === "") throw new RangeError(`Cannot use admin token file ${path}: it is empty (delete it to generate a new token)`);
   return token;

@@ -11,6 +11,7 @@ export const FILL_BATCH_ROWS = 100_000;
 /** Digits of the generated sequence number (zero-padded so names sort in insertion order). */
 const FILL_DIGITS = 7;
 
+/** How many rows to generate and what they look like. */
 export interface FillOptions {
   count: number;
   /** Name prefix; @signs are `@<prefix><0000000..>`. Default "bench". */

@@ -17,6 +17,7 @@ export const ADMIN_PORT_DEFAULT = 6480;
 /** Seconds an admin HTTP connection may stay idle. */
 const ADMIN_IDLE_TIMEOUT_S = 10;
 
+/** What `startDirectory` needs; everything but `dataDir` and `tls` has a default. */
 export interface DirectoryOptions {
   /** Root protocol address; default 127.0.0.1 (the `directory.ts` entry defaults to 0.0.0.0). */
   host?: string;
@@ -35,6 +36,7 @@ export interface DirectoryOptions {
   limits?: Partial<RootLimits>;
 }
 
+/** A running directory: where it listens, its admin token, and how to stop it. */
 export interface Directory {
   host: string;
   port: number;
@@ -109,7 +111,8 @@ function bind<T>(flag: string, host: string, port: number, listen: (port: number
     const code = (err as { code?: string }).code ?? "";
     if (code !== "EACCES" && code !== "EADDRINUSE" && code !== "EADDRNOTAVAIL") throw err;
     const why = { EACCES: "permission denied (ports below 1024 need privileges)", EADDRINUSE: "the port is in use", EADDRNOTAVAIL: "the address is not on this machine" }[code];
-    const hint = code === "EADDRNOTAVAIL" ? `try another ${flag === "--port" ? "--host" : "--admin-host"}` : `try another port, e.g. ${flag} ${flag === "--port" ? 6464 : 6481}`;
+    const other = port >= 1024 && port < 65535 ? port + 1 : flag === "--port" ? 6464 : 6481;
+    const hint = code === "EADDRNOTAVAIL" ? `try another ${flag === "--port" ? "--host" : "--admin-host"}` : `try another port, e.g. ${flag} ${other}`;
     throw new BindError(`Cannot listen on ${host}:${port}: ${why}; ${hint}`, code);
   }
 }

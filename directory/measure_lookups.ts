@@ -5,6 +5,7 @@
 import type { Socket } from "bun";
 import { flush, newWriteQueue, send } from "../core/net/write_queue.ts";
 
+/** Target, trust, keys and load of a measurement. */
 export interface LookupMeasureOptions {
   host?: string;
   port: number;
@@ -13,13 +14,14 @@ export interface LookupMeasureOptions {
   serverName?: string;
   /** @sign bodies (no `@`) to look up, used round-robin; use registered ones (misses are throttled). */
   keys: string[];
-  /** Lookups in total, split over the connections. */
+  /** Lookups in total, split evenly over the connections (rounded up per connection). */
   lookups: number;
   connections?: number;
   /** Lookups per connection run first and not recorded (JIT, page cache). */
   warmup?: number;
 }
 
+/** Result of a measurement; latencies in milliseconds. */
 export interface LookupMeasure {
   lookups: number;
   seconds: number;

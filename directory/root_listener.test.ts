@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { serviceTls } from "../core/net/tls.ts";
 import { dialTls, type RawTlsConn } from "./raw_tls_client.ts";
 import { openRegistry, type Registry } from "./registry.ts";
-import { listenRoot, ROOT_DEFAULT_LIMITS, ROOT_LINE_LIMIT_BYTES, type RootLimits, type RootListener } from "./root_listener.ts";
+import { listenRoot, ROOT_DEFAULT_LIMITS, ROOT_LINE_LIMIT_BYTES, ROOT_MAX_PENDING_LINES, type RootLimits, type RootListener } from "./root_listener.ts";
 
 const home = mkdtempSync(join(tmpdir(), "inlay-root-"));
 const tls = serviceTls({ home });
@@ -103,6 +103,13 @@ describe("root exchange", () => {
     c.close();
   });
 
+  test("twenty lines in one write are all answered", async () => {
+    const c = await connect(l);
+    c.write("alice\n".repeat(20));
+    expect(await c.waitFor((g) => g.split("\r\n@").length === 21)).toBe("alice.example:6464\r\n@".repeat(20));
+    c.close();
+  });
+
   test("@exit closes without a reply, in any case, with or without a newline", async () => {
     for (const exit of ["@exit\n", "@EXIT\r\n", "@exit"]) {
       const c = await connect(l);
@@ -147,6 +154,16 @@ describe("not-found throttle", () => {
     c.write("nobody2\nalice\n");
     expect(await c.waitFor((g) => g.split("\r\n@").length === 3)).toBe("null\r\n@alice.example:6464\r\n@");
     c.close();
+  });
+
+  test("a flood of lines behind a delayed reply closes the connection", async () => {
+    const l = start({ missDelayMs: 60_000 });
+    const c = await connect(l);
+    expect(await ask(c, "nobody\n")).toBe("null\r\n@");
+    c.write("nobody\n" + "alice\n".repeat(ROOT_MAX_PENDING_LINES + 1));
+    await c.closed;
+    expect(c.received()).toBe("");
+    expect(l.stats().overflows).toBe(1);
   });
 
   test("a held 2nd miss does not hold other connections", async () => {

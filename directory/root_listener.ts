@@ -54,6 +54,7 @@ export const ROOT_DEFAULT_LIMITS: RootLimits = {
   maxConnectionsPerIp: ROOT_MAX_CONNECTIONS_PER_IP,
 };
 
+/** Where to listen, with which certificate, and how to resolve a key. */
 export interface RootListenerOptions {
   host: string;
   /** 0 picks a free port. */
@@ -78,6 +79,7 @@ export interface RootStats {
   timeouts: number;
 }
 
+/** A running root listener. */
 export interface RootListener {
   host: string;
   port: number;
@@ -214,11 +216,12 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
           stats.overflows++;
           return close(s);
         }
+        pump(s);
+        // Lines only pile up behind a delayed miss reply; a client that keeps sending then is flooding.
         if (conn.pending.length > ROOT_MAX_PENDING_LINES) {
           stats.overflows++;
           return close(s);
         }
-        pump(s);
         if (!conn.closed && conn.pending.length === 0 && conn.delay === null && isBareExit(conn.lines)) close(s);
       },
       drain(s) {
