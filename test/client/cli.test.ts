@@ -13,6 +13,7 @@ const ENTRY = join(import.meta.dir, "../../client.ts");
 let stack: Stack;
 let userHome: string;
 let common: string[];
+let asCarol: string[];
 
 async function cli(args: string[], stdin?: Uint8Array | string, home = userHome): Promise<{ code: number; out: Uint8Array; err: string }> {
   const proc = Bun.spawn(["bun", ENTRY, ...args], {
@@ -27,12 +28,15 @@ async function cli(args: string[], stdin?: Uint8Array | string, home = userHome)
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 beforeAll(async () => {
-  stack = await startStack({ atSigns: ["@carol"] });
+  stack = await startStack({ atSigns: ["@carol", "@dave"] });
   userHome = join(stack.home, "user");
   mkdirSync(userHome);
   common = ["--ca", stack.caFile, "--directory", dir(stack)];
-  const r = await cli(["onboard", "@carol", "--cram", "-", ...common], stack.servers.get("@carol")!.cramSecret);
-  if (r.code !== 0) throw new Error(`onboard failed: ${r.err}`);
+  asCarol = ["--as", "@carol", ...common];
+  for (const atSign of ["@carol", "@dave"]) {
+    const r = await cli(["onboard", atSign, "--cram", "-", ...common], stack.servers.get(atSign)!.cramSecret);
+    if (r.code !== 0) throw new Error(`onboard failed: ${r.err}`);
+  }
 });
 afterAll(async () => {
   await stack?.stop();
@@ -40,7 +44,7 @@ afterAll(async () => {
 
 describe("bun client.ts", () => {
   test("keys shows the @sign and the default .atKeys path", async () => {
-    const r = await cli(["keys", "--json"]);
+    const r = await cli(["keys", "--json", "--as", "@carol"]);
     expect(r.code).toBe(0);
     const info = JSON.parse(text(r.out));
     expect(info.atSign).toBe("@carol");
@@ -48,39 +52,39 @@ describe("bun client.ts", () => {
   });
 
   test("put and get a self value; get --json carries metadata", async () => {
-    expect((await cli(["put", "city", "Lisbon", ...common])).code).toBe(0);
-    const r = await cli(["get", "city", ...common]);
+    expect((await cli(["put", "city", "Lisbon", ...asCarol])).code).toBe(0);
+    const r = await cli(["get", "city", ...asCarol]);
     expect({ code: r.code, out: text(r.out) }).toEqual({ code: 0, out: "Lisbon" });
-    const j = JSON.parse(text((await cli(["get", "city", "--json", ...common])).out));
+    const j = JSON.parse(text((await cli(["get", "city", "--json", ...asCarol])).out));
     expect(j).toMatchObject({ key: "city@carol", value: "Lisbon", binary: false, meta: { isEncrypted: true } });
   });
 
   test("binary values from stdin come back byte for byte", async () => {
     const bytes = new Uint8Array(4096).map((_, i) => (i * 7) & 0xff);
-    expect((await cli(["put", "public:blob", "-", ...common], bytes)).code).toBe(0);
-    const r = await cli(["get", "public:blob", ...common]);
+    expect((await cli(["put", "public:blob", "-", ...asCarol], bytes)).code).toBe(0);
+    const r = await cli(["get", "public:blob", ...asCarol]);
     expect(r.code).toBe(0);
     expect(r.out).toEqual(bytes);
   });
 
   test("put with --ttl, scan, delete", async () => {
-    expect((await cli(["put", "tmp.x", "1", "--ttl", "60000", ...common])).code).toBe(0);
-    expect(text((await cli(["scan", "tmp", ...common])).out)).toBe("tmp.x@carol\n");
-    expect((await cli(["delete", "tmp.x", ...common])).code).toBe(0);
-    const again = await cli(["delete", "tmp.x", ...common]);
+    expect((await cli(["put", "tmp.x", "1", "--ttl", "60000", ...asCarol])).code).toBe(0);
+    expect(text((await cli(["scan", "tmp", ...asCarol])).out)).toBe("tmp.x@carol\n");
+    expect((await cli(["delete", "tmp.x", ...asCarol])).code).toBe(0);
+    const again = await cli(["delete", "tmp.x", ...asCarol]);
     expect(again.code).toBe(1);
   });
 
   test("exit 1 for a missing key, with a one-line error", async () => {
-    const r = await cli(["get", "nothing.here", ...common]);
+    const r = await cli(["get", "nothing.here", ...asCarol]);
     expect(r.code).toBe(1);
     expect(r.err.trim().split("\n")).toHaveLength(1);
     expect(r.err).toContain("AT0015");
   });
 
   test("exit 2 for usage errors", async () => {
-    expect((await cli(["put", "only-key", ...common])).code).toBe(2);
-    expect((await cli(["get", ...common])).code).toBe(2);
+    expect((await cli(["put", "only-key", ...asCarol])).code).toBe(2);
+    expect((await cli(["get", ...asCarol])).code).toBe(2);
     expect((await cli(["frobnicate"])).code).toBe(2);
     expect((await cli(["get", "x", "--ttl"])).code).toBe(2);
   });
@@ -88,28 +92,40 @@ describe("bun client.ts", () => {
   test("exit 3 for keys that do not authenticate", async () => {
     const bad = join(stack.home, "bad.atKeys");
     writeFileSync(bad, "{}");
-    const r = await cli(["get", "city", "--keys", bad, ...common]);
+    const r = await cli(["get", "city", "--keys", bad, ...asCarol]);
     expect(r.code).toBe(3);
     expect(r.err).toContain(bad);
   });
 
   test("exit 4 when the directory or the server cannot be reached", async () => {
-    const r = await cli(["get", "city", "--ca", stack.caFile, "--directory", "127.0.0.1:1"]);
+    const r = await cli(["get", "city", "--as", "@carol", "--ca", stack.caFile, "--directory", "127.0.0.1:1"]);
     expect(r.code).toBe(4);
     expect(r.err).toContain("--directory");
-    const s = await cli(["get", "city", "--server", "127.0.0.1:1", ...common]);
+    const s = await cli(["get", "city", "--server", "127.0.0.1:1", ...asCarol]);
     expect(s.code).toBe(4);
     expect(s.err).toContain("127.0.0.1:1");
   });
 
   test("INLAY_DIRECTORY stands in for --directory", async () => {
-    const proc = Bun.spawn(["bun", ENTRY, "get", "city", "--ca", stack.caFile], {
+    const proc = Bun.spawn(["bun", ENTRY, "get", "city", "--as", "@carol", "--ca", stack.caFile], {
       stdout: "pipe",
       stderr: "pipe",
       env: { PATH: process.env.PATH ?? "", HOME: userHome, INLAY_HOME: stack.home, INLAY_DIRECTORY: dir(stack) },
     });
     expect(await new Response(proc.stdout).text()).toBe("Lisbon");
     expect(await proc.exited).toBe(0);
+  });
+
+  test("carol shares with dave; dave reads it through his own atServer", async () => {
+    expect((await cli(["put", "@dave:plan.app", "meet at noon", ...asCarol])).code).toBe(0);
+    const r = await cli(["get", "plan.app@carol", "--as", "@dave", ...common]);
+    expect({ code: r.code, out: text(r.out), err: r.err }).toEqual({ code: 0, out: "meet at noon", err: "" });
+  });
+
+  test("with several .atKeys files and no --as the CLI asks for one", async () => {
+    const r = await cli(["scan", ...common]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--as");
   });
 
   test("--help exits 0", async () => {

@@ -156,12 +156,37 @@ describe("sharing", () => {
     await expect(bob.get("public:card.app@nobody")).rejects.toMatchObject({ code: "AT0007" });
   });
 
-  // Runs with `bun test --todo`; today bob's server answers AT0021 "shared lookups ... not available yet".
-  test.todo("bob reads @bob:note.app@alice through his own atServer (needs server-to-server pol, issue 4)", async () => {
+  test("bob reads what alice shared through his own atServer (server-to-server pol) and decrypts it", async () => {
     await alice.put("@bob:hello.app", "hi bob");
     const r = await bob.get("hello.app@alice");
     expect(r.value).toBe("hi bob");
+    expect(r.meta.sharedKeyEnc).toBeString();
     await expect(bob.get("nothing.app@alice")).rejects.toBeInstanceOf(AtKeyNotFoundError);
+  });
+
+  test("without sharedKeyEnc bob falls back to @bob:shared_key@alice", async () => {
+    await alice.put("@bob:seed.app", "x"); // makes sure the shared key exists
+    const rec = parseRecord(await alice.command("llookup:all:@bob:seed.app@alice"), "@bob:seed.app@alice")!;
+    // re-store the value the way older clients did: same ciphertext, no sharedKeyEnc / pubKeyCS
+    await alice.command(`update:isEncrypted:true:ivNonce:${rec.meta.ivNonce}:@bob:old.app@alice ${rec.data}`);
+    expect((await bob.get("old.app@alice")).value).toBe("x");
+  });
+
+  test("binary values shared with bob arrive byte for byte", async () => {
+    const bytes = new Uint8Array([0, 1, 2, 250, 255, 10, 13]);
+    await alice.put("@bob:bytes.app", bytes);
+    expect((await bob.get("bytes.app@alice")).value).toEqual(bytes);
+  });
+
+  test("a value shared with bob is not readable by another @sign", async () => {
+    const carolServer = await stack.addServer("@carol");
+    const { client: carol } = await AtClient.onboard("@carol", carolServer.cramSecret, { ...net("@carol"), keysFile: join(stack.home, "keys", "@carol_key.atKeys") });
+    try {
+      await expect(carol.get("hello.app@alice")).rejects.toBeInstanceOf(AtKeyNotFoundError);
+      await expect(carol.get("@bob:hello.app@alice")).rejects.toBeInstanceOf(AtUsageError);
+    } finally {
+      carol.close();
+    }
   });
 });
 
