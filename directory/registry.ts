@@ -2,8 +2,9 @@
  * The directory's registry: @sign -> `host:port`, one bun:sqlite table.
  *
  * Keys are stored like the reference's Redis keys: the @sign body without `@`, lower-cased. The table is
- * `WITHOUT ROWID`, so a lookup is one descent of the primary-key B-tree (a few µs at 1,000,000 rows, far
- * below a TLS round trip), and every statement is prepared once at open.
+ * `WITHOUT ROWID`, so a lookup is one descent of the primary-key B-tree, and every statement is prepared
+ * once at open. There is deliberately no in-memory copy: at 1,000,000 rows a lookup measured 2.5 µs p50 /
+ * 3.5 µs p99 here, against ~11 µs of server CPU per TLS lookup, while a Map of the same rows costs ~320 MB.
  */
 import type { Statement } from "bun:sqlite";
 import { openSqlite } from "../core/store/sqlite.ts";
