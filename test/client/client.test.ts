@@ -211,3 +211,23 @@ describe("PKAM key types", () => {
     });
   }
 });
+
+describe("connection", () => {
+  test("a slow reply times out with AT0023 and the next request reconnects", async () => {
+    const impatient = AtClient.fromKeys(await readAtKeysFile(aliceKeysFile), { ...net("@alice"), requestTimeoutMs: 300 });
+    try {
+      await expect(impatient.command("noop:2000")).rejects.toMatchObject({ code: "AT0023" });
+      expect(await impatient.command("noop:1")).toBe("ok");
+    } finally {
+      impatient.close();
+    }
+  });
+
+  test("survives a server restart on a new port: re-resolves, reconnects, re-authenticates", async () => {
+    await bob.put("survivor.app", "still here");
+    await stack.servers.get("@bob")!.stop();
+    await stack.addServer("@bob"); // same data folder, new port, new directory entry
+    expect((await bob.get("survivor.app")).value).toBe("still here");
+  });
+});
+
