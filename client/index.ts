@@ -10,15 +10,21 @@
  * ```
  * @module
  */
+
+/** The client and its options. */
 export { AtClient, pkamWith, type ConnectOptions, type GetResult, type OnboardOptions, type OpenOptions, type PutOptions } from "./at_client.ts";
+/** Values, metadata and timing options of the data API. */
 export type { AtValue } from "./data/value_crypto.ts";
 export type { RecordMeta } from "./data/record.ts";
 export type { TimingOptions } from "./data/commands.ts";
+/** atKey names as the SDK accepts them. */
 export { parseKeyRef, formatKey, type KeyRef } from "./data/key_name.ts";
+/** The connection layer, for parts that speak the atProtocol directly (bench, relay). */
 export { AtConnection } from "./connection/at_connection.ts";
 export { Session, type SessionOptions } from "./connection/session.ts";
 export { rootResolver, type HostPort, type RootResolver } from "./connection/root_lookup.ts";
 export { cramAuthenticate, pkamAuthenticate, type Authenticator } from "./auth/authenticate.ts";
+/** Typed errors carrying the atProtocol code. */
 export {
   AtAuthError,
   AtClientError,

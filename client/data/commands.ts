@@ -4,6 +4,7 @@
  */
 import { buildCommand, type KeyRef as WireKey, type MetadataPatch } from "../../core/verbs/index.ts";
 
+/** A key as core/verbs builds it (`[public:|@with:]name[@owner]`). */
 export type { WireKey };
 
 /** Timing options of a put (ms, as on the wire; for ttr -1 means "cache forever"). */
