@@ -115,7 +115,8 @@ const decoder = new TextDecoder();
  * @example const root = listenRoot({ host: "127.0.0.1", port: 0, tls, lookup: (k) => registry.lookup(k) });
  */
 export function listenRoot(opts: RootListenerOptions): RootListener {
-  const limits = { ...ROOT_DEFAULT_LIMITS, ...opts.limits };
+  const given = Object.entries(opts.limits ?? {}).filter(([, v]) => v !== undefined);
+  const limits: RootLimits = { ...ROOT_DEFAULT_LIMITS, ...Object.fromEntries(given) };
   const conns = new Set<RootSocket>();
   const perIp = new Map<string, number>();
   const stats: RootStats = { connections: 0, lookups: 0, found: 0, misses: 0, refused: 0, overflows: 0, timeouts: 0 };
