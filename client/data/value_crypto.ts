@@ -10,7 +10,7 @@
  * on public data are the integrity check the reference protocol offers.
  */
 import { CryptoError, atSdkSuite, fromBase64, fromUtf8, publicKeyChecksum, toBase64, utf8 } from "../../core/crypto/index.ts";
-import { AtCryptoError } from "../errors.ts";
+import { AtCryptoError, AtUsageError } from "../errors.ts";
 import type { UpdateMeta } from "./commands.ts";
 import type { StoredRecord } from "./record.ts";
 
@@ -68,12 +68,14 @@ export function openSelf(selfKey: string, record: StoredRecord): AtValue {
   return decryptText(selfKey, record);
 }
 
-/** Public key: sign with my encryption private key; base64 text that contains a newline. */
+/** Public key: sign with my encryption private key; base64 text that a request line would not carry intact. */
 export function sealPublic(encryptionPrivateKey: string, value: AtValue): Sealed {
   const { text, isBinary } = toText(value);
+  if (text === "") throw new AtUsageError("A public value cannot be empty (the protocol has no way to store it)");
   const meta: UpdateMeta = { dataSignature: suite.sign(encryptionPrivateKey, utf8(text)), isEncrypted: false };
   if (isBinary) meta.isBinary = true;
-  if (text.includes("\n") || text.includes("\r")) {
+  // A request line cannot hold a newline, and the server trims the line, so edge whitespace would be lost.
+  if (/[\r\n]|^\s|\s$/.test(text)) {
     meta.encoding = "base64";
     return { value: toBase64(utf8(text)), meta };
   }

@@ -87,6 +87,14 @@ describe("data", () => {
     expect(mine.meta.dataSignature).toBeString();
   });
 
+  test("values with edge whitespace and empty values survive the line-oriented protocol", async () => {
+    await alice.put("public:padded.app", "  two spaces each side  ");
+    expect((await alice.get("public:padded.app")).value).toBe("  two spaces each side  ");
+    await alice.put("empty.app", "");
+    expect((await alice.get("empty.app")).value).toBe("");
+    await expect(alice.put("public:empty.app", "")).rejects.toBeInstanceOf(AtUsageError);
+  });
+
   test("a tampered ciphertext is rejected", async () => {
     await alice.put("secret", "attack at dawn");
     const rec = parseRecord(await alice.command("llookup:all:secret@alice"), "secret@alice")!;
