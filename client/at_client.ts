@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { normalizeAtSign } from "../core/atsign.ts";
 import {
   atSdkSuite,
@@ -37,6 +38,9 @@ import {
   type AtValue,
 } from "./data/value_crypto.ts";
 import { AtAuthError, AtClientError, AtKeyNotFoundError, AtServerError, AtUsageError } from "./errors.ts";
+import { AtMonitor, type MonitorOptions } from "./monitor/at_monitor.ts";
+import { notificationOpener, type NotificationOpener } from "./monitor/open_notification.ts";
+import { notificationStatus, sendNotify, type NotificationStatus, type NotifyOptions } from "./notify/send_notify.ts";
 
 /** Where to find the network and whom to trust. */
 export interface ConnectOptions {
@@ -55,16 +59,20 @@ export interface ConnectOptions {
 
 /** Options of `AtClient.open`. */
 export interface OpenOptions extends ConnectOptions {
-  /** The .atKeys file; default `~/.atsign/keys/<atSign>_key.atKeys`. */
+  /** The .atKeys file; default `<keysDir>/<atSign>_key.atKeys`. */
   keysFile?: string;
+  /** Folder of .atKeys files; default `~/.atsign/keys`. */
+  keysDir?: string;
   /** The @sign; needed when keysFile is not given. */
   atSign?: string;
 }
 
 /** Options of `AtClient.onboard`. */
 export interface OnboardOptions extends ConnectOptions {
-  /** Where to write the .atKeys file; default `~/.atsign/keys/<atSign>_key.atKeys`. */
+  /** Where to write the .atKeys file; default `<keysDir>/<atSign>_key.atKeys`. */
   keysFile?: string;
+  /** Folder of .atKeys files; default `~/.atsign/keys`. */
+  keysDir?: string;
   /** PKAM key type; default rsa2048 (what every reference client can use). */
   pkamAlgo?: PkamSigningAlgo;
   /** Replace an existing .atKeys file at keysFile. */
@@ -99,6 +107,15 @@ function resolveNetwork(opts: ConnectOptions): { resolver: RootResolver; ca: str
   return { resolver: rootResolver(directory, ca), ca };
 }
 
+/**
+ * Where the .atKeys file of `atSign` lives: `<keysDir>/@alice_key.atKeys`, by default in `~/.atsign/keys`
+ * where the reference clients look.
+ */
+export function atKeysPath(atSign: string, keysDir?: string): string {
+  const canonical = normalizeAtSign(atSign);
+  return keysDir ? join(keysDir, `${canonical}_key.atKeys`) : defaultAtKeysPath(canonical);
+}
+
 /** The PKAM authenticator for a set of keys. */
 export function pkamWith(keys: AtKeys): Authenticator {
   return (conn) =>
@@ -112,6 +129,7 @@ export class AtClient {
   private readonly session: Session;
   private readonly peers = new Map<string, { session: Session; publicKey?: string }>();
   private readonly sharedKeys;
+  private opener: NotificationOpener | undefined;
 
   private constructor(
     readonly keys: AtKeys,
@@ -139,7 +157,7 @@ export class AtClient {
    * @example const alice = await AtClient.open({ atSign: "@alice", directory: "127.0.0.1:6464" });
    */
   static async open(opts: OpenOptions): Promise<AtClient> {
-    const file = opts.keysFile ?? (opts.atSign ? defaultAtKeysPath(normalizeAtSign(opts.atSign)) : undefined);
+    const file = opts.keysFile ?? (opts.atSign ? atKeysPath(opts.atSign, opts.keysDir) : undefined);
     if (!file) throw new AtUsageError("Cannot find keys: give an @sign or an .atKeys file");
     const keys = await readAtKeysFile(file);
     if (opts.atSign && normalizeAtSign(opts.atSign) !== normalizeAtSign(keys.atSign)) {
@@ -164,7 +182,7 @@ export class AtClient {
    */
   static async onboard(atSignText: string, cramSecret: string, opts: OnboardOptions): Promise<{ client: AtClient; keysFile: string }> {
     const atSign = normalizeAtSign(atSignText);
-    const keysFile = opts.keysFile ?? defaultAtKeysPath(atSign);
+    const keysFile = opts.keysFile ?? atKeysPath(atSign, opts.keysDir);
     if (existsSync(keysFile) && !opts.overwrite) {
       throw new AtUsageError(`${keysFile} already exists; use it (it may already be onboarded) or pass another keys path`);
     }
@@ -297,6 +315,50 @@ export class AtClient {
    */
   command(line: string): Promise<string> {
     return this.session.send(line);
+  }
+
+  /**
+   * Notifies another @sign (or myself) about one of my keys; a value is encrypted for the recipient like a
+   * shared put. With `{ text: true }` the `key` argument is a text message (sent in clear). Resolves with
+   * the notification id once my atServer has queued it.
+   * @example const id = await alice.notify("@bob", "phone.wavi", "+1-555", { ttln: 60_000 })
+   */
+  notify(to: string, key: string, value?: string, opts: NotifyOptions = {}): Promise<string> {
+    return sendNotify({ me: this.atSign, sharedKeyFor: (a) => this.sharedKeys.forRecipient(a), send: (l) => this.session.send(l) }, to, key, value, opts);
+  }
+
+  /** Delivery state of a notification I sent (`delivered`, `queued`, `errored`, `expired`), null if unknown. */
+  notifyStatus(id: string): Promise<NotificationStatus | null> {
+    return notificationStatus((l) => this.session.send(l), id);
+  }
+
+  /**
+   * My notifications, live, on a connection of their own, decrypted; reconnects and resumes by itself.
+   * @example for await (const n of bob.monitor({ regex: "wavi" })) console.log(n.key, n.value)
+   */
+  monitor(opts: MonitorOptions = {}): AtMonitor {
+    this.opener ??= notificationOpener({
+      encryptionPrivateKey: this.keys.encryptionPrivateKey,
+      fetchWrappedSharedKey: async (sender) => {
+        try {
+          return await this.session.send(lookupLine("shared_key", sender));
+        } catch (e) {
+          if (e instanceof AtKeyNotFoundError) return null;
+          throw e;
+        }
+      },
+    });
+    const fixed = this.opts.address;
+    return new AtMonitor(
+      {
+        keys: this.keys,
+        ca: this.net.ca,
+        resolve: () => (fixed ? Promise.resolve(fixed) : this.net.resolver.resolve(this.atSign)),
+        forget: () => this.net.resolver.forget(this.atSign),
+        open: this.opener,
+      },
+      opts,
+    );
   }
 
   /** The encryption public key of an @sign (`public:publickey@x`), read from its own atServer. */

@@ -12,7 +12,7 @@
  */
 
 /** The client and its options. */
-export { AtClient, pkamWith, type ConnectOptions, type GetResult, type OnboardOptions, type OpenOptions, type PutOptions } from "./at_client.ts";
+export { AtClient, atKeysPath, pkamWith, type ConnectOptions, type GetResult, type OnboardOptions, type OpenOptions, type PutOptions } from "./at_client.ts";
 /** Values, metadata and timing options of the data API. */
 export type { AtValue } from "./data/value_crypto.ts";
 export type { RecordMeta } from "./data/record.ts";

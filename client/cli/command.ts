@@ -6,9 +6,9 @@ import { readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { atSignSchema } from "../../core/atsign.ts";
-import { AtKeysFileError, CryptoError, defaultAtKeysPath } from "../../core/crypto/index.ts";
+import { AtKeysFileError, CryptoError } from "../../core/crypto/index.ts";
 import { hostPortSchema, UsageError, type OptionSpec, type Options } from "../../core/options.ts";
-import { AtClient } from "../at_client.ts";
+import { AtClient, atKeysPath } from "../at_client.ts";
 import { AtClientError } from "../errors.ts";
 
 /** Exit statuses of the CLI. */
@@ -21,6 +21,7 @@ export const MAX_VALUE_BYTES = 7 * 1024 * 1024;
 export const COMMON_SPEC = {
   as: { kind: "string", help: "act as this @sign (default: the only .atKeys in ~/.atsign/keys)", arg: "@SIGN", schema: atSignSchema },
   keys: { kind: "string", help: "the .atKeys file to use", arg: "FILE" },
+  keysDir: { kind: "string", help: "folder of .atKeys files (default ~/.atsign/keys)", arg: "DIR" },
   directory: { kind: "string", help: "the atDirectory", arg: "HOST:PORT", default: "root.atsign.org:64", schema: hostPortSchema },
   server: { kind: "string", help: "talk to my atServer at this address instead of asking the directory", arg: "HOST:PORT", schema: hostPortSchema },
   ca: { kind: "string", help: "PEM CA file to trust besides the system roots (default: the dev CA of INLAY_HOME)", arg: "FILE" },
@@ -56,11 +57,11 @@ export function failure(e: unknown): { code: number; message: string } {
   return { code: EXIT.network, message: e instanceof Error ? e.message : String(e) };
 }
 
-/** The .atKeys file for `--keys` / `--as`, else the only one in ~/.atsign/keys. */
-export function keysFileFor(opts: { keys?: string | undefined; as?: string | undefined }): string {
+/** The .atKeys file for `--keys` / `--as`, else the only one in the keys folder. */
+export function keysFileFor(opts: { keys?: string | undefined; as?: string | undefined; keysDir?: string | undefined }): string {
   if (opts.keys) return opts.keys;
-  if (opts.as) return defaultAtKeysPath(opts.as);
-  const dir = join(homedir(), ".atsign", "keys");
+  if (opts.as) return atKeysPath(opts.as, opts.keysDir);
+  const dir = opts.keysDir ?? join(homedir(), ".atsign", "keys");
   let files: string[] = [];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith("_key.atKeys"));

@@ -30,6 +30,7 @@ export const onboard: CliCommand<typeof spec & typeof COMMON_SPEC> = {
       directory: o.directory,
       ...(o.ca ? { caFile: o.ca } : {}),
       ...(o.keys ? { keysFile: o.keys } : {}),
+      ...(o.keysDir ? { keysDir: o.keysDir } : {}),
       ...(o.server ? { address: hostPort(o.server) } : {}),
       pkamAlgo: o.pkamAlgo as "rsa2048",
       overwrite: o.overwrite,

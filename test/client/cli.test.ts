@@ -116,6 +116,11 @@ describe("bun client.ts", () => {
     expect(await proc.exited).toBe(0);
   });
 
+  test("--keys-dir points at another folder of .atKeys files", async () => {
+    const r = await cli(["get", "city", "--as", "@carol", "--keys-dir", join(userHome, ".atsign", "keys"), ...common], undefined, join(stack.home, "elsewhere"));
+    expect({ code: r.code, out: text(r.out) }).toEqual({ code: 0, out: "Lisbon" });
+  });
+
   test("carol shares with dave; dave reads it through his own atServer", async () => {
     expect((await cli(["put", "@dave:plan.app", "meet at noon", ...asCarol])).code).toBe(0);
     const r = await cli(["get", "plan.app@carol", "--as", "@dave", ...common]);
