@@ -1,0 +1,75 @@
+/**
+ * Turns a received notification into the SDK's AtNotification, decrypting a shared value the way a shared
+ * get does (ATPROTOCOL.md §9): the AES key comes from the notification's `sharedKeyEnc` (live variant) or,
+ * for replayed notifications that do not carry it, from the sender's `@me:shared_key@sender`, read through
+ * my own atServer. Unwrapped keys are cached (RSA is the expensive step; a sender reuses its shared key),
+ * so a steady stream costs one AES decryption per notification.
+ */
+import { AtClientError } from "../errors.ts";
+import { openSharedAsOwner, unwrapMine } from "../data/value_crypto.ts";
+import { messageTypeOf, textOf, type AtNotification, type WireNotification } from "./notification.ts";
+
+/** Unwrapped shared keys kept, by wrapped text and by sender; the oldest goes first. */
+export const UNWRAPPED_KEY_CACHE_MAX_ENTRIES = 1000;
+
+/** What decryption needs from its client. */
+export interface NotificationKeys {
+  encryptionPrivateKey: string;
+  /** The sender's `@me:shared_key@sender` (wrapped for me), or null when it has none. */
+  fetchWrappedSharedKey(sender: string): Promise<string | null>;
+}
+
+/** A decryptor with its caches. */
+export type NotificationOpener = (n: WireNotification) => Promise<AtNotification>;
+
+/**
+ * Creates the opener for one client.
+ * @example const open = notificationOpener({ encryptionPrivateKey, fetchWrappedSharedKey }); const n = await open(wire);
+ */
+export function notificationOpener(keys: NotificationKeys): NotificationOpener {
+  const byWrapped = new Map<string, string>();
+  const remember = (wrapped: string, key: string) => {
+    if (byWrapped.size >= UNWRAPPED_KEY_CACHE_MAX_ENTRIES) byWrapped.delete(byWrapped.keys().next().value!);
+    byWrapped.set(wrapped, key);
+    return key;
+  };
+  const unwrap = (wrapped: string, name: string) => byWrapped.get(wrapped) ?? remember(wrapped, unwrapMine(keys.encryptionPrivateKey, wrapped, name));
+
+  const sharedKeyFor = async (n: WireNotification): Promise<string> => {
+    const enc = n.metadata?.sharedKeyEnc;
+    if (enc) return unwrap(enc, n.key);
+    const wrapped = await keys.fetchWrappedSharedKey(n.from);
+    if (wrapped === null) throw new AtClientError("AT0015", "not_found", `${n.from} has no shared key for me, so ${n.key} cannot be decrypted`);
+    return unwrap(wrapped, `shared_key${n.from}`);
+  };
+
+  return async (n) => {
+    const messageType = messageTypeOf(n);
+    const out: AtNotification = {
+      id: n.id,
+      from: n.from,
+      to: n.to,
+      key: n.key,
+      operation: n.operation === "delete" ? "delete" : "update",
+      messageType,
+      epochMillis: n.epochMillis,
+      value: messageType === "text" ? textOf(n) : (n.value ?? null),
+      isEncrypted: n.isEncrypted === true,
+      metadata: n.metadata ?? null,
+    };
+    // Text messages travel in clear (the receiving server keeps no IV for them); values of public keys and
+    // of the reserved shared_key records are not AES-encrypted either.
+    if (messageType === "text" || !out.isEncrypted || n.value == null) return out;
+    try {
+      const key = await sharedKeyFor(n);
+      const meta = n.metadata?.ivNonce ? { isEncrypted: true, ivNonce: n.metadata.ivNonce } : { isEncrypted: true };
+      const clear = openSharedAsOwner(key, { key: n.key, data: n.value, meta });
+      out.value = typeof clear === "string" ? clear : new TextDecoder().decode(clear);
+    } catch (e) {
+      if (!(e instanceof AtClientError)) throw e;
+      out.value = null;
+      out.decryptError = e.message;
+    }
+    return out;
+  };
+}
