@@ -41,9 +41,6 @@ import { AtAuthError, AtClientError, AtKeyNotFoundError, AtServerError, AtUsageE
 import { AtMonitor, type MonitorOptions } from "./monitor/at_monitor.ts";
 import { notificationOpener, type NotificationOpener } from "./monitor/open_notification.ts";
 import { notificationStatus, sendNotify, type NotificationStatus, type NotifyOptions } from "./notify/send_notify.ts";
-import { AtMonitor, type MonitorOptions } from "./monitor/at_monitor.ts";
-import { notificationOpener, type NotificationOpener } from "./monitor/open_notification.ts";
-import { notificationStatus, sendNotify, type NotificationStatus, type NotifyOptions } from "./notify/send_notify.ts";
 
 /** Where to find the network and whom to trust. */
 export interface ConnectOptions {
@@ -132,7 +129,6 @@ export class AtClient {
   private readonly session: Session;
   private readonly peers = new Map<string, { session: Session; publicKey?: string }>();
   private readonly sharedKeys;
-  private opener: NotificationOpener | undefined;
   private opener: NotificationOpener | undefined;
 
   private constructor(
@@ -319,50 +315,6 @@ export class AtClient {
    */
   command(line: string): Promise<string> {
     return this.session.send(line);
-  }
-
-  /**
-   * Notifies another @sign (or myself) about one of my keys; a value is encrypted for the recipient like a
-   * shared put. With `{ text: true }` the `key` argument is a text message (sent in clear). Resolves with
-   * the notification id once my atServer has queued it.
-   * @example const id = await alice.notify("@bob", "phone.wavi", "+1-555", { ttln: 60_000 })
-   */
-  notify(to: string, key: string, value?: string, opts: NotifyOptions = {}): Promise<string> {
-    return sendNotify({ me: this.atSign, sharedKeyFor: (a) => this.sharedKeys.forRecipient(a), send: (l) => this.session.send(l) }, to, key, value, opts);
-  }
-
-  /** Delivery state of a notification I sent (`delivered`, `queued`, `errored`, `expired`), null if unknown. */
-  notifyStatus(id: string): Promise<NotificationStatus | null> {
-    return notificationStatus((l) => this.session.send(l), id);
-  }
-
-  /**
-   * My notifications, live, on a connection of their own, decrypted; reconnects and resumes by itself.
-   * @example for await (const n of bob.monitor({ regex: "wavi" })) console.log(n.key, n.value)
-   */
-  monitor(opts: MonitorOptions = {}): AtMonitor {
-    this.opener ??= notificationOpener({
-      encryptionPrivateKey: this.keys.encryptionPrivateKey,
-      fetchWrappedSharedKey: async (sender) => {
-        try {
-          return await this.session.send(lookupLine("shared_key", sender));
-        } catch (e) {
-          if (e instanceof AtKeyNotFoundError) return null;
-          throw e;
-        }
-      },
-    });
-    const fixed = this.opts.address;
-    return new AtMonitor(
-      {
-        keys: this.keys,
-        ca: this.net.ca,
-        resolve: () => (fixed ? Promise.resolve(fixed) : this.net.resolver.resolve(this.atSign)),
-        forget: () => this.net.resolver.forget(this.atSign),
-        open: this.opener,
-      },
-      opts,
-    );
   }
 
   /**
