@@ -1,0 +1,292 @@
+/**
+ * The requester's end of a tunnel: a local TCP listener; every accepted connection becomes its own relayed,
+ * encrypted stream of one session with the device.
+ *
+ * Session set-up (one per tunnel, re-made on the next connection if it drops): a fresh session id; the request
+ * goes to the device over the control channel while, at the same time, this side dials the relay (side `a`) and
+ * offers its signed X25519 key on that leg (session_link.ts). The session is up once the device's offer checks
+ * out; a refusal ack from the device (not allowed, target not permitted, …) fails it with the device's reason.
+ *
+ * Streams: stream n (1, 2, …) is announced on the session leg (`open`) and dials its own relay leg
+ * `<sid>.<n>`; each has its own keys, its own TCP flow control and its own relay queue, so one slow stream
+ * never holds up another (why not a multiplexed leg: see client/tunnel/README.md for the measurement).
+ */
+import type { Socket, TCPSocketListener } from "bun";
+import { normalizeAtSign } from "../../core/atsign.ts";
+import type { AtKeys } from "../../core/crypto/index.ts";
+import { createTunnelOffer, streamKeys } from "../../core/crypto/tunnel/handshake.ts";
+import { dialRelay } from "../../core/relay/dial_relay.ts";
+import { logger } from "../../core/log.ts";
+import type { AtClient } from "../at_client.ts";
+import type { ControlChannel } from "./control_channel.ts";
+import type { ControlMessage } from "./control_message.ts";
+import { type SessionLink, openSessionLink } from "./session_link.ts";
+import { type StreamEnd, type StreamPipe, abortStream, attachLeg, attachPlain, legClosed, legData, legDrain, legEnd, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd } from "./stream_pipe.ts";
+
+/** How long session set-up (request, relay pairing, key agreement) may take. */
+export const TUNNEL_SETUP_TIMEOUT_MS = 15_000;
+/** Streams open at once in one tunnel; more local connections are refused (closed) until some end. */
+export const TUNNEL_STREAMS_MAX = 1024;
+const log = logger("tunnel");
+
+/** Where the relay is. */
+export interface RelayAddress {
+  host: string;
+  port: number;
+  /** When given, a relay announcing another @sign is refused. */
+  atSign?: string;
+}
+
+/** How to open a tunnel. */
+export interface TunnelOptions {
+  client: AtClient;
+  keys: AtKeys;
+  channel: ControlChannel;
+  /** The device's @sign and daemon name. */
+  device: string;
+  deviceName: string;
+  /** `host:port` on the device side. */
+  target: string;
+  /** Local listener; port 0 picks one. */
+  local: { host: string; port: number };
+  relay: RelayAddress;
+  setupTimeoutMs?: number;
+  /** Called when a stream ends (tests, verbose CLI). */
+  onStreamEnd?(i: number, e: StreamEnd): void;
+}
+
+/** A running tunnel. */
+export interface Tunnel {
+  host: string;
+  port: number;
+  /** The current session id. */
+  sessionId(): string | null;
+  /** Streams open now. */
+  streams(): number;
+  close(): void;
+}
+
+/** Failure to set up a tunnel session, with the device's reason when it gave one. */
+export class TunnelSetupError extends Error {
+  override name = "TunnelSetupError";
+}
+
+interface Live {
+  sid: string;
+  link: SessionLink;
+  next: number;
+  streams: Map<number, StreamPipe>;
+}
+
+type Waiter = { resolve(m: ControlMessage): void };
+
+/** Per local connection: its stream once the session is there; `eof`/`gone` if it half-closed/closed before. */
+interface LocalState {
+  pipe: StreamPipe | null;
+  eof: boolean;
+  gone: boolean;
+}
+
+/**
+ * Opens the listener and the first session; resolves once the tunnel is ready for connections.
+ * @example const t = await openTunnel({ client, keys, channel, device: "@device", deviceName: "default", target: "127.0.0.1:22", local: { host: "127.0.0.1", port: 2222 }, relay });
+ */
+export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
+  const me = opts.client.atSign;
+  const device = normalizeAtSign(opts.device);
+  const waiters = new Map<string, Waiter>();
+  let closed = false;
+  let live: Live | null = null;
+  let connecting: Promise<Live> | null = null;
+
+  const consume = async () => {
+    for await (const { from, msg } of opts.channel.messages()) {
+      if (from !== device) continue;
+      const id = msg.t === "ack" ? msg.sid : msg.t === "pong" ? msg.pid : null;
+      if (id) waiters.get(id)?.resolve(msg);
+    }
+  };
+  void consume().catch((e: unknown) => log.error("control loop failed", { error: String(e) }));
+
+  const setUp = async (): Promise<Live> => {
+    const sid = crypto.randomUUID();
+    const key = { algo: "rsa2048" as const, privateKey: opts.keys.encryptionPrivateKey };
+    const timeoutMs = opts.setupTimeoutMs ?? TUNNEL_SETUP_TIMEOUT_MS;
+    let refused!: (m: ControlMessage) => void;
+    const refusal = new Promise<ControlMessage>((r) => (refused = r));
+    waiters.set(sid, { resolve: (m) => m.t === "ack" && !m.ok && refused(m) });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new TunnelSetupError(`No tunnel session with ${device} within ${timeoutMs} ms (is its daemon running, does it allow ${me}?)`)), timeoutMs)));
+    const request: ControlMessage = {
+      t: "request",
+      sid,
+      device: opts.deviceName,
+      target: opts.target,
+      relay: `${opts.relay.host.includes(":") ? `[${opts.relay.host}]` : opts.relay.host}:${opts.relay.port}`,
+      ...(opts.relay.atSign ? { relayAtSign: opts.relay.atSign } : {}),
+    };
+    const sending = opts.channel.send(device, request);
+    const linking = opts.client.publicKeyOf(device).then((peerPublicKey) =>
+      openSessionLink({
+        leg: { host: opts.relay.host, port: opts.relay.port, sessionId: sid, side: "a", atSign: me, peerAtSign: device, key, timeoutMs, ...(opts.relay.atSign ? { relayAtSign: opts.relay.atSign } : {}) },
+        mine: createTunnelOffer({ sessionId: sid, role: "initiator", atSign: me, peerAtSign: device, key }),
+        peerPublicKey,
+        onMessage: (m) => {
+          if (m.t === "refused") {
+            const p = live?.sid === sid ? live.streams.get(m.i) : undefined;
+            if (p) abortStream(p, m.reason);
+            log.warn("stream refused by the device", { i: m.i, reason: m.reason });
+          }
+        },
+      }),
+    );
+    try {
+      const link = await Promise.race([
+        linking,
+        refusal.then((m) => {
+          throw new TunnelSetupError(`${device} refused the tunnel: ${m.t === "ack" ? (m.reason ?? "no reason given") : "?"}`);
+        }),
+        sending.then(() => new Promise<never>(() => {})),
+        timeout,
+      ]);
+      const l: Live = { sid, link, next: 1, streams: new Map() };
+      void link.closed.then((reason) => {
+        if (live === l) live = null;
+        for (const p of l.streams.values()) abortStream(p, `session ended: ${reason}`);
+        if (!closed) log.info("session ended", { sid, reason });
+      });
+      return l;
+    } catch (e) {
+      void linking.then((l) => l.close()).catch(() => {});
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      waiters.delete(sid);
+    }
+  };
+
+  const session = (): Promise<Live> => {
+    if (live) return Promise.resolve(live);
+    connecting ??= setUp()
+      .then((l) => (live = l))
+      .finally(() => (connecting = null));
+    return connecting;
+  };
+
+  const startStream = (local: Socket<LocalState>) => {
+    local.pause();
+    session().then(
+      (l) => {
+        if (closed || l.streams.size >= TUNNEL_STREAMS_MAX) return void local.terminate();
+        const i = l.next++;
+        const pipe = newStreamPipe(streamKeys(l.link.session, i), (e) => {
+          l.streams.delete(i);
+          opts.onStreamEnd?.(i, e);
+        });
+        l.streams.set(i, pipe);
+        local.data.pipe = pipe;
+        attachPlain(pipe, local);
+        // A local socket that half-closed or closed while the session was being set up.
+        if (local.data.eof) plainEnd(pipe);
+        if (local.data.gone) plainClosed(pipe);
+        l.link.send({ t: "open", i });
+        dialRelay({
+          host: opts.relay.host,
+          port: opts.relay.port,
+          sessionId: `${l.sid}.${i}`,
+          side: "a",
+          atSign: me,
+          peerAtSign: device,
+          key: { algo: "rsa2048", privateKey: opts.keys.encryptionPrivateKey },
+          ...(opts.relay.atSign ? { relayAtSign: opts.relay.atSign } : {}),
+          handlers: {
+            data: (_s, chunk) => legData(pipe, chunk),
+            drain: () => legDrain(pipe),
+            end: () => legEnd(pipe),
+            close: () => legClosed(pipe),
+          },
+        }).then(
+          (leg) => attachLeg(pipe, leg),
+          (e: Error) => abortStream(pipe, e.message),
+        );
+      },
+      (e: Error) => {
+        log.warn("cannot open a stream", { error: e.message });
+        local.terminate();
+      },
+    );
+  };
+
+  const listener: TCPSocketListener<LocalState> = Bun.listen<LocalState>({
+    hostname: opts.local.host,
+    port: opts.local.port,
+    allowHalfOpen: true,
+    socket: {
+      binaryType: "uint8array",
+      open(s) {
+        s.data = { pipe: null, eof: false, gone: false };
+        if (closed) return void s.terminate();
+        startStream(s);
+      },
+      data(s, chunk) {
+        if (s.data.pipe) plainData(s.data.pipe, chunk);
+      },
+      drain(s) {
+        if (s.data.pipe) plainDrain(s.data.pipe);
+      },
+      end(s) {
+        if (s.data.pipe) plainEnd(s.data.pipe);
+        else s.data.eof = true;
+      },
+      close(s) {
+        s.data.gone = true;
+        if (s.data.pipe) plainClosed(s.data.pipe);
+      },
+      error() {},
+    },
+  });
+
+  try {
+    await session();
+  } catch (e) {
+    listener.stop(true);
+    closed = true;
+    opts.channel.close();
+    throw e;
+  }
+
+  return {
+    host: opts.local.host,
+    port: listener.port,
+    sessionId: () => live?.sid ?? null,
+    streams: () => live?.streams.size ?? 0,
+    close() {
+      closed = true;
+      listener.stop(true);
+      if (live) {
+        for (const p of live.streams.values()) abortStream(p, "tunnel closed");
+        live.link.close();
+      }
+      opts.channel.close();
+    },
+  };
+}
+
+/**
+ * Asks a device daemon who it is (the channel's messages are consumed here: use a channel of its own). Resolves with its pong, or null when none comes within `timeoutMs`.
+ * @example const pong = await pingDevice(channel, "@device", "default");
+ */
+export async function pingDevice(channel: ControlChannel, device: string, deviceName: string, timeoutMs = 10_000): Promise<Extract<ControlMessage, { t: "pong" }> | null> {
+  const pid = crypto.randomUUID();
+  const to = normalizeAtSign(device);
+  const deadline = Date.now() + timeoutMs;
+  await channel.send(to, { t: "ping", pid, device: deviceName });
+  const it = channel.messages()[Symbol.asyncIterator]();
+  while (Date.now() < deadline) {
+    const next = await Promise.race([it.next(), Bun.sleep(Math.max(0, deadline - Date.now())).then(() => null)]);
+    if (!next || next.done) return null;
+    const { from, msg } = next.value;
+    if (from === to && msg.t === "pong" && msg.pid === pid) return msg;
+  }
+  return null;
+}

@@ -1,0 +1,227 @@
+/**
+ * What the tunnel tests share: a real stack (directory + atServers of @bob, @device, @mallory, all onboarded
+ * through the SDK), a real relay, a target service on loopback, and helpers to start daemons and tunnels.
+ */
+import { join } from "node:path";
+import type { Socket, TCPSocketListener } from "bun";
+import { readAtKeysFile, type AtKeys } from "../../core/crypto/index.ts";
+import { AtClient } from "../../client/at_client.ts";
+import { type Daemon, startDaemon } from "../../client/tunnel/daemon.ts";
+import { type Endpoint, openEndpoint } from "../../client/tunnel/endpoint.ts";
+import { parsePermit } from "../../client/tunnel/permits.ts";
+import { type Tunnel, type TunnelOptions, openTunnel } from "../../client/tunnel/tunnel_client.ts";
+import { startRelay, type RelayHandle } from "../../relay/index.ts";
+import { cachedResolver, directoryResolver } from "../../relay/public_key_resolver.ts";
+import { type Stack, startStack } from "../harness.ts";
+
+/** Everything a tunnel test needs. */
+export interface TunnelWorld {
+  stack: Stack;
+  relay: RelayHandle;
+  keys: Map<string, AtKeys>;
+  keysFile(atSign: string): string;
+  directory: { host: string; port: number };
+  echo: TCPSocketListener<unknown>;
+  /** A daemon for @device (`allow` default [@bob]; permits default the echo server). */
+  daemon(opts?: { allow?: string[]; permits?: string[]; name?: string }): Promise<{ daemon: Daemon; endpoint: Endpoint; stop(): void }>;
+  /** A tunnel from `as` (default @bob) to @device's echo target. */
+  tunnel(opts?: Partial<Pick<TunnelOptions, "target" | "deviceName" | "onStreamEnd">> & { as?: string }): Promise<{ tunnel: Tunnel; endpoint: Endpoint; stop(): void }>;
+  stop(): Promise<void>;
+}
+
+/** Starts the world. */
+export async function startTunnelWorld(): Promise<TunnelWorld> {
+  const atSigns = ["@bob", "@device", "@mallory"];
+  const stack = await startStack({ atSigns });
+  const directory = { host: stack.directory.host, port: stack.directory.port };
+  const keys = new Map<string, AtKeys>();
+  const keysFile = (a: string) => join(stack.home, "keys", `${a}_key.atKeys`);
+  await Promise.all(
+    atSigns.map(async (a) => {
+      const { client } = await AtClient.onboard(a, stack.servers.get(a)!.cramSecret, { directory, ca: [stack.ca], keysFile: keysFile(a) });
+      client.close();
+      keys.set(a, await readAtKeysFile(keysFile(a)));
+    }),
+  );
+  const relay = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey: cachedResolver(directoryResolver({ ...directory, ca: [stack.ca] })) });
+  const echo = Bun.listen<unknown>({
+    hostname: "127.0.0.1",
+    port: 0,
+    allowHalfOpen: true,
+    socket: echoHandlers(),
+  });
+  const cleanups = new Set<() => void>();
+  const world: TunnelWorld = {
+    stack,
+    relay,
+    keys,
+    keysFile,
+    directory,
+    echo,
+    async daemon(o = {}) {
+      let daemon: Daemon | null = null;
+      const endpoint = await openEndpoint({ keys: keys.get("@device")!, directory, ca: [stack.ca], device: o.name ?? "default", onRejected: (f, sid, r) => daemon?.rejected(f, sid, r) });
+      daemon = startDaemon({
+        client: endpoint.client,
+        keys: endpoint.keys,
+        channel: endpoint.channel,
+        name: o.name ?? "default",
+        permits: (o.permits ?? [`127.0.0.1:${echo.port}`]).map(parsePermit),
+        allow: o.allow ?? ["@bob"],
+      });
+      const d = daemon;
+      const stop = () => {
+        cleanups.delete(stop);
+        d.stop();
+        endpoint.close();
+      };
+      cleanups.add(stop);
+      return { daemon: d, endpoint, stop };
+    },
+    async tunnel(o = {}) {
+      const as = o.as ?? "@bob";
+      const endpoint = await openEndpoint({ keys: keys.get(as)!, directory, ca: [stack.ca], device: o.deviceName ?? "default" });
+      try {
+        const tunnel = await openTunnel({
+          client: endpoint.client,
+          keys: endpoint.keys,
+          channel: endpoint.channel,
+          device: "@device",
+          deviceName: o.deviceName ?? "default",
+          target: o.target ?? `127.0.0.1:${echo.port}`,
+          local: { host: "127.0.0.1", port: 0 },
+          relay: { host: "127.0.0.1", port: relay.port, atSign: "@relay" },
+          setupTimeoutMs: 10_000,
+          ...(o.onStreamEnd ? { onStreamEnd: o.onStreamEnd } : {}),
+        });
+        const stop = () => {
+          cleanups.delete(stop);
+          tunnel.close();
+          endpoint.close();
+        };
+        cleanups.add(stop);
+        return { tunnel, endpoint, stop };
+      } catch (e) {
+        endpoint.close();
+        throw e;
+      }
+    },
+    async stop() {
+      for (const c of [...cleanups]) c();
+      echo.stop(true);
+      await relay.stop();
+      await stack.stop();
+    },
+  };
+  return world;
+}
+
+/** Echo handlers with backpressure and half-close (FIN in → FIN out once everything is echoed). */
+export function echoHandlers() {
+  type S = Socket<{ q: Uint8Array[]; fin: boolean }>;
+  const pump = (s: S) => {
+    const st = s.data;
+    while (st.q.length) {
+      const head = st.q[0]!;
+      const n = s.write(head);
+      if (n < 0) return;
+      if (n < head.byteLength) {
+        st.q[0] = head.subarray(n);
+        s.pause();
+        return;
+      }
+      st.q.shift();
+    }
+    s.resume();
+    if (st.fin) s.shutdown();
+  };
+  return {
+    binaryType: "uint8array" as const,
+    open(s: S) {
+      s.data = { q: [], fin: false };
+    },
+    data(s: S, chunk: Uint8Array) {
+      s.data.q.push(chunk);
+      pump(s);
+    },
+    drain: pump,
+    end(s: S) {
+      s.data.fin = true;
+      pump(s);
+    },
+    error() {},
+  };
+}
+
+/** A TCP client that collects what it receives. */
+export interface TestConn {
+  sock: Socket<unknown>;
+  received(): Uint8Array;
+  bytes(): number;
+  /** Resolves when the peer closed or half-closed (FIN) — `how` says which, "reset"/"error" for errors. */
+  ended: Promise<string>;
+  write(b: Uint8Array | string): Promise<void>;
+  shutdown(): void;
+}
+
+/** Connects to 127.0.0.1:`port`, keeping (`keep`) or only counting the received bytes, with a running hash. */
+export async function connectTest(port: number, opts: { keep?: boolean; onData?: (c: Uint8Array) => void } = {}): Promise<TestConn> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  let endResolve!: (how: string) => void;
+  const ended = new Promise<string>((r) => (endResolve = r));
+  const pending: { data: Uint8Array; resolve(): void }[] = [];
+  const pump = (s: Socket<unknown>) => {
+    while (pending.length) {
+      const head = pending[0]!;
+      const n = s.write(head.data);
+      if (n < 0) return;
+      if (n < head.data.byteLength) {
+        head.data = head.data.subarray(n);
+        return;
+      }
+      pending.shift();
+      head.resolve();
+    }
+  };
+  const sock = await Bun.connect<unknown>({
+    hostname: "127.0.0.1",
+    port,
+    allowHalfOpen: true,
+    socket: {
+      binaryType: "uint8array",
+      data(_s, chunk) {
+        total += chunk.byteLength;
+        if (opts.keep !== false) parts.push(chunk);
+        opts.onData?.(chunk);
+      },
+      drain: pump,
+      end: () => endResolve("fin"),
+      close: (_s, err) => endResolve(err ? "error" : "close"),
+      error: () => endResolve("error"),
+    },
+  });
+  return {
+    sock,
+    received: () => new Uint8Array(Buffer.concat(parts)),
+    bytes: () => total,
+    ended,
+    write(b) {
+      const data = typeof b === "string" ? new TextEncoder().encode(b) : b;
+      return new Promise((resolve) => {
+        pending.push({ data, resolve });
+        pump(sock);
+      });
+    },
+    shutdown: () => sock.shutdown(),
+  };
+}
+
+/** Polls `f` until true or the deadline passes. */
+export async function until(f: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await f())) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await Bun.sleep(10);
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * End-to-end tunnels through a real relay and real atServers: the control plane over notifications + monitor,
+ * the X25519 session over the relay leg, and the encrypted streams. Bulk size: TUNNEL_TEST_BYTES (default 32 MiB;
+ * the 1 GiB acceptance run is `TUNNEL_TEST_BYTES=1073741824 bun test test/tunnel/tunnel.test.ts -t bulk`).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash, randomBytes } from "node:crypto";
+import { TunnelSetupError } from "../../client/tunnel/tunnel_client.ts";
+import { type TunnelWorld, connectTest, startTunnelWorld, until } from "./fixture.ts";
+
+const BULK_BYTES = Number(process.env.TUNNEL_TEST_BYTES ?? 32 * 1024 * 1024);
+const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+let w: TunnelWorld;
+beforeAll(async () => {
+  w = await startTunnelWorld();
+}, 60_000);
+afterAll(async () => {
+  await w?.stop();
+});
+
+describe("tunnel through a real relay", () => {
+  test("echo: bytes go through and come back; half-close is passed on both ways", async () => {
+    const d = await w.daemon();
+    const t = await w.tunnel();
+    try {
+      const c = await connectTest(t.tunnel.port);
+      await c.write("hello through the tunnel");
+      await until(() => c.bytes() >= 24, 10_000, "echo");
+      expect(new TextDecoder().decode(c.received())).toBe("hello through the tunnel");
+      // Half-close: our FIN reaches the echo server, which finishes and sends its FIN back.
+      await c.write(" and more");
+      c.shutdown();
+      expect(["fin", "close"]).toContain(await c.ended);
+      expect(new TextDecoder().decode(c.received())).toBe("hello through the tunnel and more");
+      await until(() => t.tunnel.streams() === 0 && d.daemon.counts().streams === 0, 10_000, "streams closed");
+    } finally {
+      t.stop();
+      d.stop();
+    }
+  }, 30_000);
+
+  test(`bulk: ${BULK_BYTES} bytes checksummed both ways (up via echo, back via echo)`, async () => {
+    const d = await w.daemon();
+    const t = await w.tunnel();
+    try {
+      const hashIn = createHash("sha256");
+      const hashOut = createHash("sha256");
+      const c = await connectTest(t.tunnel.port, { keep: false, onData: (chunk) => hashIn.update(chunk) });
+      const block = randomBytes(1024 * 1024);
+      const started = performance.now();
+      for (let sent = 0; sent < BULK_BYTES; ) {
+        const n = Math.min(block.byteLength, BULK_BYTES - sent);
+        const piece = block.subarray(0, n);
+        hashOut.update(piece);
+        await c.write(piece);
+        sent += n;
+      }
+      c.shutdown();
+      expect(["fin", "close"]).toContain(await c.ended);
+      const secs = (performance.now() - started) / 1000;
+      expect(c.bytes()).toBe(BULK_BYTES);
+      expect(hashIn.digest("hex")).toBe(hashOut.digest("hex"));
+      console.log(`bulk echo ${BULK_BYTES} B each way in ${secs.toFixed(2)} s = ${((BULK_BYTES * 8) / secs / 1e9).toFixed(2)} Gbit/s per direction`);
+    } finally {
+      t.stop();
+      d.stop();
+    }
+  }, 600_000);
+
+  test("100 concurrent connections in one session, each checksummed", async () => {
+    const d = await w.daemon();
+    const t = await w.tunnel();
+    try {
+      const sid = t.tunnel.sessionId();
+      const conns = await Promise.all(
+        Array.from({ length: 100 }, async () => {
+          const c = await connectTest(t.tunnel.port);
+          const payload = randomBytes(64 * 1024);
+          await c.write(payload);
+          c.shutdown();
+          return { c, payload };
+        }),
+      );
+      for (const { c, payload } of conns) {
+        expect(["fin", "close"]).toContain(await c.ended);
+        expect(sha(c.received())).toBe(sha(payload));
+      }
+      expect(t.tunnel.sessionId()).toBe(sid);
+      await until(() => d.daemon.counts().streams === 0, 10_000, "daemon streams closed");
+    } finally {
+      t.stop();
+      d.stop();
+    }
+  }, 60_000);
+});
+
+describe("refusals", () => {
+  test("an @sign not on the allow list gets the precise reason", async () => {
+    const d = await w.daemon({ allow: ["@bob"] });
+    try {
+      await expect(w.tunnel({ as: "@mallory" })).rejects.toThrow(/@mallory is not allowed to open tunnels to @device/);
+    } finally {
+      d.stop();
+    }
+  }, 30_000);
+
+  test("a target outside --permit gets the precise reason", async () => {
+    const d = await w.daemon();
+    try {
+      const err = await w.tunnel({ target: "127.0.0.1:1" }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TunnelSetupError);
+      expect(String(err)).toMatch(/target 127\.0\.0\.1:1 is not permitted on @device \(permitted: 127\.0\.0\.1:\d+\)/);
+    } finally {
+      d.stop();
+    }
+  }, 30_000);
+
+  test("revoking a peer ends its live tunnel streams", async () => {
+    const d = await w.daemon();
+    const t = await w.tunnel();
+    try {
+      const c = await connectTest(t.tunnel.port);
+      await c.write("x");
+      await until(() => c.bytes() === 1, 10_000, "echo");
+      d.daemon.setAllowed(["@someone-else"]);
+      const how = await c.ended;
+      expect(["error", "close"]).toContain(how);
+      expect(d.daemon.counts().sessions).toBe(0);
+    } finally {
+      t.stop();
+      d.stop();
+    }
+  }, 30_000);
+});
