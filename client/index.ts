@@ -19,6 +19,10 @@ export type { RecordMeta } from "./data/record.ts";
 export type { TimingOptions } from "./data/commands.ts";
 /** atKey names as the SDK accepts them. */
 export { parseKeyRef, formatKey, type KeyRef } from "./data/key_name.ts";
+/** Notifications: sending, delivery status, and the monitor (async iterator of decrypted notifications). */
+export type { NotifyOptions, NotificationStatus } from "./notify/send_notify.ts";
+export { AtMonitor, type MonitorOptions } from "./monitor/at_monitor.ts";
+export type { AtNotification } from "./monitor/notification.ts";
 /** The connection layer, for parts that speak the atProtocol directly (bench, relay). */
 export { AtConnection } from "./connection/at_connection.ts";
 export { Session, type SessionOptions } from "./connection/session.ts";
