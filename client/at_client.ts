@@ -93,6 +93,8 @@ export interface GetResult {
 
 /** Most other @signs whose public key (and unauthenticated connection) the client keeps. */
 export const PEER_CACHE_MAX_ENTRIES = 256;
+/** How long another @sign's public key is reused before it is fetched again (it changes when they re-onboard). */
+export const PEER_PUBLIC_KEY_TTL_MS = 10 * 60 * 1000;
 
 function parseHostPort(text: string): HostPort {
   const colon = text.lastIndexOf(":");
@@ -122,12 +124,18 @@ export function pkamWith(keys: AtKeys): Authenticator {
     pkamAuthenticate(conn, keys.atSign, { algo: keys.pkamAlgo, privateKey: keys.pkamPrivateKey }, keys.enrollmentId ? { enrollmentId: keys.enrollmentId } : {});
 }
 
+/** Another @sign: an unauthenticated session to its atServer and its public key once fetched. */
+interface Peer {
+  session: Session;
+  publicKey?: { text: string; expiresAt: number };
+}
+
 /** A client acting as one @sign. */
 export class AtClient {
   /** My @sign. */
   readonly atSign: string;
   private readonly session: Session;
-  private readonly peers = new Map<string, { session: Session; publicKey?: string }>();
+  private readonly peers = new Map<string, Peer>();
   private readonly sharedKeys;
   private opener: NotificationOpener | undefined;
 
@@ -366,15 +374,17 @@ export class AtClient {
     const atSign = normalizeAtSign(atSignText);
     if (atSign === this.atSign) return this.keys.encryptionPublicKey;
     const peer = this.peer(atSign);
-    if (peer.publicKey) return peer.publicKey;
+    if (peer.publicKey && peer.publicKey.expiresAt > Date.now()) return peer.publicKey.text;
+    let text: string;
     try {
-      peer.publicKey = await peer.session.send(lookupLine("publickey", atSign));
+      text = await peer.session.send(lookupLine("publickey", atSign));
     } catch (e) {
       if (e instanceof AtKeyNotFoundError) throw new AtKeyNotFoundError(`${atSign} has no public key yet (not onboarded?)`);
       throw e;
     }
-    if (peer.publicKey === "null") throw new AtKeyNotFoundError(`${atSign} has no public key yet (not onboarded?)`);
-    return peer.publicKey;
+    if (text === "null") throw new AtKeyNotFoundError(`${atSign} has no public key yet (not onboarded?)`);
+    peer.publicKey = { text, expiresAt: Date.now() + PEER_PUBLIC_KEY_TTL_MS };
+    return text;
   }
 
   /** Closes every connection (`@exit`). */
@@ -394,7 +404,7 @@ export class AtClient {
     };
   }
 
-  private peer(atSign: string): { session: Session; publicKey?: string } {
+  private peer(atSign: string): Peer {
     let p = this.peers.get(atSign);
     if (!p) {
       if (this.peers.size >= PEER_CACHE_MAX_ENTRIES) {

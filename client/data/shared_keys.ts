@@ -5,9 +5,10 @@
  */
 import type { Session } from "../connection/session.ts";
 import { AtKeyNotFoundError } from "../errors.ts";
+import { publicKeyChecksum } from "../../core/crypto/index.ts";
 import { keyRefText } from "../../core/verbs/index.ts";
 import { llookupAllLine, updateLine, type WireKey } from "./commands.ts";
-import { parseRecord } from "./record.ts";
+import { parseRecord, type StoredRecord } from "./record.ts";
 import { newSymmetricKey, unwrapMine, wrapFor, type SharedKey } from "./value_crypto.ts";
 
 /** Most recipients whose shared key is kept in memory. */
@@ -32,9 +33,9 @@ export function sharedKeyStore(ctx: SharedKeyContext): { forRecipient(atSign: st
   const myCopy = (atSign: string) => ({ name: `shared_key.${atSign.slice(1)}`, owner: ctx.me });
   const recipientCopy = (atSign: string) => ({ sharedWith: atSign, name: "shared_key", owner: ctx.me });
 
-  async function readStored(key: WireKey & { owner: string }): Promise<string | null> {
+  async function readStored(key: WireKey & { owner: string }): Promise<StoredRecord | null> {
     try {
-      return parseRecord(await ctx.session.send(llookupAllLine(key)), keyRefText(key))?.data ?? null;
+      return parseRecord(await ctx.session.send(llookupAllLine(key)), keyRefText(key));
     } catch (e) {
       if (e instanceof AtKeyNotFoundError) return null;
       throw e;
@@ -43,21 +44,25 @@ export function sharedKeyStore(ctx: SharedKeyContext): { forRecipient(atSign: st
 
   async function readMyCopy(atSign: string): Promise<string | null> {
     const wrapped = await readStored(myCopy(atSign));
-    return wrapped === null ? null : unwrapMine(ctx.encryptionPrivateKey, wrapped, keyRefText(myCopy(atSign)));
+    return wrapped === null ? null : unwrapMine(ctx.encryptionPrivateKey, wrapped.data, keyRefText(myCopy(atSign)));
   }
 
   async function load(atSign: string): Promise<SharedKey> {
     const recipientPublicKey = await ctx.publicKeyOf(atSign);
+    const checksum = publicKeyChecksum(recipientPublicKey);
     let key = await readMyCopy(atSign);
-    // RSA wrapping is randomised, so an existing recipient copy is reused rather than re-wrapped.
-    let wrappedForRecipient = key === null ? null : await readStored(recipientCopy(atSign));
+    // RSA wrapping is randomised, so an existing recipient copy is reused rather than re-wrapped, unless
+    // it records (pubKeyCS) that it was wrapped for a public key the recipient no longer has.
+    const stored = key === null ? null : await readStored(recipientCopy(atSign));
+    let wrappedForRecipient = stored && (stored.meta.pubKeyCS ?? checksum) === checksum ? stored.data : null;
     if (key === null) {
       key = newSymmetricKey();
       await ctx.session.send(updateLine(myCopy(atSign), wrapFor(ctx.encryptionPublicKey, key)));
     }
     if (wrappedForRecipient === null) {
       wrappedForRecipient = wrapFor(recipientPublicKey, key);
-      await ctx.session.send(updateLine(recipientCopy(atSign), wrappedForRecipient, { ttr: SHARED_KEY_TTR, isEncrypted: false }));
+      const meta = { ttr: SHARED_KEY_TTR, isEncrypted: false, pubKeyCS: checksum };
+      await ctx.session.send(updateLine(recipientCopy(atSign), wrappedForRecipient, meta));
     }
     const shared = { key, wrappedForRecipient, recipientPublicKey };
     if (cache.size >= SHARED_KEY_CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value!);

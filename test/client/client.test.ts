@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { readAtKeysFile, type AtKeys } from "../../core/crypto/index.ts";
+import { generateRsaKeyPair, readAtKeysFile, type AtKeys } from "../../core/crypto/index.ts";
 import { AtAuthError, AtClient, AtCryptoError, AtKeyNotFoundError, AtUsageError, type ConnectOptions } from "../../client/index.ts";
 import { parseRecord } from "../../client/data/record.ts";
 import { openSharedAsRecipient } from "../../client/data/value_crypto.ts";
@@ -239,3 +239,23 @@ describe("connection", () => {
   });
 });
 
+
+describe("key changes", () => {
+  test("when bob's encryption key changes, alice's next client re-wraps the shared key for the new one", async () => {
+    await alice.put("@bob:before.app", "old key era");
+    const fresh = await generateRsaKeyPair();
+    await bob.command(`update:isEncrypted:false:public:publickey@bob ${fresh.publicKey}`);
+    const newBob = AtClient.fromKeys({ ...bobKeys, encryptionPublicKey: fresh.publicKey, encryptionPrivateKey: fresh.privateKey }, net("@bob"));
+    const alice2 = await AtClient.open({ ...net("@alice"), keysFile: aliceKeysFile });
+    try {
+      await alice2.put("@bob:after.app", "new key era");
+      expect((await newBob.get("after.app@alice")).value).toBe("new key era");
+      // what was wrapped for the old key stays readable only with the old key
+      await expect(newBob.get("before.app@alice")).rejects.toBeInstanceOf(AtCryptoError);
+    } finally {
+      await bob.command(`update:isEncrypted:false:public:publickey@bob ${bobKeys.encryptionPublicKey}`);
+      newBob.close();
+      alice2.close();
+    }
+  });
+});
