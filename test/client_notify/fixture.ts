@@ -1,0 +1,135 @@
+/**
+ * Shared set-up of the client notification tests: a real stack (test/harness.ts), SDK clients onboarded
+ * into it, and a TCP pass-through the tests can cut to kill a monitor's connection from the outside.
+ */
+import { join } from "node:path";
+import type { Socket, TCPSocketListener } from "bun";
+import { flush, newWriteQueue, send, type WriteQueue } from "../../core/net/write_queue.ts";
+import { AtClient, type ConnectOptions } from "../../client/index.ts";
+import type { AtNotification } from "../../client/monitor/notification.ts";
+import type { Stack } from "../harness.ts";
+
+/** How a client of `stack` finds the network. */
+export function netOf(stack: Stack): ConnectOptions {
+  return { directory: `${stack.directory.host}:${stack.directory.port}`, caFile: stack.caFile, home: stack.home };
+}
+
+/** Where the fixture keeps the .atKeys file of `atSign`. */
+export function keysFileOf(stack: Stack, atSign: string): string {
+  return join(stack.home, "keys", `${atSign}_key.atKeys`);
+}
+
+/** Onboards `atSign` with the SDK and returns its client. */
+export async function onboarded(stack: Stack, atSign: string): Promise<AtClient> {
+  const s = stack.servers.get(atSign);
+  if (!s) throw new Error(`no server for ${atSign}`);
+  const { client } = await AtClient.onboard(atSign, s.cramSecret, { ...netOf(stack), keysFile: keysFileOf(stack, atSign) });
+  return client;
+}
+
+/** Collects what an iterator yields in the background. */
+export function collect(it: AsyncIterable<AtNotification>): { items: AtNotification[]; done: Promise<void> } {
+  const items: AtNotification[] = [];
+  const done = (async () => {
+    for await (const n of it) items.push(n);
+  })();
+  return { items, done };
+}
+
+/** Polls `f` until true or the deadline passes. */
+export async function eventually(f: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await f())) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await Bun.sleep(20);
+  }
+}
+
+/** A TCP pass-through to a server; `cut()` drops every connection, `refuse` makes it drop new ones at once. */
+export interface Cutter {
+  port: number;
+  refuse: boolean;
+  /** Connections accepted so far. */
+  accepted: number;
+  cut(): void;
+  stop(): void;
+}
+
+interface Pair {
+  peer: Socket<Pair> | null;
+  /** Bytes for this socket that it has not taken yet. */
+  out: WriteQueue;
+  /** Bytes from the client that arrived before the upstream connection was open. */
+  pending: Uint8Array[];
+}
+
+/** Bytes one side of the pass-through may hold for the other. */
+const CUTTER_QUEUE_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/** Starts a pass-through on 127.0.0.1 to `targetPort`. */
+export function startCutter(targetPort: number): Cutter {
+  const live = new Set<Socket<Pair>>();
+  const forward = (to: Socket<Pair> | null, chunk: Uint8Array, pending: Uint8Array[]) => {
+    if (!to) return void pending.push(chunk.slice());
+    if (send(to, to.data.out, chunk) === "overflow") to.terminate();
+  };
+  const cutter: Cutter = {
+    port: 0,
+    refuse: false,
+    accepted: 0,
+    cut() {
+      for (const s of live) s.terminate();
+      live.clear();
+    },
+    stop() {
+      cutter.cut();
+      listener.stop(true);
+    },
+  };
+  const listener: TCPSocketListener<Pair> = Bun.listen<Pair>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(client) {
+        if (cutter.refuse) return void client.terminate();
+        cutter.accepted++;
+        client.data = { peer: null, out: newWriteQueue(CUTTER_QUEUE_LIMIT_BYTES), pending: [] };
+        live.add(client);
+        void Bun.connect<Pair>({
+          hostname: "127.0.0.1",
+          port: targetPort,
+          data: { peer: client, out: newWriteQueue(CUTTER_QUEUE_LIMIT_BYTES), pending: [] },
+          socket: {
+            open(upstream) {
+              live.add(upstream);
+              client.data.peer = upstream;
+              for (const c of client.data.pending.splice(0)) forward(upstream, c, []);
+            },
+            data(upstream, chunk) {
+              forward(upstream.data.peer, chunk, []);
+            },
+            drain(upstream) {
+              flush(upstream, upstream.data.out);
+            },
+            close(upstream) {
+              live.delete(upstream);
+              upstream.data.peer?.end();
+            },
+          },
+        }).catch(() => client.terminate());
+      },
+      data(client, chunk) {
+        forward(client.data.peer, chunk, client.data.pending);
+      },
+      drain(client) {
+        flush(client, client.data.out);
+      },
+      close(client) {
+        live.delete(client);
+        client.data.peer?.end();
+      },
+    },
+  });
+  cutter.port = listener.port;
+  return cutter;
+}
