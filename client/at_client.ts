@@ -272,7 +272,7 @@ export class AtClient {
       const record = await this.peerRecord(ref);
       return { value: openPublic(await this.publicKeyOf(ref.owner), record), key: record.key, meta: record.meta };
     }
-    if (ref.visibility === "shared" && ref.sharedWith !== this.atSign) {
+    if (ref.sharedWith && ref.sharedWith !== this.atSign) {
       throw new AtUsageError(`Cannot read ${formatKey(ref)}: it is shared with ${ref.sharedWith}, not with ${this.atSign}`);
     }
     return this.getSharedWithMe(ref);

@@ -11,10 +11,10 @@ describe("parseKeyRef", () => {
   test("an explicit owner", () => {
     expect(parseKeyRef("public:loc@bob", "@alice")).toEqual({ visibility: "public", name: "loc", owner: "@bob" });
     expect(parseKeyRef("@alice:loc@bob", "@alice")).toEqual({ visibility: "shared", name: "loc", owner: "@bob", sharedWith: "@alice" });
-    expect(parseKeyRef("@alice:loc@alice", "@alice")).toEqual({ visibility: "self", name: "loc", owner: "@alice" });
+    expect(parseKeyRef("@alice:loc@alice", "@alice")).toEqual({ visibility: "self", name: "loc", owner: "@alice", sharedWith: "@alice" });
   });
   test("formatKey gives the stored name", () => {
-    for (const k of ["public:xy@alice", "@bob:xy@alice", "xy@alice"]) expect(formatKey(parseKeyRef(k, "@alice"))).toBe(k);
+    for (const k of ["public:xy@alice", "@bob:xy@alice", "xy@alice", "@alice:xy@alice"]) expect(formatKey(parseKeyRef(k, "@alice"))).toBe(k);
   });
   test("bad names are usage errors", () => {
     for (const k of ["", "public:", "@bob", "a b", "x@", "k", "x".repeat(300)]) expect(() => parseKeyRef(k, "@alice")).toThrow(AtUsageError);

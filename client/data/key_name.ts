@@ -14,7 +14,7 @@ export interface KeyRef {
   name: string;
   /** The @sign that owns (and stores) the key. */
   owner: string;
-  /** For shared keys, who may read it. */
+  /** For shared keys, who may read it; on a self key, the owner itself (`@alice:name@alice`). */
   sharedWith?: string;
 }
 
@@ -46,8 +46,8 @@ export function parseKeyRef(text: string, me: string): KeyRef {
   // The reference llookup/lookup grammar needs two characters before the @; a one-letter key could be
   // written but never read back.
   if (name.length < 2) throw bad("the name needs at least 2 characters");
-  // The owner sharing with itself is how the reference stores a self key read through `lookup`.
-  if (sharedWith === owner) return { visibility: "self", name, owner };
+  // `@alice:name@alice` is a self key too (the reference encrypts it with the self key) but a distinct name.
+  if (sharedWith === owner) visibility = "self";
   const ref: KeyRef = sharedWith ? { visibility, name, owner, sharedWith } : { visibility, name, owner };
   if (formatKey(ref).length > MAX_KEY_CHARS) throw bad(`longer than ${MAX_KEY_CHARS} characters`);
   return ref;
@@ -64,7 +64,7 @@ function atSign(text: string, bad: (why: string) => Error): string {
 /** The core/verbs key of a parsed reference (what the request builders take). */
 export function wireKey(ref: KeyRef): WireKey & { owner: string } {
   if (ref.visibility === "public") return { isPublic: true, name: ref.name, owner: ref.owner };
-  if (ref.visibility === "shared") return { sharedWith: ref.sharedWith!, name: ref.name, owner: ref.owner };
+  if (ref.sharedWith) return { sharedWith: ref.sharedWith, name: ref.name, owner: ref.owner };
   return { name: ref.name, owner: ref.owner };
 }
 

@@ -114,6 +114,14 @@ describe("data", () => {
     await expect(alice.get("public:motd")).rejects.toBeInstanceOf(AtCryptoError);
   });
 
+  test("a self key may also be named @alice:name@alice, a different key encrypted the same way", async () => {
+    await alice.put("@alice:twin.app", "shared with myself");
+    await alice.put("twin.app", "plain self");
+    expect((await alice.get("@alice:twin.app")).value).toBe("shared with myself");
+    expect((await alice.get("twin.app")).value).toBe("plain self");
+    expect(parseRecord(await alice.command("llookup:all:@alice:twin.app@alice"), "x")!.meta.isEncrypted).toBe(true);
+  });
+
   test("delete, exists and scan", async () => {
     await alice.put("temp.app", "x");
     expect(await alice.exists("temp.app")).toBe(true);
