@@ -1,6 +1,7 @@
 /** The CLI dispatcher: picks the command, parses its options, maps failures to one stderr line + exit status. */
 import { helpText, parseOptions } from "../../core/options.ts";
 import { EXIT, failure, type CliCommand, type CliIo } from "./command.ts";
+import { daemon } from "./daemon.ts";
 import { del } from "./delete.ts";
 import { enroll } from "./enroll.ts";
 import { get } from "./get.ts";
@@ -9,8 +10,10 @@ import { onboard } from "./onboard.ts";
 import { otp } from "./otp.ts";
 import { put } from "./put.ts";
 import { scan } from "./scan.ts";
+import { ssh } from "./ssh.ts";
+import { tunnel } from "./tunnel.ts";
 
-const COMMANDS: Record<string, CliCommand<any>> = { onboard, put, get, delete: del, scan, keys, enroll, otp };
+const COMMANDS: Record<string, CliCommand<any>> = { onboard, put, get, delete: del, scan, keys, enroll, otp, daemon, tunnel, ssh };
 
 const OVERVIEW = `Usage: bun client.ts <command> [options]
 

@@ -1,0 +1,29 @@
+/** What the daemon, tunnel and ssh commands share: keys, network and the endpoint from the common options. */
+import { readAtKeysFile } from "../../core/crypto/index.ts";
+import { inlayHome } from "../../core/crypto/dev_ca.ts";
+import { trustedCas } from "../../core/net/tls.ts";
+import type { Options } from "../../core/options.ts";
+import { type Endpoint, type EndpointOptions, openEndpoint } from "../tunnel/endpoint.ts";
+import { COMMON_SPEC, hostPort, keysFileFor } from "./command.ts";
+
+/** Opens the endpoint of the `--as` @sign for device name `device`. */
+export async function endpointFor(o: Options<typeof COMMON_SPEC>, device: string, onRejected?: EndpointOptions["onRejected"]): Promise<Endpoint> {
+  const keys = await readAtKeysFile(keysFileFor(o));
+  const ca = trustedCas(o.ca ? { caFile: o.ca, home: inlayHome() } : { home: inlayHome() });
+  return openEndpoint({
+    keys,
+    directory: hostPort(o.directory),
+    ca,
+    device,
+    ...(o.server ? { address: hostPort(o.server) } : {}),
+    ...(onRejected ? { onRejected } : {}),
+  });
+}
+
+/** Resolves when the process gets SIGINT or SIGTERM. */
+export function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+}
