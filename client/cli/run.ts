@@ -6,6 +6,9 @@ import { del } from "./delete.ts";
 import { enroll } from "./enroll.ts";
 import { get } from "./get.ts";
 import { keys } from "./keys.ts";
+import { monitor } from "./monitor.ts";
+import { notify } from "./notify.ts";
+import { notifyStatus } from "./notify_status.ts";
 import { onboard } from "./onboard.ts";
 import { otp } from "./otp.ts";
 import { put } from "./put.ts";
@@ -13,7 +16,7 @@ import { scan } from "./scan.ts";
 import { ssh } from "./ssh.ts";
 import { tunnel } from "./tunnel.ts";
 
-const COMMANDS: Record<string, CliCommand<any>> = { onboard, put, get, delete: del, scan, keys, enroll, otp, daemon, tunnel, ssh };
+const COMMANDS: Record<string, CliCommand<any>> = { onboard, put, get, delete: del, scan, keys, enroll, otp, daemon, tunnel, ssh, notify, monitor, "notify-status": notifyStatus };
 
 const OVERVIEW = `Usage: bun client.ts <command> [options]
 
