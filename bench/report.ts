@@ -92,6 +92,7 @@ export function evaluateTargets(targets: Target[], metrics: Metric[]): TargetRes
 /** Formats a number with about three significant digits (no exponent for ordinary ranges). */
 export function formatNumber(v: number | null): string {
   if (v === null || !Number.isFinite(v)) return "–";
+  if (v === 0) return "0";
   const a = Math.abs(v);
   if (a >= 100_000) return Math.round(v).toLocaleString("en-US");
   if (a >= 100) return v.toFixed(0);

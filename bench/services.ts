@@ -31,11 +31,17 @@ export function requireEntry(entry: string): string {
   return file;
 }
 
-/** `bun server.ts <atSign>` on 127.0.0.1, ephemeral port, not registered anywhere, with a known CRAM secret. */
-export async function startServerChild(ctx: BenchContext, home: string, atSign: string, cramSecret: string): Promise<ServiceChild> {
+/**
+ * `bun server.ts <atSign>` on 127.0.0.1, ephemeral port, with a known CRAM secret. With `directory` it
+ * registers 127.0.0.1:port there and finds other @signs through it; without, it is registered nowhere.
+ */
+export async function startServerChild(ctx: BenchContext, home: string, atSign: string, cramSecret: string, directory?: DirectoryChild): Promise<ServiceChild> {
   const entry = requireEntry("server.ts");
-  const child = await ctx.spawn([process.execPath, entry, atSign, "--host", "127.0.0.1", "--port", "0", "--data", join(home, "servers", atSign)], {
-    env: serviceEnv(home, { INLAY_CRAM_SECRET: cramSecret }),
+  const where = directory
+    ? ["--public-host", "127.0.0.1", "--directory", `${directory.host}:${directory.port}`, "--directory-admin", directory.adminUrl]
+    : [];
+  const child = await ctx.spawn([process.execPath, entry, atSign, "--host", "127.0.0.1", "--port", "0", "--data", join(home, "servers", atSign), ...where], {
+    env: serviceEnv(home, { INLAY_CRAM_SECRET: cramSecret, ...(directory ? { INLAY_TOKEN: directory.token } : {}) }),
     ready: /listening on .*:(\d+)\s*$/,
   });
   return { child, host: "127.0.0.1", port: Number(child.ready[1]), ca: trustedCas({ home }) };
