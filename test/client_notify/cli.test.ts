@@ -1,0 +1,83 @@
+/**
+ * The notification commands as a user runs them: `bun client.ts monitor` as a long-running child process
+ * printing one JSON line per notification (decrypted), `notify` and `notify-status` as one-shot children,
+ * with their exit statuses.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { startStack, type Stack } from "../harness.ts";
+import { eventually, keysFileOf, onboarded } from "./fixture.ts";
+
+const ENTRY = join(import.meta.dir, "../../client.ts");
+let stack: Stack;
+let common: string[];
+
+beforeAll(async () => {
+  stack = await startStack({ atSigns: ["@alice", "@bob"] });
+  for (const c of await Promise.all([onboarded(stack, "@alice"), onboarded(stack, "@bob")])) c.close();
+  common = ["--ca", stack.caFile, "--directory", `${stack.directory.host}:${stack.directory.port}`];
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const env = () => ({ PATH: process.env.PATH ?? "", HOME: stack.home, INLAY_HOME: stack.home });
+const as = (atSign: string) => ["--keys", keysFileOf(stack, atSign), ...common];
+
+async function cli(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
+  const proc = Bun.spawn([process.execPath, ENTRY, ...args], { stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe", env: env() });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, out, err };
+}
+
+/** Reads a child's stream into a growing string. */
+function tail(stream: ReadableStream<Uint8Array>): { text: () => string } {
+  let text = "";
+  const decoder = new TextDecoder();
+  void (async () => {
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  })();
+  return { text: () => text };
+}
+
+test("monitor prints the JSON line of each notification, decrypted; notify prints the id; notify-status follows it", async () => {
+  const mon = Bun.spawn([process.execPath, ENTRY, "monitor", "cli", "--count", "2", ...as("@bob")], { stdout: "pipe", stderr: "pipe", env: env() });
+  try {
+    const out = tail(mon.stdout);
+    const err = tail(mon.stderr);
+    await eventually(() => err.text().includes("monitoring @bob"), 20_000, "monitor start");
+
+    const sent = await cli(["notify", "@bob:cli.wavi", "-", ...as("@alice")], "value from stdin");
+    expect(sent.code).toBe(0);
+    const id = sent.out.trim();
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const text = await cli(["notify", "@bob", "cli says hi", "--text", "--json", ...as("@alice")]);
+    expect(text.code).toBe(0);
+    const textId = JSON.parse(text.out).id;
+
+    expect(await mon.exited).toBe(0);
+    const lines = out.text().trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ id, from: "@alice", to: "@bob", key: "@bob:cli.wavi@alice", value: "value from stdin", messageType: "key", isEncrypted: true });
+    expect(lines[1]).toMatchObject({ id: textId, value: "cli says hi", messageType: "text" });
+
+    await eventually(async () => (await cli(["notify-status", id, ...as("@alice")])).out.trim() === "delivered", 20_000, "delivered");
+    const json = await cli(["notify-status", id, "--json", ...as("@alice")]);
+    expect(JSON.parse(json.out)).toEqual({ id, status: "delivered" });
+  } finally {
+    mon.kill();
+  }
+});
+
+test("exit statuses: unknown id 1, usage 2, a monitor stopped by SIGTERM 0", async () => {
+  const unknown = await cli(["notify-status", "nope-1", ...as("@alice")]);
+  expect(unknown.code).toBe(1);
+  expect(unknown.err.trim().split("\n")).toHaveLength(1);
+  expect((await cli(["notify", "@bob", "v", ...as("@alice")])).code).toBe(2);
+  expect((await cli(["notify", "@bob:x.y", "v", "--ttln", "-5", ...as("@alice")])).code).toBe(2);
+  const mon = Bun.spawn([process.execPath, ENTRY, "monitor", ...as("@bob")], { stdout: "pipe", stderr: "pipe", env: env() });
+  const err = tail(mon.stderr);
+  await eventually(() => err.text().includes("monitoring"), 20_000, "monitor start");
+  mon.kill("SIGTERM");
+  expect(await mon.exited).toBe(0);
+});
