@@ -9,15 +9,17 @@ import { UsageError, helpText, hostPortSchema, parseOptions, portSchema, type Op
 import { startRelay } from "./relay/index.ts";
 import { DEFAULT_RELAY_LIMITS } from "./relay/limits.ts";
 import { cachedResolver, directoryResolver } from "./relay/public_key_resolver.ts";
+import { AtClient } from "./client/index.ts";
+import { RELAY_ADDRESS_KEY } from "./client/tunnel/relay_address.ts";
 
 const positive = z.number().int().min(0);
 const spec = {
   host: { kind: "string", help: "address to listen on (:: takes IPv6 and IPv4)", default: "::" },
   port: { kind: "number", help: "relay port (0 picks a free one)", default: 6464, schema: portSchema },
-  publicHost: { kind: "string", help: "host name the relay publishes for itself (with --keys; not wired yet)", arg: "HOST" },
+  publicHost: { kind: "string", help: "host name the relay publishes as public:relay.inlay@RELAY (with --keys)", arg: "HOST" },
   directory: { kind: "string", help: "directory (root) used to find @signs' servers", default: "localhost:64", arg: "HOST:PORT", schema: hostPortSchema },
   ca: { kind: "string", help: "extra CA file for the directory and servers (default: the dev CA of $INLAY_HOME)", arg: "FILE" },
-  keys: { kind: "string", help: "the relay's .atKeys, to publish its address on its atServer (not wired yet)", arg: "FILE" },
+  keys: { kind: "string", help: "the relay's .atKeys, to publish its address on its atServer (needs --public-host)", arg: "FILE" },
   data: { kind: "string", help: "data folder (reserved)", arg: "DIR" },
   allow: { kind: "list", help: "@signs that may use the relay (default: anyone with a valid @sign)", arg: "@A,@B", default: [] },
   adminHost: { kind: "string", help: "admin address for /metrics (keep it on loopback)", default: "127.0.0.1" },
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
   const parsed = atSignSchema.safeParse(positionals[0]);
   if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? "Invalid @sign");
   const allow = o.allow.length ? o.allow.map((a) => atSignSchema.parse(a)) : undefined;
-  if (o.keys) process.stderr.write("note: --keys is not wired yet (publishing the relay's address needs the client SDK)\n");
+  if (o.keys && !o.publicHost) throw new UsageError("--keys publishes the relay's address: give --public-host too");
   const [dirHost, dirPort] = splitHostPort(o.directory);
   const resolvePublicKey = cachedResolver(directoryResolver({ host: dirHost, port: dirPort, ca: trustedCas({ caFile: o.ca, home: inlayHome() }) }));
   const relay = await startRelay({
@@ -59,9 +61,25 @@ async function main(): Promise<void> {
     },
   });
   process.stdout.write(`relay listening on ${o.host.includes(":") ? `[${o.host}]` : o.host}:${relay.port}\n`);
+  if (o.keys && o.publicHost) {
+    const address = await publishRelayAddress({ keysFile: o.keys, atSign: parsed.data, directory: o.directory, caFile: o.ca, host: o.publicHost, port: relay.port });
+    process.stdout.write(`published public:${RELAY_ADDRESS_KEY}${parsed.data} = ${address}\n`);
+  }
   const shutdown = () => void relay.stop().then(() => process.exit(0));
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
+}
+
+/** Writes `public:relay.inlay@<relay>` = `host:port` (signed by the relay's key) so tunnels can say `--relay @relay`. */
+async function publishRelayAddress(p: { keysFile: string; atSign: string; directory: string; caFile?: string; host: string; port: number }): Promise<string> {
+  const client = await AtClient.open({ keysFile: p.keysFile, atSign: p.atSign, directory: p.directory, ...(p.caFile ? { caFile: p.caFile } : {}) });
+  try {
+    const address = `${p.host.includes(":") ? `[${p.host}]` : p.host}:${p.port}`;
+    await client.put(`public:${RELAY_ADDRESS_KEY}`, address);
+    return address;
+  } finally {
+    client.close();
+  }
 }
 
 function splitHostPort(text: string): [string, number] {

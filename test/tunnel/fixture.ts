@@ -1,5 +1,5 @@
 /**
- * What the tunnel tests share: a real stack (directory + atServers of @bob, @device, @mallory, all onboarded
+ * What the tunnel tests share: a real stack (directory + atServers of @bob, @device, @mallory, @relay, onboarded
  * through the SDK), a real relay, a target service on loopback, and helpers to start daemons and tunnels.
  */
 import { join } from "node:path";
@@ -31,7 +31,7 @@ export interface TunnelWorld {
 
 /** Starts the world. */
 export async function startTunnelWorld(): Promise<TunnelWorld> {
-  const atSigns = ["@bob", "@device", "@mallory"];
+  const atSigns = ["@bob", "@device", "@mallory", "@relay"];
   const stack = await startStack({ atSigns });
   const directory = { host: stack.directory.host, port: stack.directory.port };
   const keys = new Map<string, AtKeys>();

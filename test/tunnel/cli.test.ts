@@ -1,0 +1,174 @@
+/**
+ * The commands as separate processes: `bun relay.ts` publishing its address, `bun client.ts daemon`,
+ * `bun client.ts tunnel --relay @relay`, the device daemon killed mid-stream, and (when sshd can run here)
+ * `bun client.ts ssh` and scp through a tunnel to an sshd child on a loopback port.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { type TunnelWorld, connectTest, startTunnelWorld, until } from "./fixture.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const BUN = process.execPath;
+
+let w: TunnelWorld;
+let relay: Child;
+beforeAll(async () => {
+  w = await startTunnelWorld();
+  relay = spawnChild(["relay.ts", "@relay", "--host", "127.0.0.1", "--port", "0", "--admin-port", "0", ...net(), "--keys", w.keysFile("@relay"), "--public-host", "127.0.0.1"]);
+  await relay.waitFor(/published public:relay\.inlay@relay = 127\.0\.0\.1:\d+/);
+}, 60_000);
+afterAll(async () => {
+  for (const c of children) c.proc.kill(9);
+  await w?.stop();
+});
+
+function net(): string[] {
+  return ["--directory", `${w.directory.host}:${w.directory.port}`];
+}
+
+interface Child {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  output(): string;
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+}
+const children: Child[] = [];
+
+function spawnChild(args: string[]): Child {
+  const proc = Bun.spawn([BUN, ...args], { cwd: ROOT, env: { ...process.env, INLAY_HOME: w.stack.home, INLAY_LOG: "warn" }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  let out = "";
+  const read = async (s: ReadableStream<Uint8Array>) => {
+    const d = new TextDecoder();
+    for await (const c of s) out += d.decode(c, { stream: true });
+  };
+  void read(proc.stdout);
+  void read(proc.stderr);
+  const child: Child = {
+    proc,
+    output: () => out,
+    async waitFor(re, timeoutMs = 20_000) {
+      let m: RegExpExecArray | null = null;
+      await until(() => (m = re.exec(out)) !== null || proc.exitCode !== null, timeoutMs, `output ${re}`);
+      if (!m) throw new Error(`process exited (${proc.exitCode}) before ${re}: ${out}`);
+      return m;
+    },
+  };
+  children.push(child);
+  return child;
+}
+
+function daemonChild(permit: string): Child {
+  return spawnChild(["client.ts", "daemon", "--keys", w.keysFile("@device"), ...net(), "--permit", permit, "--allow", "@bob"]);
+}
+
+describe("processes", () => {
+  test("tunnel --relay @relay: ready, first byte, and the daemon killed mid-stream resets the stream", async () => {
+    const daemon = daemonChild(`127.0.0.1:${w.echo.port}`);
+    await daemon.waitFor(/daemon @device \(device default\) ready/);
+    const started = performance.now();
+    const tunnel = spawnChild(["client.ts", "tunnel", "--keys", w.keysFile("@bob"), ...net(), "@device", "--to", `127.0.0.1:${w.echo.port}`, "--relay", "@relay"]);
+    const m = await tunnel.waitFor(/tunnel ready on 127\.0\.0\.1:(\d+) .* \((\d+) ms after start\)/);
+    const readyMs = performance.now() - started;
+    const c = await connectTest(Number(m[1]));
+    await c.write("!");
+    await until(() => c.bytes() === 1, 10_000, "first byte");
+    const firstByteMs = performance.now() - started;
+    console.log(`tunnel process: ready ${readyMs.toFixed(0)} ms after spawn (${m[2]} ms after its own start), first echoed byte ${firstByteMs.toFixed(0)} ms after spawn`);
+
+    // Keep bytes flowing, then kill the daemon without warning.
+    const big = randomBytes(1024 * 1024);
+    let writing = true;
+    void (async () => {
+      while (writing) await c.write(big);
+    })();
+    await until(() => c.bytes() > 4 * 1024 * 1024, 20_000, "bytes flowing");
+    daemon.proc.kill(9);
+    const how = await Promise.race([c.ended, Bun.sleep(15_000).then(() => "still open")]);
+    writing = false;
+    expect(how).not.toBe("still open");
+    expect(tunnel.proc.exitCode).toBeNull(); // the tunnel survives its peer and would set up a new session
+    tunnel.proc.kill("SIGTERM");
+    expect(await tunnel.proc.exited).toBe(0);
+  }, 60_000);
+});
+
+/** Starts sshd as a child on a free loopback port with its own host key and authorized key; null if it cannot run here. */
+async function startSshd(dir: string): Promise<{ port: number; clientKey: string; stop(): void } | null> {
+  if (!existsSync("/usr/sbin/sshd") || process.getuid?.() !== 0) return null;
+  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 }); // privilege separation directory sshd insists on
+  const run = (cmd: string[]) => Bun.spawnSync(cmd, { stdout: "ignore", stderr: "ignore" }).exitCode;
+  if (run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")]) !== 0) return null;
+  if (run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "client_key")]) !== 0) return null;
+  writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "client_key.pub")), { mode: 0o600 });
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  const config = [
+    `ListenAddress 127.0.0.1:${port}`,
+    `HostKey ${join(dir, "host_key")}`,
+    `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    "PermitRootLogin prohibit-password",
+    "UsePAM no",
+    "StrictModes no",
+    `PidFile ${join(dir, "sshd.pid")}`,
+    "Subsystem sftp internal-sftp",
+  ].join("\n");
+  writeFileSync(join(dir, "sshd_config"), config + "\n");
+  const proc = Bun.spawn(["/usr/sbin/sshd", "-D", "-e", "-f", join(dir, "sshd_config")], { stdout: "ignore", stderr: "pipe" });
+  try {
+    await until(async () => {
+      try {
+        const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+        s.end();
+        return true;
+      } catch {
+        return proc.exitCode !== null;
+      }
+    }, 10_000, "sshd listening");
+  } catch {
+    proc.kill(9);
+    return null;
+  }
+  if (proc.exitCode !== null) return null;
+  return { port, clientKey: join(dir, "client_key"), stop: () => proc.kill(9) };
+}
+
+describe("ssh and scp through the tunnel", () => {
+  test("bun client.ts ssh runs a remote command; scp copies a file both ways, checksummed", async () => {
+    const dir = join(w.stack.home, "sshd");
+    mkdirSync(dir, { recursive: true });
+    const sshd = await startSshd(dir);
+    if (!sshd) {
+      console.log("sshd cannot run here: ssh/scp test skipped");
+      return;
+    }
+    const daemon = daemonChild(`127.0.0.1:${sshd.port}`);
+    try {
+      await daemon.waitFor(/ready/);
+      const sshOpts = ["--ssh-option", `IdentityFile=${sshd.clientKey}`, "--ssh-option", "StrictHostKeyChecking=no", "--ssh-option", "UserKnownHostsFile=/dev/null", "--ssh-option", "BatchMode=yes", "--ssh-option", "LogLevel=ERROR"];
+      const ssh = spawnChild(["client.ts", "ssh", "--keys", w.keysFile("@bob"), ...net(), "@device", "--relay", "@relay", "--port", String(sshd.port), "--user", "root", ...sshOpts, "--", "echo", "hello-through-inlay"]);
+      expect(await ssh.proc.exited).toBe(0);
+      expect(ssh.output()).toContain("hello-through-inlay");
+
+      const tunnel = spawnChild(["client.ts", "tunnel", "--keys", w.keysFile("@bob"), ...net(), "@device", "--to", `127.0.0.1:${sshd.port}`, "--relay", "@relay"]);
+      const port = (await tunnel.waitFor(/tunnel ready on 127\.0\.0\.1:(\d+)/))[1]!;
+      const src = join(dir, "payload.bin");
+      const payload = randomBytes(8 * 1024 * 1024);
+      writeFileSync(src, payload);
+      const scpArgs = ["-q", "-P", port, "-i", sshd.clientKey, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes"];
+      expect(Bun.spawnSync(["scp", ...scpArgs, src, `root@127.0.0.1:${join(dir, "uploaded.bin")}`]).exitCode).toBe(0);
+      expect(Bun.spawnSync(["scp", ...scpArgs, `root@127.0.0.1:${join(dir, "uploaded.bin")}`, join(dir, "downloaded.bin")]).exitCode).toBe(0);
+      const sum = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+      expect(sum(readFileSync(join(dir, "downloaded.bin")))).toBe(sum(payload));
+      tunnel.proc.kill("SIGTERM");
+      await tunnel.proc.exited;
+    } finally {
+      daemon.proc.kill("SIGTERM");
+      sshd.stop();
+    }
+  }, 60_000);
+});
