@@ -16,6 +16,7 @@ export interface LoopLimits {
   count?: number;
 }
 
+/** What a bounded loop did: iterations, time, rate. */
 export interface LoopResult {
   count: number;
   elapsedMs: number;
@@ -34,6 +35,7 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+/** How `ctx.spawn` starts a child and decides it is ready. */
 export interface SpawnOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
@@ -42,6 +44,7 @@ export interface SpawnOptions {
   readyTimeoutMs?: number;
 }
 
+/** Everything a scenario gets from the runner (see the module comment). */
 export interface BenchContext {
   scenario: string;
   /** Short, smoke-test sized run (`--quick`). */

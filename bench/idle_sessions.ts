@@ -28,6 +28,7 @@ export function idleSessionCapacity(): number {
   return Math.max(0, Math.floor((openFilesLimit() - FD_HEADROOM) / 2));
 }
 
+/** Idle sessions being held open by the two leg children. */
 export interface HeldSessions {
   sessions: number;
   /** Both legs dialled, authenticated and joined, per second (two bench children signing, one relay verifying). */

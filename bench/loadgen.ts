@@ -84,6 +84,7 @@ export function startEcho(): { port: number; stop(): void } {
   return { port: l.port, stop: () => l.stop(true) };
 }
 
+/** Aggregate throughput of a stream test and how long the connections took to open. */
 export interface StreamResult {
   gbitPerSecond: number;
   /** Time to open all connections, ms. */

@@ -9,6 +9,7 @@ import type { BenchContext, Child } from "./context.ts";
 
 /** Programs looked up on PATH. */
 export const PEER_PROGRAMS = ["socat", "haproxy", "iperf3", "nginx"] as const;
+/** One of PEER_PROGRAMS. */
 export type PeerProgram = (typeof PEER_PROGRAMS)[number];
 
 /** How to install every peer on Debian/Ubuntu (printed by `bench.ts --peers`). */

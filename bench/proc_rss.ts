@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 
+/** One reading of a process's memory, in MiB. */
 export interface RssReading {
   rssMiB: number;
   hwmMiB: number;

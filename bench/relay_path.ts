@@ -16,6 +16,7 @@ import type { Endpoint } from "./loadgen.ts";
 
 /** The relay's @sign in the bench, and the two @signs whose legs meet there. */
 export const BENCH_RELAY_ATSIGN = "@benchrelay";
+/** The two @signs whose legs meet on the bench relay (side a, side b). */
 export const BENCH_LEG_ATSIGNS = ["@bencha", "@benchb"] as const;
 
 /** A running relay child and the keys of the two bench @signs. */

@@ -7,8 +7,10 @@ import { DIRECT_PATH, type Metric, type Target } from "./scenario.ts";
 /** Bump when the JSON shape changes incompatibly. */
 export const REPORT_SCHEMA = "inlay-bench/1";
 
+/** Outcome of one target: met, missed, or not measured in this run. */
 export type Verdict = "PASS" | "MISS" | "n/a";
 
+/** A target with the values it was judged on. */
 export interface TargetResult extends Target {
   /** The limit actually compared against (resolved when `value` names another metric). */
   limit: number | null;
@@ -19,8 +21,10 @@ export interface TargetResult extends Target {
   reason?: string;
 }
 
+/** ok: ran; not-available: its part is not built; failed: it threw. */
 export type ScenarioStatus = "ok" | "not-available" | "failed";
 
+/** One scenario's outcome in the report. */
 export interface ScenarioResult {
   name: string;
   description: string;
@@ -33,6 +37,7 @@ export interface ScenarioResult {
   notes: string[];
 }
 
+/** The machine a report was measured on. */
 export interface MachineInfo {
   cpuModel: string;
   cpus: number;
@@ -45,6 +50,7 @@ export interface MachineInfo {
   loadAverage1m: number;
 }
 
+/** The whole report, as written by `--json`. */
 export interface Report {
   schema: typeof REPORT_SCHEMA;
   startedAt: string;

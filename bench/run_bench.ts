@@ -10,6 +10,7 @@ import type { Progress } from "./progress.ts";
 import { evaluateTargets, REPORT_SCHEMA, type Report, type ScenarioResult } from "./report.ts";
 import { NotAvailable, type Scenario } from "./scenario.ts";
 
+/** How runBench runs: sizes, progress, and a per-scenario callback. */
 export interface RunOptions {
   quick: boolean;
   progress: Progress;

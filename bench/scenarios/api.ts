@@ -28,6 +28,7 @@ async function calls(ctx: BenchContext, callers: number, path: string, call: () 
   ctx.metric({ id: `p99_${tag}_${path}`, label: `p99, ${callers} caller(s), ${path}`, value: h.p99, unit: "µs", group: `p99, ${callers} caller(s)`, path });
 }
 
+/** The `api` scenario. */
 export const apiScenario: Scenario = {
   name: "api",
   description: "hono app: requests/s and p50/p99 over plain HTTP on loopback vs atFetch by @sign",

@@ -22,6 +22,7 @@ async function throughput(ctx: BenchContext, bytes: number, op: () => void): Pro
   return (r.perSecond * bytes) / MB;
 }
 
+/** The `crypto` scenario. */
 export const cryptoScenario: Scenario = {
   name: "crypto",
   description: "value encrypt+decrypt MB/s (1 KiB, 1 MiB) and shared-key setup per recipient, per crypto suite",

@@ -36,6 +36,7 @@ async function lookups(ctx: BenchContext, conns: DirectoryConn[], registered: nu
   ctx.metric({ id: `lookup_p99_${tag}`, label: `lookup p99, ${label}`, value: h.p99, unit: "µs" });
 }
 
+/** The `directory` scenario. */
 export const directoryScenario: Scenario = {
   name: "directory",
   description: "root lookups over 1 and 50 TLS connections, p50/p99, with 1M registered @signs (quick: 10k)",

@@ -9,4 +9,5 @@ import { relayScenario } from "./relay.ts";
 import { serverScenario } from "./server.ts";
 import { tunnelScenario } from "./tunnel.ts";
 
+/** The registry `bench.ts` picks scenarios from. */
 export const SCENARIOS: Scenario[] = [directoryScenario, serverScenario, cryptoScenario, notifyScenario, relayScenario, tunnelScenario, memoryScenario, apiScenario];

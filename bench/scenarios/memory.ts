@@ -24,6 +24,7 @@ async function idleRss(ctx: BenchContext, id: string, label: string, path: strin
   await svc.child.stop();
 }
 
+/** The `memory` scenario. */
 export const memoryScenario: Scenario = {
   name: "memory",
   description: "idle RSS of each service (child process of its entry) next to the bare Bun runtime",

@@ -24,6 +24,7 @@ interface Sent {
   resolve(): void;
 }
 
+/** The `notify` scenario. */
 export const notifyScenario: Scenario = {
   name: "notify",
   description: "notification latency client → server → server → monitor (encrypted), p50/p99, sustained notifications/s",

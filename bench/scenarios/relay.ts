@@ -56,6 +56,7 @@ async function tryRelay(ctx: BenchContext): Promise<RelayPath | undefined> {
   }
 }
 
+/** The `relay` scenario. */
 export const relayScenario: Scenario = {
   name: "relay",
   description: "blind relay vs direct loopback, socat and haproxy: 1 stream, 64 B RTT, pairings/s, concurrent streams, idle sessions",

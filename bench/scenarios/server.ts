@@ -44,6 +44,7 @@ async function roundTrips(ctx: BenchContext, conns: AtConnection[], verb: "updat
   ctx.metric({ id: `${idBase}_p99`, label: `${label}, p99`, value: h.p99, unit: "µs" });
 }
 
+/** The `server` scenario. */
 export const serverScenario: Scenario = {
   name: "server",
   description: "atServer child process: update/llookup round trips (1 and 8 connections), p50/p99, RSS idle and with 100k keys",

@@ -17,6 +17,7 @@ import { recordCounter, sealedEndpoint, startRecordSink } from "../sealed_endpoi
 const TUNNEL_CLIENT = "client/tunnel/index.ts";
 const GROUP = "1 stream, tunnel data plane";
 
+/** The `tunnel` scenario. */
 export const tunnelScenario: Scenario = {
   name: "tunnel",
   description: "tunnel data plane (AES-256-GCM records) direct and through the relay, key agreement cost; full tunnel when built",
