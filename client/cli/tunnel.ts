@@ -8,7 +8,7 @@ import { resolveRelay } from "../tunnel/relay_address.ts";
 import { type Tunnel, openTunnel } from "../tunnel/tunnel_client.ts";
 import type { Endpoint } from "../tunnel/endpoint.ts";
 import { COMMON_SPEC, hostPort, type CliCommand, type CliIo } from "./command.ts";
-import { endpointFor, untilSignal } from "./tunnel_common.ts";
+import { startingEndpointFor, untilSignal } from "./tunnel_common.ts";
 
 /** Options shared with `ssh`. */
 export const TUNNEL_SPEC = {
@@ -28,9 +28,10 @@ export async function startTunnelFor(o: Options<typeof TUNNEL_SPEC>, device: str
   const parsed = atSignSchema.safeParse(device);
   if (!parsed.success) throw new UsageError(`Invalid device @sign "${device}"`);
   if (!o.relay) throw new UsageError("Missing --relay @RELAY|HOST:PORT");
-  const endpoint = await endpointFor(o, o.device);
+  const endpoint = await startingEndpointFor(o, o.device);
   try {
-    const relay = await resolveRelay(endpoint.client, o.relay);
+    // The relay's address and the device's key need no authenticated connection: look them up meanwhile.
+    const [relay] = await Promise.all([resolveRelay(endpoint.client, o.relay), endpoint.client.publicKeyOf(parsed.data), endpoint.ready]);
     const listen = hostPort(local);
     const tunnel = await openTunnel({ client: endpoint.client, keys: endpoint.keys, channel: endpoint.channel, device: parsed.data, deviceName: o.device, target: to, local: listen, relay });
     const via = `${relay.atSign ? `${relay.atSign} ` : ""}${relay.host}:${relay.port}`;

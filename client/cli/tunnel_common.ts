@@ -3,21 +3,30 @@ import { readAtKeysFile } from "../../core/crypto/index.ts";
 import { inlayHome } from "../../core/crypto/dev_ca.ts";
 import { trustedCas } from "../../core/net/tls.ts";
 import type { Options } from "../../core/options.ts";
-import { type Endpoint, type EndpointOptions, openEndpoint } from "../tunnel/endpoint.ts";
+import { type Endpoint, type EndpointOptions, type StartingEndpoint, openEndpoint, startEndpoint } from "../tunnel/endpoint.ts";
 import { COMMON_SPEC, hostPort, keysFileFor } from "./command.ts";
 
 /** Opens the endpoint of the `--as` @sign for device name `device`. */
 export async function endpointFor(o: Options<typeof COMMON_SPEC>, device: string, onRejected?: EndpointOptions["onRejected"]): Promise<Endpoint> {
+  return openEndpoint(await endpointOptions(o, device, onRejected));
+}
+
+/** Like endpointFor, without waiting for the connections (see startEndpoint). */
+export async function startingEndpointFor(o: Options<typeof COMMON_SPEC>, device: string): Promise<StartingEndpoint> {
+  return startEndpoint(await endpointOptions(o, device));
+}
+
+async function endpointOptions(o: Options<typeof COMMON_SPEC>, device: string, onRejected?: EndpointOptions["onRejected"]): Promise<EndpointOptions> {
   const keys = await readAtKeysFile(keysFileFor(o));
   const ca = trustedCas(o.ca ? { caFile: o.ca, home: inlayHome() } : { home: inlayHome() });
-  return openEndpoint({
+  return {
     keys,
     directory: hostPort(o.directory),
     ca,
     device,
     ...(o.server ? { address: hostPort(o.server) } : {}),
     ...(onRejected ? { onRejected } : {}),
-  });
+  };
 }
 
 /** Resolves when the process gets SIGINT or SIGTERM. */

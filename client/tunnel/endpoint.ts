@@ -27,11 +27,26 @@ export interface Endpoint {
   close(): void;
 }
 
+/** An endpoint whose client is authenticating and whose monitor is attaching (`ready`). */
+export interface StartingEndpoint extends Endpoint {
+  ready: Promise<void>;
+}
+
 /**
  * Authenticates the client and attaches the monitor; resolves once both are ready.
  * @example const ep = await openEndpoint({ keys, directory, ca, device: "default" });
  */
 export async function openEndpoint(opts: EndpointOptions): Promise<Endpoint> {
+  const ep = startEndpoint(opts);
+  await ep.ready;
+  return ep;
+}
+
+/**
+ * Starts connecting without waiting, so lookups that need no authentication (the relay's address, the peer's
+ * public key) can run meanwhile; `ready` rejects (after closing everything) if either connection fails.
+ */
+export function startEndpoint(opts: EndpointOptions): StartingEndpoint {
   const client = AtClient.fromKeys(opts.keys, { directory: opts.directory, ca: opts.ca, ...(opts.address ? { address: opts.address } : {}) });
   const channel = notificationControlChannel({
     client,
@@ -42,20 +57,16 @@ export async function openEndpoint(opts: EndpointOptions): Promise<Endpoint> {
     ...(opts.address ? { address: opts.address } : {}),
     ...(opts.onRejected ? { onRejected: opts.onRejected } : {}),
   });
-  try {
-    await Promise.all([client.authenticate(), channel.ready]);
-  } catch (e) {
+  const close = () => {
     channel.close();
     client.close();
-    throw e;
-  }
-  return {
-    client,
-    keys: opts.keys,
-    channel,
-    close() {
-      channel.close();
-      client.close();
-    },
   };
+  const ready = Promise.all([client.authenticate(), channel.ready]).then(
+    () => {},
+    (e: unknown) => {
+      close();
+      throw e;
+    },
+  );
+  return { client, keys: opts.keys, channel, ready, close };
 }
