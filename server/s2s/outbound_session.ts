@@ -168,6 +168,7 @@ export async function openSession(opts: SessionOptions): Promise<OutboundSession
           buffer += decoder.decode(chunk, { stream: true });
           if (buffer.length > REMOTE_ANSWER_MAX_BYTES) return fail(new AtProtocolError("AT0021", `${opts.remoteAtSign} sent an oversized answer`));
           read();
+          pump();
         },
         drain(s) {
           flush(s, out);

@@ -1,0 +1,181 @@
+/**
+ * kill -9 during a burst of notifications loses none that were acknowledged. Both servers run as child
+ * processes (`bun server.ts @x --data DIR`, fixed ports so a restart keeps its address); the directory runs
+ * here. A raw TLS client pipelines N notify lines to @alice; midway one server is SIGKILLed and restarted;
+ * then every id @alice acknowledged must be in @bob's received notifications.
+ *
+ * N: INLAY_KILL9_N (default 10,000). Timings are printed (burst rate, time until all were delivered).
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cramDigest } from "../../core/crypto/index.ts";
+import { serviceTls } from "../../core/net/tls.ts";
+import { startDirectory } from "../../directory/index.ts";
+import { connectRaw, eventually, rawAsk, type RawClient } from "./helpers.ts";
+
+/** Notifications per burst. */
+const N = Number(process.env.INLAY_KILL9_N ?? 10_000);
+/** Lines written ahead of their answers by the test client. */
+const CLIENT_WINDOW_LINES = 64;
+/** Deadline for a whole burst to be delivered. */
+const DELIVERY_DEADLINE_MS = 120_000;
+const SECRET = "c".repeat(128);
+const ROOT = join(import.meta.dir, "..", "..");
+
+interface Child {
+  proc: ReturnType<typeof Bun.spawn>;
+  port: number;
+}
+
+let home: string;
+let ca: string;
+let dir: Awaited<ReturnType<typeof startDirectory>>;
+const ports = new Map<string, number>();
+const children = new Map<string, Child>();
+
+async function freePort(): Promise<number> {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const p = l.port;
+  l.stop(true);
+  return p;
+}
+
+async function startChild(atSign: string): Promise<Child> {
+  const port = ports.get(atSign)!;
+  const proc = Bun.spawn(
+    [
+      process.execPath, join(ROOT, "server.ts"), atSign,
+      "--host", "127.0.0.1", "--port", String(port), "--public-host", "127.0.0.1",
+      "--data", join(home, "servers", atSign), "--cram-secret", SECRET,
+      "--directory", `127.0.0.1:${dir.port}`, "--directory-admin", dir.adminUrl, "--token", dir.token,
+    ],
+    { env: { ...process.env, INLAY_HOME: home }, stdout: "pipe", stderr: "inherit" },
+  );
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let out = "";
+  const deadline = Date.now() + 20_000;
+  while (!out.includes("listening on")) {
+    if (Date.now() > deadline) throw new Error(`${atSign} did not start: ${out}`);
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${atSign} exited: ${out}`);
+    out += decoder.decode(value);
+  }
+  reader.releaseLock();
+  const child = { proc, port };
+  children.set(atSign, child);
+  return child;
+}
+
+async function kill9(atSign: string): Promise<void> {
+  const c = children.get(atSign)!;
+  c.proc.kill(9);
+  await c.proc.exited;
+}
+
+async function owner(atSign: string): Promise<RawClient> {
+  const c = await connectRaw(ports.get(atSign)!, ca);
+  const challenge = (await rawAsk(c, `from:${atSign}`)).slice(5);
+  const r = await rawAsk(c, `cram:${cramDigest(SECRET, challenge)}`);
+  if (r !== "data:success") throw new Error(`cram failed: ${r}`);
+  c.take();
+  return c;
+}
+
+/**
+ * Pipelines `notify` lines for ids [from, to) to @alice and returns the ids acknowledged before the
+ * connection ended. `onAck` runs after each acknowledgement (the test kills a server from it).
+ */
+async function burst(tag: string, from: number, to: number, onAck: (acked: number) => void): Promise<string[]> {
+  const c = await owner("@alice");
+  const acked: string[] = [];
+  let next = from;
+  let buf = "";
+  return await new Promise<string[]>((resolve) => {
+    const fill = () => {
+      while (next < to && next - from - acked.length < CLIENT_WINDOW_LINES) {
+        c.write(`notify:id:${tag}-${next}:update:messageType:key:notifier:k9:@bob:k9.${tag}${next}@alice:v${next}\n`);
+        next++;
+      }
+    };
+    const read = () => {
+      buf += c.take();
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) !== -1) {
+        const line = buf.slice(0, nl).replace(/^@(?:[^\s:@]+@)?/, "");
+        buf = buf.slice(nl + 1);
+        if (!line.startsWith("data:")) throw new Error(`unexpected answer ${line}`);
+        acked.push(line.slice(5));
+        onAck(acked.length);
+      }
+      if (from + acked.length === to) {
+        c.close();
+        return resolve(acked);
+      }
+      fill();
+    };
+    c.until(() => {
+      read();
+      return false;
+    }, DELIVERY_DEADLINE_MS).catch(() => resolve(acked));
+    fill();
+  });
+}
+
+async function receivedByBob(tag: string): Promise<Set<string>> {
+  const c = await owner("@bob");
+  try {
+    const answer = await rawAsk(c, `notify:list:k9\\.${tag}`);
+    if (answer === "data:null") return new Set();
+    return new Set((JSON.parse(answer.slice(5)) as { id: string }[]).map((n) => n.id));
+  } finally {
+    c.close();
+  }
+}
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), "inlay-kill9-"));
+  const tls = serviceTls({ home });
+  ca = tls.ca!;
+  dir = await startDirectory({ host: "127.0.0.1", port: 0, adminHost: "127.0.0.1", adminPort: 0, dataDir: join(home, "directory"), tls: { key: tls.key, cert: tls.cert } });
+  for (const a of ["@alice", "@bob"]) ports.set(a, await freePort());
+  await Promise.all([startChild("@alice"), startChild("@bob")]);
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of children.values()) {
+    c.proc.kill(9);
+    await c.proc.exited;
+  }
+  await dir.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+for (const victim of ["@bob", "@alice"]) {
+  test(`kill -9 of ${victim} in the middle of ${N} notifications loses no acknowledged one`, async () => {
+    const tag = victim.slice(1);
+    let killed: Promise<void> | null = null;
+    const t0 = performance.now();
+    let acked = await burst(tag, 0, N, (n) => {
+      if (n === Math.floor(N / 2) && !killed) killed = kill9(victim).then(() => startChild(victim)).then(() => undefined);
+    });
+    await killed;
+    // The sender's own client loses its connection when @alice dies: it reconnects and sends the rest.
+    if (acked.length < N) acked = [...acked, ...(await burst(tag, acked.length, N, () => {}))];
+    const tBurst = performance.now();
+    expect(new Set(acked).size).toBe(N);
+    let got = new Set<string>();
+    await eventually(async () => {
+      got = await receivedByBob(tag);
+      return acked.every((id) => got.has(id));
+    }, DELIVERY_DEADLINE_MS, 250);
+    const tDone = performance.now();
+    expect(acked.filter((id) => !got.has(id))).toEqual([]);
+    console.log(
+      `kill -9 ${victim}: ${N} acknowledged in ${((tBurst - t0) / 1000).toFixed(2)} s (${Math.round(N / ((tBurst - t0) / 1000))}/s incl. restart), ` +
+        `all at @bob after ${((tDone - t0) / 1000).toFixed(2)} s`,
+    );
+  }, DELIVERY_DEADLINE_MS + 60_000);
+}
