@@ -18,7 +18,7 @@ import type { ControlChannel } from "./control_channel.ts";
 import type { ControlMessage } from "./control_message.ts";
 import { type Permit, isPermitted, permitText, splitTarget } from "./permits.ts";
 import { type SessionLink, openSessionLink } from "./session_link.ts";
-import { type StreamPipe, abortStream, attachLeg, attachPlain, legClosed, legData, legDrain, legEnd, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd } from "./stream_pipe.ts";
+import { type StreamPipe, abortStream, attachLeg, attachPlain, legClosed, legData, legDrain, legEnd, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
 
 /** Live sessions one daemon serves at once. */
 export const DAEMON_SESSIONS_MAX = 256;
@@ -52,7 +52,7 @@ export interface Daemon {
   /** Answers a control message that failed verification (wire it to the channel's onRejected). */
   rejected(from: string, sid: string | null, reason: string): void;
   /** Live sessions and streams (for tests and status output). */
-  counts(): { sessions: number; streams: number };
+  counts(): { sessions: number; streams: number; queuedBytes: number };
   stop(): void;
 }
 
@@ -183,7 +183,10 @@ export function startDaemon(opts: DaemonOptions): Daemon {
     rejected(from, sid, reason) {
       if (sid && !stopped) void reply(from, { t: "ack", sid, ok: false, reason: `request refused: ${reason}` });
     },
-    counts: () => ({ sessions: sessions.size, streams: [...sessions.values()].reduce((n, s) => n + s.streams.size, 0) }),
+    counts: () => {
+      const all = [...sessions.values()].flatMap((s) => [...s.streams.values()]);
+      return { sessions: sessions.size, streams: all.length, queuedBytes: all.reduce((n, p) => n + queuedBytes(p), 0) };
+    },
     stop() {
       stopped = true;
       for (const s of [...sessions.values()]) endSession(s, "daemon stopping");

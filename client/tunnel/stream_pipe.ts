@@ -275,6 +275,11 @@ function finish(p: StreamPipe, reason: string): void {
   p.onEnd({ reason, bytesOut: p.bytesOut, bytesIn: p.bytesIn });
 }
 
+/** Bytes the stream holds in user space right now (both queues and anything held before set-up). */
+export function queuedBytes(p: StreamPipe): number {
+  return p.plain.q.bytes + p.leg.q.bytes + p.plain.earlyBytes + p.leg.earlyBytes;
+}
+
 /** Ends the stream at once: both sockets are terminated (the app sees a reset, not a clean end). */
 export function abortStream(p: StreamPipe, reason: string): void {
   if (p.finished) return;

@@ -21,7 +21,7 @@ import type { AtClient } from "../at_client.ts";
 import type { ControlChannel } from "./control_channel.ts";
 import type { ControlMessage } from "./control_message.ts";
 import { type SessionLink, openSessionLink } from "./session_link.ts";
-import { type StreamEnd, type StreamPipe, abortStream, attachLeg, attachPlain, legClosed, legData, legDrain, legEnd, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd } from "./stream_pipe.ts";
+import { type StreamEnd, type StreamPipe, abortStream, attachLeg, attachPlain, legClosed, legData, legDrain, legEnd, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
 
 /** How long session set-up (request, relay pairing, key agreement) may take. */
 export const TUNNEL_SETUP_TIMEOUT_MS = 15_000;
@@ -63,6 +63,8 @@ export interface Tunnel {
   sessionId(): string | null;
   /** Streams open now. */
   streams(): number;
+  /** Bytes held in user space by all streams now (bounded by backpressure). */
+  queuedBytes(): number;
   close(): void;
 }
 
@@ -260,6 +262,7 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
     port: listener.port,
     sessionId: () => live?.sid ?? null,
     streams: () => live?.streams.size ?? 0,
+    queuedBytes: () => [...(live?.streams.values() ?? [])].reduce((n, p) => n + queuedBytes(p), 0),
     close() {
       closed = true;
       listener.stop(true);

@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
+import { STREAM_QUEUE_LIMIT_BYTES } from "../../client/tunnel/stream_pipe.ts";
 import { TunnelSetupError } from "../../client/tunnel/tunnel_client.ts";
+import { PIPE_QUEUE_LIMIT_BYTES } from "../../relay/pipe.ts";
 import { type TunnelWorld, connectTest, startTunnelWorld, until } from "./fixture.ts";
 
 const BULK_BYTES = Number(process.env.TUNNEL_TEST_BYTES ?? 32 * 1024 * 1024);
@@ -93,6 +95,61 @@ describe("tunnel through a real relay", () => {
       d.stop();
     }
   }, 60_000);
+});
+
+describe("slow reader", () => {
+  test("an app that stops reading: the source is pushed back, every queue stays bounded, nothing is lost", async () => {
+    const TOTAL = 256 * 1024 * 1024;
+    const block = randomBytes(1024 * 1024);
+    const src = { sent: 0, blocked: false };
+    const source = Bun.listen<{ left: number }>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(s) {
+          s.data = { left: TOTAL };
+          pump(s);
+        },
+        drain: (s) => pump(s),
+        data() {},
+        error() {},
+      },
+    });
+    function pump(s: { data: { left: number }; write(b: Uint8Array): number; end(): void }) {
+      src.blocked = false;
+      while (s.data.left > 0) {
+        const want = Math.min(block.byteLength, s.data.left);
+        const n = s.write(block.subarray(block.byteLength - want));
+        if (n > 0) {
+          s.data.left -= n;
+          src.sent += n;
+        }
+        if (n < want) {
+          src.blocked = true; // the rest waits for drain (only byte counts are checked here; content is checked in bulk)
+          return;
+        }
+      }
+      s.end();
+    }
+    const d = await w.daemon({ permits: [`127.0.0.1:${source.port}`] });
+    const t = await w.tunnel({ target: `127.0.0.1:${source.port}` });
+    try {
+      const c = await connectTest(t.tunnel.port, { keep: false });
+      c.sock.pause();
+      await until(() => src.blocked && src.sent > 0, 20_000, "source pushed back");
+      expect(src.sent).toBeLessThan(TOTAL);
+      expect(t.tunnel.queuedBytes()).toBeLessThanOrEqual(STREAM_QUEUE_LIMIT_BYTES);
+      expect(d.daemon.counts().queuedBytes).toBeLessThanOrEqual(STREAM_QUEUE_LIMIT_BYTES);
+      expect(w.relay.stats().pipe.queuedBytes).toBeLessThanOrEqual(PIPE_QUEUE_LIMIT_BYTES * 2);
+      c.sock.resume();
+      await until(() => c.bytes() >= src.sent && src.sent === TOTAL, 60_000, "everything delivered");
+      expect(c.bytes()).toBe(TOTAL);
+    } finally {
+      t.stop();
+      d.stop();
+      source.stop(true);
+    }
+  }, 90_000);
 });
 
 describe("refusals", () => {
