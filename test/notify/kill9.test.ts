@@ -7,13 +7,8 @@
  * N: INLAY_KILL9_N (default 10,000). Timings are printed (burst rate, time until all were delivered).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { cramDigest } from "../../core/crypto/index.ts";
-import { serviceTls } from "../../core/net/tls.ts";
-import { startDirectory } from "../../directory/index.ts";
-import { connectRaw, eventually, rawAsk, type RawClient } from "./helpers.ts";
+import { startChildStack, type ChildStack } from "./child_stack.ts";
+import { eventually, rawAsk } from "./helpers.ts";
 
 /** Notifications per burst. */
 const N = Number(process.env.INLAY_KILL9_N ?? 10_000);
@@ -21,75 +16,15 @@ const N = Number(process.env.INLAY_KILL9_N ?? 10_000);
 const CLIENT_WINDOW_LINES = 64;
 /** Deadline for a whole burst to be delivered. */
 const DELIVERY_DEADLINE_MS = 120_000;
-const SECRET = "c".repeat(128);
-const ROOT = join(import.meta.dir, "..", "..");
 
-interface Child {
-  proc: ReturnType<typeof Bun.spawn>;
-  port: number;
-}
-
-let home: string;
-let ca: string;
-let dir: Awaited<ReturnType<typeof startDirectory>>;
-const ports = new Map<string, number>();
-const children = new Map<string, Child>();
-
-async function freePort(): Promise<number> {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = l.port;
-  l.stop(true);
-  return p;
-}
-
-async function startChild(atSign: string): Promise<Child> {
-  const port = ports.get(atSign)!;
-  const proc = Bun.spawn(
-    [
-      process.execPath, join(ROOT, "server.ts"), atSign,
-      "--host", "127.0.0.1", "--port", String(port), "--public-host", "127.0.0.1",
-      "--data", join(home, "servers", atSign), "--cram-secret", SECRET,
-      "--directory", `127.0.0.1:${dir.port}`, "--directory-admin", dir.adminUrl, "--token", dir.token,
-    ],
-    { env: { ...process.env, INLAY_HOME: home }, stdout: "pipe", stderr: "inherit" },
-  );
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let out = "";
-  const deadline = Date.now() + 20_000;
-  while (!out.includes("listening on")) {
-    if (Date.now() > deadline) throw new Error(`${atSign} did not start: ${out}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${atSign} exited: ${out}`);
-    out += decoder.decode(value);
-  }
-  reader.releaseLock();
-  const child = { proc, port };
-  children.set(atSign, child);
-  return child;
-}
-
-async function kill9(atSign: string): Promise<void> {
-  const c = children.get(atSign)!;
-  c.proc.kill(9);
-  await c.proc.exited;
-}
-
-async function owner(atSign: string): Promise<RawClient> {
-  const c = await connectRaw(ports.get(atSign)!, ca);
-  const challenge = (await rawAsk(c, `from:${atSign}`)).slice(5);
-  const r = await rawAsk(c, `cram:${cramDigest(SECRET, challenge)}`);
-  if (r !== "data:success") throw new Error(`cram failed: ${r}`);
-  c.take();
-  return c;
-}
+let stack: ChildStack;
 
 /**
  * Pipelines `notify` lines for ids [from, to) to @alice and returns the ids acknowledged before the
  * connection ended. `onAck` runs after each acknowledgement (the test kills a server from it).
  */
 async function burst(tag: string, from: number, to: number, onAck: (acked: number) => void): Promise<string[]> {
-  const c = await owner("@alice");
+  const c = await stack.owner("@alice");
   const acked: string[] = [];
   let next = from;
   let buf = "";
@@ -125,7 +60,7 @@ async function burst(tag: string, from: number, to: number, onAck: (acked: numbe
 }
 
 async function receivedByBob(tag: string): Promise<Set<string>> {
-  const c = await owner("@bob");
+  const c = await stack.owner("@bob");
   try {
     const answer = await rawAsk(c, `notify:list:k9\\.${tag}`);
     if (answer === "data:null") return new Set();
@@ -136,21 +71,11 @@ async function receivedByBob(tag: string): Promise<Set<string>> {
 }
 
 beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), "inlay-kill9-"));
-  const tls = serviceTls({ home });
-  ca = tls.ca!;
-  dir = await startDirectory({ host: "127.0.0.1", port: 0, adminHost: "127.0.0.1", adminPort: 0, dataDir: join(home, "directory"), tls: { key: tls.key, cert: tls.cert } });
-  for (const a of ["@alice", "@bob"]) ports.set(a, await freePort());
-  await Promise.all([startChild("@alice"), startChild("@bob")]);
+  stack = await startChildStack(["@alice", "@bob"]);
 }, 60_000);
 
 afterAll(async () => {
-  for (const c of children.values()) {
-    c.proc.kill(9);
-    await c.proc.exited;
-  }
-  await dir.stop();
-  rmSync(home, { recursive: true, force: true });
+  await stack.stop();
 });
 
 for (const victim of ["@bob", "@alice"]) {
@@ -159,7 +84,7 @@ for (const victim of ["@bob", "@alice"]) {
     let killed: Promise<void> | null = null;
     const t0 = performance.now();
     let acked = await burst(tag, 0, N, (n) => {
-      if (n === Math.floor(N / 2) && !killed) killed = kill9(victim).then(() => startChild(victim)).then(() => undefined);
+      if (n === Math.floor(N / 2) && !killed) killed = stack.kill9(victim).then(() => stack.start(victim));
     });
     await killed;
     // The sender's own client loses its connection when @alice dies: it reconnects and sends the rest.
