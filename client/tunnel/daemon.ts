@@ -5,7 +5,8 @@
  * leg (session_link.ts) and serves each stream the requester opens: connect the target, dial the stream's relay
  * leg, pipe (stream_pipe.ts).
  *
- * Revocation: `setAllowed` with a shorter list ends every live session (and its streams) of a removed @sign.
+ * Revocation: `setAllowed` with a shorter list ends every live session (and its streams) of a removed @sign, and
+ * so does adding an @sign to the atServer's block list (`config:block:add`, polled every BLOCK_LIST_POLL_MS).
  */
 import type { Socket } from "bun";
 import { normalizeAtSign } from "../../core/atsign.ts";
@@ -28,6 +29,8 @@ export const SESSION_STREAMS_MAX = 1024;
 export const TARGET_CONNECT_TIMEOUT_MS = 5_000;
 /** What the daemon advertises in pongs. */
 export const DAEMON_FEATURES = ["tunnel-v1", "x25519-signed-offers", "aes-256-gcm-records", "per-stream-legs", "half-close", "revocation"];
+/** How often the daemon re-reads its atServer's block list (a newly blocked @sign loses its tunnels). */
+export const BLOCK_LIST_POLL_MS = 5_000;
 /** Daemon software version (advertised in pongs). */
 export const DAEMON_VERSION = "0.1.0";
 
@@ -43,6 +46,8 @@ export interface DaemonOptions {
   permits: Permit[];
   /** @signs that may open tunnels. */
   allow: string[];
+  /** Block list poll period (default BLOCK_LIST_POLL_MS). */
+  blockListPollMs?: number;
 }
 
 /** A running daemon. */
@@ -73,6 +78,8 @@ interface LiveSession {
 export function startDaemon(opts: DaemonOptions): Daemon {
   const me = opts.client.atSign;
   let allow = new Set(opts.allow.map(normalizeAtSign));
+  let blocked = new Set<string>();
+  const permitted = (atSign: string) => allow.has(atSign) && !blocked.has(atSign);
   const sessions = new Map<string, LiveSession>();
   let stopped = false;
 
@@ -91,6 +98,7 @@ export function startDaemon(opts: DaemonOptions): Daemon {
 
   const refusal = (from: string, msg: Extract<ControlMessage, { t: "request" }>): string | null => {
     if (!allow.has(from)) return `${from} is not allowed to open tunnels to ${me} (device ${opts.name})`;
+    if (blocked.has(from)) return `${from} is blocked by ${me}`;
     if (msg.device !== opts.name) return `no device named ${msg.device} here`;
     const target = splitTarget(msg.target);
     if (!isPermitted(opts.permits, target)) return `target ${msg.target} is not permitted on ${me} (permitted: ${opts.permits.map(permitText).join(", ") || "none"})`;
@@ -168,17 +176,34 @@ export function startDaemon(opts: DaemonOptions): Daemon {
     for await (const { from, msg } of opts.channel.messages()) {
       if (stopped) return;
       if (msg.t === "request") void onRequest(from, msg);
-      else if (msg.t === "ping" && allow.has(from) && msg.device === opts.name) {
+      else if (msg.t === "ping" && permitted(from) && msg.device === opts.name) {
         void reply(from, { t: "pong", pid: msg.pid, name: opts.name, version: DAEMON_VERSION, features: DAEMON_FEATURES, permits: opts.permits.map(permitText) });
       }
     }
   };
   void consume().catch((e: unknown) => log.error("control loop failed", { error: String(e) }));
 
+  const revokeUnpermitted = (why: (peer: string) => string) => {
+    for (const s of [...sessions.values()]) if (!permitted(s.peer)) endSession(s, why(s.peer));
+  };
+  const readBlockList = async () => {
+    try {
+      const text = await opts.client.command("config:block:show");
+      const list: unknown = text === "null" ? [] : JSON.parse(text);
+      if (!Array.isArray(list)) return;
+      blocked = new Set(list.filter((a): a is string => typeof a === "string").map(normalizeAtSign));
+      revokeUnpermitted((peer) => `${peer} was blocked`);
+    } catch (e) {
+      log.warn("cannot read the block list", { error: String(e) });
+    }
+  };
+  void readBlockList();
+  const blockPoll = setInterval(() => void readBlockList(), opts.blockListPollMs ?? BLOCK_LIST_POLL_MS);
+
   return {
     setAllowed(atSigns) {
       allow = new Set(atSigns.map(normalizeAtSign));
-      for (const s of [...sessions.values()]) if (!allow.has(s.peer)) endSession(s, `${s.peer} was removed from the allow list`);
+      revokeUnpermitted((peer) => `${peer} was removed from the allow list`);
     },
     rejected(from, sid, reason) {
       if (sid && !stopped) void reply(from, { t: "ack", sid, ok: false, reason: `request refused: ${reason}` });
@@ -189,6 +214,7 @@ export function startDaemon(opts: DaemonOptions): Daemon {
     },
     stop() {
       stopped = true;
+      clearInterval(blockPoll);
       for (const s of [...sessions.values()]) endSession(s, "daemon stopping");
       opts.channel.close();
     },

@@ -23,7 +23,7 @@ export interface TunnelWorld {
   directory: { host: string; port: number };
   echo: TCPSocketListener<unknown>;
   /** A daemon for @device (`allow` default [@bob]; permits default the echo server). */
-  daemon(opts?: { allow?: string[]; permits?: string[]; name?: string }): Promise<{ daemon: Daemon; endpoint: Endpoint; stop(): void }>;
+  daemon(opts?: { allow?: string[]; permits?: string[]; name?: string; blockListPollMs?: number }): Promise<{ daemon: Daemon; endpoint: Endpoint; stop(): void }>;
   /** A tunnel from `as` (default @bob) to @device's echo target. */
   tunnel(opts?: Partial<Pick<TunnelOptions, "target" | "deviceName" | "onStreamEnd">> & { as?: string }): Promise<{ tunnel: Tunnel; endpoint: Endpoint; stop(): void }>;
   stop(): Promise<void>;
@@ -68,6 +68,7 @@ export async function startTunnelWorld(): Promise<TunnelWorld> {
         name: o.name ?? "default",
         permits: (o.permits ?? [`127.0.0.1:${echo.port}`]).map(parsePermit),
         allow: o.allow ?? ["@bob"],
+        ...(o.blockListPollMs ? { blockListPollMs: o.blockListPollMs } : {}),
       });
       const d = daemon;
       const stop = () => {

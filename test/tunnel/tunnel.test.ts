@@ -189,4 +189,21 @@ describe("refusals", () => {
       d.stop();
     }
   }, 30_000);
+
+  test("blocking a peer on the device's atServer ends its live tunnel streams", async () => {
+    const d = await w.daemon({ blockListPollMs: 50 });
+    const t = await w.tunnel();
+    try {
+      const c = await connectTest(t.tunnel.port);
+      await c.write("x");
+      await until(() => c.bytes() === 1, 10_000, "echo");
+      await d.endpoint.client.command("config:block:add:@bob");
+      expect(["error", "close"]).toContain(await c.ended);
+      await until(() => d.daemon.counts().sessions === 0, 10_000, "session ended");
+    } finally {
+      await d.endpoint.client.command("config:block:remove:@bob");
+      t.stop();
+      d.stop();
+    }
+  }, 30_000);
 });
