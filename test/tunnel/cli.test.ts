@@ -94,6 +94,28 @@ describe("processes", () => {
   }, 60_000);
 });
 
+describe("allow file", () => {
+  test("removing an @sign from --allow-file ends its live tunnel", async () => {
+    const file = join(w.stack.home, "allow.txt");
+    writeFileSync(file, "# who may connect\n@bob\n");
+    const daemon = spawnChild(["client.ts", "daemon", "--keys", w.keysFile("@device"), ...net(), "--permit", `127.0.0.1:${w.echo.port}`, "--allow-file", file]);
+    try {
+      await daemon.waitFor(/ready: .* allows @bob/);
+      const tunnel = spawnChild(["client.ts", "tunnel", "--keys", w.keysFile("@bob"), ...net(), "@device", "--to", `127.0.0.1:${w.echo.port}`, "--relay", "@relay"]);
+      const port = Number((await tunnel.waitFor(/tunnel ready on 127\.0\.0\.1:(\d+)/))[1]);
+      const c = await connectTest(port);
+      await c.write("x");
+      await until(() => c.bytes() === 1, 10_000, "echo");
+      writeFileSync(file, "@someone_else\n");
+      expect(["error", "close"]).toContain(await c.ended);
+      tunnel.proc.kill("SIGTERM");
+      await tunnel.proc.exited;
+    } finally {
+      daemon.proc.kill("SIGTERM");
+    }
+  }, 30_000);
+});
+
 /** Starts sshd as a child on a free loopback port with its own host key and authorized key; null if it cannot run here. */
 async function startSshd(dir: string): Promise<{ port: number; clientKey: string; stop(): void } | null> {
   if (!existsSync("/usr/sbin/sshd") || process.getuid?.() !== 0) return null;
