@@ -23,7 +23,7 @@ import { cramAuthenticate, pkamAuthenticate, type Authenticator } from "./auth/a
 import { AtConnection } from "./connection/at_connection.ts";
 import { rootResolver, type HostPort, type RootResolver } from "./connection/root_lookup.ts";
 import { Session } from "./connection/session.ts";
-import { deleteLine, llookupAllLine, lookupAllLine, lookupLine, scanLine, updateLine, type TimingOptions, type WireKey } from "./data/commands.ts";
+import { deleteLine, llookupAllLine, lookupAllLine, lookupLine, scanLine, updateLine, type TimingOptions, type UpdateMeta, type WireKey } from "./data/commands.ts";
 import { formatKey, parseKeyRef, wireKey, type KeyRef } from "./data/key_name.ts";
 import { parseRecord, type RecordMeta, type StoredRecord } from "./data/record.ts";
 import { sharedKeyStore } from "./data/shared_keys.ts";
@@ -242,13 +242,36 @@ export class AtClient {
    */
   async put(key: string, value: AtValue, opts: PutOptions = {}): Promise<void> {
     const ref = this.ownRef(key, "put");
-    const sealed =
-      ref.visibility === "public"
-        ? sealPublic(this.keys.encryptionPrivateKey, value)
-        : ref.visibility === "self"
-          ? sealSelf(this.keys.selfEncryptionKey, value)
-          : sealShared(await this.sharedKeys.forRecipient(ref.sharedWith!), value);
+    const sealed = await this.sealOwn(ref, value);
     await this.session.send(updateLine(wireKey(ref), sealed.value, { ...timing(opts), ...sealed.meta }));
+  }
+
+  /**
+   * The stored form of a value for one of my keys, exactly as `put` would write it, without writing it
+   * (for an offline cache that pushes later). `key` comes back canonical (`phone.wavi@alice`).
+   */
+  async seal(key: string, value: AtValue, opts: PutOptions = {}): Promise<{ key: string; value: string; meta: UpdateMeta }> {
+    const ref = this.ownRef(key, "put");
+    const sealed = await this.sealOwn(ref, value);
+    return { key: formatKey(ref), value: sealed.value, meta: { ...timing(opts), ...sealed.meta } };
+  }
+
+  /** Decrypts (or verifies) a stored record of one of my keys, as `get` does after reading it. */
+  async open(key: string, record: StoredRecord): Promise<AtValue> {
+    const ref = this.ownRef(key, "read");
+    return ref.visibility === "public"
+      ? openPublic(this.keys.encryptionPublicKey, record)
+      : ref.visibility === "self"
+        ? openSelf(this.keys.selfEncryptionKey, record)
+        : openSharedAsOwner(await this.ownSharedKey(ref.sharedWith!, record.key), record);
+  }
+
+  private async sealOwn(ref: KeyRef, value: AtValue): Promise<{ value: string; meta: UpdateMeta }> {
+    return ref.visibility === "public"
+      ? sealPublic(this.keys.encryptionPrivateKey, value)
+      : ref.visibility === "self"
+        ? sealSelf(this.keys.selfEncryptionKey, value)
+        : sealShared(await this.sharedKeys.forRecipient(ref.sharedWith!), value);
   }
 
   /**
@@ -260,13 +283,7 @@ export class AtClient {
     const ref = parseKeyRef(key, this.atSign);
     if (ref.owner === this.atSign) {
       const record = await this.ownRecord(wireKey(ref));
-      const value =
-        ref.visibility === "public"
-          ? openPublic(this.keys.encryptionPublicKey, record)
-          : ref.visibility === "self"
-            ? openSelf(this.keys.selfEncryptionKey, record)
-            : openSharedAsOwner(await this.ownSharedKey(ref.sharedWith!, record.key), record);
-      return { value, key: record.key, meta: record.meta };
+      return { value: await this.open(key, record), key: record.key, meta: record.meta };
     }
     if (ref.visibility === "public") {
       const record = await this.peerRecord(ref);
