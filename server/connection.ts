@@ -49,8 +49,6 @@ export interface Connection {
   queuedBytes(): number;
   /** Closes the socket now, dropping queued bytes (a monitor that does not read its notifications). */
   abort(): void;
-  /** A monitor connection gets pushed notifications (set by `monitor`, cleared on close). */
-  monitor?: { id: number };
 }
 
 /** Socket-level facts and actions a connection needs; the listener provides them. */

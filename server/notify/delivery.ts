@@ -104,6 +104,7 @@ export function startDelivery(store: NotificationStore, pool: OutboundPool, limi
   };
 
   const unreachable = (to: string, err: unknown) => {
+    if (stopped) return;
     const failures = (quarantine.get(to) ?? 0) + 1;
     quarantine.set(to, failures);
     const now = Date.now();

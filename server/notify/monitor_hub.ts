@@ -147,7 +147,6 @@ export function newMonitorHub(store: NotificationStore, lastCommitId: () => numb
       if (monitors.size >= MONITORS_MAX) throw new AtProtocolError("AT0012", `At most ${MONITORS_MAX} monitor connections per @sign`);
       const m: Monitor = { conn, regex, includeSelf: req.selfNotifications === true, held: req.epochMillis === undefined ? null : [] };
       monitors.add(m);
-      conn.monitor = { id: conn.id };
       if (req.epochMillis !== undefined) {
         replay(m, req.epochMillis).catch((err: unknown) => {
           log.error("monitor replay failed", { conn: conn.id, error: String(err) });
