@@ -1,6 +1,6 @@
 /**
  * One side of many relay sessions, for measurements.
- * Run: `bun relay/measure/leg_worker.ts PORT a|b COUNT idle|send|recv|send-sealed|recv-sealed PRIVATE_KEY_B64`;
+ * Run: `bun relay/measure/leg_worker.ts PORT a|b COUNT idle|send|recv|send-sealed|recv-sealed PRIVATE_KEY_B64 RUN_ID`;
  * prints `{"ready":COUNT}` once every leg is paired and `{"bytes":N}` for each stdin line, then exits when stdin closes.
  * The `-sealed` modes put tunnel records (core/crypto/tunnel/record.ts, a fixed test key) on the wire and count
  * plaintext bytes.
@@ -9,7 +9,7 @@ import { newOpener, newSealer, open, seal, type TunnelOpener, type TunnelSealer 
 import { dialRelay, type RelayLegSocket } from "../../core/relay/dial_relay.ts";
 
 type Mode = "idle" | "send" | "recv" | "send-sealed" | "recv-sealed";
-const [portText, side, countText, mode, privateKey] = process.argv.slice(2) as [string, "a" | "b", string, Mode, string];
+const [portText, side, countText, mode, privateKey, runId] = process.argv.slice(2) as [string, "a" | "b", string, Mode, string, string];
 const sealed = mode.endsWith("-sealed");
 const testKey = new Uint8Array(32).fill(7);
 const sealers = new Map<RelayLegSocket, { sealer: TunnelSealer; pending: Uint8Array | null }>();
@@ -51,7 +51,7 @@ async function connector(): Promise<void> {
     const leg = await dialRelay({
       host: "127.0.0.1",
       port: Number(portText),
-      sessionId: `measure-${i}-session`,
+      sessionId: `${runId}.${i}`,
       side,
       atSign: side === "a" ? "@a" : "@b",
       peerAtSign: side === "a" ? "@b" : "@a",

@@ -37,8 +37,9 @@ const relay = spawn(["bun", ...(smol ? ["--smol"] : []), join(here, "relay_fixtu
 const { port } = JSON.parse(await line(relay)) as { port: number };
 const before = rssMiB(relay.pid).rss;
 const t0 = performance.now();
-const wa = spawn(["bun", join(here, "leg_worker.ts"), String(port), "a", String(streams), mode === "active" ? "send" : "idle", a.privateKey]);
-const wb = spawn(["bun", join(here, "leg_worker.ts"), String(port), "b", String(streams), mode === "active" ? "recv" : "idle", b.privateKey]);
+const runId = crypto.randomUUID();
+const wa = spawn(["bun", join(here, "leg_worker.ts"), String(port), "a", String(streams), mode === "active" ? "send" : "idle", a.privateKey, runId]);
+const wb = spawn(["bun", join(here, "leg_worker.ts"), String(port), "b", String(streams), mode === "active" ? "recv" : "idle", b.privateKey, runId]);
 await Promise.all([line(wa), line(wb)]);
 const pairMs = performance.now() - t0;
 let max = 0;

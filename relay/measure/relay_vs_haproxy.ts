@@ -50,9 +50,10 @@ async function runPath(path: string, round: number): Promise<void> {
   let receiver: Piped;
   let watched: number | undefined;
   if (path.startsWith("relay")) {
+    const runId = crypto.randomUUID(); // fresh session ids: the previous run's sessions may still be closing
     const suffix = path === "relay+tunnel" ? "-sealed" : "";
-    sender = spawn(["bun", join(here, "leg_worker.ts"), String(relayPort), "a", String(streams), "send" + suffix, ka.privateKey]);
-    receiver = spawn(["bun", join(here, "leg_worker.ts"), String(relayPort), "b", String(streams), "recv" + suffix, kb.privateKey]);
+    sender = spawn(["bun", join(here, "leg_worker.ts"), String(relayPort), "a", String(streams), "send" + suffix, ka.privateKey, runId]);
+    receiver = spawn(["bun", join(here, "leg_worker.ts"), String(relayPort), "b", String(streams), "recv" + suffix, kb.privateKey, runId]);
     await Promise.all([line(sender), line(receiver)]);
     watched = relay.pid;
   } else {
@@ -89,7 +90,12 @@ async function runPath(path: string, round: number): Promise<void> {
 
 // Session ids repeat per round: the previous round's sessions are closed by then (the pause in runPath).
 const paths = ["direct", "haproxy", "relay", "relay+tunnel"];
-for (let r = 0; r < rounds; r++) for (const path of paths) await runPath(path, r);
+try {
+  for (let r = 0; r < rounds; r++) for (const path of paths) await runPath(path, r);
+} catch (e) {
+  haproxy.kill();
+  throw e;
+}
 const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 for (const path of paths) {
   const rs = rows.filter((x) => x.path === path);
