@@ -13,10 +13,11 @@ import { onboard } from "./onboard.ts";
 import { otp } from "./otp.ts";
 import { put } from "./put.ts";
 import { scan } from "./scan.ts";
+import { sync } from "./sync.ts";
 import { ssh } from "./ssh.ts";
 import { tunnel } from "./tunnel.ts";
 
-const COMMANDS: Record<string, CliCommand<any>> = { onboard, put, get, delete: del, scan, keys, enroll, otp, daemon, tunnel, ssh, notify, monitor, "notify-status": notifyStatus };
+const COMMANDS: Record<string, CliCommand<any>> = { onboard, put, get, delete: del, scan, keys, enroll, otp, daemon, tunnel, ssh, notify, monitor, "notify-status": notifyStatus, sync };
 
 const OVERVIEW = `Usage: bun client.ts <command> [options]
 
