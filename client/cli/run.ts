@@ -4,6 +4,8 @@ import { EXIT, failure, type CliCommand, type CliIo } from "./command.ts";
 import { daemon } from "./daemon.ts";
 import { del } from "./delete.ts";
 import { enroll } from "./enroll.ts";
+import { fetchCommand } from "./fetch.ts";
+import { gateway } from "./gateway.ts";
 import { get } from "./get.ts";
 import { keys } from "./keys.ts";
 import { monitor } from "./monitor.ts";
@@ -17,7 +19,7 @@ import { sync } from "./sync.ts";
 import { ssh } from "./ssh.ts";
 import { tunnel } from "./tunnel.ts";
 
-const COMMANDS: Record<string, CliCommand<any>> = { onboard, put, get, delete: del, scan, keys, enroll, otp, daemon, tunnel, ssh, notify, monitor, "notify-status": notifyStatus, sync };
+const COMMANDS: Record<string, CliCommand<any>> = { onboard, put, get, delete: del, scan, keys, enroll, otp, daemon, tunnel, ssh, notify, monitor, "notify-status": notifyStatus, sync, fetch: fetchCommand, gateway };
 
 const OVERVIEW = `Usage: bun client.ts <command> [options]
 

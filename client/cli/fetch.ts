@@ -1,0 +1,76 @@
+/**
+ * `fetch @API /PATH`: curl for APIs served by @sign. The response body goes to stdout as bytes; with -v the
+ * status line and headers go to stderr. Exit status 0 whatever the HTTP status, unless --fail (then 1 for
+ * a status of 400 or more); 4 when the API cannot be reached or does not answer.
+ */
+import { atSignSchema } from "../../core/atsign.ts";
+import { UsageError } from "../../core/options.ts";
+import { ApiCaller, DEFAULT_AT_FETCH_TIMEOUT_MS, MAX_ENVELOPE_BODY_BYTES } from "../api/serve/index.ts";
+import { COMMON_SPEC, EXIT, openClient, readStdin, type CliCommand } from "./command.ts";
+
+const spec = {
+  request: { kind: "string", short: "X", help: "HTTP method (default GET, or POST with -d)", arg: "METHOD", env: false },
+  data: { kind: "string", short: "d", help: "request body; - reads it from stdin", arg: "BODY", env: false },
+  header: { kind: "list", short: "H", help: "request header, repeatable", arg: "'NAME: VALUE'", env: false },
+  cap: { kind: "string", help: "capability token to present", arg: "TOKEN", env: false },
+  verbose: { kind: "boolean", short: "v", help: "print the status line and response headers to stderr", default: false, env: false },
+  fail: { kind: "boolean", short: "f", help: "exit 1 when the status is 400 or more", default: false, env: false },
+  timeout: { kind: "number", help: "ms to wait for the answer", default: DEFAULT_AT_FETCH_TIMEOUT_MS, arg: "MS" },
+} as const;
+
+const HEADER_RE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/;
+
+/**
+ * `-H` values as name/value pairs. The option parser splits list values at commas, so a piece that does
+ * not start with `Name:` continues the previous header's value.
+ * @example headerPairs(["Accept: a", "b", "X-Y: 1"]) // [["Accept","a, b"],["X-Y","1"]]
+ */
+export function headerPairs(pieces: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const piece of pieces) {
+    const m = HEADER_RE.exec(piece);
+    if (m) out.push([m[1]!, m[2]!]);
+    else if (out.length > 0) out[out.length - 1]![1] += `, ${piece}`;
+    else throw new UsageError(`Invalid header "${piece}": expected 'NAME: VALUE'`);
+  }
+  return out;
+}
+
+/** The fetch command. */
+export const fetchCommand: CliCommand<typeof spec & typeof COMMON_SPEC> = {
+  name: "fetch",
+  usage: "bun client.ts fetch @API /PATH [-X METHOD] [-d BODY] [-H 'K: V'] [--cap TOKEN] [-v] --as @ME",
+  description: "Calls an HTTP API served by an @sign (curl-like); the body goes to stdout.",
+  spec: { ...COMMON_SPEC, ...spec },
+  async run(o, args, io) {
+    if (args.length !== 2) throw new UsageError("fetch needs @API and /PATH");
+    const api = atSignSchema.safeParse(args[0]);
+    if (!api.success) throw new UsageError(`Invalid @API "${args[0]}"`);
+    const path = args[1]!;
+    if (!path.startsWith("/")) throw new UsageError(`Invalid /PATH "${path}": it starts with /`);
+    if (!Number.isSafeInteger(o.timeout) || o.timeout < 1) throw new UsageError("--timeout needs a positive whole number of ms");
+    const body = o.data === undefined ? undefined : o.data === "-" ? await readStdin(io, MAX_ENVELOPE_BODY_BYTES) : new TextEncoder().encode(o.data);
+    const method = (o.request ?? (body !== undefined ? "POST" : "GET")).toUpperCase();
+    if (!/^[A-Z]{1,16}$/.test(method)) throw new UsageError(`Invalid method "${o.request}"`);
+    if (body !== undefined && (method === "GET" || method === "HEAD")) throw new UsageError(`A ${method} request has no body (use -X POST)`);
+    const headers = headerPairs(o.header ?? []);
+
+    const client = await openClient(o);
+    try {
+      const caller = await ApiCaller.open(client, { timeoutMs: o.timeout });
+      try {
+        const res = await caller.fetch(api.data as string, path, { method, headers, ...(body !== undefined ? { body } : {}) }, o.cap ? { capability: o.cap } : {});
+        if (o.verbose) {
+          io.err(`< ${res.status} ${res.statusText}`.trimEnd());
+          res.headers.forEach((v, k) => io.err(`< ${k}: ${v}`));
+        }
+        io.out(new Uint8Array(await res.arrayBuffer()));
+        return o.fail && res.status >= 400 ? EXIT.notFound : EXIT.ok;
+      } finally {
+        await caller.close();
+      }
+    } finally {
+      client.close();
+    }
+  },
+};

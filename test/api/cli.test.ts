@@ -1,0 +1,101 @@
+/**
+ * The API commands as a user runs them, as child processes against a real stack and an API served by
+ * @sign in this process: `fetch` (curl-like output and exit statuses) and `gateway` (plain local HTTP).
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { headerPairs } from "../../client/cli/fetch.ts";
+import { serveApi, type ServedApi } from "../../client/api/serve/index.ts";
+import type { AtClient } from "../../client/index.ts";
+import { startStack, type Stack } from "../harness.ts";
+import { keysFileOf, onboarded, testApp } from "./fixture.ts";
+
+const ENTRY = join(import.meta.dir, "../../client.ts");
+let stack: Stack;
+let api: AtClient;
+let served: ServedApi;
+let common: string[];
+
+beforeAll(async () => {
+  stack = await startStack({ atSigns: ["@api", "@bob", "@eve"] });
+  api = await onboarded(stack, "@api");
+  for (const c of await Promise.all([onboarded(stack, "@bob"), onboarded(stack, "@eve")])) c.close();
+  served = await serveApi(testApp(), { client: api, allow: ["@bob"] });
+  common = ["--ca", stack.caFile, "--directory", `${stack.directory.host}:${stack.directory.port}`];
+}, 60_000);
+afterAll(async () => {
+  await served?.close();
+  api?.close();
+  await stack?.stop();
+});
+
+const env = () => ({ PATH: process.env.PATH ?? "", HOME: stack.home, INLAY_HOME: stack.home });
+const as = (atSign: string) => ["--keys", keysFileOf(stack, atSign), ...common];
+
+async function cli(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
+  const proc = Bun.spawn([process.execPath, ENTRY, ...args], { stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe", env: env() });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, out, err };
+}
+
+test("-H pieces split at commas by the option parser are joined back", () => {
+  expect(headerPairs(["Accept: a", "b", "X-Y: 1"])).toEqual([
+    ["Accept", "a, b"],
+    ["X-Y", "1"],
+  ]);
+  expect(() => headerPairs(["nonsense"])).toThrow("NAME: VALUE");
+});
+
+test("fetch prints the body; -v the status and headers on stderr; -d sends a POST body", async () => {
+  const hello = await cli(["fetch", "@api", "/hello", "-v", ...as("@bob")]);
+  expect(hello.code).toBe(0);
+  expect(JSON.parse(hello.out)).toEqual({ hello: "@bob" });
+  expect(hello.err).toContain("< 200");
+  expect(hello.err).toContain("< content-type: application/json");
+  const echo = await cli(["fetch", "@api", "/echo?q=1", "-d", "-", "-H", "Content-Type: text/plain", ...as("@bob")], "from stdin");
+  expect(echo.code).toBe(0);
+  expect(echo.out).toBe("from stdin");
+});
+
+test("fetch exit statuses: refused 0 (1 with --fail), unreachable 4, usage 2", async () => {
+  const refused = await cli(["fetch", "@api", "/hello", ...as("@eve")]);
+  expect(refused.code).toBe(0);
+  expect(JSON.parse(refused.out)).toMatchObject({ error: "not_allowed" });
+  expect((await cli(["fetch", "@api", "/hello", "--fail", ...as("@eve")])).code).toBe(1);
+  const nobody = await cli(["fetch", "@nobody", "/hello", "--timeout", "2000", ...as("@bob")]);
+  expect(nobody.code).toBe(4);
+  expect(nobody.err).toContain("@nobody");
+  expect((await cli(["fetch", "@api", "hello", ...as("@bob")])).code).toBe(2);
+});
+
+test("gateway exposes the @sign API as plain local HTTP", async () => {
+  const proc = Bun.spawn([process.execPath, ENTRY, "gateway", "--listen", "127.0.0.1:0", "--to", "@api", ...as("@bob")], { stdout: "pipe", stderr: "pipe", env: env() });
+  try {
+    let err = "";
+    const decoder = new TextDecoder();
+    const reader = proc.stderr.getReader();
+    const deadline = Date.now() + 20_000;
+    while (!/listening on (http:\/\/\S+)/.test(err)) {
+      if (Date.now() > deadline) throw new Error(`gateway did not start: ${err}`);
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`gateway exited: ${err}`);
+      err += decoder.decode(value, { stream: true });
+    }
+    reader.releaseLock();
+    const base = /listening on (http:\/\/\S+)/.exec(err)![1]!;
+    const res = await fetch(`${base}/hello`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ hello: "@bob" });
+    const echo = await fetch(`${base}/echo?x=2`, { method: "POST", body: "abc", headers: { "content-type": "text/plain" } });
+    expect(echo.status).toBe(201);
+    expect(echo.headers.get("x-query")).toBe("?x=2");
+    expect(await echo.text()).toBe("abc");
+    const missing = await fetch(`${base}/no-such-route`);
+    expect(missing.status).toBe(404);
+    await missing.body?.cancel();
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+  } finally {
+    proc.kill();
+  }
+});
