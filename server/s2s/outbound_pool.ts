@@ -60,14 +60,6 @@ export function newOutboundPool(ctx: ServerContext, opts: PoolOptions): Outbound
     const remote = ctx.remote;
     if (!remote) throw new AtProtocolError("AT0007", `Secondary server not found: this server has no directory to find ${atSign}`);
     const addr = await remote.resolve(atSign);
-    // Make room: drop the least recently used idle session.
-    if (sessions.size + opening.size >= maxSessions) {
-      let lru: OutboundSession | undefined;
-      for (const s of sessions.values()) if (s.pending() === 0 && (!lru || s.lastUsedAt < lru.lastUsedAt)) lru = s;
-      if (!lru) throw new AtProtocolError("AT0006", "Outbound connection limit exceeded");
-      lru.close();
-      sessions.delete(lru.remoteAtSign);
-    }
     try {
       return await openSession({
         ownAtSign: ctx.atSign,
@@ -102,6 +94,16 @@ export function newOutboundPool(ctx: ServerContext, opts: PoolOptions): Outbound
     }
   };
 
+  // At the bound, the least recently used idle session is closed; when every session is busy, AT0006.
+  const makeRoom = () => {
+    if (sessions.size + opening.size < maxSessions) return;
+    let lru: OutboundSession | undefined;
+    for (const s of sessions.values()) if (s.pending() === 0 && (!lru || s.lastUsedAt < lru.lastUsedAt)) lru = s;
+    if (!lru) throw new AtProtocolError("AT0006", "Outbound connection limit exceeded");
+    lru.close();
+    sessions.delete(lru.remoteAtSign);
+  };
+
   const session = async (atSign: string): Promise<OutboundSession> => {
     if (stopped) throw new AtProtocolError("AT0021", "Server is stopping");
     const s = sessions.get(atSign);
@@ -109,6 +111,7 @@ export function newOutboundPool(ctx: ServerContext, opts: PoolOptions): Outbound
     sessions.delete(atSign);
     let p = opening.get(atSign);
     if (!p) {
+      makeRoom();
       p = open(atSign).finally(() => opening.delete(atSign));
       opening.set(atSign, p);
       const opened = await p;
