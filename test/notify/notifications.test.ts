@@ -222,8 +222,12 @@ test("a monitor that does not read is disconnected; the others and the sender ca
   }
 }, 120_000);
 
-test("the owner cannot notify on behalf of another @sign", async () => {
+test("only the owner notifies, and only as itself", async () => {
   expect(await alice.send("notify:@bob:x@carol:v")).toStartWith("error:AT0009-");
   expect(await alice.send("notify:strategy:latest:@bob:x@alice:v")).toStartWith("error:AT0003-");
+  const stranger = await connectRaw(stack.servers.get("@alice")!.port, stack.ca);
+  expect(await rawAsk(stranger, "notify:all:@bob:x@alice:v")).toStartWith("error:AT0401-");
+  expect(await rawAsk(stranger, "notify:@bob:x@alice:v")).toStartWith("error:AT0401-");
+  stranger.close();
 });
 
