@@ -23,6 +23,19 @@ export { parseKeyRef, formatKey, type KeyRef } from "./data/key_name.ts";
 export type { NotifyOptions, NotificationStatus } from "./notify/send_notify.ts";
 export { AtMonitor, type MonitorOptions } from "./monitor/at_monitor.ts";
 export type { AtNotification } from "./monitor/notification.ts";
+/** HTTP APIs served by an @sign with no open port (issue 7): serving a hono app, calling it. */
+export {
+  ApiCaller,
+  atFetch,
+  AtFetchError,
+  serveApi,
+  type ApiCallerOptions,
+  type AtApiEnv,
+  type AtFetchFailure,
+  type AtFetchOptions,
+  type ServeApiOptions,
+  type ServedApi,
+} from "./api/serve/index.ts";
 /** The connection layer, for parts that speak the atProtocol directly (bench, relay). */
 export { AtConnection } from "./connection/at_connection.ts";
 export { Session, type SessionOptions } from "./connection/session.ts";
