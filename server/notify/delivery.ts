@@ -4,7 +4,8 @@
  * The queue is the notification store: a sent row with `next_at` set is pending. Recipients are served
  * longest-waiting first, a bounded number at a time; each recipient's due rows go out pipelined on its one
  * session, and their outcomes are committed in one transaction. `data:success` marks a row delivered; any
- * other answer reschedules it with exponential backoff (until MAX_ATTEMPTS or its ttln); an unreachable
+ * answer that rejects the notification itself (syntax, authorisation, key length) ends it as errored; any
+ * other failure reschedules it with exponential backoff (until maxAttempts or its ttln); an unreachable
  * recipient is quarantined with a growing pause. Delivery is at-least-once: a crash between the remote's
  * `data:success` and our commit re-sends, and the receiver recognises the id.
  */
@@ -48,6 +49,9 @@ export const DEFAULT_DELIVERY_LIMITS: DeliveryLimits = {
 };
 
 const log = logger("notify");
+
+/** Answers that reject the notification itself (syntax, not ours to send, key too long, bad arguments). */
+const PERMANENT_ERRORS: ReadonlySet<string> = new Set(["AT0003", "AT0009", "AT0016", "AT0022"]);
 
 /** The running delivery job. */
 export interface Delivery {
@@ -131,6 +135,8 @@ export function startDelivery(store: NotificationStore, pool: OutboundPool, limi
         const a = answers[i]!;
         if (a.status === "fulfilled" && a.value.kind === "data" && a.value.payload === "success") return { seq: r.seq, delivered: true };
         if (a.status === "rejected") broken ??= a.reason;
+        // The receiver judged this notification itself invalid: sending it again cannot help.
+        if (a.status === "fulfilled" && a.value.kind === "error" && PERMANENT_ERRORS.has(a.value.code)) return { seq: r.seq, delivered: false, retryAt: null };
         return { seq: r.seq, delivered: false, retryAt: retryAt(r, now) };
       });
       if (stopped) return;

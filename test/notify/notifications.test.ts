@@ -222,6 +222,14 @@ test("a monitor that does not read is disconnected; the others and the sender ca
   }
 }, 120_000);
 
+test("a notification the receiver rejects (its cached key would be too long) ends as errored without retries", async () => {
+  const name = "k".repeat(240);
+  expect(await alice.send(`notify:id:too-long:ttr:10:@bob:${name}@alice:v`)).toBe("data:too-long");
+  await eventually(async () => (await status("too-long")) === "errored");
+  const fetched = JSON.parse((await alice.send("notify:fetch:too-long")).slice(5));
+  expect(fetched.retryCount).toBe("1");
+});
+
 test("only the owner notifies, and only as itself", async () => {
   expect(await alice.send("notify:@bob:x@carol:v")).toStartWith("error:AT0009-");
   expect(await alice.send("notify:strategy:latest:@bob:x@alice:v")).toStartWith("error:AT0003-");
