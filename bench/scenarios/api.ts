@@ -1,14 +1,25 @@
 /**
- * `api` (issue 7): requests/s and p50/p99 of a hono app called over plain HTTP on loopback (the direct path,
- * the app in a child process) and by @sign with `atFetch` once it exists, in one run.
+ * `api` (issue 7): requests/s and p50/p99 of one hono app called over plain HTTP on loopback (the direct
+ * path) and by @sign with atFetch (path `atsign`), in one run. In both paths the app runs in a child
+ * process; for the @sign path a directory and two atServers (the API's and the caller's) are children too,
+ * and each call is: request notification caller → its atServer → the API's atServer → the API host's
+ * monitor, then the response the same way back, every hop TLS, bodies AES-encrypted per @sign pair.
  */
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { devCaPath } from "../../core/crypto/dev_ca.ts";
+import type { ApiCaller as ApiCallerType, AtClient as AtClientType } from "../../client/index.ts";
 import type { BenchContext } from "../context.ts";
 import { loadPart } from "../load_part.ts";
-import { DIRECT_PATH, NotAvailable, type Scenario } from "../scenario.ts";
+import { DIRECT_PATH, type Scenario } from "../scenario.ts";
+import { startDirectoryChild, startServerChild } from "../services.ts";
 
 /** Concurrent callers in the parallel test. */
 const PARALLEL_CALLERS = 16;
+/** The path name of atFetch in the metric groups. */
+const ATSIGN_PATH = "atsign";
+const API = "@benchapi";
+const CALLER = "@benchcaller";
 
 async function calls(ctx: BenchContext, callers: number, path: string, call: () => Promise<Response>) {
   const rec = ctx.latency();
@@ -28,7 +39,30 @@ async function calls(ctx: BenchContext, callers: number, path: string, call: () 
   ctx.metric({ id: `p99_${tag}_${path}`, label: `p99, ${callers} caller(s), ${path}`, value: h.p99, unit: "µs", group: `p99, ${callers} caller(s)`, path });
 }
 
-/** The `api` scenario. */
+/** Directory, two atServers, both @signs onboarded, the API host serving by @sign; returns a caller. */
+async function atSignPath(ctx: BenchContext): Promise<ApiCallerType> {
+  const AtClient = await loadPart<typeof AtClientType>("client/index.ts", "AtClient");
+  const ApiCaller = await loadPart<typeof ApiCallerType>("client/index.ts", "ApiCaller");
+  const home = ctx.tempDir("inlay-bench-api-");
+  const directory = await startDirectoryChild(ctx, home);
+  const secrets = { api: crypto.randomUUID(), caller: crypto.randomUUID() };
+  await Promise.all([startServerChild(ctx, home, API, secrets.api, directory), startServerChild(ctx, home, CALLER, secrets.caller, directory)]);
+  const caFile = devCaPath(home);
+  const net = { directory: `${directory.host}:${directory.port}`, ca: directory.ca };
+  const keysOf = (a: string) => join(home, "keys", `${a}_key.atKeys`);
+  const [api, caller] = await Promise.all([
+    AtClient.onboard(API, secrets.api, { ...net, keysFile: keysOf(API) }),
+    AtClient.onboard(CALLER, secrets.caller, { ...net, keysFile: keysOf(CALLER) }),
+  ]);
+  api.client.close();
+  ctx.defer(() => caller.client.close());
+  const host = fileURLToPath(new URL("../fixtures/api_host.ts", import.meta.url));
+  await ctx.spawn([process.execPath, host, API, keysOf(API), net.directory, caFile, CALLER], { env: { ...process.env, INLAY_HOME: home, INLAY_LOG: "warn" }, ready: /api serving as/ });
+  const apiCaller = await ApiCaller.open(caller.client, { timeoutMs: 10_000 });
+  ctx.defer(() => apiCaller.close());
+  return apiCaller;
+}
+
 export const apiScenario: Scenario = {
   name: "api",
   description: "hono app: requests/s and p50/p99 over plain HTTP on loopback vs atFetch by @sign",
@@ -36,16 +70,14 @@ export const apiScenario: Scenario = {
   async run(ctx) {
     const app = await ctx.spawn([process.execPath, fileURLToPath(new URL("../fixtures/api_app.ts", import.meta.url))], { ready: /listening on .*:(\d+)\s*$/ });
     const url = `http://127.0.0.1:${app.ready[1]}/hello`;
+    ctx.progress("@sign path: directory, two atServers, API host");
+    const caller = await atSignPath(ctx);
     for (const callers of [1, PARALLEL_CALLERS]) {
       ctx.progress(`plain HTTP, ${callers} caller(s)`);
       await calls(ctx, callers, DIRECT_PATH, () => fetch(url));
+      ctx.progress(`atFetch by @sign, ${callers} caller(s)`);
+      await calls(ctx, callers, ATSIGN_PATH, () => caller.fetch(API, "/hello"));
     }
-    try {
-      await loadPart("client/index.ts", "atFetch");
-      ctx.note("atFetch: not available: client/index.ts exports atFetch but it is not wired into the bench yet");
-    } catch (err) {
-      if (!(err instanceof NotAvailable)) throw err;
-      ctx.note(`atFetch: not available: ${err.message}`);
-    }
+    ctx.note(`${ATSIGN_PATH}: each call is two encrypted notifications through two atServers (caller's and API's), TLS on every hop; bodies up to 64 KiB by default`);
   },
 };
