@@ -143,7 +143,8 @@ export function newMonitorHub(store: NotificationStore, lastCommitId: () => numb
   const hub: MonitorHub = {
     attach(conn, req) {
       const regex = req.regex === undefined ? null : clientRegex(req.regex);
-      for (const m of monitors) if (m.conn.closed) monitors.delete(m);
+      // A second `monitor` on the same connection replaces the first (no duplicate lines).
+      for (const m of monitors) if (m.conn.closed || m.conn === conn) monitors.delete(m);
       if (monitors.size >= MONITORS_MAX) throw new AtProtocolError("AT0012", `At most ${MONITORS_MAX} monitor connections per @sign`);
       const m: Monitor = { conn, regex, includeSelf: req.selfNotifications === true, held: req.epochMillis === undefined ? null : [] };
       monitors.add(m);
