@@ -118,6 +118,7 @@ export function newMonitorHub(store: NotificationStore, lastCommitId: () => numb
     for (;;) {
       const rows = store.inbox({ sinceMs, afterSeq, includeSelf: m.includeSelf, limit: NOTIFICATION_PAGE_ROWS });
       for (const r of rows) {
+        if (!monitors.has(m)) return;
         afterSeq = r.seq;
         if (!matches(m, r)) continue;
         // Pace by the backlog: wait until the client has read half of it.
