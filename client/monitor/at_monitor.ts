@@ -37,6 +37,8 @@ export interface MonitorOptions {
   selfNotifications?: boolean;
   heartbeatMs?: number;
   connectTimeoutMs?: number;
+  /** Received-but-untaken notifications before the connection pauses; default MONITOR_QUEUE_MAX_ITEMS. */
+  queueMaxItems?: number;
   backoffMs?: readonly number[];
   /** Hears connection changes (for logs): connected, lost (with the reason), retrying (with the error). */
   onStatus?(status: "connected" | "lost" | "retrying", detail?: string): void;
@@ -68,12 +70,18 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
   private sleepCancel: (() => void) | null = null;
   private resumeFromMs: number | null;
   private readyOutcome!: { resolve(): void; reject(e: Error): void };
+  private readonly queueMax: number;
+  /** Connections opened so far; lines are tagged with theirs. */
+  private generation = 0;
+  /** The connection whose lines overflowed the queue: everything after that is ignored and replayed later. */
+  private droppedGeneration = -1;
 
   constructor(
     private readonly ctx: MonitorContext,
     private readonly opts: MonitorOptions = {},
   ) {
     this.resumeFromMs = opts.since ?? null;
+    this.queueMax = Math.max(1, opts.queueMaxItems ?? MONITOR_QUEUE_MAX_ITEMS);
     this.ready = new Promise<void>((resolve, reject) => (this.readyOutcome = { resolve, reject }));
     // A caller that only iterates must not see an unhandled rejection from `ready`.
     this.ready.catch(() => {});
@@ -119,7 +127,7 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
       this.queue.splice(0, this.queueHead);
       this.queueHead = 0;
     }
-    if (this.paused && this.pending() <= MONITOR_QUEUE_MAX_ITEMS / 2) {
+    if (this.paused && this.pending() <= this.queueMax / 2) {
       this.paused = false;
       this.sleepCancel?.();
     }
@@ -136,8 +144,8 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
     w?.();
   }
 
-  private onLine(json: string): void {
-    if (this.paused || this.closed) return;
+  private onLine(json: string, generation: number): void {
+    if (this.closed || generation === this.droppedGeneration) return;
     const n = parseNotificationJson(json);
     if (!n) return;
     if (n.id === STATS_NOTIFICATION_ID) {
@@ -146,9 +154,11 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
       return;
     }
     if (this.seen.has(n.id)) return;
-    if (this.pending() >= MONITOR_QUEUE_MAX_ITEMS) {
-      // Drop it and pause: the replay after the consumer caught up brings it back.
+    if (this.pending() >= this.queueMax) {
+      // Drop it and everything after it on this connection, and pause: the replay on the connection opened
+      // once the consumer caught up brings them back.
       this.paused = true;
+      this.droppedGeneration = generation;
       this.conn?.close("the consumer is behind");
       return;
     }
@@ -171,6 +181,7 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
       if (this.paused) await this.sleep(Number.MAX_SAFE_INTEGER);
       if (this.closed) break;
       try {
+        const generation = ++this.generation;
         const since = !everReady || this.resumeFromMs === null ? this.opts.since : this.resumeFromMs - RESUME_OVERLAP_MS;
         const conn = await openMonitorConnection({
           address: await this.ctx.resolve(),
@@ -181,13 +192,15 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
           ...(this.opts.selfNotifications ? { selfNotifications: true } : {}),
           connectTimeoutMs: this.opts.connectTimeoutMs ?? MONITOR_CONNECT_TIMEOUT_MS,
           heartbeatMs: this.opts.heartbeatMs ?? MONITOR_HEARTBEAT_MS,
-          onNotification: (json) => this.onLine(json),
+          onNotification: (json) => this.onLine(json, generation),
         });
         if (this.closed) {
           conn.close();
           break;
         }
         this.conn = conn;
+        // The replay may already have filled the queue while the connection was being set up.
+        if (this.droppedGeneration === generation) conn.close("the consumer is behind");
         attempt = 0;
         if (!everReady) {
           everReady = true;
@@ -199,8 +212,8 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
         const reason = await conn.done;
         this.conn = null;
         if (this.closed) break;
-        if (!this.paused) this.opts.onStatus?.("lost", reason);
-        if (this.paused) continue;
+        if (this.droppedGeneration === generation) continue;
+        this.opts.onStatus?.("lost", reason);
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
         // Refusals that will not change by retrying end the monitor: bad keys, a bad regex, and any failure

@@ -85,6 +85,8 @@ export async function openMonitorConnection(opts: MonitorConnectionOptions): Pro
   const onData = (chunk: Uint8Array) => {
     greeted?.();
     greeted = null;
+    // Bytes still arriving after we ended the connection belong to nobody.
+    if (endedWith !== null) return;
     let got: string[];
     try {
       got = pushChunk(lines, chunk);
@@ -95,6 +97,7 @@ export async function openMonitorConnection(opts: MonitorConnectionOptions): Pro
     for (const raw of got) {
       const text = stripPrompt(raw);
       if (text === "") continue;
+      if (endedWith !== null) return;
       if (text.startsWith(NOTIFICATION_PREFIX)) {
         opts.onNotification(text.slice(NOTIFICATION_PREFIX.length).trimStart());
         continue;

@@ -49,6 +49,8 @@ export async function eventually(f: () => boolean | Promise<boolean>, timeoutMs 
 export interface Cutter {
   port: number;
   refuse: boolean;
+  /** While true, bytes are swallowed in both directions (a connection that hangs without closing). */
+  stall: boolean;
   /** Connections accepted so far. */
   accepted: number;
   cut(): void;
@@ -70,12 +72,14 @@ const CUTTER_QUEUE_LIMIT_BYTES = 8 * 1024 * 1024;
 export function startCutter(targetPort: number): Cutter {
   const live = new Set<Socket<Pair>>();
   const forward = (to: Socket<Pair> | null, chunk: Uint8Array, pending: Uint8Array[]) => {
+    if (cutter.stall) return;
     if (!to) return void pending.push(chunk.slice());
     if (send(to, to.data.out, chunk) === "overflow") to.terminate();
   };
   const cutter: Cutter = {
     port: 0,
     refuse: false,
+    stall: false,
     accepted: 0,
     cut() {
       for (const s of live) s.terminate();

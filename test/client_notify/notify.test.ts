@@ -131,3 +131,51 @@ test("the notification value on bob's server is the ciphertext alice's client ma
   const fetched = JSON.parse(await alice.command(`notify:fetch:${id}`));
   expect(fetched.atValue).not.toContain("secret");
 });
+
+test("a connection that hangs is caught by the heartbeat deadline and replaced; nothing is lost", async () => {
+  const cutter = startCutter(stack.servers.get("@bob")!.port);
+  const bob2 = await AtClient.open({ ...netOf(stack), keysFile: keysFileOf(stack, "@bob"), address: { host: "127.0.0.1", port: cutter.port } });
+  const statuses: string[] = [];
+  const m = bob2.monitor({ regex: "hang", heartbeatMs: 150, backoffMs: [50], onStatus: (s, d) => statuses.push(`${s} ${d ?? ""}`) });
+  try {
+    await m.ready;
+    const got = collect(m);
+    cutter.stall = true;
+    const ids = [await alice.notify("@bob", "hang1.wavi", "h1"), await alice.notify("@bob", "hang2.wavi", "h2")];
+    await eventually(() => statuses.some((s) => s.includes("heartbeat")), 20_000, "heartbeat deadline");
+    cutter.stall = false;
+    await eventually(() => got.items.length >= 2, 20_000, "delivery after the hang");
+    m.close();
+    await got.done;
+    expect(got.items.map((n) => n.id)).toEqual(ids);
+  } finally {
+    m.close();
+    bob2.close();
+    cutter.stop();
+  }
+});
+
+test("a consumer slower than the stream: the monitor pauses its connection and catches up by replay, in order, once each", async () => {
+  const m = bob.monitor({ regex: "slow", queueMaxItems: 4, backoffMs: [20] });
+  await m.ready;
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i++) ids.push(await alice.notify("@bob", `slow${i}.wavi`, `s${i}`));
+  const seen: string[] = [];
+  for await (const n of m) {
+    seen.push(n.id);
+    await Bun.sleep(5);
+    if (seen.length === ids.length) break;
+  }
+  expect(seen).toEqual(ids);
+});
+
+test("notifying myself: my own monitor (selfNotifications not needed) gets it decrypted", async () => {
+  const m = alice.monitor({ regex: "me\\.wavi" });
+  await m.ready;
+  const got = collect(m);
+  const id = await alice.notify("@alice", "me.wavi", "note to self");
+  await eventually(() => got.items.some((n) => n.id === id), 20_000, "self delivery");
+  m.close();
+  await got.done;
+  expect(got.items.find((n) => n.id === id)).toMatchObject({ from: "@alice", to: "@alice", value: "note to self" });
+});
