@@ -2,15 +2,18 @@
  * Where control messages travel. `ControlChannel` is the small interface the daemon and the tunnel client use;
  * `notificationControlChannel` is the production one: each message is an atProtocol key notification
  * `@to:<kind>.<sid>.<device>.tunnels@from` whose value is the sealed envelope (control_message.ts), sent through
- * my atServer (`notify`), and received by a monitor on my own atServer (monitor_link.ts).
+ * my atServer (`notify`), and received by the SDK's monitor on my own atServer (AtClient.monitor).
+ *
+ * The notify line is built here rather than with AtClient.notify, which would seal the value a second time
+ * under the per-recipient shared key (a key write on first contact, on the tunnel's critical path); the
+ * envelope is already signed and encrypted, so it goes out marked `isEncrypted:false` and the monitor hands
+ * it over as is.
  */
 import { buildCommand } from "../../core/verbs/index.ts";
 import { logger } from "../../core/log.ts";
 import type { AtKeys } from "../../core/crypto/index.ts";
 import type { AtClient } from "../at_client.ts";
-import type { HostPort, RootResolver } from "../connection/root_lookup.ts";
 import { type ControlMessage, ControlMessageError, newSeenIds, openControl, sealControl } from "./control_message.ts";
-import { startMonitor, type MonitorLink } from "./monitor_link.ts";
 
 /** Received messages waiting for the consumer; past it the oldest is dropped (a flood cannot grow memory). */
 export const CONTROL_INBOX_MAX_MESSAGES = 1_000;
@@ -38,9 +41,6 @@ export interface ControlChannel {
 export interface NotificationChannelOptions {
   client: AtClient;
   keys: AtKeys;
-  resolver: RootResolver;
-  ca: string[];
-  address?: HostPort;
   /** Only notifications for this device name are taken (daemon: its --name; requester: the device it talks to). */
   device: string;
   /** Called for a notification that failed verification; `sid` is taken from its key name (unverified). */
@@ -57,6 +57,12 @@ export interface NotificationChannel extends ControlChannel {
 export function controlKeyName(msg: ControlMessage, device: string): string {
   const sid = "sid" in msg ? msg.sid : msg.pid;
   return `${msg.t}.${sid}.${device}.${TUNNEL_NAMESPACE}`;
+}
+
+/** The notify line carrying `value` (a sealed envelope) for `msg` from `from` to `to`. */
+export function controlNotifyLine(msg: ControlMessage, p: { from: string; to: string; device: string; value: string }): string {
+  const metadata = { ttl: CONTROL_NOTIFICATION_TTL_MS, isEncrypted: false };
+  return buildCommand({ verb: "notify", operation: "update", messageType: "key", ttln: CONTROL_NOTIFICATION_TTL_MS, metadata, forAtSign: p.to, atKey: controlKeyName(msg, p.device), atSign: p.from, value: p.value });
 }
 
 /**
@@ -92,23 +98,20 @@ export function notificationControlChannel(opts: NotificationChannelOptions): No
     });
   };
 
-  const monitor: MonitorLink = startMonitor({
-    keys: opts.keys,
-    resolver: opts.resolver,
-    ca: opts.ca,
-    ...(opts.address ? { address: opts.address } : {}),
+  const monitor = opts.client.monitor({
     regex: `\\.${escapeRe(opts.device)}\\.${TUNNEL_NAMESPACE}@`,
-    onNotification,
-    onProblem: (message) => log.warn(message),
+    since: Date.now(),
+    onStatus: (status, detail) => status !== "connected" && log.warn(`monitor ${status}`, { detail }),
   });
+  void (async () => {
+    for await (const n of monitor) onNotification(n);
+  })().catch((e: unknown) => log.error("monitor failed", { error: String(e) }));
 
   return {
     ready: monitor.ready,
     async send(to, msg) {
       const value = sealControl(msg, { from: me, to, signingKey: opts.keys.encryptionPrivateKey, recipientPublicKey: await opts.client.publicKeyOf(to) });
-      await opts.client.command(
-        buildCommand({ verb: "notify", operation: "update", messageType: "key", ttln: CONTROL_NOTIFICATION_TTL_MS, metadata: { ttl: CONTROL_NOTIFICATION_TTL_MS }, forAtSign: to, atKey: controlKeyName(msg, opts.device), atSign: me, value }),
-      );
+      await opts.client.command(controlNotifyLine(msg, { from: me, to, device: opts.device, value }));
     },
     async *messages() {
       while (!closed) {

@@ -1,10 +1,10 @@
 /**
  * One @sign's tunnel endpoint: its keys, an AtClient for sending (notify, public key lookups) and a control
- * channel whose monitor runs on a second connection to the same atServer.
+ * channel whose monitor (the SDK's) runs on a second connection to the same atServer.
  */
 import type { AtKeys } from "../../core/crypto/index.ts";
 import { AtClient } from "../at_client.ts";
-import { type HostPort, rootResolver } from "../connection/root_lookup.ts";
+import type { HostPort } from "../connection/root_lookup.ts";
 import { type NotificationChannel, notificationControlChannel } from "./control_channel.ts";
 
 /** Where the network is. */
@@ -48,15 +48,7 @@ export async function openEndpoint(opts: EndpointOptions): Promise<Endpoint> {
  */
 export function startEndpoint(opts: EndpointOptions): StartingEndpoint {
   const client = AtClient.fromKeys(opts.keys, { directory: opts.directory, ca: opts.ca, ...(opts.address ? { address: opts.address } : {}) });
-  const channel = notificationControlChannel({
-    client,
-    keys: opts.keys,
-    resolver: rootResolver(opts.directory, opts.ca),
-    ca: opts.ca,
-    device: opts.device,
-    ...(opts.address ? { address: opts.address } : {}),
-    ...(opts.onRejected ? { onRejected: opts.onRejected } : {}),
-  });
+  const channel = notificationControlChannel({ client, keys: opts.keys, device: opts.device, ...(opts.onRejected ? { onRejected: opts.onRejected } : {}) });
   const close = () => {
     channel.close();
     client.close();

@@ -6,8 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { generateRsaKeyPair, type KeyPairText } from "../../core/crypto/index.ts";
 import { createTunnelOffer, type PendingTunnel } from "../../core/crypto/tunnel/handshake.ts";
-import { buildCommand } from "../../core/verbs/index.ts";
-import { controlKeyName, CONTROL_NOTIFICATION_TTL_MS } from "../../client/tunnel/control_channel.ts";
+import { controlNotifyLine } from "../../client/tunnel/control_channel.ts";
 import { type ControlMessage, sealControl } from "../../client/tunnel/control_message.ts";
 import { type Endpoint, openEndpoint } from "../../client/tunnel/endpoint.ts";
 import { openSessionLink } from "../../client/tunnel/session_link.ts";
@@ -24,9 +23,7 @@ afterAll(async () => {
 
 /** Sends an already sealed envelope as @bob's notification. */
 async function sendRaw(ep: Endpoint, msg: ControlMessage, value: string): Promise<void> {
-  await ep.client.command(
-    buildCommand({ verb: "notify", operation: "update", messageType: "key", ttln: CONTROL_NOTIFICATION_TTL_MS, metadata: {}, forAtSign: "@device", atKey: controlKeyName(msg, "default"), atSign: "@bob", value }),
-  );
+  await ep.client.command(controlNotifyLine(msg, { from: "@bob", to: "@device", device: "default", value }));
 }
 
 /** The next ack for `sid` on @bob's channel. */
