@@ -230,6 +230,22 @@ test("a notification the receiver rejects (its cached key would be too long) end
   expect(fetched.retryCount).toBe("1");
 });
 
+test("a notification to oneself goes straight to one's monitors; delete notifications; notify:remove", async () => {
+  const mine = await monitor("@alice", " note");
+  try {
+    expect(await alice.send("notify:id:self-1:@alice:note@alice:v")).toBe("data:self-1");
+    expect((await untilNotifications(mine, 1))[0]).toMatchObject({ id: "self-1", from: "@alice", to: "@alice", key: "@alice:note@alice" });
+    expect(await status("self-1")).toBe("delivered");
+    expect(await alice.send("notify:id:del-1:delete:@alice:note@alice")).toBe("data:del-1");
+    expect((await untilNotifications(mine, 2))[1]).toMatchObject({ id: "del-1", operation: "delete", value: null });
+    expect(await alice.send("notify:remove:self-1")).toBe("data:success");
+    expect(await status("self-1")).toBe("null");
+    expect(await alice.send("notify:fetch:self-1")).toBe('data:{"id":"self-1","notificationStatus":"NotificationStatus.expired"}');
+  } finally {
+    mine.close();
+  }
+});
+
 test("only the owner notifies, and only as itself", async () => {
   expect(await alice.send("notify:@bob:x@carol:v")).toStartWith("error:AT0009-");
   expect(await alice.send("notify:strategy:latest:@bob:x@alice:v")).toStartWith("error:AT0003-");
