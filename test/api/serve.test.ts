@@ -13,14 +13,16 @@ import { netOf, onboarded, testApp } from "./fixture.ts";
 let stack: Stack;
 let clients: Map<string, AtClient>;
 let served: ServedApi;
+let busy: ServedApi;
 let callers: Map<string, ApiCaller>;
 const rootKey = crypto.getRandomValues(new Uint8Array(32));
 
 beforeAll(async () => {
-  stack = await startStack({ atSigns: ["@api", "@bob", "@carol", "@eve"] });
+  stack = await startStack({ atSigns: ["@api", "@busy", "@bob", "@carol", "@eve"] });
   clients = new Map();
-  for (const a of ["@api", "@bob", "@carol", "@eve"]) clients.set(a, await onboarded(stack, a));
+  for (const a of ["@api", "@busy", "@bob", "@carol", "@eve"]) clients.set(a, await onboarded(stack, a));
   served = await serveApi(testApp(), { client: clients.get("@api")!, allow: ["@bob"], block: ["@eve"], capabilityRootKey: rootKey, handlerTimeoutMs: 1_000, maxBodyBytes: 32 * 1024 });
+  busy = await serveApi(testApp(), { client: clients.get("@busy")!, allow: ["@bob"], maxInFlight: 1 });
   callers = new Map();
   for (const a of ["@bob", "@carol", "@eve"]) callers.set(a, await ApiCaller.open(clients.get(a)!, { timeoutMs: 20_000 }));
 }, 60_000);
@@ -28,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of callers?.values() ?? []) await c.close();
   await served?.close();
+  await busy?.close();
   for (const c of clients?.values() ?? []) c.close();
   await stack?.stop();
 });
@@ -154,7 +157,7 @@ test("atFetch opens a caller for one call with `as`", async () => {
 });
 
 test("an @sign that serves nothing: no_answer, naming the cause", async () => {
-  const e = await callers.get("@bob")!.fetch("@carol", "/hello", {}, { timeoutMs: 1_500 }).catch((x: unknown) => x);
+  const e = await callers.get("@bob")!.fetch("@carol", "/hello", {}, { timeoutMs: 4_000 }).catch((x: unknown) => x);
   expect(e).toBeInstanceOf(AtFetchError);
   expect((e as AtFetchError).reason).toBe("no_answer");
   expect((e as Error).message).toContain("serveApi");
@@ -172,4 +175,26 @@ test("the served API counted what it did", () => {
   expect(s.received).toBeGreaterThan(10);
   expect(s.refused).toBeGreaterThan(5);
   expect(s.inFlight).toBe(0);
+});
+
+test("without a capability root key, a caller off the allow list gets 403 not_allowed", async () => {
+  const res = await callers.get("@carol")!.fetch("@busy", "/hello");
+  expect(res.status).toBe(403);
+  expect(await res.json()).toMatchObject({ error: "not_allowed" });
+});
+
+test("requests beyond the in-flight bound get 503 busy at once", async () => {
+  const bob = callers.get("@bob")!;
+  const slow = bob.fetch("@busy", "/slow?ms=2000");
+  const deadline = Date.now() + 10_000;
+  while (busy.stats().inFlight < 1) {
+    if (Date.now() > deadline) throw new Error("the slow request never started");
+    await Bun.sleep(10);
+  }
+  const refused = await bob.fetch("@busy", "/hello");
+  expect(refused.status).toBe(503);
+  expect(refused.headers.get("retry-after")).toBe("1");
+  expect(await refused.json()).toMatchObject({ error: "busy" });
+  expect(await (await slow).text()).toBe("late");
+  expect((await bob.fetch("@busy", "/hello")).status).toBe(200);
 });
