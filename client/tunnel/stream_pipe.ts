@@ -25,6 +25,8 @@ import { type WriteQueue, flush, newWriteQueue, send } from "../../core/net/writ
 export const STREAM_QUEUE_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Bytes held per side before both sockets of a stream are attached. */
 export const STREAM_EARLY_LIMIT_BYTES = 1024 * 1024;
+/** Buffers at least this large are freed as soon as they are used up (see `release`). */
+const RELEASE_MIN_BYTES = 64 * 1024;
 
 /** The socket operations the pipe uses (Bun's Socket fits). */
 export type PipeSocket = Pick<Socket<unknown>, "write" | "pause" | "resume" | "shutdown" | "end" | "terminate">;
@@ -130,12 +132,14 @@ export function plainData(p: StreamPipe, chunk: Uint8Array): void {
   if (p.finished || p.endSealed) return;
   if (!ready(p)) return hold(p, p.plain, chunk);
   p.bytesOut += chunk.byteLength;
-  toLeg(p, seal(p.sealer, chunk));
+  const sealed = seal(p.sealer, chunk);
+  release(chunk);
+  toLeg(p, sealed);
 }
 
 function toLeg(p: StreamPipe, bytes: Uint8Array): void {
   const r = send(p.leg.sock!, p.leg.q, bytes);
-  if (r === "sent") return;
+  if (r === "sent") return release(bytes);
   if (r === "closed") return abortStream(p, "relay leg closed");
   if (r === "overflow") return abortStream(p, "relay leg is not reading");
   if (!p.plain.paused && !p.plain.eof) {
@@ -185,6 +189,7 @@ export function legData(p: StreamPipe, chunk: Uint8Array): void {
   } catch (e) {
     return abortStream(p, e instanceof TunnelError ? `${e.reason}: ${e.message}` : String(e));
   }
+  release(chunk); // open() copied what it keeps (a record split across chunks)
   if (ended && !p.finished) {
     p.leg.eof = true;
     if (p.plain.q.bytes === 0) shutPlain(p);
@@ -194,7 +199,7 @@ export function legData(p: StreamPipe, chunk: Uint8Array): void {
 function toPlain(p: StreamPipe, bytes: Uint8Array): void {
   if (p.finished) return;
   const r = send(p.plain.sock!, p.plain.q, bytes);
-  if (r === "sent") return;
+  if (r === "sent") return release(bytes);
   if (r === "closed") {
     p.plain.gone = true;
     return;
@@ -273,6 +278,18 @@ function finish(p: StreamPipe, reason: string): void {
   if (p.leg.sock && !p.leg.gone) p.leg.sock.end();
   if (p.plain.sock && !p.plain.gone) p.plain.sock.end();
   p.onEnd({ reason, bytesOut: p.bytesOut, bytesIn: p.bytesIn });
+}
+
+/**
+ * Frees a large buffer we are done with at once instead of leaving it to the GC: Bun hands each `data` event a
+ * fresh buffer of up to ~512 KiB and node:crypto returns fresh ones too, and garbage that waits for collection is
+ * what makes a busy Bun forwarder's RSS balloon (perf/ANCHORS.md). Only a buffer the view covers entirely is
+ * freed, so a shared or pooled one is never touched.
+ */
+function release(view: Uint8Array): void {
+  const buf = view.buffer as ArrayBuffer;
+  if (buf.detached || view.byteLength < RELEASE_MIN_BYTES || view.byteOffset !== 0 || view.byteLength !== buf.byteLength) return;
+  buf.transfer(0);
 }
 
 /** Bytes the stream holds in user space right now (both queues and anything held before set-up). */
