@@ -22,7 +22,7 @@ beforeAll(async () => {
   clients = new Map();
   for (const a of ["@api", "@busy", "@bob", "@carol", "@eve"]) clients.set(a, await onboarded(stack, a));
   served = await serveApi(testApp(), { client: clients.get("@api")!, allow: ["@bob"], block: ["@eve"], capabilityRootKey: rootKey, handlerTimeoutMs: 1_000, maxBodyBytes: 32 * 1024 });
-  busy = await serveApi(testApp(), { client: clients.get("@busy")!, allow: ["@bob"], maxInFlight: 1 });
+  busy = await serveApi(testApp(), { client: clients.get("@busy")!, allow: ["@bob"], block: ["@eve"], blockOnServer: true, maxInFlight: 1 });
   callers = new Map();
   for (const a of ["@bob", "@carol", "@eve"]) callers.set(a, await ApiCaller.open(clients.get(a)!, { timeoutMs: 20_000 }));
 }, 60_000);
@@ -197,4 +197,13 @@ test("requests beyond the in-flight bound get 503 busy at once", async () => {
   expect(await refused.json()).toMatchObject({ error: "busy" });
   expect(await (await slow).text()).toBe("late");
   expect((await bob.fetch("@busy", "/hello")).status).toBe(200);
+});
+
+test("blockOnServer: the API's atServer refuses the blocked caller's server, nothing reaches the API host", async () => {
+  const before = busy.stats().received;
+  const e = await callers.get("@eve")!.fetch("@busy", "/hello", {}, { timeoutMs: 3_000 }).catch((x: unknown) => x);
+  expect(e).toBeInstanceOf(AtFetchError);
+  expect((e as AtFetchError).reason).toBe("unreachable");
+  expect((e as Error).message).toContain("could not deliver");
+  expect(busy.stats().received).toBe(before);
 });

@@ -68,6 +68,11 @@ export interface ServeApiOptions extends Partial<OpenOptions> {
   allow?: string[];
   /** @signs always refused, before anything else. */
   block?: string[];
+  /**
+   * Also put the block list on the atServer (`config:block:add`), so their servers cannot even deliver: the
+   * traffic never reaches this process. It stays there after close (it is the @sign's own block list).
+   */
+  blockOnServer?: boolean;
   /** Root key of capability tokens; with it, callers not on the allow list may present one. */
   capabilityRootKey?: Uint8Array;
   /** Call counters for capability budgets (shared with other verifiers of the same root key). */
@@ -148,6 +153,8 @@ export async function serveApi(app: Hono<any, any, any>, opts: ServeApiOptions):
 
   let monitor: AtMonitor;
   try {
+    const blocked = [...block].filter((a) => a !== "*" && a !== me);
+    if (opts.blockOnServer && blocked.length > 0) await client.command(`config:block:add:${blocked.join(" ")}`);
     monitor = client.monitor({ regex: "req\\.inlayapi" });
     await monitor.ready;
   } catch (e) {
