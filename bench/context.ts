@@ -26,7 +26,7 @@ export interface LoopResult {
 /** A child process started through the context; killed at cleanup unless it already exited. */
 export interface Child {
   pid: number;
-  /** The match of `ready` in the child's stdout (empty when no pattern was given). */
+  /** The match of `ready` in the child's output (empty when no pattern was given). */
   ready: RegExpExecArray | [];
   exited: Promise<number>;
   /** Last lines of stderr and stdout, for error messages. */
@@ -39,7 +39,7 @@ export interface Child {
 export interface SpawnOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
-  /** Resolve once a stdout line matches; the child fails to start if it exits or the deadline passes first. */
+  /** Resolve once a line of stdout or stderr matches; the child fails to start if it exits or the deadline passes first. */
   ready?: RegExp;
   readyTimeoutMs?: number;
 }
@@ -180,13 +180,13 @@ async function spawnChild(cmd: string[], opts: SpawnOptions, cleanups: (() => un
   };
   let onLine: ((line: string) => void) | undefined;
   // Both pipes are drained for the child's whole life, so it never blocks on a full pipe.
-  const drain = async (stream: ReadableStream<Uint8Array>, lines: boolean) => {
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
     let partial = "";
     for await (const chunk of stream) {
       const text = decoder.decode(chunk, { stream: true });
       keep(text);
-      if (!lines || !onLine) continue;
+      if (!onLine) continue;
       partial += text;
       const parts = partial.split("\n");
       partial = parts.pop() ?? "";
@@ -194,8 +194,8 @@ async function spawnChild(cmd: string[], opts: SpawnOptions, cleanups: (() => un
       for (const line of parts) onLine?.(line);
     }
   };
-  void drain(proc.stdout, true).catch(() => {});
-  void drain(proc.stderr, false).catch(() => {});
+  void drain(proc.stdout).catch(() => {});
+  void drain(proc.stderr).catch(() => {});
 
   const stop = async () => {
     if (proc.exitCode !== null || proc.signalCode !== null) return;

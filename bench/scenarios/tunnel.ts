@@ -1,26 +1,89 @@
 /**
- * `tunnel` (issue 8): the end-to-end-encrypted tunnel. Measured now: its data plane — AES-256-GCM records
+ * `tunnel` (issue 8): the end-to-end-encrypted tunnel. Its data plane alone — AES-256-GCM records
  * (core/crypto/tunnel/record.ts) on one stream, over the direct loopback path and through the relay — and the
- * cost of its key agreement (two signed X25519 offers, accept, stream keys). The full tunnel (daemon, local
- * listener, `tunnel` command, time to first byte) is reported not available until it exists.
+ * cost of its key agreement (two signed X25519 offers, accept, stream keys); then the whole tunnel with every
+ * part in its own process: time to ready and to the first byte, 64 B round trips, one stream, RSS.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { acceptTunnelOffer, createTunnelOffer, streamKeys } from "../../core/crypto/tunnel/handshake.ts";
-import { dialTcp, measureStreams, startSink, type Dial } from "../loadgen.ts";
-import { repoPath } from "../load_part.ts";
+import type { BenchContext } from "../context.ts";
+import { dialTcp, measureStreams, pingInterleaved, startEcho, startSink, type Dial, type Sink } from "../loadgen.ts";
 import { dialRelayPair, startRelayPath, BENCH_LEG_ATSIGNS } from "../relay_path.ts";
-import { DIRECT_PATH, type Scenario } from "../scenario.ts";
+import { DIRECT_PATH, NotAvailable, type Scenario } from "../scenario.ts";
 import { recordCounter, sealedEndpoint, startRecordSink } from "../sealed_endpoint.ts";
+import { startTunnelWorld, type TunnelProcess } from "../tunnel_world.ts";
 
-/** Where the tunnel client is expected (issue 8: `bun client.ts tunnel`). */
-const TUNNEL_CLIENT = "client/tunnel/index.ts";
 const GROUP = "1 stream, tunnel data plane";
+/** Path name of the full tunnel (local listener → tunnel → relay → daemon → target). */
+const TUNNEL_PATH = "inlay tunnel";
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Connects to `port`, sends one byte and resolves once it came back from the echo behind the path. */
+async function firstEcho(port: number): Promise<void> {
+  const ep = await dialTcp(port);
+  await new Promise<void>((resolve, reject) => {
+    ep.on.data = () => resolve();
+    ep.on.close = () => reject(new Error("closed before the first byte came back"));
+    ep.write(new Uint8Array([0x21]));
+  });
+  ep.on.close = undefined;
+  ep.end();
+}
+
+/**
+ * The whole tunnel as users run it (tunnel_world.ts): time to ready and to the first echoed byte, 64 B round
+ * trips next to the direct path, one stream's throughput, and the RSS of each process.
+ */
+async function fullTunnel(ctx: BenchContext, sink: Sink): Promise<void> {
+  const world = await startTunnelWorld(ctx);
+  const echo = startEcho();
+  ctx.defer(() => echo.stop());
+  const ready: number[] = [];
+  const firstByte: number[] = [];
+  let last: TunnelProcess | undefined;
+  for (let i = 0; i < ctx.pick(5, 1); i++) {
+    await last?.child.stop();
+    ctx.progress(`tunnel start ${i + 1}`);
+    const t0 = performance.now();
+    last = await world.startTunnel(`127.0.0.1:${echo.port}`);
+    await firstEcho(last.port);
+    firstByte.push(performance.now() - t0);
+    ready.push(last.readyMsAfterStart);
+  }
+  ctx.metric({ id: "tunnel_ready_ms", label: `tunnel ready, process start to ready line (median of ${ready.length})`, value: median(ready), unit: "ms" });
+  ctx.metric({ id: "tunnel_first_byte_ms", label: `tunnel spawn to first echoed byte (median of ${firstByte.length})`, value: median(firstByte), unit: "ms" });
+
+  const rounds = ctx.pick(10_000, 500);
+  ctx.progress("64 B ping-pong, direct and through the tunnel");
+  const recs = await pingInterleaved(
+    [
+      { name: DIRECT_PATH, dial: () => dialTcp(echo.port) },
+      { name: TUNNEL_PATH, dial: () => dialTcp(last!.port) },
+    ],
+    { rounds, ms: ctx.pick(30_000, 5_000) },
+  );
+  for (const [name, rec] of recs) {
+    const h = rec.summary();
+    ctx.metric({ id: `tunnel_rtt_p50_${name === DIRECT_PATH ? "direct" : "inlay"}`, label: `64 B RTT p50, ${name}`, value: h.p50, unit: "µs", group: "64 B RTT p50", path: name, histogram: h });
+    ctx.metric({ id: `tunnel_rtt_p99_${name === DIRECT_PATH ? "direct" : "inlay"}`, label: `64 B RTT p99, ${name}`, value: h.p99, unit: "µs", group: "64 B RTT p99", path: name });
+  }
+  await last?.child.stop();
+
+  const bulk = await world.startTunnel(`127.0.0.1:${sink.port}`);
+  const samplers = { tunnel: ctx.sampleRss(bulk.child.pid), daemon: ctx.sampleRss(world.daemon.pid), relay: ctx.sampleRss(world.relay.pid) };
+  ctx.progress("1 stream through the tunnel");
+  const r = await measureStreams(() => dialTcp(bulk.port), sink.bytes, { conns: 1, ms: ctx.pick(3_000, 500), warmupMs: ctx.pick(1_000, 200) });
+  ctx.metric({ id: "tunnel_stream1_inlay", label: `${GROUP}, ${TUNNEL_PATH} (local listener → tunnel → relay → daemon → target)`, value: r.gbitPerSecond, unit: "Gbit/s", group: GROUP, path: TUNNEL_PATH });
+  for (const [name, sampler] of Object.entries(samplers)) {
+    ctx.metric({ id: `tunnel_rss_${name}`, label: `${name} process RSS max during the stream`, value: sampler.stop().maxMiB, unit: "MiB" });
+  }
+}
 
 /** The `tunnel` scenario. */
 export const tunnelScenario: Scenario = {
   name: "tunnel",
-  description: "tunnel data plane (AES-256-GCM records) direct and through the relay, key agreement cost; full tunnel when built",
+  description: "tunnel: data plane (AES-256-GCM records) direct and via the relay, key agreement, full tunnel: ready time, RTT, 1 stream",
   targets: [
     { metric: "tunnel_stream1_inlay", op: ">=", value: 3, unit: "Gbit/s", source: "issue 8" },
     { metric: "tunnel_ready_ms", op: "<=", value: 100, unit: "ms", source: "issue 8" },
@@ -61,7 +124,11 @@ export const tunnelScenario: Scenario = {
     const h = rec.summary();
     ctx.metric({ id: "handshake_p50", label: "tunnel key agreement, both sides (offers, verify, X25519, HKDF), p50", value: h.p50, unit: "µs", histogram: h });
 
-    if (!existsSync(repoPath(TUNNEL_CLIENT))) ctx.note(`full tunnel (daemon, local listener, time to first byte): not available: ${TUNNEL_CLIENT} is not built yet`);
-    else ctx.note(`full tunnel: ${TUNNEL_CLIENT} exists but is not wired into the bench yet`);
+    try {
+      await fullTunnel(ctx, sink);
+    } catch (err) {
+      if (!(err instanceof NotAvailable)) throw err;
+      ctx.note(`full tunnel (daemon, local listener, time to first byte): not available: ${err.message}`);
+    }
   },
 };
