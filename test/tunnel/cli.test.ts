@@ -88,7 +88,16 @@ describe("processes", () => {
     const how = await Promise.race([c.ended, Bun.sleep(15_000).then(() => "still open")]);
     writing = false;
     expect(how).not.toBe("still open");
-    expect(tunnel.proc.exitCode).toBeNull(); // the tunnel survives its peer and would set up a new session
+    expect(tunnel.proc.exitCode).toBeNull(); // the tunnel survives its peer…
+
+    // …and sets up a new session for the next connection once a daemon is back.
+    const again = daemonChild(`127.0.0.1:${w.echo.port}`);
+    await again.waitFor(/ready/);
+    const c2 = await connectTest(Number(m[1]));
+    await c2.write("again");
+    await until(() => c2.bytes() === 5, 20_000, "echo through a new session");
+    c2.sock.end();
+    again.proc.kill("SIGTERM");
     tunnel.proc.kill("SIGTERM");
     expect(await tunnel.proc.exited).toBe(0);
   }, 60_000);

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { STREAM_QUEUE_LIMIT_BYTES } from "../../client/tunnel/stream_pipe.ts";
-import { TunnelSetupError } from "../../client/tunnel/tunnel_client.ts";
+import { openEndpoint } from "../../client/tunnel/endpoint.ts";
+import { TunnelSetupError, openTunnel } from "../../client/tunnel/tunnel_client.ts";
 import { PIPE_QUEUE_LIMIT_BYTES } from "../../relay/pipe.ts";
 import { type TunnelWorld, connectTest, startTunnelWorld, until } from "./fixture.ts";
 
@@ -159,6 +160,25 @@ describe("refusals", () => {
       await expect(w.tunnel({ as: "@mallory" })).rejects.toThrow(/@mallory is not allowed to open tunnels to @device/);
     } finally {
       d.stop();
+    }
+  }, 30_000);
+
+  test("an unknown device @sign fails with the lookup's reason", async () => {
+    const ep = await openEndpoint({ keys: w.keys.get("@bob")!, directory: w.directory, ca: [w.stack.ca], device: "default" });
+    try {
+      const opening = openTunnel({
+        client: ep.client,
+        keys: ep.keys,
+        channel: ep.channel,
+        device: "@nobody",
+        deviceName: "default",
+        target: "127.0.0.1:22",
+        local: { host: "127.0.0.1", port: 0 },
+        relay: { host: "127.0.0.1", port: w.relay.port },
+      });
+      await expect(opening).rejects.toThrow(/@nobody/);
+    } finally {
+      ep.close();
     }
   }, 30_000);
 
