@@ -104,6 +104,7 @@ async function main(): Promise<void> {
   }
   samples.sort((a, b) => a - b);
 
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const arrivals: Promise<void>[] = [];
   let next = 0;
@@ -120,9 +121,10 @@ async function main(): Promise<void> {
   const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), BURST_TIMEOUT_MS).unref());
   const outcome = await Promise.race([Promise.all(arrivals).then(() => "done" as const), timeout]);
   const burstMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
 
   console.log(`latency (${LATENCY_COUNT} one at a time, µs): p50 ${percentile(samples, 50).toFixed(0)}  p90 ${percentile(samples, 90).toFixed(0)}  p99 ${percentile(samples, 99).toFixed(0)}  max ${samples.at(-1)!.toFixed(0)}`);
-  console.log(`burst of ${BURST} (${IN_FLIGHT} in flight): sent in ${sentMs.toFixed(0)} ms, all decrypted at the monitor in ${burstMs.toFixed(0)} ms → ${((BURST / burstMs) * 1000).toFixed(0)} notifications/s; lost ${outcome === "done" ? 0 : waiting.size}; wrong values ${wrongValues}`);
+  console.log(`burst of ${BURST} (${IN_FLIGHT} in flight): sent in ${sentMs.toFixed(0)} ms, all decrypted at the monitor in ${burstMs.toFixed(0)} ms → ${((BURST / burstMs) * 1000).toFixed(0)} notifications/s; lost ${outcome === "done" ? 0 : waiting.size}; wrong values ${wrongValues}; client CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`);
   if (waiting.size > 0 && process.env.MEASURE_DEBUG) {
     const ids = [...waiting.keys()].slice(0, 3);
     for (const id of ids) console.error(id, await alice.notifyStatus(id), await bob.command(`notify:fetch:${id}`).catch((e) => String(e)));
