@@ -10,6 +10,7 @@ import type { CommandOf, MetadataPatch } from "../../core/verbs/command.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
 import type { ServerContext } from "../context.ts";
 import { newOutboundPool, type OutboundPool, type PoolOptions } from "../s2s/outbound_pool.ts";
+import { startCacheRefresher, type CacheRefresher } from "./cache_refresher.ts";
 import { startDelivery, type Delivery, type DeliveryLimits } from "./delivery.ts";
 import { newMonitorHub, type MonitorHub } from "./monitor_hub.ts";
 import { openNotificationStore, type NewNotification, type NotificationRow, type NotificationStore } from "./notification_store.ts";
@@ -30,6 +31,8 @@ const PURGE_BATCH_ROWS = 10_000;
 export interface NotifyOptions {
   delivery?: Partial<DeliveryLimits>;
   pool?: Omit<PoolOptions, "tls">;
+  /** Period of the background refresh of stale cached copies. */
+  cacheRefreshMs?: number;
 }
 
 /** The running notification side. */
@@ -38,6 +41,7 @@ export interface NotifyService {
   readonly hub: MonitorHub;
   readonly pool: OutboundPool;
   readonly delivery: Delivery;
+  readonly cacheRefresher: CacheRefresher;
   stop(): void;
 }
 
@@ -50,6 +54,7 @@ export function startNotifyService(ctx: ServerContext, dataDir: string, tls: { k
   const hub = newMonitorHub(store, () => ctx.keystore.lastCommitId(), ctx.atSign);
   const pool = newOutboundPool(ctx, { tls, ...opts.pool });
   const delivery = startDelivery(store, pool, opts.delivery);
+  const cacheRefresher = startCacheRefresher(ctx, opts.cacheRefreshMs);
   const purge = setInterval(() => {
     try {
       store.purgeExpired(Date.now() - NOTIFICATION_RETENTION_AFTER_EXPIRY_MS, PURGE_BATCH_ROWS);
@@ -63,8 +68,10 @@ export function startNotifyService(ctx: ServerContext, dataDir: string, tls: { k
     hub,
     pool,
     delivery,
+    cacheRefresher,
     stop() {
       clearInterval(purge);
+      cacheRefresher.stop();
       delivery.stop();
       pool.stop();
       hub.stop();

@@ -114,6 +114,9 @@ export async function lookupSharedOfOther(
       ctx.keystore.put({ key: target.cacheKey, value: remote.data, meta }, "*");
       if (meta.expiresAt !== undefined) ctx.expiryChanged(meta.expiresAt);
     }
+  } else if (cached) {
+    // The owner no longer asks for caching.
+    ctx.keystore.remove(target.cacheKey);
   }
   return { kind: "data", payload: remoteAnswer(operation, sharedKey, remote) };
 }

@@ -1,7 +1,11 @@
 /**
  * Shared pieces of the notification tests: owner clients over raw TLS, reading monitor lines.
  */
-import type { Stack } from "../harness.ts";
+import { join } from "node:path";
+import { serviceTls } from "../../core/net/tls.ts";
+import { startServer, type RunningServer } from "../../server/index.ts";
+import type { NotifyOptions } from "../../server/notify/notify_service.ts";
+import { STACK_HOST, type Stack } from "../harness.ts";
 import { cramAuth } from "../server_fixture.ts";
 import { connectWire, type WireClient } from "../wire_client.ts";
 
@@ -13,6 +17,29 @@ export async function ownerClient(stack: Stack, atSign: string): Promise<WireCli
   const r = await cramAuth(c, atSign, s.cramSecret);
   if (r !== "data:success") throw new Error(`cram failed: ${r}`);
   return c;
+}
+
+/**
+ * Starts one more server in `stack`'s directory with its own notification options (the harness has none),
+ * plus its owner client. The caller closes the client and stops the server.
+ */
+export async function startTunedServer(stack: Stack, atSign: string, notify: NotifyOptions): Promise<{ server: RunningServer; client: WireClient }> {
+  const tls = serviceTls({ home: stack.home });
+  const server = await startServer({
+    atSign,
+    host: STACK_HOST,
+    port: 0,
+    publicHost: STACK_HOST,
+    dataDir: join(stack.home, "servers", atSign),
+    tls: { key: tls.key, cert: tls.cert },
+    directory: { host: stack.directory.host, port: stack.directory.port, ca: [stack.ca] },
+    directoryAdmin: { url: stack.directory.adminUrl, token: stack.directory.token },
+    notify,
+  });
+  const client = await connectWire(server.port, stack.ca);
+  const r = await cramAuth(client, atSign, server.cramSecret);
+  if (r !== "data:success") throw new Error(`cram failed: ${r}`);
+  return { server, client };
 }
 
 /** The notification JSON objects in everything a monitor connection received (stats notifications left out). */

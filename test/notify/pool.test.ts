@@ -4,36 +4,20 @@
  * `stats:1` (their open inbound connections).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
-import { serviceTls } from "../../core/net/tls.ts";
-import { startServer, type RunningServer } from "../../server/index.ts";
+import type { RunningServer } from "../../server/index.ts";
 import type { PoolOptions } from "../../server/s2s/outbound_pool.ts";
-import { startStack, STACK_HOST, type Stack } from "../harness.ts";
-import { cramAuth } from "../server_fixture.ts";
-import { connectWire, type WireClient } from "../wire_client.ts";
-import { eventually, ownerClient } from "./helpers.ts";
+import { startStack, type Stack } from "../harness.ts";
+import type { WireClient } from "../wire_client.ts";
+import { eventually, ownerClient, startTunedServer } from "./helpers.ts";
 
 let stack: Stack;
 const senders: { server: RunningServer; client: WireClient }[] = [];
 
-/** A sender server in the stack's directory with its own pool settings, and its owner client. */
-async function sender(atSign: string, pool: Omit<PoolOptions, "tls">) {
-  const tls = serviceTls({ home: stack.home });
-  const server = await startServer({
-    atSign,
-    host: STACK_HOST,
-    port: 0,
-    publicHost: STACK_HOST,
-    dataDir: join(stack.home, "servers", atSign),
-    tls: { key: tls.key, cert: tls.cert },
-    directory: { host: stack.directory.host, port: stack.directory.port, ca: [stack.ca] },
-    directoryAdmin: { url: stack.directory.adminUrl, token: stack.directory.token },
-    notify: { pool },
-  });
-  const client = await connectWire(server.port, stack.ca);
-  expect(await cramAuth(client, atSign, server.cramSecret)).toBe("data:success");
-  senders.push({ server, client });
-  return client;
+/** A sender server with its own pool settings; returns its owner client. */
+async function sender(atSign: string, pool: Omit<PoolOptions, "tls">): Promise<WireClient> {
+  const s = await startTunedServer(stack, atSign, { pool });
+  senders.push(s);
+  return s.client;
 }
 
 beforeAll(async () => {
