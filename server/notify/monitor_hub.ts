@@ -20,6 +20,8 @@ export const MONITORS_MAX = 100;
 export const MONITOR_BUFFER_MAX_BYTES = 1024 * 1024;
 /** Live notifications held for a monitor while its replay runs; beyond it the monitor is disconnected. */
 export const MONITOR_HELD_MAX = 10_000;
+/** Characters of key and value held for a monitor while its replay runs (same consequence). */
+export const MONITOR_HELD_MAX_CHARS = 8 * 1024 * 1024;
 /** Replay waits at most this long for a monitor to read its backlog before disconnecting it. */
 export const MONITOR_REPLAY_STALL_MS = 30_000;
 /** How often a replay checks whether its monitor has read enough to continue. */
@@ -33,6 +35,7 @@ interface Monitor {
   includeSelf: boolean;
   /** Live rows that arrived during replay (null once replay is done). */
   held: NotificationRow[] | null;
+  heldChars: number;
 }
 
 /** What `monitor` asked for. */
@@ -147,7 +150,7 @@ export function newMonitorHub(store: NotificationStore, lastCommitId: () => numb
       // A second `monitor` on the same connection replaces the first (no duplicate lines).
       for (const m of monitors) if (m.conn.closed || m.conn === conn) monitors.delete(m);
       if (monitors.size >= MONITORS_MAX) throw new AtProtocolError("AT0012", `At most ${MONITORS_MAX} monitor connections per @sign`);
-      const m: Monitor = { conn, regex, includeSelf: req.selfNotifications === true, held: req.epochMillis === undefined ? null : [] };
+      const m: Monitor = { conn, regex, includeSelf: req.selfNotifications === true, held: req.epochMillis === undefined ? null : [], heldChars: 0 };
       monitors.add(m);
       if (req.epochMillis !== undefined) {
         replay(m, req.epochMillis).catch((err: unknown) => {
@@ -161,7 +164,8 @@ export function newMonitorHub(store: NotificationStore, lastCommitId: () => numb
       for (const m of monitors) {
         if (!matches(m, row)) continue;
         if (m.held) {
-          if (m.held.length >= MONITOR_HELD_MAX) drop(m, "too many notifications arrived during its replay");
+          m.heldChars += row.key.length + (row.value?.length ?? 0);
+          if (m.held.length >= MONITOR_HELD_MAX || m.heldChars > MONITOR_HELD_MAX_CHARS) drop(m, "too many notifications arrived during its replay");
           else m.held.push(row);
           continue;
         }
