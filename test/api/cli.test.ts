@@ -6,26 +6,23 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { headerPairs } from "../../client/cli/fetch.ts";
 import { serveApi, type ServedApi } from "../../client/api/serve/index.ts";
-import type { AtClient } from "../../client/index.ts";
 import { startStack, type Stack } from "../harness.ts";
-import { keysFileOf, onboarded, testApp } from "./fixture.ts";
+import { keysFileOf, netOf, onboarded, testApp } from "./fixture.ts";
 
 const ENTRY = join(import.meta.dir, "../../client.ts");
 let stack: Stack;
-let api: AtClient;
 let served: ServedApi;
 let common: string[];
 
 beforeAll(async () => {
   stack = await startStack({ atSigns: ["@api", "@bob", "@eve"] });
-  api = await onboarded(stack, "@api");
-  for (const c of await Promise.all([onboarded(stack, "@bob"), onboarded(stack, "@eve")])) c.close();
-  served = await serveApi(testApp(), { client: api, allow: ["@bob"] });
+  for (const c of await Promise.all([onboarded(stack, "@api"), onboarded(stack, "@bob"), onboarded(stack, "@eve")])) c.close();
+  // serveApi opening its own client from the .atKeys file, as a service would.
+  served = await serveApi(testApp(), { as: "@api", keysFile: keysFileOf(stack, "@api"), ...netOf(stack), allow: ["@bob"] });
   common = ["--ca", stack.caFile, "--directory", `${stack.directory.host}:${stack.directory.port}`];
 }, 60_000);
 afterAll(async () => {
   await served?.close();
-  api?.close();
   await stack?.stop();
 });
 
