@@ -263,7 +263,14 @@ export async function serveApi(app: Hono<any, any, any>, opts: ServeApiOptions):
 
   const loop = (async () => {
     try {
-      for await (const n of monitor) onRequest(n);
+      for await (const n of monitor) {
+        try {
+          onRequest(n);
+        } catch (e) {
+          // One bad notification must not stop the API.
+          log.warn("request dropped", { from: n.from, id: n.id, error: (e as Error).message });
+        }
+      }
     } catch (e) {
       log.error("monitor ended", { atSign: me, error: (e as Error).message });
     }
