@@ -32,6 +32,12 @@ test("text messages travel in the key position, in clear; delete notifications c
   expect(del.value).toBeUndefined();
 });
 
+test("encrypt: false sends the value as given, marked isEncrypted:false", async () => {
+  const cmd = parseNotify((await notifyLine(ctx, "@bob", "ctl.app", "already-sealed-envelope", { encrypt: false })).line);
+  expect(cmd).toMatchObject({ value: "already-sealed-envelope", metadata: { isEncrypted: false } });
+  expect(cmd.metadata.sharedKeyEnc).toBeUndefined();
+});
+
 test("usage errors before anything is sent", async () => {
   for (const [to, k, v, o] of [
     ["@b c", "k.x", "v", {}],

@@ -20,6 +20,11 @@ import { AtServerError, AtUsageError } from "../errors.ts";
 export interface NotifyOptions {
   /** A text message: the `key` argument is the text (value must be absent). */
   text?: boolean;
+  /**
+   * false: send the value as given, marked `isEncrypted:false` (for values that are already sealed end to
+   * end, such as signed envelopes). Default true: sealed for the recipient.
+   */
+  encrypt?: boolean;
   /** The notification expires (undelivered, unread) this many ms after it is sent. */
   ttln?: number;
   /** Notification id; default a new UUIDv4. */
@@ -82,7 +87,7 @@ export async function notifyLine(ctx: NotifyContext, toText: string, key: string
   if (value !== undefined) {
     if (value === "") throw new AtUsageError("A notification value cannot be empty (leave it out instead)");
     if (opts.operation === "delete") throw new AtUsageError("A delete notification carries no value");
-    const sealed = sealShared(await ctx.sharedKeyFor(to), value);
+    const sealed = opts.encrypt === false ? { value, meta: { isEncrypted: false } } : sealShared(await ctx.sharedKeyFor(to), value);
     metadata = sealed.meta;
     sealedValue = sealed.value;
   }
