@@ -22,10 +22,10 @@ const spec = {
 /** The gateway's answer when the @sign API gave none. */
 function failureResponse(e: unknown): Response {
   if (e instanceof AtFetchError) {
-    const status = e.reason === "no_answer" || e.reason === "timeout" ? 504 : 502;
+    const status = e.reason === "no_answer" || e.reason === "timeout" ? 504 : e.reason === "busy" ? 503 : 502;
     return Response.json({ error: e.reason, detail: e.message }, { status });
   }
-  if (e instanceof AtUsageError) return Response.json({ error: "bad_request", detail: e.message }, { status: e.message.includes("already waiting") ? 503 : 400 });
+  if (e instanceof AtUsageError) return Response.json({ error: "bad_request", detail: e.message }, { status: 400 });
   return Response.json({ error: "gateway_failed", detail: (e as Error).message }, { status: 502 });
 }
 

@@ -36,7 +36,7 @@ export const CAPABILITY_HEADER = "x-inlay-capability";
 const STATUS_QUERY_TIMEOUT_MS = 2_000;
 
 /** Why atFetch gave no response. */
-export type AtFetchFailure = "unreachable" | "no_answer" | "timeout" | "closed";
+export type AtFetchFailure = "unreachable" | "no_answer" | "timeout" | "closed" | "busy";
 
 /** atFetch could not get a response; `reason` says which step failed. */
 export class AtFetchError extends AtClientError {
@@ -106,7 +106,7 @@ export class ApiCaller {
     if (!path.startsWith("/") || path.length > MAX_ENVELOPE_PATH_CHARS || /[\s#]/.test(path)) {
       throw new AtUsageError(`Invalid path "${path.slice(0, 80)}": it starts with / and holds no whitespace or # (at most ${MAX_ENVELOPE_PATH_CHARS} characters)`);
     }
-    if (this.pending.size >= MAX_PENDING_CALLS) throw new AtUsageError(`Cannot call ${api}: ${MAX_PENDING_CALLS} calls are already waiting`);
+    if (this.pending.size >= MAX_PENDING_CALLS) throw new AtFetchError("busy", `Cannot call ${api}: ${MAX_PENDING_CALLS} calls are already waiting`);
     const timeoutMs = call.timeoutMs ?? this.opts.timeoutMs;
     const request = new Request(`http://api.at.invalid${path}`, init);
     const body = await readBounded(request.body, this.opts.maxBodyBytes);
