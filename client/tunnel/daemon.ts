@@ -48,6 +48,8 @@ export interface DaemonOptions {
   allow: string[];
   /** Block list poll period (default BLOCK_LIST_POLL_MS). */
   blockListPollMs?: number;
+  /** Session keepalive period (default SESSION_KEEPALIVE_MS). */
+  keepaliveMs?: number;
 }
 
 /** A running daemon. */
@@ -123,6 +125,7 @@ export function startDaemon(opts: DaemonOptions): Daemon {
         leg: { host: relay.host, port: relay.port, sessionId: s.sid, side: "b", atSign: me, peerAtSign: from, key, ...(relay.atSign ? { relayAtSign: relay.atSign } : {}) },
         mine: createTunnelOffer({ sessionId: s.sid, role: "responder", atSign: me, peerAtSign: from, key }),
         peerPublicKey: await opts.client.publicKeyOf(from),
+        ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
         onMessage: (m) => {
           if (m.t === "open") openStream(s, m.i);
         },

@@ -7,6 +7,7 @@
  *   then               records under streamKeys(session, 0), whose plaintext is JSON lines:
  *                      {"t":"open","i":n}               requester: stream n is dialling the relay
  *                      {"t":"refused","i":n,"reason":…} device: stream n cannot be served (target down, …)
+ *                      {"t":"ping"}                     either side, every keepalive period
  *
  * Data streams are separate relay legs with session id `<sid>.<n>` and keys streamKeys(session, n), n ≥ 1.
  * The session lives as long as this leg: when it closes, every stream of the session is ended by its owner.
@@ -24,9 +25,16 @@ export const SESSION_LINE_MAX_BYTES = 4096;
 export const SESSION_QUEUE_LIMIT_BYTES = 1024 * 1024;
 /** The peer's offer must arrive within this time after pairing. */
 export const SESSION_OFFER_TIMEOUT_MS = 10_000;
+/**
+ * Each side sends a ping this often. Why: the session leg is otherwise silent while the streams carry the bytes,
+ * and the relay closes a pair idle for its idle timeout (15 min by default), which would end every stream.
+ */
+export const SESSION_KEEPALIVE_MS = 30_000;
+/** A session from which nothing arrived for this many keepalive periods is considered dead and closed. */
+export const SESSION_DEAD_AFTER_KEEPALIVES = 3;
 
 /** A control line on the session leg. */
-export type SessionMessage = { t: "open"; i: number } | { t: "refused"; i: number; reason: string };
+export type SessionMessage = { t: "open"; i: number } | { t: "refused"; i: number; reason: string } | { t: "ping" };
 
 /** An established session. */
 export interface SessionLink {
@@ -44,6 +52,8 @@ export interface SessionLinkOptions {
   /** The peer's `public:publickey`, to check its offer. */
   peerPublicKey: string;
   onMessage(msg: SessionMessage): void;
+  /** Keepalive period (default SESSION_KEEPALIVE_MS). */
+  keepaliveMs?: number;
 }
 
 type Phase = "offer" | "open" | "closed";
@@ -64,12 +74,16 @@ export function openSessionLink(opts: SessionLinkOptions): Promise<SessionLink> 
     let closedResolve!: (r: string) => void;
     const closed = new Promise<string>((r) => (closedResolve = r));
     let offerTimer: ReturnType<typeof setTimeout> | undefined;
+    let keepalive: ReturnType<typeof setInterval> | undefined;
+    let lastHeardMs = Date.now();
+    const keepaliveMs = opts.keepaliveMs ?? SESSION_KEEPALIVE_MS;
 
     const shut = (reason: string, err?: Error) => {
       if (phase === "closed") return;
       const wasOpen = phase === "open";
       phase = "closed";
       clearTimeout(offerTimer);
+      clearInterval(keepalive);
       sock?.end();
       closedResolve(reason);
       if (!wasOpen) reject(err ?? new TunnelError("bad_handshake", `Cannot set up the tunnel session: ${reason}`));
@@ -111,11 +125,17 @@ export function openSessionLink(opts: SessionLinkOptions): Promise<SessionLink> 
       phase = "open";
       inbound = new Uint8Array(0);
       clearTimeout(offerTimer);
+      lastHeardMs = Date.now();
+      keepalive = setInterval(() => {
+        if (Date.now() - lastHeardMs > keepaliveMs * SESSION_DEAD_AFTER_KEEPALIVES) return shut(`nothing from the peer for ${SESSION_DEAD_AFTER_KEEPALIVES} keepalive periods`);
+        link.send({ t: "ping" });
+      }, keepaliveMs);
       resolve(link);
       if (buf.byteLength > 4 + n) onRecords(buf.subarray(4 + n));
     };
 
     const onRecords = (chunk: Uint8Array) => {
+      lastHeardMs = Date.now();
       const ended = open(opener!, chunk, (pt) => {
         for (const line of pushChunk(lines, pt)) {
           let msg: unknown;
@@ -124,7 +144,7 @@ export function openSessionLink(opts: SessionLinkOptions): Promise<SessionLink> 
           } catch {
             throw new TunnelError("malformed", "session control line is not JSON");
           }
-          if (isSessionMessage(msg)) opts.onMessage(msg);
+          if (isSessionMessage(msg) && msg.t !== "ping") opts.onMessage(msg);
         }
       });
       if (ended) shut("peer ended the session");
@@ -170,6 +190,7 @@ export function openSessionLink(opts: SessionLinkOptions): Promise<SessionLink> 
 function isSessionMessage(m: unknown): m is SessionMessage {
   if (typeof m !== "object" || m === null) return false;
   const r = m as Record<string, unknown>;
+  if (r.t === "ping") return true;
   if (!Number.isInteger(r.i) || (r.i as number) < 1 || (r.i as number) > 0xffff_ffff) return false;
   return r.t === "open" || (r.t === "refused" && typeof r.reason === "string");
 }

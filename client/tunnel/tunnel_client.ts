@@ -51,6 +51,8 @@ export interface TunnelOptions {
   local: { host: string; port: number };
   relay: RelayAddress;
   setupTimeoutMs?: number;
+  /** Session keepalive period (default SESSION_KEEPALIVE_MS). */
+  keepaliveMs?: number;
   /** Called when a stream ends (tests, verbose CLI). */
   onStreamEnd?(i: number, e: StreamEnd): void;
 }
@@ -133,6 +135,7 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
         leg: { host: opts.relay.host, port: opts.relay.port, sessionId: sid, side: "a", atSign: me, peerAtSign: device, key, timeoutMs, ...(opts.relay.atSign ? { relayAtSign: opts.relay.atSign } : {}) },
         mine: createTunnelOffer({ sessionId: sid, role: "initiator", atSign: me, peerAtSign: device, key }),
         peerPublicKey,
+        ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
         onMessage: (m) => {
           if (m.t === "refused") {
             const p = live?.sid === sid ? live.streams.get(m.i) : undefined;

@@ -10,7 +10,7 @@ import { type Daemon, startDaemon } from "../../client/tunnel/daemon.ts";
 import { type Endpoint, openEndpoint } from "../../client/tunnel/endpoint.ts";
 import { parsePermit } from "../../client/tunnel/permits.ts";
 import { type Tunnel, type TunnelOptions, openTunnel } from "../../client/tunnel/tunnel_client.ts";
-import { startRelay, type RelayHandle } from "../../relay/index.ts";
+import { startRelay, type RelayHandle, type ResolvePublicKey } from "../../relay/index.ts";
 import { cachedResolver, directoryResolver } from "../../relay/public_key_resolver.ts";
 import { type Stack, startStack } from "../harness.ts";
 
@@ -18,14 +18,16 @@ import { type Stack, startStack } from "../harness.ts";
 export interface TunnelWorld {
   stack: Stack;
   relay: RelayHandle;
+  /** The public key lookup the world's relay uses (for extra relays in tests). */
+  resolvePublicKey: ResolvePublicKey;
   keys: Map<string, AtKeys>;
   keysFile(atSign: string): string;
   directory: { host: string; port: number };
   echo: TCPSocketListener<unknown>;
   /** A daemon for @device (`allow` default [@bob]; permits default the echo server). */
-  daemon(opts?: { allow?: string[]; permits?: string[]; name?: string; blockListPollMs?: number }): Promise<{ daemon: Daemon; endpoint: Endpoint; stop(): void }>;
+  daemon(opts?: { allow?: string[]; permits?: string[]; name?: string; blockListPollMs?: number; keepaliveMs?: number }): Promise<{ daemon: Daemon; endpoint: Endpoint; stop(): void }>;
   /** A tunnel from `as` (default @bob) to @device's echo target. */
-  tunnel(opts?: Partial<Pick<TunnelOptions, "target" | "deviceName" | "onStreamEnd">> & { as?: string }): Promise<{ tunnel: Tunnel; endpoint: Endpoint; stop(): void }>;
+  tunnel(opts?: Partial<Pick<TunnelOptions, "target" | "deviceName" | "onStreamEnd" | "keepaliveMs">> & { as?: string; relayPort?: number }): Promise<{ tunnel: Tunnel; endpoint: Endpoint; stop(): void }>;
   stop(): Promise<void>;
 }
 
@@ -43,7 +45,8 @@ export async function startTunnelWorld(): Promise<TunnelWorld> {
       keys.set(a, await readAtKeysFile(keysFile(a)));
     }),
   );
-  const relay = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey: cachedResolver(directoryResolver({ ...directory, ca: [stack.ca] })) });
+  const resolvePublicKey = cachedResolver(directoryResolver({ ...directory, ca: [stack.ca] }));
+  const relay = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey });
   const echo = Bun.listen<unknown>({
     hostname: "127.0.0.1",
     port: 0,
@@ -54,6 +57,7 @@ export async function startTunnelWorld(): Promise<TunnelWorld> {
   const world: TunnelWorld = {
     stack,
     relay,
+    resolvePublicKey,
     keys,
     keysFile,
     directory,
@@ -69,6 +73,7 @@ export async function startTunnelWorld(): Promise<TunnelWorld> {
         permits: (o.permits ?? [`127.0.0.1:${echo.port}`]).map(parsePermit),
         allow: o.allow ?? ["@bob"],
         ...(o.blockListPollMs ? { blockListPollMs: o.blockListPollMs } : {}),
+        ...(o.keepaliveMs ? { keepaliveMs: o.keepaliveMs } : {}),
       });
       const d = daemon;
       const stop = () => {
@@ -91,9 +96,10 @@ export async function startTunnelWorld(): Promise<TunnelWorld> {
           deviceName: o.deviceName ?? "default",
           target: o.target ?? `127.0.0.1:${echo.port}`,
           local: { host: "127.0.0.1", port: 0 },
-          relay: { host: "127.0.0.1", port: relay.port, atSign: "@relay" },
+          relay: { host: "127.0.0.1", port: o.relayPort ?? relay.port, atSign: "@relay" },
           setupTimeoutMs: 10_000,
           ...(o.onStreamEnd ? { onStreamEnd: o.onStreamEnd } : {}),
+          ...(o.keepaliveMs ? { keepaliveMs: o.keepaliveMs } : {}),
         });
         const stop = () => {
           cleanups.delete(stop);

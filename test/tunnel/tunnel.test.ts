@@ -8,6 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { STREAM_QUEUE_LIMIT_BYTES } from "../../client/tunnel/stream_pipe.ts";
 import { openEndpoint } from "../../client/tunnel/endpoint.ts";
 import { TunnelSetupError, openTunnel } from "../../client/tunnel/tunnel_client.ts";
+import { startRelay } from "../../relay/index.ts";
 import { PIPE_QUEUE_LIMIT_BYTES } from "../../relay/pipe.ts";
 import { type TunnelWorld, connectTest, startTunnelWorld, until } from "./fixture.ts";
 
@@ -96,6 +97,29 @@ describe("tunnel through a real relay", () => {
       d.stop();
     }
   }, 60_000);
+});
+
+describe("session lifetime", () => {
+  test("keepalives hold an idle session through a relay with a short idle timeout", async () => {
+    const relay = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey: w.resolvePublicKey, limits: { idleTimeoutMs: 300 } });
+    const d = await w.daemon({ keepaliveMs: 50 });
+    const t = await w.tunnel({ keepaliveMs: 50, relayPort: relay.port });
+    try {
+      const sid = t.tunnel.sessionId();
+      // Several idle timeouts pass (the relay sweeps every 75 ms); only keepalives cross the session leg.
+      await Bun.sleep(1_200);
+      const c = await connectTest(t.tunnel.port);
+      await c.write("still here");
+      await until(() => c.bytes() === 10, 10_000, "echo");
+      expect(t.tunnel.sessionId()).toBe(sid);
+      expect(relay.stats().pairEnds.idle_timeout ?? 0).toBe(0);
+      c.sock.end();
+    } finally {
+      t.stop();
+      d.stop();
+      await relay.stop();
+    }
+  }, 30_000);
 });
 
 describe("slow reader", () => {
