@@ -37,6 +37,11 @@ export interface PoolOptions {
   tls: { key: string; cert: string };
   maxSessions?: number;
   idleMs?: number;
+  /**
+   * Requests in flight per session. Inlay servers answer pipelined lines in order; a reference (Dart) atServer
+   * reads one command per read, so talking to one needs 1.
+   */
+  maxInFlight?: number;
 }
 
 /**
@@ -68,6 +73,7 @@ export function newOutboundPool(ctx: ServerContext, opts: PoolOptions): Outbound
         port: addr.port,
         ca: remote.ca,
         tls: opts.tls,
+        maxInFlight: opts.maxInFlight,
         signProof: (proof) => toBase64(rsaSign(signingKey(), utf8(proof))),
         publishProof(sessionKey, signature) {
           const now = Date.now();
