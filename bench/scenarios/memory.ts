@@ -4,7 +4,7 @@
  */
 import type { BenchContext } from "../context.ts";
 import { DIRECT_PATH, NotAvailable, type Scenario } from "../scenario.ts";
-import { IDLE_SETTLE_MS, startDirectoryChild, startServerChild, type ServiceChild } from "../services.ts";
+import { IDLE_SETTLE_MS, requireEntry, serviceEnv, startDirectoryChild, startServerChild, type ServiceChild } from "../services.ts";
 
 const GROUP = "idle RSS";
 
@@ -36,5 +36,12 @@ export const memoryScenario: Scenario = {
     }));
     await idleRss(ctx, "rss_idle_directory", "directory", "directory", () => startDirectoryChild(ctx, home));
     await idleRss(ctx, "rss_idle_server", "atServer", "server", () => startServerChild(ctx, home, "@benchmem", crypto.randomUUID()));
+    // The relay looks keys up only when legs arrive, so it starts without a directory to talk to.
+    await idleRss(ctx, "rss_idle_relay", "relay", "relay", async () => ({
+      child: await ctx.spawn([process.execPath, requireEntry("relay.ts"), "@benchmemrelay", "--host", "127.0.0.1", "--port", "0", "--admin-port", "0", "--directory", "127.0.0.1:1"], {
+        env: serviceEnv(home),
+        ready: /relay listening on/,
+      }),
+    }));
   },
 };
