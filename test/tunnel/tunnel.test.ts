@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { STREAM_QUEUE_LIMIT_BYTES } from "../../client/tunnel/stream_pipe.ts";
 import { openEndpoint } from "../../client/tunnel/endpoint.ts";
-import { TunnelSetupError, openTunnel } from "../../client/tunnel/tunnel_client.ts";
+import { DAEMON_VERSION } from "../../client/tunnel/daemon.ts";
+import { TunnelSetupError, openTunnel, pingDevice } from "../../client/tunnel/tunnel_client.ts";
 import { startRelay } from "../../relay/index.ts";
 import { PIPE_QUEUE_LIMIT_BYTES } from "../../relay/pipe.ts";
 import { type TunnelWorld, connectTest, startTunnelWorld, until } from "./fixture.ts";
@@ -97,6 +98,24 @@ describe("tunnel through a real relay", () => {
       d.stop();
     }
   }, 60_000);
+});
+
+describe("ping", () => {
+  test("the daemon answers an allowed @sign's ping with its name, version, features and permits; others get nothing", async () => {
+    const d = await w.daemon();
+    const bob = await openEndpoint({ keys: w.keys.get("@bob")!, directory: w.directory, ca: [w.stack.ca], device: "default" });
+    const mallory = await openEndpoint({ keys: w.keys.get("@mallory")!, directory: w.directory, ca: [w.stack.ca], device: "default" });
+    try {
+      const pong = await pingDevice(bob.channel, "@device", "default");
+      expect(pong).toMatchObject({ t: "pong", name: "default", version: DAEMON_VERSION, permits: [`127.0.0.1:${w.echo.port}`] });
+      expect(pong!.features).toContain("tunnel-v1");
+      expect(await pingDevice(mallory.channel, "@device", "default", 1_000)).toBeNull();
+    } finally {
+      bob.close();
+      mallory.close();
+      d.stop();
+    }
+  }, 30_000);
 });
 
 describe("session lifetime", () => {
