@@ -1,12 +1,16 @@
 /**
  * `memory`: idle RSS of each service as users run it (its entry as a child process), next to the bare Bun
- * runtime, which is the floor every service starts from.
+ * runtime, which is the floor every service starts from, and the cost of each big dependency on its own, so a
+ * service over its budget shows where the memory goes.
  */
 import type { BenchContext } from "../context.ts";
+import { repoPath } from "../load_part.ts";
 import { DIRECT_PATH, NotAvailable, type Scenario } from "../scenario.ts";
 import { IDLE_SETTLE_MS, requireEntry, serviceEnv, startDirectoryChild, startServerChild, type ServiceChild } from "../services.ts";
 
 const GROUP = "idle RSS";
+/** Dependencies the services load at start, measured one at a time on the bare runtime. */
+const IMPORT_PROBES = ["node:crypto", "bun:sqlite", "hono", "zod", "@noble/curves/nist.js"];
 
 async function idleRss(ctx: BenchContext, id: string, label: string, path: string, start: () => Promise<ServiceChild | { child: ServiceChild["child"] }>) {
   ctx.progress(`starting ${label}`);
@@ -34,6 +38,16 @@ export const memoryScenario: Scenario = {
     await idleRss(ctx, "rss_idle_runtime", "bare Bun runtime", DIRECT_PATH, async () => ({
       child: await ctx.spawn([process.execPath, "-e", "console.log('ready'); setInterval(() => {}, 1 << 30)"], { ready: /ready/ }),
     }));
+    // What single dependencies cost on top of the bare runtime: where a service's idle RSS comes from.
+    for (const spec of IMPORT_PROBES) {
+      const id = `rss_import_${spec.replace(/[^a-z0-9]+/gi, "_")}`;
+      await idleRss(ctx, id, `bare Bun runtime + import "${spec}"`, `+ ${spec}`, async () => ({
+        child: await ctx.spawn([process.execPath, "-e", `await import(${JSON.stringify(spec)}); console.log('ready'); setInterval(() => {}, 1 << 30)`], {
+          cwd: repoPath("."),
+          ready: /ready/,
+        }),
+      }));
+    }
     await idleRss(ctx, "rss_idle_directory", "directory", "directory", () => startDirectoryChild(ctx, home));
     await idleRss(ctx, "rss_idle_server", "atServer", "server", () => startServerChild(ctx, home, "@benchmem", crypto.randomUUID()));
     // The relay looks keys up only when legs arrive, so it starts without a directory to talk to.
