@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { attenuateCapability, encodeCapability, mintCapability } from "../../client/api/capability/index.ts";
-import { ApiCaller, atFetch, AtFetchError, serveApi, type ServedApi } from "../../client/api/serve/index.ts";
+import { ApiCaller, atFetch, AtFetchError, encodeRequestEnvelope, REQUEST_KEY_SUFFIX, serveApi, type ServedApi } from "../../client/api/serve/index.ts";
 import type { AtClient } from "../../client/index.ts";
 import { startStack, type Stack } from "../harness.ts";
 import { netOf, onboarded, testApp } from "./fixture.ts";
@@ -206,4 +206,21 @@ test("blockOnServer: the API's atServer refuses the blocked caller's server, not
   expect((e as AtFetchError).reason).toBe("unreachable");
   expect((e as Error).message).toContain("could not deliver");
   expect(busy.stats().received).toBe(before);
+});
+
+test("a request delivered twice (same request id, two notifications) runs once", async () => {
+  const before = served.stats();
+  const id = crypto.randomUUID();
+  const envelope = encodeRequestEnvelope({ id, method: "GET", path: "/hello", headers: [], body: new Uint8Array(0), deadline: Date.now() + 20_000 });
+  const bob = clients.get("@bob")!;
+  await bob.notify("@api", `${id}${REQUEST_KEY_SUFFIX}`, envelope, { id });
+  await bob.notify("@api", `${id}${REQUEST_KEY_SUFFIX}`, envelope, { id: crypto.randomUUID() });
+  const deadline = Date.now() + 20_000;
+  while (served.stats().received < before.received + 2) {
+    if (Date.now() > deadline) throw new Error("the two requests did not arrive");
+    await Bun.sleep(10);
+  }
+  const after = served.stats();
+  expect(after.duplicates).toBe(before.duplicates + 1);
+  expect(after.answered).toBeLessThanOrEqual(before.answered + 1);
 });
