@@ -129,6 +129,8 @@ export async function serveApi(app: Hono<any, any, any>, opts: ServeApiOptions):
   if (!Number.isSafeInteger(maxBody) || maxBody < 0 || maxBody > MAX_ENVELOPE_BODY_BYTES) throw new RangeError(`Cannot serve API: maxBodyBytes must be 0..${MAX_ENVELOPE_BODY_BYTES}`);
   const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const timeoutMs = opts.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
+  if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`Cannot serve API: maxInFlight ${maxInFlight} must be a positive integer`);
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new RangeError(`Cannot serve API: handlerTimeoutMs ${timeoutMs} must be a positive integer`);
   const counters = opts.counters ?? new CallCounters();
 
   const owned = !opts.client;
