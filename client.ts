@@ -5,11 +5,15 @@ import { runCli } from "./client/cli/run.ts";
 // process.stdout.write followed by process.exit can cut a large binary value short.
 const out: Uint8Array[] = [];
 const encoder = new TextEncoder();
+const flush = async () => {
+  if (out.length > 0) await Bun.write(Bun.stdout, Buffer.concat(out.splice(0)));
+};
 const code = await runCli(process.argv.slice(2), process.env, {
   stdin: () => Bun.stdin.stream(),
   out: (b) => void out.push(typeof b === "string" ? encoder.encode(b) : b),
   err: (line) => void process.stderr.write(line + "\n"),
   stdoutIsTty: process.stdout.isTTY === true,
+  flush,
 });
-if (out.length > 0) await Bun.write(Bun.stdout, Buffer.concat(out));
+await flush();
 process.exit(code);

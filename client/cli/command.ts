@@ -34,6 +34,8 @@ export interface CliIo {
   out: (bytes: Uint8Array | string) => void;
   err: (line: string) => void;
   stdoutIsTty: boolean;
+  /** Writes what `out` collected so far now (long-running commands such as monitor print as they go). */
+  flush?: () => Promise<void>;
 }
 
 /** One CLI command: its own options, help and body. */

@@ -46,6 +46,7 @@ export const monitor: CliCommand<typeof spec & typeof COMMON_SPEC> = {
       io.err(`monitoring ${client.atSign}${args[0] !== undefined ? ` (${args[0]})` : ""}; Ctrl-C to stop`);
       for await (const n of m) {
         io.out(notificationLine(n));
+        await io.flush?.();
         if (o.count !== undefined && ++printed >= o.count) break;
       }
     } finally {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { startStack, type Stack } from "../harness.ts";
-import { eventually, keysFileOf, onboarded } from "./fixture.ts";
+import { eventually, keysFileOf, onboarded, startCutter } from "./fixture.ts";
 
 const ENTRY = join(import.meta.dir, "../../client.ts");
 let stack: Stack;
@@ -81,3 +81,30 @@ test("exit statuses: unknown id 1, usage 2, a monitor stopped by SIGTERM 0", asy
   mon.kill("SIGTERM");
   expect(await mon.exited).toBe(0);
 });
+
+test("a CLI monitor whose connection drops reconnects, resumes, and prints each notification once", async () => {
+  const cutter = startCutter(stack.servers.get("@bob")!.port);
+  const mon = Bun.spawn([process.execPath, ENTRY, "monitor", "drop", "--count", "4", "--server", `127.0.0.1:${cutter.port}`, ...as("@bob")], { stdout: "pipe", stderr: "pipe", env: env() });
+  try {
+    const out = tail(mon.stdout);
+    const err = tail(mon.stderr);
+    await eventually(() => err.text().includes("monitoring @bob"), 20_000, "monitor start");
+    const send = async (i: number) => (await cli(["notify", `@bob:drop${i}.wavi`, `d${i}`, ...as("@alice")])).out.trim();
+    const ids = [await send(0)];
+    await eventually(() => out.text().includes(ids[0]!), 20_000, "first line printed while running");
+    cutter.refuse = true;
+    cutter.cut();
+    await eventually(() => err.text().includes("connection lost"), 20_000, "drop noticed");
+    ids.push(await send(1), await send(2));
+    await eventually(async () => (await cli(["notify-status", ids[2]!, ...as("@alice")])).out.trim() === "delivered", 20_000, "delivered while down");
+    cutter.refuse = false;
+    ids.push(await send(3));
+    expect(await mon.exited).toBe(0);
+    const lines = out.text().trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.id)).toEqual(ids);
+    expect(lines.map((l) => l.value)).toEqual(["d0", "d1", "d2", "d3"]);
+  } finally {
+    mon.kill();
+    cutter.stop();
+  }
+}, 60_000);

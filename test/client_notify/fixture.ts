@@ -95,9 +95,9 @@ export function startCutter(targetPort: number): Cutter {
     port: 0,
     socket: {
       open(client) {
+        client.data = { peer: null, out: newWriteQueue(CUTTER_QUEUE_LIMIT_BYTES), pending: [] };
         if (cutter.refuse) return void client.terminate();
         cutter.accepted++;
-        client.data = { peer: null, out: newWriteQueue(CUTTER_QUEUE_LIMIT_BYTES), pending: [] };
         live.add(client);
         void Bun.connect<Pair>({
           hostname: "127.0.0.1",
