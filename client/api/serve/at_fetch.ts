@@ -108,6 +108,7 @@ export class ApiCaller {
     }
     if (this.pending.size >= MAX_PENDING_CALLS) throw new AtFetchError("busy", `Cannot call ${api}: ${MAX_PENDING_CALLS} calls are already waiting`);
     const timeoutMs = call.timeoutMs ?? this.opts.timeoutMs;
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new AtUsageError(`Invalid timeout ${timeoutMs}: expected a positive whole number of ms`);
     const request = new Request(`http://api.at.invalid${path}`, init);
     const body = await readBounded(request.body, this.opts.maxBodyBytes);
     if (body === null) return tooLarge(this.opts.maxBodyBytes);
