@@ -23,8 +23,11 @@ export function openFilesLimit(): number {
   return 1024;
 }
 
-/** Sessions the relay can hold here: it needs two descriptors per session. */
-export function idleSessionCapacity(): number {
+/**
+ * Pairs of sockets one process can hold here: the relay needs two descriptors per session, and the bench
+ * process two per stream (the source and the sink's end, or both relay legs).
+ */
+export function socketPairCapacity(): number {
   return Math.max(0, Math.floor((openFilesLimit() - FD_HEADROOM) / 2));
 }
 
