@@ -9,7 +9,7 @@
  * rate of a pipelined burst (first send → last decrypted), with the count of notifications lost.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -29,11 +29,11 @@ const VALUE = JSON.stringify({ text: "hello from the notify measurement", n: 0 }
 const home = mkdtempSync(join(tmpdir(), "inlay-notify-measure-"));
 const children: Subprocess[] = [];
 
-/** Spawns an entry and resolves with the port of its `listening on host:port` line; its stdout keeps draining. */
-async function spawnEntry(args: string[], env: Record<string, string>): Promise<number> {
+/** Spawns an entry and resolves with the match of `ready` in its output; its stdout keeps draining. */
+async function spawnEntry(args: string[], env: Record<string, string>, ready = /listening on .*:(\d+)\s*$/m): Promise<RegExpExecArray> {
   const child = Bun.spawn([process.execPath, ...args], { env: { ...process.env, INLAY_HOME: home, INLAY_LOG: "warn", ...env }, stdout: "pipe", stderr: "inherit" });
   children.push(child);
-  const { promise, resolve, reject } = Promise.withResolvers<number>();
+  const { promise, resolve, reject } = Promise.withResolvers<RegExpExecArray>();
   const timer = setTimeout(() => reject(new Error(`${args.join(" ")} printed no ready line within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
   void (async () => {
     const decoder = new TextDecoder();
@@ -42,8 +42,8 @@ async function spawnEntry(args: string[], env: Record<string, string>): Promise<
     for await (const chunk of child.stdout) {
       if (text.length > 4096) continue;
       text += decoder.decode(chunk, { stream: true });
-      const m = /listening on .*:(\d+)\s*$/m.exec(text);
-      if (m) resolve(Number(m[1]));
+      const m = ready.exec(text);
+      if (m) resolve(m);
     }
     reject(new Error(`${args.join(" ")} exited: ${text}`));
   })();
@@ -54,18 +54,28 @@ async function spawnEntry(args: string[], env: Record<string, string>): Promise<
   }
 }
 
+/** CPU time (ms) a child used so far, from /proc (Linux); 0 elsewhere. */
+function childCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function main(): Promise<void> {
   const token = randomUUID();
-  const adminPort = 20_000 + Math.floor(Math.random() * 20_000);
-  const dirPort = await spawnEntry([join(ROOT, "directory.ts"), "--host", "127.0.0.1", "--port", "0", "--admin-port", String(adminPort)], { INLAY_TOKEN: token });
+  const dir = await spawnEntry([join(ROOT, "directory.ts"), "--host", "127.0.0.1", "--port", "0", "--admin-port", "0"], { INLAY_TOKEN: token }, /listening on .*:(\d+)\s*\n[^]*admin API on (http:\S+)/m);
+  const [dirPort, adminUrl] = [Number(dir[1]), dir[2]!];
   const secrets = { "@alice": randomUUID(), "@bob": randomUUID() };
   for (const [atSign, secret] of Object.entries(secrets)) {
     await spawnEntry(
-      [join(ROOT, "server.ts"), atSign, "--host", "127.0.0.1", "--port", "0", "--public-host", "127.0.0.1", "--directory", `127.0.0.1:${dirPort}`, "--directory-admin", `http://127.0.0.1:${adminPort}`],
+      [join(ROOT, "server.ts"), atSign, "--host", "127.0.0.1", "--port", "0", "--public-host", "127.0.0.1", "--directory", `127.0.0.1:${dirPort}`, "--directory-admin", adminUrl],
       { INLAY_CRAM_SECRET: secret, INLAY_TOKEN: token },
     );
   }
@@ -105,6 +115,7 @@ async function main(): Promise<void> {
   samples.sort((a, b) => a - b);
 
   const cpu0 = process.cpuUsage();
+  const childCpu0 = children.map((c) => childCpuMs(c.pid));
   const t0 = performance.now();
   const arrivals: Promise<void>[] = [];
   let next = 0;
@@ -122,9 +133,10 @@ async function main(): Promise<void> {
   const outcome = await Promise.race([Promise.all(arrivals).then(() => "done" as const), timeout]);
   const burstMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const childCpu = children.map((c, i) => (childCpuMs(c.pid) - childCpu0[i]!).toFixed(0));
 
   console.log(`latency (${LATENCY_COUNT} one at a time, µs): p50 ${percentile(samples, 50).toFixed(0)}  p90 ${percentile(samples, 90).toFixed(0)}  p99 ${percentile(samples, 99).toFixed(0)}  max ${samples.at(-1)!.toFixed(0)}`);
-  console.log(`burst of ${BURST} (${IN_FLIGHT} in flight): sent in ${sentMs.toFixed(0)} ms, all decrypted at the monitor in ${burstMs.toFixed(0)} ms → ${((BURST / burstMs) * 1000).toFixed(0)} notifications/s; lost ${outcome === "done" ? 0 : waiting.size}; wrong values ${wrongValues}; client CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`);
+  console.log(`burst of ${BURST} (${IN_FLIGHT} in flight): sent in ${sentMs.toFixed(0)} ms, all decrypted at the monitor in ${burstMs.toFixed(0)} ms → ${((BURST / burstMs) * 1000).toFixed(0)} notifications/s; lost ${outcome === "done" ? 0 : waiting.size}; wrong values ${wrongValues}; CPU ms: clients ${((cpu.user + cpu.system) / 1000).toFixed(0)}, directory/alice/bob servers ${childCpu.join("/")}`);
   if (waiting.size > 0 && process.env.MEASURE_DEBUG) {
     const ids = [...waiting.keys()].slice(0, 3);
     for (const id of ids) console.error(id, await alice.notifyStatus(id), await bob.command(`notify:fetch:${id}`).catch((e) => String(e)));
