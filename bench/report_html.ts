@@ -30,7 +30,8 @@ function barChart(title: string, metrics: Metric[]): string {
     .map((m, i) => {
       const y = 20 + i * (BAR_HEIGHT + 6);
       const w = Number.isFinite(m.value) ? Math.max(1, (m.value / max) * plot) : 0;
-      const cls = m.path === "direct" ? "direct" : m.path === "inlay" ? "inlay" : "peer";
+      // Our own paths are named "inlay…" by the scenarios; everything else is the limit or a peer.
+      const cls = m.path === "direct" ? "direct" : m.path?.startsWith("inlay") ? "inlay" : "peer";
       return `<text x="${LABEL_WIDTH - 6}" y="${y + 14}" text-anchor="end">${esc(m.path ?? m.label)}</text><rect class="${cls}" x="${LABEL_WIDTH}" y="${y}" width="${w.toFixed(1)}" height="${BAR_HEIGHT}"/><text x="${(LABEL_WIDTH + w + 4).toFixed(1)}" y="${y + 14}">${esc(formatNumber(m.value))} ${esc(m.unit)}</text>`;
     })
     .join("");

@@ -22,7 +22,7 @@ const PROJECTION_MIN_SHARE = 0.9;
 const PAIRING_WORKERS = 64;
 
 /** Our relay's path name in every group. */
-export const INLAY_PATH = "inlay";
+const INLAY_PATH = "inlay";
 
 /** One path of a stream test: how to open a stream, where the bytes are counted, whose RSS to sample. */
 interface StreamPath {
