@@ -138,6 +138,8 @@ export class AtClient {
   private readonly peers = new Map<string, Peer>();
   private readonly sharedKeys;
   private opener: NotificationOpener | undefined;
+  /** Open monitors, closed with the client. */
+  private readonly monitors = new Set<AtMonitor>();
 
   private constructor(
     readonly keys: AtKeys,
@@ -374,16 +376,19 @@ export class AtClient {
       },
     });
     const fixed = this.opts.address;
-    return new AtMonitor(
+    const monitor = new AtMonitor(
       {
         keys: this.keys,
         ca: this.net.ca,
         resolve: () => (fixed ? Promise.resolve(fixed) : this.net.resolver.resolve(this.atSign)),
         forget: () => this.net.resolver.forget(this.atSign),
         open: this.opener,
+        onClosed: (m) => this.monitors.delete(m),
       },
       opts,
     );
+    this.monitors.add(monitor);
+    return monitor;
   }
 
   /** The encryption public key of an @sign (`public:publickey@x`), read from its own atServer. */
@@ -404,8 +409,9 @@ export class AtClient {
     return text;
   }
 
-  /** Closes every connection (`@exit`). */
+  /** Closes every connection (`@exit`), monitors included. */
   close(): void {
+    for (const m of [...this.monitors]) m.close();
     this.session.close();
     for (const p of this.peers.values()) p.session.close();
     this.peers.clear();

@@ -53,6 +53,8 @@ export interface MonitorContext {
   /** Drops a cached address after a failure. */
   forget(): void;
   open: NotificationOpener;
+  /** Hears once that the monitor closed (by `close`, or after a refusal that ends it). */
+  onClosed?(monitor: AtMonitor): void;
 }
 
 /** A running monitor; iterate it with `for await`. */
@@ -100,6 +102,7 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
     this.conn?.close();
     this.sleepCancel?.();
     this.signal();
+    this.ctx.onClosed?.(this);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<AtNotification> {
@@ -221,8 +224,7 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
         if (!everReady || (err instanceof AtClientError && err.kind !== "network")) {
           this.fatal = err instanceof AtClientError ? err : new AtNetworkError(`Cannot monitor: ${err.message}`, "AT0021", { cause: err });
           this.readyOutcome.reject(this.fatal);
-          this.closed = true;
-          this.signal();
+          this.close();
           return;
         }
         this.ctx.forget();

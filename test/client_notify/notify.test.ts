@@ -179,3 +179,13 @@ test("notifying myself: my own monitor (selfNotifications not needed) gets it de
   await got.done;
   expect(got.items.find((n) => n.id === id)).toMatchObject({ from: "@alice", to: "@alice", value: "note to self" });
 });
+
+test("closing the client ends its monitors' iteration", async () => {
+  const c = await AtClient.open({ ...netOf(stack), keysFile: keysFileOf(stack, "@bob") });
+  const m = c.monitor();
+  await m.ready;
+  const got = collect(m);
+  c.close();
+  await got.done;
+  expect(got.items).toEqual([]);
+});
