@@ -8,12 +8,13 @@ import { randomBytes } from "node:crypto";
 import { acceptTunnelOffer, createTunnelOffer, streamKeys } from "../../core/crypto/tunnel/handshake.ts";
 import type { BenchContext } from "../context.ts";
 import { dialTcp, measureStreams, pingInterleaved, startEcho, startSink, type Dial, type Sink } from "../loadgen.ts";
+import { startForwarders } from "../peers.ts";
 import { dialRelayPair, startRelayPath, BENCH_LEG_ATSIGNS } from "../relay_path.ts";
 import { DIRECT_PATH, NotAvailable, type Scenario } from "../scenario.ts";
 import { recordCounter, sealedEndpoint, startRecordSink } from "../sealed_endpoint.ts";
 import { startTunnelWorld, type TunnelProcess } from "../tunnel_world.ts";
 
-const GROUP = "1 stream, tunnel data plane";
+const GROUP = "1 stream";
 /** Path name of the full tunnel (local listener → tunnel → relay → daemon → target). */
 const TUNNEL_PATH = "inlay tunnel";
 
@@ -55,19 +56,23 @@ async function fullTunnel(ctx: BenchContext, sink: Sink): Promise<void> {
   ctx.metric({ id: "tunnel_first_byte_ms", label: `tunnel spawn to first echoed byte (median of ${firstByte.length})`, value: median(firstByte), unit: "ms" });
 
   const rounds = ctx.pick(10_000, 500);
-  ctx.progress("64 B ping-pong, direct and through the tunnel");
+  ctx.progress("64 B ping-pong: direct, plain forwarders, the tunnel");
+  const fwd = await startForwarders(ctx, echo.port);
   const recs = await pingInterleaved(
     [
       { name: DIRECT_PATH, dial: () => dialTcp(echo.port) },
+      ...fwd.map((f) => ({ name: f.name, dial: () => dialTcp(f.port) })),
       { name: TUNNEL_PATH, dial: () => dialTcp(last!.port) },
     ],
     { rounds, ms: ctx.pick(30_000, 5_000) },
   );
   for (const [name, rec] of recs) {
     const h = rec.summary();
-    ctx.metric({ id: `tunnel_rtt_p50_${name === DIRECT_PATH ? "direct" : "inlay"}`, label: `64 B RTT p50, ${name}`, value: h.p50, unit: "µs", group: "64 B RTT p50", path: name, histogram: h });
-    ctx.metric({ id: `tunnel_rtt_p99_${name === DIRECT_PATH ? "direct" : "inlay"}`, label: `64 B RTT p99, ${name}`, value: h.p99, unit: "µs", group: "64 B RTT p99", path: name });
+    const id = name === TUNNEL_PATH ? "inlay" : name;
+    ctx.metric({ id: `tunnel_rtt_p50_${id}`, label: `64 B RTT p50, ${name}`, value: h.p50, unit: "µs", group: "64 B RTT p50", path: name, histogram: h });
+    ctx.metric({ id: `tunnel_rtt_p99_${id}`, label: `64 B RTT p99, ${name}`, value: h.p99, unit: "µs", group: "64 B RTT p99", path: name });
   }
+  for (const f of fwd) await f.child.stop();
   await last?.child.stop();
 
   const bulk = await world.startTunnel(`127.0.0.1:${sink.port}`);
@@ -83,7 +88,7 @@ async function fullTunnel(ctx: BenchContext, sink: Sink): Promise<void> {
 /** The `tunnel` scenario. */
 export const tunnelScenario: Scenario = {
   name: "tunnel",
-  description: "tunnel: data plane (AES-256-GCM records) direct and via the relay, key agreement, full tunnel: ready time, RTT, 1 stream",
+  description: "tunnel vs direct, socat, haproxy: data plane (AES-256-GCM records), key agreement, full tunnel: ready time, RTT, 1 stream",
   targets: [
     { metric: "tunnel_stream1_inlay", op: ">=", value: 3, unit: "Gbit/s", source: "issue 8" },
     { metric: "tunnel_ready_ms", op: "<=", value: 100, unit: "ms", source: "issue 8" },
@@ -101,6 +106,11 @@ export const tunnelScenario: Scenario = {
     const sink = startSink();
     ctx.defer(() => sink.stop());
     await one(DIRECT_PATH, "plane_direct", () => dialTcp(sink.port), sink.bytes);
+    // Plain forwarders (no encryption) in the same group: what users compare a tunnel with.
+    for (const f of await startForwarders(ctx, sink.port)) {
+      await one(f.name, `plane_${f.name}`, () => dialTcp(f.port), sink.bytes);
+      await f.child.stop();
+    }
     const recordSink = startRecordSink(key);
     ctx.defer(() => recordSink.stop());
     await one("direct + records", "plane_direct_records", async () => sealedEndpoint(await dialTcp(recordSink.port), key), recordSink.bytes);
