@@ -100,6 +100,17 @@ table{border-collapse:collapse;margin:.5em 0}td,th{padding:2px 10px;border-botto
 rect.direct{fill:#7f8c8d}rect.peer{fill:#5dade2}rect.inlay{fill:#e67e22}rect.hist{fill:#5dade2}line.mark{stroke:#c0392b;stroke-dasharray:3 2}
 ul.notes{color:#666}section{margin-bottom:2em}`;
 
+/** One table of every target of the run, first thing on the page. */
+function targetSummary(report: Report): string {
+  const rows = report.scenarios.flatMap((r) =>
+    r.targets.map(
+      (t) =>
+        `<tr class="${t.verdict === "PASS" ? "pass" : t.verdict === "MISS" ? "miss" : "na"}"><td><b>${t.verdict}</b></td><td>${esc(r.name)}</td><td>${esc(describeTarget(t))}</td><td class="num">${t.actual === null ? "–" : `${esc(formatNumber(t.actual))} ${esc(t.unit)}`}</td><td>${esc(t.source)}</td></tr>`,
+    ),
+  );
+  return rows.length ? `<h2>Targets</h2><table><thead><tr><th></th><th>scenario</th><th>target</th><th>measured</th><th>from</th></tr></thead><tbody>${rows.join("")}</tbody></table>` : "";
+}
+
 /** Renders the report as one HTML document with no external references. */
 export function reportHtml(report: Report): string {
   const m = report.machine;
@@ -107,6 +118,7 @@ export function reportHtml(report: Report): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Inlay bench ${esc(report.startedAt)}</title><style>${CSS}</style></head><body>
 <h1>Inlay bench</h1><p>${esc(report.startedAt)} · ${m.cpus} × ${esc(m.cpuModel)}, ${m.memoryMiB} MiB, ${esc(m.os)} ${esc(m.kernel)}, ${esc(m.runtime)}, load ${m.loadAverage1m.toFixed(2)}${report.quick ? " · <b>quick run: figures indicative only</b>" : ""}</p>
 <p>Peers: ${Object.entries(report.peers).map(([k, v]) => `${esc(k)} ${v ? "yes" : "no"}`).join(", ")}. Ratios compare each path with the direct loopback path and haproxy measured in the same run.</p>
+${targetSummary(report)}
 ${report.scenarios.map(scenarioSection).join("\n")}
 <script type="application/json" id="report">${json}</script></body></html>
 `;
