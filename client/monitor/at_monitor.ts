@@ -64,6 +64,9 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
   private readonly queue: WireNotification[] = [];
   private queueHead = 0;
   private readonly seen = new Set<string>();
+  /** The ids in `seen`, oldest first, as a ring (evicting through the Set's iterator gets slow). */
+  private readonly seenRing: string[] = [];
+  private seenNext = 0;
   private conn: MonitorConnection | null = null;
   private closed = false;
   private fatal: Error | null = null;
@@ -165,11 +168,20 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
       this.conn?.close("the consumer is behind");
       return;
     }
-    this.seen.add(n.id);
-    if (this.seen.size > MONITOR_SEEN_IDS_MAX) this.seen.delete(this.seen.values().next().value!);
+    this.remember(n.id);
     this.advance(n.epochMillis);
     this.queue.push(n);
     this.signal();
+  }
+
+  private remember(id: string): void {
+    if (this.seenRing.length < MONITOR_SEEN_IDS_MAX) this.seenRing.push(id);
+    else {
+      this.seen.delete(this.seenRing[this.seenNext]!);
+      this.seenRing[this.seenNext] = id;
+      this.seenNext = (this.seenNext + 1) % MONITOR_SEEN_IDS_MAX;
+    }
+    this.seen.add(id);
   }
 
   private advance(epochMillis: number): void {

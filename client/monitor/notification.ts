@@ -5,15 +5,9 @@
  */
 import { z } from "zod";
 
-const metadataSchema = z.looseObject({
-  encKeyName: z.string().nullish(),
-  encAlgo: z.string().nullish(),
-  ivNonce: z.string().nullish(),
-  skeEncKeyName: z.string().nullish(),
-  skeEncAlgo: z.string().nullish(),
-  sharedKeyEnc: z.string().nullish(),
-  pubKeyCS: z.string().nullish(),
-});
+// Metadata fields are read one by one where they are used (string checks there); a record keeps the
+// per-notification validation cheap.
+const metadataSchema = z.record(z.string(), z.unknown());
 
 const wireSchema = z.object({
   id: z.string().min(1),
@@ -73,6 +67,12 @@ export function parseNotificationJson(json: string): WireNotification | null {
 /** `MessageType.text` / `text` → "text"; anything else is a key notification. */
 export function messageTypeOf(n: WireNotification): "key" | "text" {
   return /(^|\.)text$/i.test(n.messageType ?? "") ? "text" : "key";
+}
+
+/** A metadata field when it is a non-empty string. */
+export function metaString(n: WireNotification, field: string): string | undefined {
+  const v = n.metadata?.[field];
+  return typeof v === "string" && v !== "" ? v : undefined;
 }
 
 /** The text of a text message: the key after `@bob:`. */

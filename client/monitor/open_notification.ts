@@ -7,7 +7,7 @@
  */
 import { AtClientError } from "../errors.ts";
 import { openSharedAsOwner, unwrapMine } from "../data/value_crypto.ts";
-import { messageTypeOf, textOf, type AtNotification, type WireNotification } from "./notification.ts";
+import { messageTypeOf, metaString, textOf, type AtNotification, type WireNotification } from "./notification.ts";
 
 /** Unwrapped shared keys kept, by wrapped text and by sender; the oldest goes first. */
 export const UNWRAPPED_KEY_CACHE_MAX_ENTRIES = 1000;
@@ -36,7 +36,7 @@ export function notificationOpener(keys: NotificationKeys): NotificationOpener {
   const unwrap = (wrapped: string, name: string) => byWrapped.get(wrapped) ?? remember(wrapped, unwrapMine(keys.encryptionPrivateKey, wrapped, name));
 
   const sharedKeyFor = async (n: WireNotification): Promise<string> => {
-    const enc = n.metadata?.sharedKeyEnc;
+    const enc = metaString(n, "sharedKeyEnc");
     if (enc) return unwrap(enc, n.key);
     const wrapped = await keys.fetchWrappedSharedKey(n.from);
     if (wrapped === null) throw new AtClientError("AT0015", "not_found", `${n.from} has no shared key for me, so ${n.key} cannot be decrypted`);
@@ -62,7 +62,8 @@ export function notificationOpener(keys: NotificationKeys): NotificationOpener {
     if (messageType === "text" || !out.isEncrypted || n.value == null) return out;
     try {
       const key = await sharedKeyFor(n);
-      const meta = n.metadata?.ivNonce ? { isEncrypted: true, ivNonce: n.metadata.ivNonce } : { isEncrypted: true };
+      const ivNonce = metaString(n, "ivNonce");
+      const meta = ivNonce ? { isEncrypted: true, ivNonce } : { isEncrypted: true };
       const clear = openSharedAsOwner(key, { key: n.key, data: n.value, meta });
       out.value = typeof clear === "string" ? clear : new TextDecoder().decode(clear);
     } catch (e) {

@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import { normalizeAtSign } from "../../core/atsign.ts";
 import { buildCommand, type MetadataPatch } from "../../core/verbs/index.ts";
-import { parseKeyRef } from "../data/key_name.ts";
+import { parseKeyRef, type KeyRef } from "../data/key_name.ts";
 import { sealShared, type SharedKey } from "../data/value_crypto.ts";
 import { AtServerError, AtUsageError } from "../errors.ts";
 
@@ -51,6 +51,9 @@ export interface NotifyContext {
 export type NotificationStatus = "delivered" | "errored" | "queued" | "expired";
 
 const ID_RE = /^[\w-]{1,128}$/;
+/** Parsed (recipient, key) pairs remembered: a stream of notifications repeats a few of them. */
+export const NOTIFY_KEY_CACHE_MAX_ENTRIES = 1000;
+const parsedKeys = new Map<string, KeyRef>();
 // The reference key grammar `[^:@]((?!:{2})[^@])+` applied to a text message.
 const TEXT_RE = /^[^:@\r\n](?:(?!::)[^@\r\n])+$/;
 
@@ -80,7 +83,7 @@ export async function notifyLine(ctx: NotifyContext, toText: string, key: string
     if (!TEXT_RE.test(key)) throw new AtUsageError("A text message needs at least 2 characters and cannot contain '@', '::', line breaks or start with ':'");
     return { id, line: buildCommand({ ...common, messageType: "text", metadata: { isEncrypted: false }, atKey: key }) };
   }
-  const ref = parseKeyRef(`${to}:${key}`, ctx.me);
+  const ref = keyRefFor(`${to}:${key}`, ctx.me);
   if (ref.owner !== ctx.me) throw new AtUsageError(`Cannot notify about ${key}: only ${ref.owner} can notify about its keys`);
   let metadata: MetadataPatch = {};
   let sealedValue: string | undefined;
@@ -119,7 +122,30 @@ export async function notificationStatus(send: (line: string) => Promise<string>
   throw new AtServerError("AT0014", "server", `notify:status answered "${answer.slice(0, 40)}"`);
 }
 
+function keyRefFor(text: string, me: string): KeyRef {
+  const cacheKey = `${me} ${text}`;
+  let ref = parsedKeys.get(cacheKey);
+  if (!ref) {
+    ref = parseKeyRef(text, me);
+    if (parsedKeys.size >= NOTIFY_KEY_CACHE_MAX_ENTRIES) parsedKeys.delete(parsedKeys.keys().next().value!);
+    parsedKeys.set(cacheKey, ref);
+  }
+  return ref;
+}
+
+const recipients = new Map<string, string>();
+
+// normalizeAtSign checks every character; the same few recipients come back all the time.
 function recipient(text: string): string {
+  const known = recipients.get(text);
+  if (known) return known;
+  const canonical = checkedRecipient(text);
+  if (recipients.size >= NOTIFY_KEY_CACHE_MAX_ENTRIES) recipients.delete(recipients.keys().next().value!);
+  recipients.set(text, canonical);
+  return canonical;
+}
+
+function checkedRecipient(text: string): string {
   try {
     return normalizeAtSign(text);
   } catch (e) {
