@@ -13,7 +13,7 @@ import { forgetEnrollmentConnection } from "./enroll/live_enrollments.ts";
 import type { LineHandler } from "./listener.ts";
 import { authHandlers } from "./verbs/auth.ts";
 import { withWriteHooks } from "./notify/write_hooks.ts";
-import { configHandlers, isBlocked } from "./verbs/config.ts";
+import { assertAllowed, configHandlers } from "./verbs/config.ts";
 import { enrollHandlers } from "./verbs/enroll.ts";
 import { runHandler, type HandlerTable, type Reply } from "./verbs/handler.ts";
 import { infoHandlers } from "./verbs/info.ts";
@@ -42,10 +42,10 @@ const POL_ALLOWED: ReadonlySet<VerbName> = new Set<VerbName>(["notify", "notifyL
 
 const unauthenticated = () => new AtProtocolError("AT0401", "Command cannot be executed without auth");
 
-/** Throws unless `conn` may run `verb`; a pol session of an @sign blocked since it opened is closed. */
+/** Throws unless `conn` may run `verb`; a pol session of an @sign refused since it opened is closed. */
 function checkAuth(ctx: ServerContext, conn: Connection, verb: VerbName): void {
   const s = conn.state;
-  if (s.auth === "pol" && isBlocked(ctx, s.atSign)) throw new AtProtocolError("AT0013", `${s.atSign} is blocked`, { closes: true });
+  if (s.auth === "pol") assertAllowed(ctx, s.atSign);
   if (OWNER_ONLY.has(verb) && s.auth !== "owner" && !(s.auth === "pol" && POL_ALLOWED.has(verb))) throw unauthenticated();
 }
 

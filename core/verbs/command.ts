@@ -161,8 +161,8 @@ export type Command =
       regex?: string;
     }
   | { verb: "stats"; ids?: number[]; regex?: string }
-  | { verb: "config"; operation: "blockAdd" | "blockRemove"; atSigns: string[] }
-  | { verb: "config"; operation: "blockShow" }
+  | { verb: "config"; operation: "blockAdd" | "blockRemove" | "allowAdd" | "allowRemove"; atSigns: string[] }
+  | { verb: "config"; operation: "blockShow" | "allowShow" }
   | { verb: "config"; operation: "set" | "reset" | "print"; setting: string }
   | { verb: "info"; brief?: true }
   | { verb: "noop"; delayMs: number }

@@ -1,26 +1,36 @@
 /**
  * `config` (ATPROTOCOL.md §5.14): the block list, and set/reset/print of settings (testing mode only).
+ * `config:allow:*` is our extension with the block list's grammar: when the allow list is not empty, only the
+ * @signs on it may authenticate as another @sign (pol), and so notify or look up shared data.
  */
 import type { CommandOf } from "./command.ts";
 import { after, eq, fail, isEntity } from "./_syntax.ts";
 
-const CONFIG_USAGE = "config:block:add|remove:<@sign>[ <@sign>...] | config:block:show | config:set|reset|print:<setting>";
+const CONFIG_USAGE = "config:block|allow:add|remove:<@sign>[ <@sign>...] | config:block|allow:show | config:set|reset|print:<setting>";
+
+/** The two access lists `config` manages. */
+export type AccessListName = "block" | "allow";
+const OPERATIONS = {
+  block: { add: "blockAdd", remove: "blockRemove", show: "blockShow" },
+  allow: { add: "allowAdd", remove: "allowRemove", show: "allowShow" },
+} as const;
 
 /**
- * Parses `config:block:add:@a @b`, `config:block:remove:@a`, `config:block:show`, `config:set:<name>=<value>`,
- * `config:reset:<name>`, `config:print:<name>`.
+ * Parses `config:block:add:@a @b`, `config:block:remove:@a`, `config:block:show` (likewise `config:allow:...`),
+ * `config:set:<name>=<value>`, `config:reset:<name>`, `config:print:<name>`.
  * @example parseConfig("config:block:add:@bob @carol") // { verb: "config", operation: "blockAdd", atSigns: ["@bob", "@carol"] }
  */
 export function parseConfig(line: string): CommandOf<"config"> {
   const rest = after(line, "config:") ?? fail(CONFIG_USAGE);
-  const block = after(rest, "block:");
-  if (block !== null) {
-    if (eq(block.trimEnd(), "show")) return { verb: "config", operation: "blockShow" };
-    const m = /^(add|remove):(.+)$/i.exec(block);
+  for (const list of ["block", "allow"] as const) {
+    const body = after(rest, `${list}:`);
+    if (body === null) continue;
+    if (eq(body.trimEnd(), "show")) return { verb: "config", operation: OPERATIONS[list].show };
+    const m = /^(add|remove):(.+)$/i.exec(body);
     if (!m) fail(CONFIG_USAGE);
     const atSigns = (m[2] ?? "").split(" ");
     if (!atSigns.every((a) => a.startsWith("@") && isEntity(a.slice(1)))) fail(CONFIG_USAGE);
-    return { verb: "config", operation: eq(m[1], "add") ? "blockAdd" : "blockRemove", atSigns };
+    return { verb: "config", operation: eq(m[1], "add") ? OPERATIONS[list].add : OPERATIONS[list].remove, atSigns };
   }
   const m = /^(set|reset|print):(.+)$/i.exec(rest);
   if (!m) fail(CONFIG_USAGE);
@@ -34,12 +44,20 @@ export function parseConfig(line: string): CommandOf<"config"> {
 export function buildConfig(cmd: CommandOf<"config">): string {
   switch (cmd.operation) {
     case "blockAdd":
-      return `config:block:add:${cmd.atSigns.join(" ")}`;
+    case "allowAdd":
+      return `config:${accessListOf(cmd.operation)}:add:${cmd.atSigns.join(" ")}`;
     case "blockRemove":
-      return `config:block:remove:${cmd.atSigns.join(" ")}`;
+    case "allowRemove":
+      return `config:${accessListOf(cmd.operation)}:remove:${cmd.atSigns.join(" ")}`;
     case "blockShow":
-      return "config:block:show";
+    case "allowShow":
+      return `config:${accessListOf(cmd.operation)}:show`;
     default:
       return `config:${cmd.operation}:${cmd.setting}`;
   }
+}
+
+/** Which access list a config operation works on. */
+export function accessListOf(operation: `${AccessListName}${"Add" | "Remove" | "Show"}`): AccessListName {
+  return operation.startsWith("allow") ? "allow" : "block";
 }

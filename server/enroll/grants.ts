@@ -127,8 +127,8 @@ const CHECKS: { [V in VerbName]: Check<V> } = {
     if (cmd.ids?.includes(15)) everything("r")(ctx, conn, g);
   },
   config: (ctx, conn, g, cmd) => {
-    if (cmd.operation === "blockShow") everything("r")(ctx, conn, g);
-    else if (cmd.operation === "blockAdd" || cmd.operation === "blockRemove") everything("rw")(ctx, conn, g);
+    if (cmd.operation === "blockShow" || cmd.operation === "allowShow") everything("r")(ctx, conn, g);
+    else if (cmd.operation !== "set" && cmd.operation !== "reset" && cmd.operation !== "print") everything("rw")(ctx, conn, g);
   },
   enroll: (ctx, conn, g, cmd) => {
     if (cmd.operation !== "list" && cmd.operation !== "fetch") manage("rw")(ctx, conn, g);

@@ -12,6 +12,7 @@
 import { buildNotify } from "../../core/verbs/notify.ts";
 import type { CommandOf } from "../../core/verbs/command.ts";
 import { logger } from "../../core/log.ts";
+import { AtProtocolError } from "../../core/wire/index.ts";
 import type { OutboundPool } from "../s2s/outbound_pool.ts";
 import type { DeliveryOutcome, NotificationRow, NotificationStore } from "./notification_store.ts";
 
@@ -125,6 +126,12 @@ export function startDelivery(store: NotificationStore, pool: OutboundPool, limi
       try {
         session = await pool.session(to);
       } catch (err) {
+        // The recipient answered but refused us (blocked, not on its allow list, certificate): that is a failed
+        // attempt, so the status says errored and the retry budget applies. An unreachable one only pauses.
+        if (err instanceof AtProtocolError && err.code === "AT0008") {
+          const now = Date.now();
+          store.recordOutcomes(rows.map((r) => ({ seq: r.seq, delivered: false, retryAt: retryAt(r, now) })));
+        }
         return unreachable(to, err);
       }
       quarantine.delete(to);

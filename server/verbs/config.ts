@@ -1,45 +1,74 @@
 /**
- * `config:block:add|remove|show` (ATPROTOCOL.md §5.14): the block list, stored as a JSON array in
- * `private:blocklist@<me>`. `from:` of a blocked @sign is refused with AT0013. `config:set|reset|print` exist
- * only in the reference's testing mode, which we do not have.
+ * `config:block|allow:add|remove|show` (ATPROTOCOL.md §5.14; the allow list is our extension): the access lists,
+ * stored as JSON arrays in `private:blocklist@<me>` and `private:allowlist@<me>`. Another @sign is refused (AT0013,
+ * connection closed) on `from:`, on `pol` and on every line of an open pol session when it is blocked, or when the
+ * allow list is not empty and does not name it — so lists bind inbound notifications and lookups alike.
+ * `config:set|reset|print` exist only in the reference's testing mode, which we do not have.
  */
 import { normalizeAtSign } from "../../core/atsign.ts";
+import { accessListOf, type AccessListName } from "../../core/verbs/config.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
 import type { ServerContext } from "../context.ts";
 import { freshMeta } from "../server_keys.ts";
 import { data, type HandlerTable } from "./handler.ts";
 
-/** Most @signs a block list holds (the value must stay a reasonable single line). */
-export const BLOCK_LIST_MAX_ATSIGNS = 10_000;
+/** Most @signs one access list holds (the value must stay a reasonable single line). */
+export const ACCESS_LIST_MAX_ATSIGNS = 10_000;
 
-const blockListKey = (ctx: ServerContext) => `private:blocklist${ctx.atSign}`;
+const listKey = (ctx: ServerContext, list: AccessListName) => `private:${list}list${ctx.atSign}`;
 
-function readBlockList(ctx: ServerContext): string[] {
-  const v = ctx.keystore.get(blockListKey(ctx))?.value;
+/** Parsed lists per server, so the per-line check of pol sessions reads memory, not sqlite. */
+const cache = new WeakMap<ServerContext, Record<AccessListName, Set<string>>>();
+
+function lists(ctx: ServerContext): Record<AccessListName, Set<string>> {
+  let l = cache.get(ctx);
+  if (!l) {
+    l = { block: new Set(readList(ctx, "block")), allow: new Set(readList(ctx, "allow")) };
+    cache.set(ctx, l);
+  }
+  return l;
+}
+
+function readList(ctx: ServerContext, list: AccessListName): string[] {
+  const v = ctx.keystore.get(listKey(ctx, list))?.value;
   if (!v) return [];
   try {
-    const list = JSON.parse(v) as unknown;
-    return Array.isArray(list) ? list.filter((x): x is string => typeof x === "string") : [];
+    const parsed = JSON.parse(v) as unknown;
+    return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === "string") : [];
   } catch {
     return [];
   }
 }
 
-function writeBlockList(ctx: ServerContext, list: string[]): void {
-  const key = blockListKey(ctx);
+function writeList(ctx: ServerContext, list: AccessListName, atSigns: string[]): void {
+  const key = listKey(ctx, list);
   const old = ctx.keystore.get(key);
   const meta = old ? { ...old.meta, updatedAt: Date.now(), version: old.meta.version + 1 } : freshMeta(ctx.atSign);
-  ctx.keystore.put({ key, value: JSON.stringify(list), meta }, "+");
+  ctx.keystore.put({ key, value: JSON.stringify(atSigns), meta }, "+");
+  lists(ctx)[list] = new Set(atSigns);
 }
 
-/** Whether `atSign` (canonical) is on the block list. */
-export function isBlocked(ctx: ServerContext, atSign: string): boolean {
-  return atSign !== ctx.atSign && readBlockList(ctx).includes(atSign);
+/**
+ * Why `atSign` (canonical) may not talk to this server as itself, or null when it may. The owner is never refused.
+ * @example if (refusal(ctx, "@bob")) throw new AtProtocolError("AT0013", ...)
+ */
+export function refusal(ctx: ServerContext, atSign: string): string | null {
+  if (atSign === ctx.atSign) return null;
+  const { block, allow } = lists(ctx);
+  if (block.has(atSign)) return `${atSign} is blocked`;
+  if (allow.size > 0 && !allow.has(atSign)) return `${atSign} is not on the allow list`;
+  return null;
 }
 
-function canonical(list: string[]): string[] {
+/** Throws the reference's AT0013 (the connection closes) when `atSign` is refused. */
+export function assertAllowed(ctx: ServerContext, atSign: string): void {
+  const why = refusal(ctx, atSign);
+  if (why) throw new AtProtocolError("AT0013", why, { closes: true });
+}
+
+function canonical(atSigns: string[]): string[] {
   try {
-    return list.map(normalizeAtSign);
+    return atSigns.map(normalizeAtSign);
   } catch (err) {
     throw new AtProtocolError("AT0003", `Invalid syntax. ${(err as Error).message}`);
   }
@@ -49,20 +78,25 @@ function canonical(list: string[]): string[] {
 export const configHandlers: HandlerTable = {
   config(ctx, _conn, cmd) {
     switch (cmd.operation) {
-      case "blockShow": {
-        const list = readBlockList(ctx);
+      case "blockShow":
+      case "allowShow": {
+        const list = [...lists(ctx)[accessListOf(cmd.operation)]];
         return data(list.length === 0 ? null : JSON.stringify(list));
       }
-      case "blockAdd": {
-        const list = readBlockList(ctx);
+      case "blockAdd":
+      case "allowAdd": {
+        const name = accessListOf(cmd.operation);
+        const list = [...lists(ctx)[name]];
         for (const a of canonical(cmd.atSigns)) if (a !== ctx.atSign && !list.includes(a)) list.push(a);
-        if (list.length > BLOCK_LIST_MAX_ATSIGNS) throw new AtProtocolError("AT0022", `A block list holds at most ${BLOCK_LIST_MAX_ATSIGNS} @signs`);
-        writeBlockList(ctx, list);
+        if (list.length > ACCESS_LIST_MAX_ATSIGNS) throw new AtProtocolError("AT0022", `An access list holds at most ${ACCESS_LIST_MAX_ATSIGNS} @signs`);
+        writeList(ctx, name, list);
         return data("success");
       }
-      case "blockRemove": {
+      case "blockRemove":
+      case "allowRemove": {
+        const name = accessListOf(cmd.operation);
         const drop = new Set(canonical(cmd.atSigns));
-        writeBlockList(ctx, readBlockList(ctx).filter((a) => !drop.has(a)));
+        writeList(ctx, name, [...lists(ctx)[name]].filter((a) => !drop.has(a)));
         return data("success");
       }
       default:

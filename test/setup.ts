@@ -1,0 +1,7 @@
+/**
+ * Preloaded by bunfig.toml before every test file. Integration tests start real TLS servers and generate
+ * RSA keys on a small shared machine; 5 s (bun's default) is too tight there, an hour would hide hangs.
+ */
+import { setDefaultTimeout } from "bun:test";
+
+setDefaultTimeout(30_000);
