@@ -40,6 +40,11 @@ export interface MonitorOptions {
   /** Received-but-untaken notifications before the connection pauses; default MONITOR_QUEUE_MAX_ITEMS. */
   queueMaxItems?: number;
   backoffMs?: readonly number[];
+  /**
+   * Hears the server's stats notifications (its latest commit id, after each change of my keys and
+   * periodically); they are not yielded. Sync uses them to know when to pull.
+   */
+  onStats?(commitId: number | null, epochMillis: number): void;
   /** Hears connection changes (for logs): connected, lost (with the reason), retrying (with the error). */
   onStatus?(status: "connected" | "lost" | "retrying", detail?: string): void;
 }
@@ -157,6 +162,8 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
     if (n.id === STATS_NOTIFICATION_ID) {
       // Everything published before it reached us before it: a safe resume point.
       this.advance(n.epochMillis);
+      const commitId = Number(n.value);
+      this.opts.onStats?.(n.value != null && Number.isSafeInteger(commitId) ? commitId : null, n.epochMillis);
       return;
     }
     if (this.seen.has(n.id)) return;

@@ -9,6 +9,7 @@
  */
 import { buildCommand } from "../../core/verbs/index.ts";
 import type { AtClient, PutOptions } from "../at_client.ts";
+import type { AtMonitor } from "../monitor/at_monitor.ts";
 import { deleteLine, updateLine, type UpdateMeta } from "../data/commands.ts";
 import { formatKey, parseKeyRef, wireKey } from "../data/key_name.ts";
 import type { RecordMeta } from "../data/record.ts";
@@ -47,6 +48,17 @@ export interface SyncReport {
  */
 export function syncCachePath(keysFile: string): string {
   return keysFile.replace(/\.atKeys$/i, "") + ".sync.sqlite";
+}
+
+/** Regex of the monitor `watch` opens: it wants only the stats notifications, which bypass the regex. */
+const STATS_ONLY_REGEX = "^$";
+
+/** What `watch` reports. */
+export interface WatchOptions {
+  /** After each sync the watch ran. */
+  onSync?(report: SyncReport): void;
+  /** A sync that failed (the watch goes on; the next change retries). */
+  onError?(error: Error): void;
 }
 
 /** A device's synchronised view of its @sign's keys. */
@@ -96,6 +108,37 @@ export class AtSync {
   sync(): Promise<SyncReport> {
     this.running ??= this.run().finally(() => (this.running = null));
     return this.running;
+  }
+
+  /**
+   * Keeps the cache current: syncs now, then whenever the server's stats notifications announce a commit
+   * newer than the cache has. Returns the monitor; close it to stop.
+   */
+  watch(opts: WatchOptions = {}): AtMonitor {
+    let again = false;
+    const run = (): void => {
+      if (this.running) {
+        again = true;
+        return;
+      }
+      this.sync().then(
+        (r) => opts.onSync?.(r),
+        (e: unknown) => opts.onError?.(e instanceof Error ? e : new Error(String(e))),
+      ).finally(() => {
+        if (again) {
+          again = false;
+          run();
+        }
+      });
+    };
+    const monitor = this.client.monitor({
+      regex: STATS_ONLY_REGEX,
+      onStats: (commitId) => {
+        if (commitId !== null && commitId > this.cache.lastPulled()) run();
+      },
+    });
+    monitor.ready.then(run, (e: Error) => opts.onError?.(e));
+    return monitor;
   }
 
   close(): void {

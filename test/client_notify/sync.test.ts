@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { AtClient } from "../../client/index.ts";
 import { AtSync, syncCachePath } from "../../client/sync/at_sync.ts";
 import { startStack, type Stack } from "../harness.ts";
-import { keysFileOf, netOf, onboarded } from "./fixture.ts";
+import { eventually, keysFileOf, netOf, onboarded } from "./fixture.ts";
 
 let stack: Stack;
 let phone: AtClient;
@@ -110,4 +110,51 @@ test("bun client.ts sync: pulls into the device's cache beside its .atKeys and l
   expect(report.keys).toContain("cli.wavi@alice");
   expect(report.failed).toEqual([]);
   expect(existsSync(syncCachePath(third))).toBe(true);
+});
+
+test("watch: the laptop's cache follows the phone's writes through stats notifications, no sync call needed", async () => {
+  const reports: number[] = [];
+  const errors: Error[] = [];
+  const watch = laptopSync.watch({ onSync: (r) => reports.push(r.lastCommitId), onError: (e) => errors.push(e) });
+  try {
+    await watch.ready;
+    await phone.put("watched.wavi", "live");
+    await eventually(async () => (await laptopSync.get("watched.wavi")) === "live", 20_000, "watched change");
+    await phone.delete("watched.wavi");
+    await eventually(async () => (await laptopSync.get("watched.wavi")) === null, 20_000, "watched delete");
+    expect(errors).toEqual([]);
+    expect(reports.length).toBeGreaterThanOrEqual(2);
+  } finally {
+    watch.close();
+  }
+});
+
+test("bun client.ts sync --watch prints a report each time the server has news; SIGTERM ends it with 0", async () => {
+  const device = join(stack.home, "watcher", "@alice_key.atKeys");
+  await Bun.write(device, "");
+  copyFileSync(keysFileOf(stack, "@alice"), device);
+  const proc = Bun.spawn(
+    [process.execPath, join(import.meta.dir, "../../client.ts"), "sync", "--watch", "--list", "--json", "--keys", device, "--ca", stack.caFile, "--directory", `${stack.directory.host}:${stack.directory.port}`],
+    { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HOME: stack.home, INLAY_HOME: stack.home } },
+  );
+  let out = "";
+  let err = "";
+  const decoder = new TextDecoder();
+  void (async () => {
+    for await (const c of proc.stdout) out += decoder.decode(c, { stream: true });
+  })();
+  void (async () => {
+    for await (const c of proc.stderr) err += decoder.decode(c, { stream: true });
+  })();
+  try {
+    await eventually(() => err.includes("watching @alice"), 20_000, "watch start");
+    await phone.put("watchcli.wavi", "seen by the watcher");
+    await eventually(() => out.includes("watchcli.wavi@alice"), 20_000, "report with the new key");
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    const last = JSON.parse(out.trim().split("\n").at(-1)!);
+    expect(last.keys).toContain("watchcli.wavi@alice");
+  } finally {
+    proc.kill();
+  }
 });
