@@ -23,6 +23,8 @@ export { parseKeyRef, formatKey, type KeyRef } from "./data/key_name.ts";
 export type { NotifyOptions, NotificationStatus } from "./notify/send_notify.ts";
 export { AtMonitor, type MonitorOptions } from "./monitor/at_monitor.ts";
 export type { AtNotification } from "./monitor/notification.ts";
+/** Multi-device sync: a local cache per device, pulled from and pushed to the commit log. */
+export { AtSync, syncCachePath, type SyncReport, type WatchOptions } from "./sync/at_sync.ts";
 /** HTTP APIs served by an @sign with no open port (issue 7): serving a hono app, calling it. */
 export {
   ApiCaller,
