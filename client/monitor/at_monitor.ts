@@ -24,6 +24,8 @@ export const MONITOR_HEARTBEAT_MS = 15_000;
 export const MONITOR_CONNECT_TIMEOUT_MS = 10_000;
 /** Delays before reconnect attempts; the last one repeats until the server is back. */
 export const MONITOR_BACKOFF_MS = [100, 250, 500, 1_000, 2_000, 5_000] as const;
+/** Taken items at the head of the queue before it is compacted (instead of shifting on every take). */
+const QUEUE_COMPACT_AFTER_ITEMS = 1024;
 /** How far a resumed monitor asks to go back before the last notification seen. */
 const RESUME_OVERLAP_MS = 1;
 
@@ -133,8 +135,7 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
   private take(): WireNotification | undefined {
     if (this.queueHead >= this.queue.length) return undefined;
     const n = this.queue[this.queueHead++];
-    // Compact now and then instead of shifting every time.
-    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+    if (this.queueHead > QUEUE_COMPACT_AFTER_ITEMS && this.queueHead * 2 > this.queue.length) {
       this.queue.splice(0, this.queueHead);
       this.queueHead = 0;
     }
