@@ -127,6 +127,8 @@ export async function openMonitorConnection(opts: MonitorConnectionOptions): Pro
     if (!first.ok) throw errorFromServer(first.code, first.description, monitorLine);
   } catch (e) {
     end("set-up failed");
+    // The deadline may have passed while the TLS connect was still under way: that socket is ours to close.
+    link?.close();
     throw e instanceof Error ? e : new AtNetworkError(String(e));
   } finally {
     clearTimeout(timer);
