@@ -224,3 +224,38 @@ export async function measurePairings(dial: Dial, opts: { workers: number; ms: n
   await Promise.all(Array.from({ length: opts.workers }, worker));
   return { perSecond: (done * 1000) / (performance.now() - start), latency };
 }
+
+/** A path of an interleaved stream test. */
+export interface StreamPath {
+  name: string;
+  dial: Dial;
+  /** Byte counter at the receiving end of this path. */
+  received: () => number;
+}
+
+/**
+ * Stream tests over several paths, interleaved: `rounds` rounds, each measuring every path in turn for
+ * `ms / rounds`, so a noisy neighbour slows all paths alike instead of one (ANCHORS.md). Returns each path's
+ * Gbit/s per round.
+ */
+export async function measureStreamsInterleaved(
+  paths: StreamPath[],
+  opts: { conns: number; rounds: number; ms: number; warmupMs: number; onPath?: (name: string, round: number) => void },
+): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>(paths.map((p) => [p.name, []]));
+  for (let round = 0; round < opts.rounds; round++) {
+    for (const p of paths) {
+      opts.onPath?.(p.name, round);
+      const r = await measureStreams(p.dial, p.received, { conns: opts.conns, ms: opts.ms / opts.rounds, warmupMs: opts.warmupMs });
+      out.get(p.name)!.push(r.gbitPerSecond);
+    }
+  }
+  return out;
+}
+
+/** The median of a non-empty list. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}

@@ -5,7 +5,8 @@
  * sessions.
  */
 import type { BenchContext } from "../context.ts";
-import { dialTcp, measurePairings, measureStreams, pingInterleaved, startEcho, startSink, type Dial, type PingPath } from "../loadgen.ts";
+import { dialTcp, measurePairings, measureStreamsInterleaved, median, pingInterleaved, startEcho, startSink, type PingPath, type StreamPath } from "../loadgen.ts";
+import { formatNumber } from "../report.ts";
 import { detectPeers, runIperf3Client, startForwarders, startHaproxy, startIperf3Server } from "../peers.ts";
 import { dialRelayPair, startRelayPath, type RelayPath } from "../relay_path.ts";
 import { DIRECT_PATH, type Scenario } from "../scenario.ts";
@@ -18,33 +19,35 @@ const IDLE_TARGET_SESSIONS = 10_000;
 /** Below this share of the target count a projection would be a guess; the target is then n/a. */
 const PROJECTION_MIN_SHARE = 0.9;
 
+/** Rounds of every stream test (interleaved across paths); each gets a third of the measuring time. */
+const STREAM_ROUNDS = 3;
 /** Concurrent workers in the pairing test (as in ANCHORS.md table 4). */
 const PAIRING_WORKERS = 64;
 
 /** Our relay's path name in every group. */
 const INLAY_PATH = "inlay";
 
-/** One path of a stream test: how to open a stream, where the bytes are counted, whose RSS to sample. */
-interface StreamPath {
-  name: string;
-  dial: Dial;
-  received: () => number;
+/** A stream path plus the process whose RSS to sample while it carries the streams. */
+interface SampledPath extends StreamPath {
   pid?: number;
 }
 
-/** `conns` busy streams over each path, one path at a time. */
-async function streams(ctx: BenchContext, group: string, idPrefix: string, conns: number, paths: StreamPath[]) {
-  const ms = ctx.pick(3_000, 500);
-  const warmupMs = ctx.pick(1_000, 200);
-  for (const p of paths) {
-    ctx.progress(`${conns} stream(s) through ${p.name}`);
-    const sampler = conns > 1 && p.pid ? ctx.sampleRss(p.pid) : undefined;
-    const r = await measureStreams(p.dial, p.received, { conns, ms, warmupMs });
-    ctx.metric({ id: `${idPrefix}_${p.name}`, label: `${group}, ${p.name}`, value: r.gbitPerSecond, unit: "Gbit/s", group, path: p.name });
-    if (sampler) {
-      const mem = sampler.stop();
-      ctx.metric({ id: `${idPrefix}_rss_${p.name}`, label: `${p.name} RSS max with ${conns} busy streams`, value: mem.maxMiB, unit: "MiB", group: `RSS with ${conns} busy streams`, path: p.name });
-    }
+/** `conns` busy streams over each path, interleaved over several rounds; the median of the rounds is reported. */
+async function streams(ctx: BenchContext, group: string, idPrefix: string, conns: number, paths: SampledPath[]) {
+  const rounds = ctx.pick(STREAM_ROUNDS, 1);
+  const samplers = new Map(paths.filter((p) => conns > 1 && p.pid).map((p) => [p.name, ctx.sampleRss(p.pid!)]));
+  const runs = await measureStreamsInterleaved(paths, {
+    conns,
+    rounds,
+    ms: ctx.pick(3_000, 500),
+    warmupMs: ctx.pick(500, 200),
+    onPath: (name, round) => ctx.progress(`${conns} stream(s) through ${name}, round ${round + 1}/${rounds}`),
+  });
+  for (const [name, gbps] of runs) {
+    const spread = gbps.length > 1 ? ` (median of ${gbps.length} rounds, ${formatNumber(Math.min(...gbps))}–${formatNumber(Math.max(...gbps))})` : "";
+    ctx.metric({ id: `${idPrefix}_${name}`, label: `${group}, ${name}${spread}`, value: median(gbps), unit: "Gbit/s", group, path: name });
+    const sampler = samplers.get(name);
+    if (sampler) ctx.metric({ id: `${idPrefix}_rss_${name}`, label: `${name} RSS max with ${conns} busy streams`, value: sampler.stop().maxMiB, unit: "MiB", group: `RSS with ${conns} busy streams`, path: name });
   }
 }
 
@@ -107,7 +110,7 @@ export const relayScenario: Scenario = {
     ctx.defer(() => sink.stop());
     const fwd = await startForwarders(ctx, sink.port);
     const relayCount = { bytes: 0 };
-    const all: StreamPath[] = [
+    const all: SampledPath[] = [
       { name: DIRECT_PATH, dial: () => dialTcp(sink.port), received: sink.bytes },
       ...fwd.map((f) => ({ name: f.name, dial: () => dialTcp(f.port), received: sink.bytes, pid: f.child.pid })),
     ];

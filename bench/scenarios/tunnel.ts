@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { acceptTunnelOffer, createTunnelOffer, streamKeys } from "../../core/crypto/tunnel/handshake.ts";
 import type { BenchContext } from "../context.ts";
-import { dialTcp, measureStreams, pingInterleaved, startEcho, startSink, type Dial, type Sink } from "../loadgen.ts";
+import { dialTcp, measureStreams, measureStreamsInterleaved, median, pingInterleaved, startEcho, startSink, type Sink, type StreamPath } from "../loadgen.ts";
 import { startForwarders } from "../peers.ts";
 import { dialRelayPair, startRelayPath, BENCH_LEG_ATSIGNS } from "../relay_path.ts";
 import { DIRECT_PATH, NotAvailable, type Scenario } from "../scenario.ts";
@@ -18,7 +18,8 @@ const GROUP = "1 stream";
 /** Path name of the full tunnel (local listener → tunnel → relay → daemon → target). */
 const TUNNEL_PATH = "inlay tunnel";
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** Interleaved rounds of the one-stream comparison. */
+const STREAM_ROUNDS = 3;
 
 /** Connects to `port`, sends one byte and resolves once it came back from the echo behind the path. */
 async function firstEcho(port: number): Promise<void> {
@@ -94,29 +95,39 @@ export const tunnelScenario: Scenario = {
     { metric: "tunnel_ready_ms", op: "<=", value: 100, unit: "ms", source: "issue 8" },
   ],
   async run(ctx) {
-    const ms = ctx.pick(3_000, 500);
-    const warmupMs = ctx.pick(1_000, 200);
     const key = randomBytes(32);
-    const one = async (path: string, id: string, dial: Dial, received: () => number) => {
-      ctx.progress(`1 stream, ${path}`);
-      const r = await measureStreams(dial, received, { conns: 1, ms, warmupMs });
-      ctx.metric({ id, label: `${GROUP}, ${path}`, value: r.gbitPerSecond, unit: "Gbit/s", group: GROUP, path });
-    };
-
     const sink = startSink();
     ctx.defer(() => sink.stop());
-    await one(DIRECT_PATH, "plane_direct", () => dialTcp(sink.port), sink.bytes);
-    // Plain forwarders (no encryption) in the same group: what users compare a tunnel with.
-    for (const f of await startForwarders(ctx, sink.port)) {
-      await one(f.name, `plane_${f.name}`, () => dialTcp(f.port), sink.bytes);
-      await f.child.stop();
-    }
     const recordSink = startRecordSink(key);
     ctx.defer(() => recordSink.stop());
-    await one("direct + records", "plane_direct_records", async () => sealedEndpoint(await dialTcp(recordSink.port), key), recordSink.bytes);
     const relay = await startRelayPath(ctx);
-    const count = { bytes: 0 };
-    await one("inlay relay + records", "plane_relay_records", async () => sealedEndpoint(await dialRelayPair(relay, { consume: recordCounter(key, count) }), key), () => count.bytes);
+    const relayCount = { bytes: 0 };
+    // Plain forwarders (no encryption) next to the records: what users compare a tunnel with.
+    const fwd = await startForwarders(ctx, sink.port);
+    const paths: (StreamPath & { id: string })[] = [
+      { id: "plane_direct", name: DIRECT_PATH, dial: () => dialTcp(sink.port), received: sink.bytes },
+      ...fwd.map((f) => ({ id: `plane_${f.name}`, name: f.name, dial: () => dialTcp(f.port), received: sink.bytes })),
+      { id: "plane_direct_records", name: "direct + records", dial: async () => sealedEndpoint(await dialTcp(recordSink.port), key), received: recordSink.bytes },
+      {
+        id: "plane_relay_records",
+        name: "inlay relay + records",
+        dial: async () => sealedEndpoint(await dialRelayPair(relay, { consume: recordCounter(key, relayCount) }), key),
+        received: () => relayCount.bytes,
+      },
+    ];
+    const rounds = ctx.pick(STREAM_ROUNDS, 1);
+    const runs = await measureStreamsInterleaved(paths, {
+      conns: 1,
+      rounds,
+      ms: ctx.pick(3_000, 500),
+      warmupMs: ctx.pick(500, 200),
+      onPath: (name, round) => ctx.progress(`1 stream, ${name}, round ${round + 1}/${rounds}`),
+    });
+    for (const p of paths) {
+      const gbps = runs.get(p.name)!;
+      ctx.metric({ id: p.id, label: `${GROUP}, ${p.name}${gbps.length > 1 ? ` (median of ${gbps.length} rounds)` : ""}`, value: median(gbps), unit: "Gbit/s", group: GROUP, path: p.name });
+    }
+    for (const f of fwd) await f.child.stop();
     await relay.child.stop();
 
     // Key agreement as both ends run it (signing, verifying, X25519, HKDF), without the notification round trips.
