@@ -84,11 +84,9 @@ export function startEcho(): { port: number; stop(): void } {
   return { port: l.port, stop: () => l.stop(true) };
 }
 
-/** Aggregate throughput of a stream test and how long the connections took to open. */
+/** Aggregate throughput of a stream test. */
 export interface StreamResult {
   gbitPerSecond: number;
-  /** Time to open all connections, ms. */
-  setupMs: number;
 }
 
 /**
@@ -97,7 +95,6 @@ export interface StreamResult {
  */
 export async function measureStreams(dial: Dial, received: () => number, opts: { conns: number; ms: number; warmupMs: number }): Promise<StreamResult> {
   const chunk = new Uint8Array(STREAM_CHUNK_BYTES).fill(0x61);
-  const t0 = performance.now();
   const opened = await Promise.allSettled(Array.from({ length: opts.conns }, dial));
   const ends = opened.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   const failure = opened.find((r) => r.status === "rejected");
@@ -105,7 +102,6 @@ export async function measureStreams(dial: Dial, received: () => number, opts: {
     for (const ep of ends) ep.end();
     throw new Error(`${opened.length - ends.length} of ${opts.conns} streams failed to open: ${String(failure.reason)}`);
   }
-  const setupMs = performance.now() - t0;
   let running = true;
   for (const ep of ends) {
     let tail: Uint8Array | undefined;
@@ -132,7 +128,7 @@ export async function measureStreams(dial: Dial, received: () => number, opts: {
     await Bun.sleep(opts.ms);
     const bytes = received() - b0;
     const seconds = (performance.now() - s0) / 1000;
-    return { gbitPerSecond: (bytes * 8) / seconds / 1e9, setupMs };
+    return { gbitPerSecond: (bytes * 8) / seconds / 1e9 };
   } finally {
     running = false;
     for (const ep of ends) ep.end();
