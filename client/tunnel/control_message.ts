@@ -30,7 +30,7 @@ const reason = z.string().max(500);
 export const controlMessageSchema = z.discriminatedUnion("t", [
   /** Requester → device: open a tunnel session to `target` through the relay at `relay`. */
   z.strictObject({ t: z.literal("request"), sid: sessionId, device: z.string().max(64), target: hostPort, relay: hostPort, relayAtSign: z.string().max(255).optional() }),
-  /** Device → requester: the session is accepted (the device is dialling the relay) or refused with a reason. */
+  /** Device → requester: the request is refused, with the reason (success needs no ack: the session leg pairs). */
   z.strictObject({ t: z.literal("ack"), sid: sessionId, ok: z.boolean(), reason: reason.optional() }),
   /** Requester → device: who are you, what can you do. */
   z.strictObject({ t: z.literal("ping"), pid: sessionId, device: z.string().max(64) }),

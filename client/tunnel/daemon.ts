@@ -118,12 +118,13 @@ export function startDaemon(opts: DaemonOptions): Daemon {
     const relay = { ...splitTarget(msg.relay), ...(msg.relayAtSign ? { atSign: msg.relayAtSign } : {}) };
     const s: LiveSession = { sid: msg.sid, peer: from, target: splitTarget(msg.target), relay, link: null, streams: new Map(), ended: false };
     sessions.set(s.sid, s);
-    void reply(from, { t: "ack", sid: msg.sid, ok: true });
+    // No ack on success: the requester learns it from the session leg pairing, and an ack would cost an RSA
+    // signature on the critical path.
     try {
       const key = { algo: "rsa2048" as const, privateKey: opts.keys.encryptionPrivateKey };
       const link = await openSessionLink({
         leg: { host: relay.host, port: relay.port, sessionId: s.sid, side: "b", atSign: me, peerAtSign: from, key, ...(relay.atSign ? { relayAtSign: relay.atSign } : {}) },
-        mine: createTunnelOffer({ sessionId: s.sid, role: "responder", atSign: me, peerAtSign: from, key }),
+        mine: () => createTunnelOffer({ sessionId: s.sid, role: "responder", atSign: me, peerAtSign: from, key }),
         peerPublicKey: await opts.client.publicKeyOf(from),
         ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
         onMessage: (m) => {

@@ -48,7 +48,8 @@ export interface SessionLink {
 /** What opening a session needs besides the relay leg options. */
 export interface SessionLinkOptions {
   leg: Omit<DialRelayOptions, "handlers">;
-  mine: PendingTunnel;
+  /** My offer, or a maker called once the relay dial has started (its signature then overlaps the connect). */
+  mine: PendingTunnel | (() => PendingTunnel);
   /** The peer's `public:publickey`, to check its offer. */
   peerPublicKey: string;
   onMessage(msg: SessionMessage): void;
@@ -117,7 +118,7 @@ export function openSessionLink(opts: SessionLinkOptions): Promise<SessionLink> 
         return;
       }
       const theirs = parseTunnelOffer(new TextDecoder().decode(buf.subarray(4, 4 + n)));
-      const session = acceptTunnelOffer(opts.mine, theirs, opts.peerPublicKey);
+      const session = acceptTunnelOffer(mine!, theirs, opts.peerPublicKey);
       const keys = streamKeys(session, 0);
       sealer = newSealer(keys.sendKey);
       opener = newOpener(keys.receiveKey);
@@ -150,6 +151,7 @@ export function openSessionLink(opts: SessionLinkOptions): Promise<SessionLink> 
       if (ended) shut("peer ended the session");
     };
 
+    let mine: PendingTunnel | null = typeof opts.mine === "function" ? null : opts.mine;
     dialRelay({
       ...opts.leg,
       handlers: {
@@ -175,7 +177,7 @@ export function openSessionLink(opts: SessionLinkOptions): Promise<SessionLink> 
           s.end();
           return;
         }
-        const offer = new TextEncoder().encode(encodeTunnelOffer(opts.mine.offer));
+        const offer = new TextEncoder().encode(encodeTunnelOffer(mine!.offer));
         const frame = new Uint8Array(4 + offer.byteLength);
         new DataView(frame.buffer).setUint32(0, offer.byteLength);
         frame.set(offer, 4);
@@ -184,6 +186,7 @@ export function openSessionLink(opts: SessionLinkOptions): Promise<SessionLink> 
       },
       (e: Error) => shut(e.message, e),
     );
+    mine ??= (opts.mine as () => PendingTunnel)();
   });
 }
 

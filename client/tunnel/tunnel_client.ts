@@ -80,6 +80,8 @@ interface Live {
   link: SessionLink;
   next: number;
   streams: Map<number, StreamPipe>;
+  /** The session leg closed (possibly before `live` was even set to this session). */
+  ended: boolean;
 }
 
 type Waiter = { resolve(m: ControlMessage): void };
@@ -133,7 +135,7 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
     const linking = opts.client.publicKeyOf(device).then((peerPublicKey) =>
       openSessionLink({
         leg: { host: opts.relay.host, port: opts.relay.port, sessionId: sid, side: "a", atSign: me, peerAtSign: device, key, timeoutMs, ...(opts.relay.atSign ? { relayAtSign: opts.relay.atSign } : {}) },
-        mine: createTunnelOffer({ sessionId: sid, role: "initiator", atSign: me, peerAtSign: device, key }),
+        mine: () => createTunnelOffer({ sessionId: sid, role: "initiator", atSign: me, peerAtSign: device, key }),
         peerPublicKey,
         ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
         onMessage: (m) => {
@@ -154,8 +156,9 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
         sending.then(() => new Promise<never>(() => {})),
         timeout,
       ]);
-      const l: Live = { sid, link, next: 1, streams: new Map() };
+      const l: Live = { sid, link, next: 1, streams: new Map(), ended: false };
       void link.closed.then((reason) => {
+        l.ended = true;
         if (live === l) live = null;
         for (const p of l.streams.values()) abortStream(p, `session ended: ${reason}`);
         if (!closed) log.info("session ended", { sid, reason });
@@ -171,7 +174,7 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
   };
 
   const session = (): Promise<Live> => {
-    if (live) return Promise.resolve(live);
+    if (live && !live.ended) return Promise.resolve(live);
     connecting ??= setUp()
       .then((l) => (live = l))
       .finally(() => (connecting = null));

@@ -2,7 +2,7 @@
  * Measures the tunnel with every part in its own process (relay.ts, `client.ts daemon`, `client.ts tunnel`; the
  * directory and atServers run here but are idle during transfers):
  * - time from spawning `bun client.ts tunnel` to its ready line and to the first echoed byte (N runs);
- * - time to open one more stream in a live session (connect → first echoed byte), sequential and 100 at once;
+ * - time to open one more stream in a live session (connect → first echoed byte), sequential, 100 and 1,000 at once;
  * - single-stream throughput, requester → device and device → requester (sink / source targets), with the
  *   RSS of the tunnel and daemon processes at the end.
  * Usage: `bun test/tunnel/measure_tunnel.ts [bytes-per-direction=1073741824] [ready-runs=5]`. Prints JSON lines.
@@ -106,9 +106,11 @@ try {
   for (let i = 0; i < 50; i++) streamOpen.push(await echoOnce());
   streamOpen.sort((a, b) => a - b);
   print({ what: "new stream in a live session, connect to first echoed byte", p50Ms: +streamOpen[25]!.toFixed(2), p90Ms: +streamOpen[45]!.toFixed(2), maxMs: +streamOpen[49]!.toFixed(2) });
-  const t100 = performance.now();
-  await Promise.all(Array.from({ length: 100 }, echoOnce));
-  print({ what: "100 streams opened at once, all echoed", ms: Math.round(performance.now() - t100) });
+  for (const n of [100, 1000]) {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: n }, echoOnce));
+    print({ what: `${n} streams opened at once, all echoed`, ms: Math.round(performance.now() - t0), tunnelRssMb: Math.round(rssMb(echoTunnel.proc.pid)), daemonRssMb: Math.round(rssMb(daemon.proc.pid)) });
+  }
   echoTunnel.proc.kill("SIGTERM");
 
   // Requester → device.
