@@ -8,6 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { runCli } from "../../client/cli/run.ts";
 import { type TunnelWorld, connectTest, startTunnelWorld, until } from "./fixture.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -207,4 +208,29 @@ describe("ssh and scp through the tunnel", () => {
       sshd.stop();
     }
   }, 60_000);
+});
+
+describe("usage errors (in process)", () => {
+  const run = async (argv: string[]) => {
+    const err: string[] = [];
+    const code = await runCli(argv, {}, { stdin: async function* () {}, out: () => {}, err: (l) => void err.push(l), stdoutIsTty: false });
+    return { code, err: err.join("\n") };
+  };
+  const cases: [string[], RegExp][] = [
+    [["tunnel", "@device"], /Missing --relay/],
+    [["tunnel", "@device", "@other", "--relay", "@relay"], /exactly one @DEVICE/],
+    [["tunnel", "not-an-atsign!", "--relay", "@relay"], /Invalid device @sign/],
+    [["daemon", "--allow", "@bob"], /at least one --permit/],
+    [["daemon", "--permit", "127.0.0.1:22"], /at least one --allow/],
+    [["daemon", "--permit", "nohost", "--allow", "@bob"], /Cannot parse permit "nohost"/],
+    [["daemon", "--permit", "127.0.0.1:22", "--allow", "@bob", "--name", "Bad Name"], /Invalid --name/],
+    [["ssh"], /needs the @DEVICE/],
+  ];
+  for (const [argv, re] of cases) {
+    test(`${argv.join(" ")} → exit 2`, async () => {
+      const r = await run(argv);
+      expect(r.err).toMatch(re);
+      expect(r.code).toBe(2);
+    });
+  }
 });
