@@ -111,8 +111,8 @@ function attach(p: StreamPipe, side: Side, sock: PipeSocket): void {
     if (s.gone) s === p.plain ? plainClosed(p) : legClosed(p);
   }
   if (!p.finished) {
-    if (!p.plain.paused) p.plain.sock.resume();
-    if (!p.leg.paused) p.leg.sock.resume();
+    if (!p.plain.paused && !p.plain.gone) p.plain.sock.resume();
+    if (!p.leg.paused && !p.leg.gone) p.leg.sock.resume();
   }
 }
 

@@ -118,9 +118,9 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
     const sid = crypto.randomUUID();
     const key = { algo: "rsa2048" as const, privateKey: opts.keys.encryptionPrivateKey };
     const timeoutMs = opts.setupTimeoutMs ?? TUNNEL_SETUP_TIMEOUT_MS;
-    let refused!: (m: ControlMessage) => void;
-    const refusal = new Promise<ControlMessage>((r) => (refused = r));
-    waiters.set(sid, { resolve: (m) => m.t === "ack" && !m.ok && refused(m) });
+    let refused!: (reason: string) => void;
+    const refusal = new Promise<string>((r) => (refused = r));
+    waiters.set(sid, { resolve: (m) => m.t === "ack" && !m.ok && refused(m.reason ?? "no reason given") });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new TunnelSetupError(`No tunnel session with ${device} within ${timeoutMs} ms (is its daemon running, does it allow ${me}?)`)), timeoutMs)));
     const request: ControlMessage = {
@@ -131,7 +131,8 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
       relay: `${opts.relay.host.includes(":") ? `[${opts.relay.host}]` : opts.relay.host}:${opts.relay.port}`,
       ...(opts.relay.atSign ? { relayAtSign: opts.relay.atSign } : {}),
     };
-    const sending = opts.channel.send(device, request);
+    // Only a failure to send matters to the race below; success is the session leg pairing.
+    const sendFailure = opts.channel.send(device, request).then(() => new Promise<never>(() => {}));
     const linking = opts.client.publicKeyOf(device).then((peerPublicKey) =>
       openSessionLink({
         leg: { host: opts.relay.host, port: opts.relay.port, sessionId: sid, side: "a", atSign: me, peerAtSign: device, key, timeoutMs, ...(opts.relay.atSign ? { relayAtSign: opts.relay.atSign } : {}) },
@@ -150,10 +151,10 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
     try {
       const link = await Promise.race([
         linking,
-        refusal.then((m) => {
-          throw new TunnelSetupError(`${device} refused the tunnel: ${m.t === "ack" ? (m.reason ?? "no reason given") : "?"}`);
+        refusal.then((reason) => {
+          throw new TunnelSetupError(`${device} refused the tunnel: ${reason}`);
         }),
-        sending.then(() => new Promise<never>(() => {})),
+        sendFailure,
         timeout,
       ]);
       const l: Live = { sid, link, next: 1, streams: new Map(), ended: false };
@@ -170,6 +171,7 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
     } finally {
       clearTimeout(timer);
       waiters.delete(sid);
+      sendFailure.catch(() => {}); // a send that fails after the race was decided changes nothing
     }
   };
 
