@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
+import type { Socket } from "bun";
 import { STREAM_QUEUE_LIMIT_BYTES } from "../../client/tunnel/stream_pipe.ts";
 import { openEndpoint } from "../../client/tunnel/endpoint.ts";
 import { DAEMON_VERSION } from "../../client/tunnel/daemon.ts";
@@ -98,6 +99,60 @@ describe("tunnel through a real relay", () => {
       d.stop();
     }
   }, 60_000);
+});
+
+describe("tampering", () => {
+  test("one byte flipped in transit ends that stream early; the session and other streams carry on", async () => {
+    const FLIP_AT = 4000; // past the leg handshake and the offers, inside the records of a data leg
+    type P = { up: Socket<unknown> | null; seen: number; backlog: Uint8Array[] };
+    // A TCP proxy in front of the relay for the requester's legs: flips byte FLIP_AT of what the requester sends.
+    const proxy = Bun.listen<P>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(s) {
+          s.data = { up: null, seen: 0, backlog: [] };
+          void Bun.connect({
+            hostname: "127.0.0.1",
+            port: w.relay.port,
+            socket: { data: (_u, c) => void s.write(c), close: () => void s.end(), error() {} },
+          }).then((up) => {
+            s.data.up = up;
+            for (const b of s.data.backlog.splice(0)) up.write(b);
+          });
+        },
+        data(s, chunk) {
+          const c = new Uint8Array(chunk);
+          const at = FLIP_AT - s.data.seen;
+          if (at >= 0 && at < c.byteLength) c[at]! ^= 0x01;
+          s.data.seen += c.byteLength;
+          if (s.data.up) s.data.up.write(c);
+          else s.data.backlog.push(c);
+        },
+        close: (s) => void s.data.up?.end(),
+        error() {},
+      },
+    });
+    const d = await w.daemon();
+    const t = await w.tunnel({ relayPort: proxy.port });
+    try {
+      const c = await connectTest(t.tunnel.port, { keep: false });
+      await c.write(randomBytes(64 * 1024));
+      await c.ended;
+      expect(c.bytes()).toBeLessThan(64 * 1024);
+      // The session leg was not touched (it carried fewer than FLIP_AT bytes): a new stream works.
+      const sid = t.tunnel.sessionId();
+      const c2 = await connectTest(t.tunnel.port);
+      await c2.write("ok");
+      await until(() => c2.bytes() === 2, 10_000, "echo on a new stream");
+      expect(t.tunnel.sessionId()).toBe(sid);
+      c2.sock.end();
+    } finally {
+      t.stop();
+      d.stop();
+      proxy.stop(true);
+    }
+  }, 30_000);
 });
 
 describe("ping", () => {
