@@ -93,7 +93,8 @@ describe("tunnel through a real relay", () => {
         expect(sha(c.received())).toBe(sha(payload));
       }
       expect(t.tunnel.sessionId()).toBe(sid);
-      await until(() => d.daemon.counts().streams === 0, 10_000, "daemon streams closed");
+      // Nothing left behind: no stream on either end, only the session leg's pair in the relay.
+      await until(() => d.daemon.counts().streams === 0 && t.tunnel.streams() === 0 && w.relay.stats().pairs === 1, 10_000, "streams and relay pairs closed");
     } finally {
       t.stop();
       d.stop();
