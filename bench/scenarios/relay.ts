@@ -36,13 +36,21 @@ interface SampledPath extends StreamPath {
 async function streams(ctx: BenchContext, group: string, idPrefix: string, conns: number, paths: SampledPath[]) {
   const rounds = ctx.pick(STREAM_ROUNDS, 1);
   const samplers = new Map(paths.filter((p) => conns > 1 && p.pid).map((p) => [p.name, ctx.sampleRss(p.pid!)]));
-  const runs = await measureStreamsInterleaved(paths, {
-    conns,
-    rounds,
-    ms: ctx.pick(3_000, 500),
-    warmupMs: ctx.pick(500, 200),
-    onPath: (name, round) => ctx.progress(`${conns} stream(s) through ${name}, round ${round + 1}/${rounds}`),
-  });
+  let runs: Map<string, number[]>;
+  try {
+    runs = await measureStreamsInterleaved(paths, {
+      conns,
+      rounds,
+      ms: ctx.pick(3_000, 500),
+      warmupMs: ctx.pick(500, 200),
+      onPath: (name, round) => ctx.progress(`${conns} stream(s) through ${name}, round ${round + 1}/${rounds}`),
+    });
+  } catch (err) {
+    // One group failing (e.g. streams that cannot open) must not hide the others' results.
+    ctx.note(`${group}: FAILED: ${(err as Error).message.split("\n")[0]}`);
+    for (const sampler of samplers.values()) sampler.stop();
+    return;
+  }
   for (const [name, gbps] of runs) {
     const spread = gbps.length > 1 ? ` (median of ${gbps.length} rounds, ${formatNumber(Math.min(...gbps))}–${formatNumber(Math.max(...gbps))})` : "";
     ctx.metric({ id: `${idPrefix}_${name}`, label: `${group}, ${name}${spread}`, value: median(gbps), unit: "Gbit/s", group, path: name });
