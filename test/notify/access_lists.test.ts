@@ -15,7 +15,7 @@ let carolOwner: WireClient;
 
 beforeAll(async () => {
   stack = await startStack({ atSigns: ["@alice", "@bob", "@carol"] });
-  [alice, bob, carolOwner] = await Promise.all(["@alice", "@bob", "@carol"].map((a) => ownerClient(stack, a)));
+  [alice, bob, carolOwner] = await Promise.all([ownerClient(stack, "@alice"), ownerClient(stack, "@bob"), ownerClient(stack, "@carol")]);
 });
 afterAll(async () => {
   for (const c of [alice, bob, carolOwner]) c.close();
