@@ -2,6 +2,7 @@
  * `bun server.ts @alice`: runs the atServer of one @sign (flags below, each also an INLAY_* env var).
  */
 import { existsSync, readFileSync } from "node:fs";
+import { rootCertificates } from "node:tls";
 import { join } from "node:path";
 import { atSignSchema } from "./core/atsign.ts";
 import { inlayHome } from "./core/crypto/dev_ca.ts";
@@ -20,6 +21,8 @@ const spec = {
   cramSecret: { kind: "string", help: "CRAM secret (default: generated once into DIR/cram.secret, mode 0600)", arg: "S", env: true },
   tlsCert: { kind: "string", help: "PEM certificate chain (default: issued by the dev CA)", arg: "FILE" },
   tlsKey: { kind: "string", help: "PEM private key", arg: "FILE" },
+  ca: { kind: "string", help: "extra CA file trusted for the directory and other atServers (default: the dev CA of $INLAY_HOME)", arg: "FILE" },
+  peerCa: { kind: "string", help: "CAs accepted for other atServers' client certificates (default: the system roots with --tls-cert, else the dev CA)", arg: "FILE" },
 } satisfies OptionSpec;
 
 const usage = "bun server.ts @alice [options]";
@@ -49,8 +52,8 @@ async function main(): Promise<void> {
     publicHost: o.publicHost,
     dataDir: o.data ?? join(home, "servers", atSign),
     cramSecret: o.cramSecret,
-    tls: { key: tls.key, cert: tls.cert, ca: tls.ca },
-    directory: { host: dirHost, port: dirPort, ca: trustedCas({ home }) },
+    tls: { key: tls.key, cert: tls.cert, ca: peerCas(o.peerCa, tls.ca) },
+    directory: { host: dirHost, port: dirPort, ca: trustedCas({ caFile: o.ca, home }) },
     directoryAdmin: token ? { url: o.directoryAdmin, token } : undefined,
   });
   process.stdout.write(`${atSign} listening on ${o.host}:${server.port}\n`);
@@ -60,6 +63,16 @@ async function main(): Promise<void> {
   const shutdown = () => void server.stop().then(() => process.exit(0));
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
+}
+
+/**
+ * The CAs the listener verifies other servers' client certificates against. With an operator certificate the
+ * peers are public servers whose chains (leaf + intermediate) only the TLS stack can verify — Bun exposes no
+ * peer chain — so the system roots go to the listener; that costs ~1 ms per handshake, hence only then.
+ */
+function peerCas(peerCaFile: string | undefined, devCa: string | undefined): string | string[] {
+  if (peerCaFile) return readFileSync(peerCaFile, "utf8");
+  return devCa ?? [...rootCertificates];
 }
 
 function splitHostPort(text: string): [string, number] {

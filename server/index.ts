@@ -29,7 +29,8 @@ export interface ServerOptions {
   dataDir: string;
   /** CRAM secret; else read from (or generated into) `dataDir/cram.secret`. */
   cramSecret?: string;
-  tls: { key: string; cert: string; ca?: string };
+  /** `ca`: the CAs whose client certificates this server accepts from other atServers (server-to-server auth). */
+  tls: { key: string; cert: string; ca?: string | string[] };
   /** The root directory and the CAs to trust for it and for other atServers. */
   directory?: { host: string; port: number; ca: string[] };
   /** Registers `publicHost:port` through the directory's admin API when given. */

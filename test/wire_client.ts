@@ -32,7 +32,7 @@ export interface WireClient {
  * Connects and waits for the server's first `@`.
  * @example const c = await connectWire(port, ca); await c.send("info")
  */
-export async function connectWire(port: number, ca: string, host = "127.0.0.1"): Promise<WireClient> {
+export async function connectWire(port: number, ca: string | string[], host = "127.0.0.1"): Promise<WireClient> {
   const decoder = new TextDecoder();
   let received = "";
   const chunks: string[] = [];
