@@ -1,6 +1,6 @@
 /**
  * A relay in its own process for measurements: keys come from a JSON file `{ "@a": "<spki b64>", … }`.
- * Run: `bun [--smol] relay/measure/relay_fixture.ts KEYS.json [--no-release] [--total-queue-mib N]`; prints `{"port":N}`.
+ * Run: `bun [--smol] relay/measure/relay_fixture.ts KEYS.json [--no-release] [--total-queue-mib N] [--gc-ms N]`; prints `{"port":N}`.
  */
 import { readFileSync } from "node:fs";
 import { startRelay } from "../index.ts";
@@ -16,7 +16,11 @@ const relay = await startRelay({
   releaseBuffers: !process.argv.includes("--no-release"),
   limits: { unpairedTtlMs: 120_000, sessionsPerAtSign: 1_000_000, maxPendingLegs: 1_000_000, maxPairs: 1_000_000, maxPreAuthConnections: 1_000_000, ...(totalQueueLimitBytes ? { totalQueueLimitBytes } : {}) },
 });
+// Experiment: `--gc-ms N` asks for a collection every N ms (to see whether GC hints bound RSS).
+const gcAt = process.argv.indexOf("--gc-ms");
+const gcTimer = gcAt > 0 ? setInterval(() => Bun.gc(false), Number(process.argv[gcAt + 1])) : undefined;
 console.log(JSON.stringify({ port: relay.port }));
 // The parent asks for stats by writing a line; it stops the relay by closing stdin.
 for await (const _ of console) console.log(JSON.stringify(relay.stats()));
+clearInterval(gcTimer);
 await relay.stop();
