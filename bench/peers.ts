@@ -114,10 +114,12 @@ export async function startForwarders(ctx: BenchContext, targetPort: number): Pr
   return out;
 }
 
-/** An iperf3 server on a fresh port. Readiness comes from its banner: a probe connection would count as a test. */
-export async function startIperf3Server(ctx: BenchContext, bin: string): Promise<{ port: number; child: Child }> {
-  const port = freePort();
-  const child = await ctx.spawn([bin, "-s", "--forceflush", "-B", "127.0.0.1", "-p", String(port)], {
+/**
+ * A one-off iperf3 server (one test, then it exits) on `port`. Readiness comes from its banner: a probe
+ * connection would count as its one test (so start a forwarder in front of it before it, not after).
+ */
+export async function startIperf3Server(ctx: BenchContext, bin: string, port = freePort()): Promise<{ port: number; child: Child }> {
+  const child = await ctx.spawn([bin, "-s", "-1", "--forceflush", "-B", "127.0.0.1", "-p", String(port)], {
     ready: /Server listening/,
     readyTimeoutMs: PEER_START_TIMEOUT_MS,
   });
