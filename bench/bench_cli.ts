@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { helpText, parseOptions, UsageError, type OptionSpec } from "../core/options.ts";
+import { killLiveChildren } from "./context.ts";
 import { detectPeers, PEER_APT_COMMAND } from "./peers.ts";
 import { newProgress } from "./progress.ts";
 import { reportHtml } from "./report_html.ts";
@@ -48,6 +49,13 @@ export async function benchCli(argv: string[], env: Record<string, string | unde
     for (const [name, path] of Object.entries(detectPeers())) process.stdout.write(`${name.padEnd(8)} ${path ?? "not installed"}\n`);
     process.stdout.write(`\nInstall them all (Debian/Ubuntu):\n  ${PEER_APT_COMMAND}\n`);
     return 0;
+  }
+  // An interrupted run still ends the services and peers it started.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      killLiveChildren();
+      process.exit(130);
+    });
   }
   const progress = newProgress();
   const report = await runBench(chosen, {

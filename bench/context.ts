@@ -172,8 +172,19 @@ export function newContext(scenario: string, opts: { quick: boolean; progress: P
   };
 }
 
+/** Every child still running, so an interrupted bench can end them (they would outlive it otherwise). */
+const liveChildren = new Set<{ kill(signal?: NodeJS.Signals): void }>();
+
+/** Sends SIGKILL to every child the bench started that is still running (used on SIGINT/SIGTERM). */
+export function killLiveChildren(): void {
+  for (const c of liveChildren) c.kill("SIGKILL");
+  liveChildren.clear();
+}
+
 async function spawnChild(cmd: string[], opts: SpawnOptions, cleanups: (() => unknown)[]): Promise<Child> {
   const proc = Bun.spawn(cmd, { cwd: opts.cwd, env: opts.env as Record<string, string>, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  liveChildren.add(proc);
+  void proc.exited.then(() => liveChildren.delete(proc));
   let tail = "";
   const keep = (text: string) => {
     tail = (tail + text).slice(-CHILD_OUTPUT_TAIL_BYTES);
