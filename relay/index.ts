@@ -173,7 +173,11 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     c.inbound = null;
     c.auth = parsed.auth;
     c.phase = "verifying";
-    void verifyLeg(s, parsed.auth);
+    verifyLeg(s, parsed.auth).catch((e: unknown) => {
+      // A bug here must cost one connection, not the process (an unhandled rejection would end it).
+      log.error("leg verification failed", { err: String(e) });
+      refuse(s, "malformed");
+    });
   }
 
   async function verifyLeg(s: Leg, auth: LegAuth): Promise<void> {
