@@ -227,34 +227,46 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
     );
   };
 
-  const listener: TCPSocketListener<LocalState> = Bun.listen<LocalState>({
-    hostname: opts.local.host,
-    port: opts.local.port,
-    allowHalfOpen: true,
-    socket: {
-      binaryType: "uint8array",
-      open(s) {
-        s.data = { pipe: null, eof: false, gone: false };
-        if (closed) return void s.terminate();
-        startStream(s);
+  let listener: TCPSocketListener<LocalState>;
+  try {
+    listener = listen();
+  } catch (e) {
+    opts.channel.close();
+    const code = (e as { code?: string }).code;
+    const why = code === "EADDRINUSE" ? "the port is in use (pick another --local, or port 0)" : code === "EACCES" ? "not allowed (ports below 1024 need privileges)" : (e as Error).message;
+    throw new TunnelSetupError(`Cannot listen on ${opts.local.host}:${opts.local.port}: ${why}`);
+  }
+
+  function listen(): TCPSocketListener<LocalState> {
+    return Bun.listen<LocalState>({
+      hostname: opts.local.host,
+      port: opts.local.port,
+      allowHalfOpen: true,
+      socket: {
+        binaryType: "uint8array",
+        open(s) {
+          s.data = { pipe: null, eof: false, gone: false };
+          if (closed) return void s.terminate();
+          startStream(s);
+        },
+        data(s, chunk) {
+          if (s.data.pipe) plainData(s.data.pipe, chunk);
+        },
+        drain(s) {
+          if (s.data.pipe) plainDrain(s.data.pipe);
+        },
+        end(s) {
+          if (s.data.pipe) plainEnd(s.data.pipe);
+          else s.data.eof = true;
+        },
+        close(s) {
+          s.data.gone = true;
+          if (s.data.pipe) plainClosed(s.data.pipe);
+        },
+        error() {},
       },
-      data(s, chunk) {
-        if (s.data.pipe) plainData(s.data.pipe, chunk);
-      },
-      drain(s) {
-        if (s.data.pipe) plainDrain(s.data.pipe);
-      },
-      end(s) {
-        if (s.data.pipe) plainEnd(s.data.pipe);
-        else s.data.eof = true;
-      },
-      close(s) {
-        s.data.gone = true;
-        if (s.data.pipe) plainClosed(s.data.pipe);
-      },
-      error() {},
-    },
-  });
+    });
+  }
 
   try {
     await session();

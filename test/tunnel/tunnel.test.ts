@@ -281,6 +281,27 @@ describe("refusals", () => {
     }
   }, 30_000);
 
+  test("a local port in use fails with what to change", async () => {
+    const busy = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const ep = await openEndpoint({ keys: w.keys.get("@bob")!, directory: w.directory, ca: [w.stack.ca], device: "default" });
+    try {
+      const opening = openTunnel({
+        client: ep.client,
+        keys: ep.keys,
+        channel: ep.channel,
+        device: "@device",
+        deviceName: "default",
+        target: `127.0.0.1:${w.echo.port}`,
+        local: { host: "127.0.0.1", port: busy.port },
+        relay: { host: "127.0.0.1", port: w.relay.port },
+      });
+      await expect(opening).rejects.toThrow(/Cannot listen on 127\.0\.0\.1:\d+: the port is in use/);
+    } finally {
+      ep.close();
+      busy.stop(true);
+    }
+  }, 30_000);
+
   test("a target outside --permit gets the precise reason", async () => {
     const d = await w.daemon();
     try {
