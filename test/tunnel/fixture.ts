@@ -10,6 +10,7 @@ import { type Daemon, startDaemon } from "../../client/tunnel/daemon.ts";
 import { type Endpoint, openEndpoint } from "../../client/tunnel/endpoint.ts";
 import { parsePermit } from "../../client/tunnel/permits.ts";
 import { type Tunnel, type TunnelOptions, openTunnel } from "../../client/tunnel/tunnel_client.ts";
+import { flush, newWriteQueue, send, type WriteQueue } from "../../core/net/write_queue.ts";
 import { startRelay, type RelayHandle, type ResolvePublicKey } from "../../relay/index.ts";
 import { cachedResolver, directoryResolver } from "../../relay/public_key_resolver.ts";
 import { type Stack, startStack } from "../harness.ts";
@@ -231,4 +232,62 @@ export async function until(f: () => boolean | Promise<boolean>, timeoutMs = 10_
     if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
     await Bun.sleep(10);
   }
+}
+
+/**
+ * A TCP proxy to 127.0.0.1:`targetPort` that flips one bit of byte `flipAt` of what each client sends (a
+ * tampering on-path attacker). Writes go through write queues both ways; reading pauses while a queue drains.
+ */
+export function startFlipProxy(targetPort: number, flipAt: number): TCPSocketListener<ProxyEnd> {
+  const forward = (from: Socket<ProxyEnd>, to: Socket<ProxyEnd> | null, chunk: Uint8Array) => {
+    if (!to) return void from.data.early.push(chunk);
+    if (send(to, to.data.q, chunk) !== "sent") from.pause();
+  };
+  const drain = (s: Socket<ProxyEnd>) => {
+    if (flush(s, s.data.q)) s.data.peer?.resume();
+  };
+  return Bun.listen<ProxyEnd>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(client) {
+        client.data = { q: newWriteQueue(), peer: null, seen: 0, early: [] };
+        void Bun.connect<ProxyEnd>({
+          hostname: "127.0.0.1",
+          port: targetPort,
+          data: { q: newWriteQueue(), peer: client, seen: 0, early: [] },
+          socket: {
+            data: (up, c) => forward(up, client, c),
+            drain,
+            close: () => void client.end(),
+            error() {},
+          },
+        }).then(
+          (up) => {
+            client.data.peer = up;
+            for (const c of client.data.early.splice(0)) forward(client, up, c);
+          },
+          () => void client.end(),
+        );
+      },
+      data(client, chunk) {
+        const c = new Uint8Array(chunk);
+        const at = flipAt - client.data.seen;
+        if (at >= 0 && at < c.byteLength) c[at]! ^= 0x01;
+        client.data.seen += c.byteLength;
+        forward(client, client.data.peer, c);
+      },
+      drain,
+      close: (client) => void client.data.peer?.end(),
+      error() {},
+    },
+  });
+}
+
+/** One end of a proxied connection. */
+interface ProxyEnd {
+  q: WriteQueue;
+  peer: Socket<ProxyEnd> | null;
+  seen: number;
+  early: Uint8Array[];
 }

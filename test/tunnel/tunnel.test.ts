@@ -5,14 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
-import type { Socket } from "bun";
 import { STREAM_QUEUE_LIMIT_BYTES } from "../../client/tunnel/stream_pipe.ts";
 import { openEndpoint } from "../../client/tunnel/endpoint.ts";
 import { DAEMON_VERSION } from "../../client/tunnel/daemon.ts";
 import { TunnelSetupError, openTunnel, pingDevice } from "../../client/tunnel/tunnel_client.ts";
 import { startRelay } from "../../relay/index.ts";
 import { PIPE_QUEUE_LIMIT_BYTES } from "../../relay/pipe.ts";
-import { type TunnelWorld, connectTest, startTunnelWorld, until } from "./fixture.ts";
+import { type TunnelWorld, connectTest, startFlipProxy, startTunnelWorld, until } from "./fixture.ts";
 
 const BULK_BYTES = Number(process.env.TUNNEL_TEST_BYTES ?? 32 * 1024 * 1024);
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -105,35 +104,7 @@ describe("tunnel through a real relay", () => {
 describe("tampering", () => {
   test("one byte flipped in transit ends that stream early; the session and other streams carry on", async () => {
     const FLIP_AT = 4000; // past the leg handshake and the offers, inside the records of a data leg
-    type P = { up: Socket<unknown> | null; seen: number; backlog: Uint8Array[] };
-    // A TCP proxy in front of the relay for the requester's legs: flips byte FLIP_AT of what the requester sends.
-    const proxy = Bun.listen<P>({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        open(s) {
-          s.data = { up: null, seen: 0, backlog: [] };
-          void Bun.connect({
-            hostname: "127.0.0.1",
-            port: w.relay.port,
-            socket: { data: (_u, c) => void s.write(c), close: () => void s.end(), error() {} },
-          }).then((up) => {
-            s.data.up = up;
-            for (const b of s.data.backlog.splice(0)) up.write(b);
-          });
-        },
-        data(s, chunk) {
-          const c = new Uint8Array(chunk);
-          const at = FLIP_AT - s.data.seen;
-          if (at >= 0 && at < c.byteLength) c[at]! ^= 0x01;
-          s.data.seen += c.byteLength;
-          if (s.data.up) s.data.up.write(c);
-          else s.data.backlog.push(c);
-        },
-        close: (s) => void s.data.up?.end(),
-        error() {},
-      },
-    });
+    const proxy = startFlipProxy(w.relay.port, FLIP_AT);
     const d = await w.daemon();
     const t = await w.tunnel({ relayPort: proxy.port });
     try {
