@@ -112,7 +112,7 @@ export function startDaemon(opts: DaemonOptions): Daemon {
   const onRequest = async (from: string, msg: Extract<ControlMessage, { t: "request" }>) => {
     const why = refusal(from, msg);
     if (why) {
-      log.info("request refused", { from, sid: msg.sid, why });
+      log.warn("request refused", { from, sid: msg.sid, why });
       return reply(from, { t: "ack", sid: msg.sid, ok: false, reason: why });
     }
     const relay = { ...splitTarget(msg.relay), ...(msg.relayAtSign ? { atSign: msg.relayAtSign } : {}) };
