@@ -107,6 +107,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     totalQueueLimitBytes: limits.totalQueueLimitBytes,
     linked: new Set(),
     throttling: false,
+    scratch: [],
     bytesPerPairLimit: limits.bytesPerSession,
     releaseBuffers: opts.releaseBuffers ?? true,
     closePair: (s, reason) => endSession((s as Leg).data.session, reason),

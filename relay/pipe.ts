@@ -24,7 +24,7 @@ export const PIPE_QUEUE_LIMIT_BYTES = 1024 * 1024;
 export const PIPE_TOTAL_QUEUE_LIMIT_BYTES = 4 * 1024 * 1024;
 
 /** Read buffers at least this large are released after writing; smaller ones are left to the GC. */
-const RELEASE_MIN_BYTES = 64 * 1024;
+const RELEASE_MIN_BYTES = 4 * 1024;
 
 /** Per-pair accounting the pipe updates on every chunk. */
 export interface PairMeter {
@@ -87,6 +87,8 @@ export interface PipeContext {
   linked: Set<PipeSocket>;
   /** True while reading is stopped for the total budget. */
   throttling: boolean;
+  /** Reused list for pipeDrain (saves an allocation per drain). */
+  scratch: Uint8Array[];
   /** Detach Bun's read buffers once written (see the module comment). */
   releaseBuffers: boolean;
   /** Ends both legs; `reason` is a metrics label. */
@@ -153,13 +155,16 @@ export function pipeDrain(ctx: PipeContext, dst: PipeSocket): void {
   const d = dst.data.pipe;
   const q = d.out;
   const before = q.bytes;
-  const head = q.chunks.length === 1 ? q.chunks[0] : undefined;
+  const queued = ctx.scratch;
+  for (const c of q.chunks) queued.push(c);
   const empty = flush(dst, q);
   ctx.stats.queuedBytes -= before - q.bytes;
+  // flush() shifts the chunks it wrote completely; those buffers can go back to the allocator now.
+  for (let i = 0; i < queued.length - q.chunks.length; i++) release(ctx, queued[i]!);
+  queued.length = 0;
   // A slow reader that is still taking bytes is not idle.
   if (d.meter) d.meter.lastActiveMs = ctx.nowMs();
   if (!empty) return;
-  if (head) release(ctx, head);
   const src = d.peer;
   if (!src) return;
   if (src.data.pipe.readPaused) {

@@ -21,6 +21,10 @@ const gcAt = process.argv.indexOf("--gc-ms");
 const gcTimer = gcAt > 0 ? setInterval(() => Bun.gc(false), Number(process.argv[gcAt + 1])) : undefined;
 console.log(JSON.stringify({ port: relay.port }));
 // The parent asks for stats by writing a line; it stops the relay by closing stdin.
-for await (const _ of console) console.log(JSON.stringify(relay.stats()));
+for await (const _ of console) {
+  const m = process.memoryUsage();
+  const mib = (n: number) => Math.round(n / 1048576);
+  console.log(JSON.stringify({ ...relay.stats(), memory: { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers) } }));
+}
 clearInterval(gcTimer);
 await relay.stop();

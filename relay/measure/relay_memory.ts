@@ -39,7 +39,7 @@ writeFileSync(join(dir, "keys.json"), JSON.stringify({ "@a": a.publicKey, "@b": 
 const relay = spawn(["bun", ...(smol ? ["--smol"] : []), join(here, "relay_fixture.ts"), join(dir, "keys.json"), ...(noRelease ? ["--no-release"] : []), ...(totalQueueMiB ? ["--total-queue-mib", totalQueueMiB] : []), ...(gcMs ? ["--gc-ms", gcMs] : [])]);
 const { port } = JSON.parse(await line(relay)) as { port: number };
 const before = rssMiB(relay.pid).rss;
-const perRound: { pairSetupMs: number; rssMaxMiB: number; gbitPerS: number }[] = [];
+const perRound: { pairSetupMs: number; rssMaxMiB: number; gbitPerS: number; [k: string]: number }[] = [];
 for (let round = 0; round < rounds; round++) {
   const t0 = performance.now();
   const runId = crypto.randomUUID();
@@ -55,8 +55,9 @@ for (let round = 0; round < rounds; round++) {
     await Bun.sleep(100);
   }
   const end = await ask<{ bytes: number }>(wb);
+  const mem = (await ask<{ memory: Record<string, number> }>(relay)).memory;
   const secs = (performance.now() - t1) / 1000;
-  perRound.push({ pairSetupMs, rssMaxMiB: +max.toFixed(1), gbitPerS: +(((end.bytes - start.bytes) * 8) / secs / 1e9).toFixed(2) });
+  perRound.push({ pairSetupMs, rssMaxMiB: +max.toFixed(1), ...mem, gbitPerS: +(((end.bytes - start.bytes) * 8) / secs / 1e9).toFixed(2) });
   for (const p of [wa, wb]) p.stdin.end();
   await Promise.all([wa.exited, wb.exited]);
 }
