@@ -4,12 +4,10 @@
  * `@to:<kind>.<sid>.<device>.tunnels@from` whose value is the sealed envelope (control_message.ts), sent through
  * my atServer (`notify`), and received by the SDK's monitor on my own atServer (AtClient.monitor).
  *
- * The notify line is built here rather than with AtClient.notify, which would seal the value a second time
- * under the per-recipient shared key (a key write on first contact, on the tunnel's critical path); the
- * envelope is already signed and encrypted, so it goes out marked `isEncrypted:false` and the monitor hands
- * it over as is.
+ * The envelope is already signed and encrypted, so it is sent with `encrypt: false` (marked isEncrypted:false):
+ * sealing it again under the per-recipient shared key would add nothing but a key write on first contact, on the
+ * tunnel's critical path, and the monitor hands such a value over as is.
  */
-import { buildCommand } from "../../core/verbs/index.ts";
 import { logger } from "../../core/log.ts";
 import type { AtKeys } from "../../core/crypto/index.ts";
 import type { AtClient } from "../at_client.ts";
@@ -17,7 +15,7 @@ import { type ControlMessage, ControlMessageError, newSeenIds, openControl, seal
 
 /** Received messages waiting for the consumer; past it the oldest is dropped (a flood cannot grow memory). */
 export const CONTROL_INBOX_MAX_MESSAGES = 1_000;
-/** How long a control notification lives on the servers (it is useless after the message age window). */
+/** How long an undelivered control notification lives (it is useless after the message age window). */
 export const CONTROL_NOTIFICATION_TTL_MS = 60_000;
 /** The namespace of every tunnel notification. */
 export const TUNNEL_NAMESPACE = "tunnels";
@@ -57,12 +55,6 @@ export interface NotificationChannel extends ControlChannel {
 export function controlKeyName(msg: ControlMessage, device: string): string {
   const sid = "sid" in msg ? msg.sid : msg.pid;
   return `${msg.t}.${sid}.${device}.${TUNNEL_NAMESPACE}`;
-}
-
-/** The notify line carrying `value` (a sealed envelope) for `msg` from `from` to `to`. */
-export function controlNotifyLine(msg: ControlMessage, p: { from: string; to: string; device: string; value: string }): string {
-  const metadata = { ttl: CONTROL_NOTIFICATION_TTL_MS, isEncrypted: false };
-  return buildCommand({ verb: "notify", operation: "update", messageType: "key", ttln: CONTROL_NOTIFICATION_TTL_MS, metadata, forAtSign: p.to, atKey: controlKeyName(msg, p.device), atSign: p.from, value: p.value });
 }
 
 /**
@@ -111,7 +103,7 @@ export function notificationControlChannel(opts: NotificationChannelOptions): No
     ready: monitor.ready,
     async send(to, msg) {
       const value = sealControl(msg, { from: me, to, signingKey: opts.keys.encryptionPrivateKey, recipientPublicKey: await opts.client.publicKeyOf(to) });
-      await opts.client.command(controlNotifyLine(msg, { from: me, to, device: opts.device, value }));
+      await opts.client.notify(to, controlKeyName(msg, opts.device), value, { encrypt: false, ttln: CONTROL_NOTIFICATION_TTL_MS });
     },
     async *messages() {
       while (!closed) {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { generateRsaKeyPair, type KeyPairText } from "../../core/crypto/index.ts";
 import { createTunnelOffer, type PendingTunnel } from "../../core/crypto/tunnel/handshake.ts";
-import { controlNotifyLine } from "../../client/tunnel/control_channel.ts";
+import { controlKeyName } from "../../client/tunnel/control_channel.ts";
 import { type ControlMessage, sealControl } from "../../client/tunnel/control_message.ts";
 import { type Endpoint, openEndpoint } from "../../client/tunnel/endpoint.ts";
 import { openSessionLink } from "../../client/tunnel/session_link.ts";
@@ -23,7 +23,7 @@ afterAll(async () => {
 
 /** Sends an already sealed envelope as @bob's notification. */
 async function sendRaw(ep: Endpoint, msg: ControlMessage, value: string): Promise<void> {
-  await ep.client.command(controlNotifyLine(msg, { from: "@bob", to: "@device", device: "default", value }));
+  await ep.client.notify("@device", controlKeyName(msg, "default"), value, { encrypt: false });
 }
 
 /** The next ack for `sid` on @bob's channel. */
