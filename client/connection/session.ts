@@ -76,7 +76,7 @@ export class Session {
   private async connectWithBackoff(): Promise<AtConnection> {
     let last: unknown;
     for (const delay of RECONNECT_BACKOFF_MS) {
-      if (delay > 0) await Bun.sleep(delay);
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       if (this.closed) break;
       try {
         const conn = await this.connectOnce();

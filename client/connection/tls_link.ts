@@ -1,10 +1,9 @@
 /**
- * One client TLS socket with the Bun details handled: writes go through core/net's partial-write queue, the
- * promise resolves only after the handshake (Bun drops writes made before it) and after the certificate and
- * host name checked out, and a deadline covers connect + handshake.
+ * One client TLS socket for the SDK, on core/net/transport.ts (Bun or Deno): writes go through its bounded,
+ * partial-write-safe queue, the promise resolves only after the handshake and the certificate and host name
+ * checks, and a deadline covers connect + handshake. Connect failures become AtNetworkError with advice.
  */
-import type { Socket } from "bun";
-import { flush, newWriteQueue, send, type WriteQueue } from "../../core/net/write_queue.ts";
+import { connectTlsTransport, TransportError } from "../../core/net/transport.ts";
 import { AtNetworkError } from "../errors.ts";
 
 /** Where to connect and whom to trust. */
@@ -33,89 +32,44 @@ export interface TlsLink {
 /** Bound on bytes waiting to be written to a server; a larger backlog means the server stopped reading. */
 export const CLIENT_WRITE_QUEUE_LIMIT_BYTES = 32 * 1024 * 1024;
 
-interface LinkState {
-  queue: WriteQueue;
-  open: boolean;
-  events: LinkEvents | null;
-}
-
 /**
  * Connects and completes the TLS handshake with the host name check, within `timeoutMs`.
  * Throws AtNetworkError naming the address and what to fix.
  */
-export function connectTls(target: TlsTarget, events: LinkEvents, timeoutMs: number): Promise<TlsLink> {
+export async function connectTls(target: TlsTarget, events: LinkEvents, timeoutMs: number): Promise<TlsLink> {
   const where = `${target.host}:${target.port}`;
-  return new Promise<TlsLink>((resolve, reject) => {
-    let settled = false;
-    let socket: Socket<LinkState> | undefined;
-    const state: LinkState = { queue: newWriteQueue(CLIENT_WRITE_QUEUE_LIMIT_BYTES), open: false, events: null };
-    const fail = (message: string, code = "AT0021") => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket?.terminate();
-      reject(new AtNetworkError(message, code));
-    };
-    const timer = setTimeout(() => fail(`Cannot connect to ${where}: no TLS session within ${timeoutMs} ms (is the server up?)`, "AT0023"), timeoutMs);
-    const link: TlsLink = {
-      write(text) {
-        if (!state.open || !socket) return false;
-        const r = send(socket, state.queue, text);
-        if (r === "closed" || r === "overflow") {
-          socket.end();
-          return false;
-        }
-        return true;
-      },
-      close() {
-        if (state.open) socket?.end();
-      },
-      get isOpen() {
-        return state.open;
-      },
-    };
-    Bun.connect<LinkState>({
-      hostname: target.host,
-      port: target.port,
-      data: state,
-      tls: { ca: target.ca, serverName: target.host, rejectUnauthorized: true },
-      socket: {
-        binaryType: "uint8array",
-        open(s) {
-          socket = s;
-        },
-        handshake(s, ok, err) {
-          socket = s;
-          if (!ok || !s.authorized) {
-            fail(`Cannot trust ${where}: ${err?.message ?? s.getAuthorizationError()?.message ?? "certificate rejected"} (pass --ca FILE with the CA that issued it)`);
-            return;
-          }
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          state.open = true;
-          state.events = events;
-          resolve(link);
-        },
-        data(s, chunk) {
-          s.data.events?.data(chunk);
-        },
-        drain(s) {
-          flush(s, s.data.queue);
-        },
-        close(s, err) {
-          const wasOpen = s.data.open;
-          s.data.open = false;
-          fail(`Cannot connect to ${where}: ${err?.message ?? "closed during the TLS handshake"}`);
-          if (wasOpen) s.data.events?.closed(err?.message ?? "closed");
-        },
-        error(_s, err) {
-          fail(`Cannot connect to ${where}: ${err.message}`);
-        },
-        connectError(_s, err) {
-          fail(`Cannot connect to ${where}: ${err.message} (is the server up, is the address right?)`);
-        },
-      },
-    }).catch((err: Error) => fail(`Cannot connect to ${where}: ${err.message}`));
+  const t = await connectTlsTransport(target, events, { timeoutMs, writeLimitBytes: CLIENT_WRITE_QUEUE_LIMIT_BYTES }).catch((e: unknown) => {
+    throw connectError(where, timeoutMs, e);
   });
+  return {
+    write(text) {
+      const r = t.write(text);
+      if (r === "closed" || r === "overflow") {
+        t.close();
+        return false;
+      }
+      return true;
+    },
+    close() {
+      t.close();
+    },
+    get isOpen() {
+      return t.isOpen;
+    },
+  };
+}
+
+function connectError(where: string, timeoutMs: number, e: unknown): AtNetworkError {
+  const detail = e instanceof Error ? e.message : String(e);
+  if (!(e instanceof TransportError)) return new AtNetworkError(`Cannot connect to ${where}: ${detail}`);
+  switch (e.kind) {
+    case "timeout":
+      return new AtNetworkError(`Cannot connect to ${where}: no TLS session within ${timeoutMs} ms (is the server up?)`, "AT0023");
+    case "untrusted":
+      return new AtNetworkError(`Cannot trust ${where}: ${detail} (pass --ca FILE with the CA that issued it)`);
+    case "unreachable":
+      return new AtNetworkError(`Cannot connect to ${where}: ${detail} (is the server up, is the address right?)`);
+    case "failed":
+      return new AtNetworkError(`Cannot connect to ${where}: ${detail}`);
+  }
 }
