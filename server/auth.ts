@@ -11,13 +11,13 @@ import { randomUUID } from "node:crypto";
 import { constantTimeEqual } from "../core/crypto/constant_time_equal.ts";
 import { CryptoError } from "../core/crypto/crypto_error.ts";
 import { cramDigest } from "../core/crypto/digests.ts";
+import { verifyPkam } from "../core/crypto/pkam.ts";
 import { AtProtocolError, CHALLENGE_TTL_MS } from "../core/wire/index.ts";
 import { AUTH_FAILURES_PER_CONNECTION_MAX } from "./auth_throttle.ts";
 import type { Connection } from "./connection.ts";
 import type { ServerContext } from "./context.ts";
 import { legacyKeyEnrollment, readEnrollment, type Enrollment } from "./enroll/enrollment_store.ts";
 import { forgetEnrollmentConnection, trackEnrollmentConnection } from "./enroll/live_enrollments.ts";
-import { verifyPkamSignature } from "./pkam_verify.ts";
 
 /** Reserved key holding the CRAM secret. */
 export const CRAM_SECRET_KEY = "privatekey:at_secret";
@@ -99,7 +99,7 @@ export async function authenticatePkam(ctx: ServerContext, conn: Connection, req
   if (!publicKey) fail(ctx, conn, "pkam authentication failed: no PKAM public key is stored");
   let ok: boolean;
   try {
-    ok = await verifyPkamSignature(challenge, req.signature, publicKey, { signingAlgo: req.signingAlgo, hashingAlgo: req.hashingAlgo });
+    ok = verifyPkam(challenge, req.signature, publicKey, { signingAlgo: req.signingAlgo, hashingAlgo: req.hashingAlgo });
   } catch (err) {
     if (err instanceof CryptoError) fail(ctx, conn, `pkam authentication failed: ${err.message}`);
     throw err;

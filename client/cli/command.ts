@@ -42,7 +42,6 @@ export interface CliIo {
 export interface CliCommand<S extends OptionSpec = OptionSpec> {
   name: string;
   usage: string;
-  description: string;
   spec: S;
   run(options: Options<S & typeof COMMON_SPEC>, positionals: string[], io: CliIo): Promise<number>;
 }

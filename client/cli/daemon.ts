@@ -26,7 +26,6 @@ const spec = {
 export const daemon: CliCommand<typeof spec> = {
   name: "daemon",
   usage: "bun client.ts daemon --as @device --permit 127.0.0.1:22 --allow @bob [--name NAME] [--allow-file FILE]",
-  description: "Device daemon: accepts end-to-end encrypted tunnels from allowed @signs to permitted local services.",
   spec,
   async run(o, args, io) {
     if (args.length > 0) throw new UsageError(`daemon takes no arguments (got "${args[0]}")`);

@@ -6,7 +6,6 @@ import { COMMON_SPEC, emit, openClient, type CliCommand } from "./command.ts";
 export const del: CliCommand<typeof COMMON_SPEC> = {
   name: "delete",
   usage: "bun client.ts delete KEY",
-  description: "Deletes one of my keys (exit 1 when it does not exist).",
   spec: COMMON_SPEC,
   async run(o, args, io) {
     if (args.length !== 1) throw new UsageError("delete needs exactly one KEY");

@@ -80,7 +80,6 @@ export const enroll: CliCommand<typeof spec & typeof COMMON_SPEC> = {
   usage:
     "bun client.ts enroll request --as @SIGN --app NAME --device NAME --ns wavi:rw,buzz:r --otp CODE [--keys FILE]\n" +
     "       bun client.ts enroll list [--status pending,...] | fetch ID | approve ID | deny ID | revoke ID [--force] | unrevoke ID | delete ID",
-  description: "Enrolls this device for an app (with an OTP) or, on a manager device, lists and decides enrollment requests.",
   spec: { ...COMMON_SPEC, ...spec },
   async run(o, args, io) {
     const [sub, id, ...extra] = args;

@@ -40,7 +40,6 @@ export function headerPairs(pieces: string[]): [string, string][] {
 export const fetchCommand: CliCommand<typeof spec & typeof COMMON_SPEC> = {
   name: "fetch",
   usage: "bun client.ts fetch @API /PATH [-X METHOD] [-d BODY] [-H 'K: V'] [--cap TOKEN] [-v] --as @ME",
-  description: "Calls an HTTP API served by an @sign (curl-like); the body goes to stdout.",
   spec: { ...COMMON_SPEC, ...spec },
   async run(o, args, io) {
     if (args.length !== 2) throw new UsageError("fetch needs @API and /PATH");

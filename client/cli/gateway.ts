@@ -33,7 +33,6 @@ function failureResponse(e: unknown): Response {
 export const gateway: CliCommand<typeof spec & typeof COMMON_SPEC> = {
   name: "gateway",
   usage: "bun client.ts gateway --listen 127.0.0.1:8080 --to @API --as @ME",
-  description: "Serves an @sign API as plain HTTP on a local port (requests go out as my @sign).",
   spec: { ...COMMON_SPEC, ...spec },
   async run(o, args, io) {
     if (args.length > 0) throw new UsageError("gateway takes no positional arguments");

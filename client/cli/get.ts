@@ -7,7 +7,6 @@ import { COMMON_SPEC, emit, openClient, type CliCommand } from "./command.ts";
 export const get: CliCommand<typeof COMMON_SPEC> = {
   name: "get",
   usage: "bun client.ts get KEY   (KEY: NAME | public:NAME[@OWNER] | @BOB:NAME | NAME@OWNER)",
-  description: "Reads a value: mine (decrypted), another @sign's public value (signature checked) or one shared with me.",
   spec: COMMON_SPEC,
   async run(o, args, io) {
     if (args.length !== 1) throw new UsageError("get needs exactly one KEY");

@@ -7,7 +7,6 @@ import { COMMON_SPEC, emit, keysFileFor, type CliCommand } from "./command.ts";
 export const keys: CliCommand<typeof COMMON_SPEC> = {
   name: "keys",
   usage: "bun client.ts keys",
-  description: "Shows my @sign, the path of my .atKeys file and my public keys (PKAM and encryption).",
   spec: COMMON_SPEC,
   async run(o, args, io) {
     if (args.length > 0) throw new UsageError("keys takes no arguments");

@@ -23,7 +23,6 @@ export function notificationLine(n: AtNotification): string {
 export const monitor: CliCommand<typeof spec & typeof COMMON_SPEC> = {
   name: "monitor",
   usage: "bun client.ts monitor [REGEX]",
-  description: "Prints my notifications as JSON lines (decrypted), live; reconnects and resumes by itself.",
   spec: { ...COMMON_SPEC, ...spec },
   async run(o, args, io) {
     if (args.length > 1) throw new UsageError("monitor takes at most one REGEX");

@@ -13,7 +13,6 @@ const spec = {
 export const notify: CliCommand<typeof spec & typeof COMMON_SPEC> = {
   name: "notify",
   usage: "bun client.ts notify @BOB:KEY[@ME] [VALUE|-]   |   bun client.ts notify @BOB TEXT|- --text",
-  description: "Notifies another @sign about a key (the value encrypted for it) or sends it a text message; prints the id.",
   spec: { ...COMMON_SPEC, ...spec },
   async run(o, args, io) {
     const [target, raw] = args;

@@ -6,7 +6,6 @@ import { COMMON_SPEC, EXIT, emit, openClient, type CliCommand } from "./command.
 export const notifyStatus: CliCommand<typeof COMMON_SPEC> = {
   name: "notify-status",
   usage: "bun client.ts notify-status ID",
-  description: "Prints the delivery state of a notification I sent: queued, delivered, errored or expired.",
   spec: COMMON_SPEC,
   async run(o, args, io) {
     if (args.length !== 1) throw new UsageError("notify-status needs exactly one notification ID");

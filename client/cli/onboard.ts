@@ -17,7 +17,6 @@ const spec = {
 export const onboard: CliCommand<typeof spec & typeof COMMON_SPEC> = {
   name: "onboard",
   usage: "bun client.ts onboard @SIGN --cram SECRET [--keys FILE]",
-  description: "Creates this device's keys for @SIGN, registers them with its atServer and writes the .atKeys file (mode 0600).",
   spec: { ...COMMON_SPEC, ...spec },
   async run(o, args, io) {
     const atSign = atSignSchema.safeParse(args[0] ?? o.as ?? "");

@@ -12,7 +12,6 @@ const spec = {
 export const otp: CliCommand<typeof spec & typeof COMMON_SPEC> = {
   name: "otp",
   usage: "bun client.ts otp [--ttl MS] | otp --spp CODE [--ttl MS]",
-  description: "Prints a one-time passcode for `enroll request` on a new device (needs a manager device's keys).",
   spec: { ...COMMON_SPEC, ...spec },
   async run(o, args, io) {
     if (args.length > 0) throw new UsageError("otp takes no arguments");

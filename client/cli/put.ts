@@ -14,7 +14,6 @@ const spec = {
 export const put: CliCommand<typeof spec & typeof COMMON_SPEC> = {
   name: "put",
   usage: "bun client.ts put KEY VALUE|-   (KEY: public:NAME | @BOB:NAME | NAME)",
-  description: "Stores a value: public (signed), shared with another @sign (encrypted for it) or self (encrypted).",
   spec: { ...COMMON_SPEC, ...spec },
   async run(o, args, io) {
     const [key, raw] = args;

@@ -1,31 +1,35 @@
 /** The CLI dispatcher: picks the command, parses its options, maps failures to one stderr line + exit status. */
 import { helpText, parseOptions } from "../../core/options.ts";
 import { EXIT, failure, type CliCommand, type CliIo } from "./command.ts";
-import { daemon } from "./daemon.ts";
-import { del } from "./delete.ts";
-import { enroll } from "./enroll.ts";
-import { fetchCommand } from "./fetch.ts";
-import { gateway } from "./gateway.ts";
-import { get } from "./get.ts";
-import { keys } from "./keys.ts";
-import { monitor } from "./monitor.ts";
-import { notify } from "./notify.ts";
-import { notifyStatus } from "./notify_status.ts";
-import { onboard } from "./onboard.ts";
-import { otp } from "./otp.ts";
-import { put } from "./put.ts";
-import { scan } from "./scan.ts";
-import { sync } from "./sync.ts";
-import { ssh } from "./ssh.ts";
-import { tunnel } from "./tunnel.ts";
-
-const COMMANDS: Record<string, CliCommand<any>> = { onboard, put, get, delete: del, scan, keys, enroll, otp, daemon, tunnel, ssh, notify, monitor, "notify-status": notifyStatus, sync, fetch: fetchCommand, gateway };
+/**
+ * The commands, loaded on use: a command imports only its own part of the SDK (a tunnel does not load the L402
+ * backends, `get` does not load the tunnel), which keeps start-up short — it is most of `tunnel`'s time to ready.
+ */
+const COMMANDS: Record<string, { description: string; load: () => Promise<CliCommand<any>> }> = {
+  onboard: { description: "Creates this device's keys for @SIGN, registers them with its atServer and writes the .atKeys file (mode 0600).", load: async () => (await import("./onboard.ts")).onboard },
+  put: { description: "Stores a value: public (signed), shared with another @sign (encrypted for it) or self (encrypted).", load: async () => (await import("./put.ts")).put },
+  get: { description: "Reads a value: mine (decrypted), another @sign's public value (signature checked) or one shared with me.", load: async () => (await import("./get.ts")).get },
+  delete: { description: "Deletes one of my keys (exit 1 when it does not exist).", load: async () => (await import("./delete.ts")).del },
+  scan: { description: "Lists my keys, optionally those whose name contains a match of REGEX.", load: async () => (await import("./scan.ts")).scan },
+  keys: { description: "Shows my @sign, the path of my .atKeys file and my public keys (PKAM and encryption).", load: async () => (await import("./keys.ts")).keys },
+  enroll: { description: "Enrolls this device for an app (with an OTP) or, on a manager device, lists and decides enrollment requests.", load: async () => (await import("./enroll.ts")).enroll },
+  otp: { description: "Prints a one-time passcode for `enroll request` on a new device (needs a manager device's keys).", load: async () => (await import("./otp.ts")).otp },
+  daemon: { description: "Device daemon: accepts end-to-end encrypted tunnels from allowed @signs to permitted local services.", load: async () => (await import("./daemon.ts")).daemon },
+  tunnel: { description: "Opens a local port whose connections reach a service on the device, end-to-end encrypted through a relay.", load: async () => (await import("./tunnel.ts")).tunnel },
+  ssh: { description: "Runs the system ssh to the device's sshd through an end-to-end encrypted tunnel.", load: async () => (await import("./ssh.ts")).ssh },
+  notify: { description: "Notifies another @sign about a key (the value encrypted for it) or sends it a text message; prints the id.", load: async () => (await import("./notify.ts")).notify },
+  monitor: { description: "Prints my notifications as JSON lines (decrypted), live; reconnects and resumes by itself.", load: async () => (await import("./monitor.ts")).monitor },
+  "notify-status": { description: "Prints the delivery state of a notification I sent: queued, delivered, errored or expired.", load: async () => (await import("./notify_status.ts")).notifyStatus },
+  sync: { description: "Syncs this device's local cache with my atServer: pulls other devices' changes, pushes local ones.", load: async () => (await import("./sync.ts")).sync },
+  fetch: { description: "Calls an HTTP API served by an @sign (curl-like); the body goes to stdout.", load: async () => (await import("./fetch.ts")).fetchCommand },
+  gateway: { description: "Serves an @sign API as plain HTTP on a local port (requests go out as my @sign).", load: async () => (await import("./gateway.ts")).gateway },
+};
 
 const OVERVIEW = `Usage: bun client.ts <command> [options]
 
 Commands:
-${Object.values(COMMANDS)
-  .map((c) => `  ${c.name.padEnd(8)} ${c.description}`)
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(13)} ${c.description}`)
   .join("\n")}
 
 Exit status: 0 ok, 1 not found, 2 usage, 3 auth/crypto, 4 network.
@@ -39,15 +43,16 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     io.out(OVERVIEW);
     return name ? EXIT.ok : EXIT.usage;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const entry = COMMANDS[name];
+  if (!entry) {
     io.err(`Unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(", ")}; see --help)`);
     return EXIT.usage;
   }
   try {
+    const command = await entry.load();
     const parsed = parseOptions(command.spec, rest, env);
     if (parsed.help) {
-      io.out(helpText(command.usage, command.description, command.spec));
+      io.out(helpText(command.usage, entry.description, command.spec));
       return EXIT.ok;
     }
     return await command.run(parsed.options, parsed.positionals, io);

@@ -6,7 +6,6 @@ import { COMMON_SPEC, emit, openClient, type CliCommand } from "./command.ts";
 export const scan: CliCommand<typeof COMMON_SPEC> = {
   name: "scan",
   usage: "bun client.ts scan [REGEX]",
-  description: "Lists my keys, optionally those whose name contains a match of REGEX.",
   spec: COMMON_SPEC,
   async run(o, args, io) {
     if (args.length > 1) throw new UsageError("scan takes at most one REGEX");

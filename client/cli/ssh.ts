@@ -18,7 +18,6 @@ const spec = {
 export const ssh: CliCommand<typeof spec> = {
   name: "ssh",
   usage: "bun client.ts ssh --as @bob @device --relay @relay [--user USER] [--ssh-option K=V …] [-- REMOTE COMMAND…]",
-  description: "Runs the system ssh to the device's sshd through an end-to-end encrypted tunnel.",
   spec,
   async run(o, args, io) {
     const [device, ...sshArgs] = args;

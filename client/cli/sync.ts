@@ -16,7 +16,6 @@ const spec = {
 export const sync: CliCommand<typeof spec & typeof COMMON_SPEC> = {
   name: "sync",
   usage: "bun client.ts sync [--cache FILE] [--list] [--watch]",
-  description: "Syncs this device's local cache with my atServer: pulls other devices' changes, pushes local ones.",
   spec: { ...COMMON_SPEC, ...spec },
   async run(o, args, io) {
     if (args.length > 0) throw new UsageError("sync takes no arguments");

@@ -47,7 +47,6 @@ export async function startTunnelFor(o: Options<typeof TUNNEL_SPEC>, device: str
 export const tunnel: CliCommand<typeof spec> = {
   name: "tunnel",
   usage: "bun client.ts tunnel --as @bob @device --to 127.0.0.1:22 --local 127.0.0.1:2222 --relay @relay|HOST:PORT",
-  description: "Opens a local port whose connections reach a service on the device, end-to-end encrypted through a relay.",
   spec,
   async run(o, args, io) {
     if (args.length !== 1) throw new UsageError("tunnel needs exactly one @DEVICE");

@@ -5,9 +5,8 @@
  * lowercase); on the wire PKAM base64-encodes those ASCII bytes. Verification accepts high-S signatures,
  * because older Dart `ecdsa` releases did not normalise s.
  */
-import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPair, sign, verify } from "node:crypto";
+import { type KeyObject, createECDH, createPrivateKey, createPublicKey, generateKeyPair, sign, verify } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { p256 } from "@noble/curves/nist.js";
 import { CryptoError } from "./crypto_error.ts";
 import { fromHex, toHex, utf8 } from "./encoding.ts";
 import type { KeyPairText } from "./rsa.ts";
@@ -49,13 +48,21 @@ export function parseP256PublicKey(hex: string): KeyObject {
   }
 }
 
-/** Parses the private scalar hex into a private KeyObject (the public point is derived with @noble). */
+/**
+ * Parses the private scalar hex into a private KeyObject. The public point JWK needs is derived natively
+ * (ECDH over the same curve), which also refuses 0 and scalars not below the group order.
+ */
 export function parseP256PrivateKey(hex: string): KeyObject {
   const d = fromHex(hex, "P-256 private key");
-  if (d.byteLength !== P256_SCALAR_BYTES || !p256.utils.isValidSecretKey(d)) {
+  let point: Uint8Array;
+  try {
+    if (d.byteLength !== P256_SCALAR_BYTES) throw new RangeError("wrong length");
+    const ecdh = createECDH("prime256v1");
+    ecdh.setPrivateKey(d);
+    point = new Uint8Array(ecdh.getPublicKey());
+  } catch {
     throw new CryptoError("bad_key", "P-256 private key must be a valid 32-byte scalar (64 hex characters)");
   }
-  const point = p256.getPublicKey(d, false);
   return createPrivateKey({ key: { ...jwkPublic(point), d: b64url(d) }, format: "jwk" });
 }
 
