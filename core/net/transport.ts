@@ -359,7 +359,10 @@ function openDenoTransport(conn: DenoTlsConn, events: TransportEvents, writeLimi
     }
     release();
   };
-  void read();
+  // Start reading in a later task, as Bun delivers data: every promise continuation of the connect (the
+  // owner's `const link = await ...`) runs first, so no `data` reaches an owner that has no handle yet. Seen
+  // with a directory whose `@` came with the handshake (test/deno/client_sdk.test.ts under Deno caught it).
+  setTimeout(() => void read(), 0);
 
   return {
     write(data) {

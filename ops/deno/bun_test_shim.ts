@@ -173,6 +173,7 @@ function matchers(actual: unknown, negate: boolean) {
     toBeNull: () => check(actual === null, "to be null"),
     toBeTruthy: () => check(!!actual, "to be truthy"),
     toBeFalsy: () => check(!actual, "to be falsy"),
+    toBeString: () => check(typeof actual === "string", "to be a string"),
     toBeNaN: () => check(Number.isNaN(actual), "to be NaN"),
     toBeGreaterThan: (n: number) => check((actual as number) > n, `to be > ${n}`),
     toBeGreaterThanOrEqual: (n: number) => check((actual as number) >= n, `to be >= ${n}`),

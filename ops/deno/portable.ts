@@ -25,3 +25,7 @@ export * as sendNotify from "../../client/notify/send_notify.ts";
 export * as requestEnrollment from "../../client/enroll/request_enrollment.ts";
 export * as manageEnrollments from "../../client/enroll/manage_enrollments.ts";
 export * as rootLookup from "../../client/connection/root_lookup.ts";
+export * as syncWire from "../../client/sync/sync_wire.ts";
+export * as tunnelControlMessage from "../../client/tunnel/control_message.ts";
+export * as tunnelPermits from "../../client/tunnel/permits.ts";
+export * as apiEnvelope from "../../client/api/serve/envelope.ts";
