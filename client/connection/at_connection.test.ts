@@ -3,10 +3,11 @@
  * silence, dropped sockets), checked against a scripted TLS peer speaking the wire forms of ATPROTOCOL.md §2.
  * The end-to-end behaviour against the real atServer lives in test/client/.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer, type TLSSocket } from "node:tls";
 import { issueLeaf, loadOrCreateDevCa } from "../../core/crypto/dev_ca.ts";
 import { AtNetworkError } from "../errors.ts";
 import { AtConnection } from "./at_connection.ts";
@@ -17,35 +18,40 @@ type Reply = (line: string) => string | null; // null = stay silent; "<close>" =
 const home = mkdtempSync(join(tmpdir(), "inlay-conn-"));
 let ca: string;
 let leaf: { key: string; cert: string };
+/** Stops of the peers a test started; afterEach runs them. */
+const running: (() => Promise<void>)[] = [];
 
-function peer(reply: Reply, opts: { splitBytes?: boolean } = {}) {
-  const enc = new TextEncoder();
-  return Bun.listen<{ buf: string }>({
-    hostname: "127.0.0.1",
-    port: 0,
-    tls: leaf,
-    socket: {
-      open(s) {
-        s.data = { buf: "" };
-        s.write("@");
-      },
-      data(s, chunk) {
-        s.data.buf += new TextDecoder().decode(chunk);
-        let nl: number;
-        while ((nl = s.data.buf.indexOf("\n")) >= 0) {
-          const line = s.data.buf.slice(0, nl);
-          s.data.buf = s.data.buf.slice(nl + 1);
-          const out = reply(line);
-          if (out === "<close>") return void s.end();
-          if (out === null) continue;
-          if (!opts.splitBytes) s.write(out);
-          // one byte per write: the client must reassemble the payload and the prompt
-          else for (const b of enc.encode(out)) s.write(new Uint8Array([b]));
-        }
-      },
-      error() {},
-    },
+/** A scripted TLS peer (node:tls, so this file runs on Bun and Deno alike). */
+async function peer(reply: Reply, opts: { splitBytes?: boolean } = {}): Promise<{ port: number; stop(): Promise<void> }> {
+  const sockets = new Set<TLSSocket>();
+  const server = createServer({ key: leaf.key, cert: leaf.cert }, (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+    s.on("error", () => {});
+    let buf = "";
+    s.write("@");
+    s.on("data", (chunk: Buffer) => {
+      buf += chunk.toString();
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        const out = reply(line);
+        if (out === "<close>") return void s.end();
+        if (out === null) continue;
+        if (!opts.splitBytes) s.write(out);
+        // one byte per write: the client must reassemble the payload and the prompt
+        else for (const b of Buffer.from(out)) s.write(Buffer.from([b]));
+      }
+    });
   });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const stop = () => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  };
+  running.push(stop);
+  return { port: (server.address() as { port: number }).port, stop };
 }
 
 beforeAll(() => {
@@ -53,13 +59,16 @@ beforeAll(() => {
   ca = devCa.cert;
   leaf = issueLeaf(devCa, ["localhost", "127.0.0.1"]);
 });
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((stop) => stop()));
+});
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 const target = (port: number) => ({ host: "127.0.0.1", port, ca: [ca] });
 
 describe("AtConnection", () => {
   test("pipelined requests come back in order, across byte-sized chunks and prompts", async () => {
-    using server = peer((line) => (line.startsWith("e") ? `error:AT0015-key not found : ${line}\n@alice@` : `data:${line}\n@alice@`), { splitBytes: true });
+    const server = await peer((line) => (line.startsWith("e") ? `error:AT0015-key not found : ${line}\n@alice@` : `data:${line}\n@alice@`), { splitBytes: true });
     const conn = await AtConnection.open(target(server.port));
     const replies = await Promise.all(["a1", "b2", "e3", "d4"].map((l) => conn.request(l)));
     expect(replies).toEqual([
@@ -73,7 +82,7 @@ describe("AtConnection", () => {
 
   test("a silent server times the request out and fails the rest, not the process", async () => {
     let stuck = false; // a real server answers in order, so nothing comes after the stuck request
-    using server = peer((line) => ((stuck ||= line === "slow") ? null : `data:ok\n@`));
+    const server = await peer((line) => ((stuck ||= line === "slow") ? null : `data:ok\n@`));
     const conn = await AtConnection.open(target(server.port));
     const slow = conn.request("slow", 200);
     const after = conn.request("fast").catch((e: unknown) => e);
@@ -83,15 +92,15 @@ describe("AtConnection", () => {
   });
 
   test("an untrusted certificate is refused with the fix named", async () => {
-    using server = peer(() => "data:ok\n@");
+    const server = await peer(() => "data:ok\n@");
     const other = loadOrCreateDevCa(mkdtempSync(join(home, "other-")));
     await expect(AtConnection.open({ host: "127.0.0.1", port: server.port, ca: [other.cert] })).rejects.toThrow(/--ca/);
   });
 
   test("a refused port is a network error", async () => {
-    const server = peer(() => "data:ok\n@");
+    const server = await peer(() => "data:ok\n@");
+    await server.stop();
     const port = server.port;
-    server.stop(true);
     await expect(AtConnection.open(target(port), 2000)).rejects.toBeInstanceOf(AtNetworkError);
   });
 });
@@ -99,7 +108,7 @@ describe("AtConnection", () => {
 describe("Session", () => {
   test("reconnects after the server drops the connection and re-authenticates", async () => {
     let auths = 0;
-    using server = peer((line) => {
+    const server = await peer((line) => {
       if (line === "from:@alice") return "data:challenge\n@";
       if (line === "drop") return "<close>";
       return `data:${line}\n@alice@`;

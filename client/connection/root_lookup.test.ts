@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer, type Server } from "node:tls";
 import { issueLeaf, loadOrCreateDevCa } from "../../core/crypto/dev_ca.ts";
 import { AtNetworkError } from "../errors.ts";
 import { ROOT_CACHE_TTL_MS, rootResolver } from "./root_lookup.ts";
@@ -13,38 +14,35 @@ import { ROOT_CACHE_TTL_MS, rootResolver } from "./root_lookup.ts";
 const home = mkdtempSync(join(tmpdir(), "inlay-root-"));
 let ca: string;
 let connections = 0;
-let server: Bun.TCPSocketListener<undefined>;
+let server: Server;
+let port: number;
 const table: Record<string, string> = { alice: "localhost:7001" };
 
-beforeAll(() => {
+// node:tls, so this file runs on Bun and Deno alike.
+beforeAll(async () => {
   const devCa = loadOrCreateDevCa(home);
   ca = devCa.cert;
-  server = Bun.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    tls: issueLeaf(devCa, ["127.0.0.1"]),
-    socket: {
-      open(s) {
-        connections++;
-        s.write("@");
-      },
-      data(s, chunk) {
-        const line = new TextDecoder().decode(chunk).trim();
-        if (line === "@exit") return void s.end();
-        s.write(`${table[line] ?? "null"}\r\n@`);
-      },
-      error() {},
-    },
+  server = createServer(issueLeaf(devCa, ["127.0.0.1"]), (s) => {
+    connections++;
+    s.on("error", () => {});
+    s.write("@");
+    s.on("data", (chunk: Buffer) => {
+      const line = chunk.toString().trim();
+      if (line === "@exit") return void s.end();
+      s.write(`${table[line] ?? "null"}\r\n@`);
+    });
   });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  port = (server.address() as { port: number }).port;
 });
-afterAll(() => {
-  server.stop(true);
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
   rmSync(home, { recursive: true, force: true });
 });
 
 test("answers are cached until they expire", async () => {
   let now = 1_000;
-  const root = rootResolver({ host: "127.0.0.1", port: server.port }, [ca], () => now);
+  const root = rootResolver({ host: "127.0.0.1", port }, [ca], () => now);
   const before = connections;
   expect(await root.resolve("@alice")).toEqual({ host: "localhost", port: 7001 });
   expect(await root.resolve("@alice")).toEqual({ host: "localhost", port: 7001 });
@@ -58,7 +56,7 @@ test("answers are cached until they expire", async () => {
 });
 
 test("an unknown @sign is AT0007 with the fix named", async () => {
-  const root = rootResolver({ host: "127.0.0.1", port: server.port }, [ca]);
+  const root = rootResolver({ host: "127.0.0.1", port }, [ca]);
   const err = await root.resolve("@nobody").catch((e: unknown) => e);
   expect(err).toBeInstanceOf(AtNetworkError);
   expect(err).toMatchObject({ code: "AT0007" });

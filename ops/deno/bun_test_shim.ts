@@ -207,16 +207,18 @@ export function expect(actual: unknown) {
   return {
     ...base,
     not: matchers(actual, true),
-    rejects: {
-      async toThrow(expected?: unknown) {
+    // rejects.toThrow(x) matches the error like toThrow; any other matcher applies to the rejection value.
+    rejects: new Proxy({}, {
+      get: (_t, name: string) => async (...args: unknown[]) => {
         const r = await settle(actual);
-        if (r.ok || !matchesError(r.value, expected)) throw new AssertionError({ message: `expected a rejection matching ${fmt(expected)}, got ${fmt(r.value)}` });
+        if (r.ok) throw new AssertionError({ message: `expected a rejection, got ${fmt(r.value)}` });
+        if (name === "toThrow" || name === "toThrowError") {
+          if (!matchesError(r.value, args[0])) throw new AssertionError({ message: `expected a rejection matching ${fmt(args[0])}, got ${fmt(r.value)}` });
+          return;
+        }
+        return (matchers(r.value, false) as Record<string, (...a: unknown[]) => unknown>)[name]!(...args);
       },
-      async toBeInstanceOf(c: new (...a: any[]) => unknown) {
-        const r = await settle(actual);
-        if (r.ok || !(r.value instanceof c)) throw new AssertionError({ message: `expected a rejection with ${c.name}` });
-      },
-    },
+    }),
     resolves: new Proxy({}, {
       get: (_t, name: string) => async (...args: unknown[]) => {
         const r = await settle(actual);
