@@ -5,6 +5,7 @@ import { z } from "zod";
 import { atSignSchema } from "./core/atsign.ts";
 import { inlayHome } from "./core/crypto/dev_ca.ts";
 import { trustedCas } from "./core/net/tls.ts";
+import { requireHostPort } from "./core/host_port.ts";
 import { UsageError, helpText, hostPortSchema, parseOptions, portSchema, type OptionSpec } from "./core/options.ts";
 import { startRelay } from "./relay/index.ts";
 import { DEFAULT_RELAY_LIMITS } from "./relay/limits.ts";
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? "Invalid @sign");
   const allow = o.allow.length ? o.allow.map((a) => atSignSchema.parse(a)) : undefined;
   if (o.keys && !o.publicHost) throw new UsageError("--keys publishes the relay's address: give --public-host too");
-  const [dirHost, dirPort] = splitHostPort(o.directory);
+  const { host: dirHost, port: dirPort } = requireHostPort(o.directory, "--directory");
   const resolvePublicKey = cachedResolver(directoryResolver({ host: dirHost, port: dirPort, ca: trustedCas({ caFile: o.ca, home: inlayHome() }) }));
   const relay = await startRelay({
     relayAtSign: parsed.data,
@@ -82,10 +83,6 @@ async function publishRelayAddress(p: { keysFile: string; atSign: string; direct
   }
 }
 
-function splitHostPort(text: string): [string, number] {
-  const i = text.lastIndexOf(":");
-  return [text.slice(0, i).replace(/^\[|\]$/g, ""), Number(text.slice(i + 1))];
-}
 
 main().catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

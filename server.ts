@@ -6,6 +6,7 @@ import { rootCertificates } from "node:tls";
 import { join } from "node:path";
 import { atSignSchema } from "./core/atsign.ts";
 import { inlayHome } from "./core/crypto/dev_ca.ts";
+import { requireHostPort } from "./core/host_port.ts";
 import { UsageError, helpText, hostPortSchema, parseOptions, portSchema, type OptionSpec } from "./core/options.ts";
 import { serviceTls, trustedCas } from "./core/net/tls.ts";
 import { startServer } from "./server/index.ts";
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   const atSign = parsed.data;
   const home = inlayHome();
   const tls = serviceTls({ certFile: o.tlsCert, keyFile: o.tlsKey, hosts: [o.publicHost, o.host], home });
-  const [dirHost, dirPort] = splitHostPort(o.directory);
+  const { host: dirHost, port: dirPort } = requireHostPort(o.directory, "--directory");
   const tokenFile = join(home, "directory", "admin.token");
   const token = o.token ?? (existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : undefined);
   if (!token) process.stderr.write(`warning: no directory admin token (--token), so ${atSign} is not registered in the directory\n`);
@@ -75,10 +76,6 @@ function peerCas(peerCaFile: string | undefined, devCa: string | undefined): str
   return devCa ?? [...rootCertificates];
 }
 
-function splitHostPort(text: string): [string, number] {
-  const i = text.lastIndexOf(":");
-  return [text.slice(0, i).replace(/^\[|\]$/g, ""), Number(text.slice(i + 1))];
-}
 
 main().catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

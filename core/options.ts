@@ -4,6 +4,7 @@
  * validated with zod; `--help` text is generated from the same spec, so flags and help cannot drift apart.
  */
 import { z } from "zod";
+import { parseHostPort } from "./host_port.ts";
 
 export type OptionKind = "string" | "number" | "boolean" | "list";
 
@@ -143,4 +144,4 @@ export function helpText(usage: string, description: string, spec: OptionSpec): 
 
 /** Validators shared by several entries. */
 export const portSchema = z.number().int().min(0).max(65535);
-export const hostPortSchema = z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, "expected HOST:PORT");
+export const hostPortSchema = z.string().refine((t) => parseHostPort(t, { allowPortZero: true }) !== null, "expected HOST:PORT");

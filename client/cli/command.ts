@@ -2,6 +2,7 @@
  * What every CLI command shares: the common options, the exit-status mapping, loading the client from an
  * .atKeys file, and reading a value from an argument or stdin (binary-safe, bounded).
  */
+import { requireHostPort } from "../../core/host_port.ts";
 import { readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -81,15 +82,10 @@ export function openClient(opts: Options<typeof COMMON_SPEC>): Promise<AtClient>
     ...(opts.as ? { atSign: opts.as } : {}),
     directory: opts.directory,
     ...(opts.ca ? { caFile: opts.ca } : {}),
-    ...(opts.server ? { address: hostPort(opts.server) } : {}),
+    ...(opts.server ? { address: requireHostPort(opts.server, "--server") } : {}),
   });
 }
 
-/** Splits a validated HOST:PORT. */
-export function hostPort(text: string): { host: string; port: number } {
-  const colon = text.lastIndexOf(":");
-  return { host: text.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(text.slice(colon + 1)) };
-}
 
 /** Reads all of stdin, refusing more than `limit` bytes. */
 export async function readStdin(io: CliIo, limit = MAX_VALUE_BYTES): Promise<Uint8Array> {

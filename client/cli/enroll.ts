@@ -2,6 +2,7 @@
  * `enroll request|list|fetch|approve|deny|revoke|unrevoke|delete`: a new device asks to join an @sign with an
  * OTP and writes its own .atKeys once approved; a manager device lists and decides requests.
  */
+import { requireHostPort } from "../../core/host_port.ts";
 import { existsSync } from "node:fs";
 import { atSignSchema } from "../../core/atsign.ts";
 import { inlayHome } from "../../core/crypto/dev_ca.ts";
@@ -12,7 +13,7 @@ import type { EnrollStatus } from "../../core/verbs/command.ts";
 import { rootResolver } from "../connection/root_lookup.ts";
 import { approveEnrollment, decideEnrollment, fetchEnrollment, listEnrollments, type EnrollmentInfo } from "../enroll/manage_enrollments.ts";
 import { requestEnrollment } from "../enroll/request_enrollment.ts";
-import { COMMON_SPEC, emit, hostPort, openClient, type CliCommand } from "./command.ts";
+import { COMMON_SPEC, emit, openClient, type CliCommand } from "./command.ts";
 
 const spec = {
   app: { kind: "string", help: "request: the app name, e.g. wavi", arg: "NAME" },
@@ -52,7 +53,7 @@ async function request(o: Opts, io: Parameters<CliCommand["run"]>[2]): Promise<n
   const keysFile = o.keys ?? defaultAtKeysPath(atSign.data);
   if (existsSync(keysFile) && !o.overwrite) throw new UsageError(`${keysFile} already exists; pass --keys FILE for this app's keys (or --overwrite)`);
   const ca = trustedCas(o.ca ? { caFile: o.ca, home: inlayHome() } : { home: inlayHome() });
-  const address = o.server ? hostPort(o.server) : await rootResolver(hostPort(o.directory), ca).resolve(atSign.data);
+  const address = o.server ? requireHostPort(o.server, "--server") : await rootResolver(requireHostPort(o.directory, "--directory"), ca).resolve(atSign.data);
   const keys = await requestEnrollment({
     atSign: atSign.data,
     address,

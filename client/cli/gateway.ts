@@ -5,12 +5,13 @@
  * JSON `{ error, detail }`. Runs until SIGINT/SIGTERM. Listen on loopback: anyone who can reach the port
  * acts as my @sign.
  */
+import { requireHostPort } from "../../core/host_port.ts";
 import type { Server } from "bun";
 import { atSignSchema } from "../../core/atsign.ts";
 import { hostPortSchema, UsageError } from "../../core/options.ts";
 import { ApiCaller, AtFetchError, DEFAULT_AT_FETCH_TIMEOUT_MS, MAX_ENVELOPE_BODY_BYTES } from "../api/serve/index.ts";
 import { AtUsageError } from "../errors.ts";
-import { COMMON_SPEC, EXIT, hostPort, openClient, type CliCommand } from "./command.ts";
+import { COMMON_SPEC, EXIT, openClient, type CliCommand } from "./command.ts";
 
 const spec = {
   listen: { kind: "string", help: "local address to serve plain HTTP on", arg: "HOST:PORT", default: "127.0.0.1:8080", schema: hostPortSchema },
@@ -45,7 +46,7 @@ export const gateway: CliCommand<typeof spec & typeof COMMON_SPEC> = {
     try {
       caller = await ApiCaller.open(client, { timeoutMs: o.timeout });
       const c = caller;
-      const { host, port } = hostPort(o.listen);
+      const { host, port } = requireHostPort(o.listen, "--listen", { allowPortZero: true });
       try {
         server = Bun.serve({
           hostname: host,

@@ -1,8 +1,9 @@
 /** `onboard @alice --cram SECRET`: first-time setup of an @sign on this device. */
+import { requireHostPort } from "../../core/host_port.ts";
 import { atSignSchema } from "../../core/atsign.ts";
 import { UsageError } from "../../core/options.ts";
 import { AtClient } from "../at_client.ts";
-import { COMMON_SPEC, emit, hostPort, readStdin, type CliCommand } from "./command.ts";
+import { COMMON_SPEC, emit, readStdin, type CliCommand } from "./command.ts";
 
 /** Longest CRAM secret read from stdin (the reference uses 128 hex characters). */
 export const MAX_CRAM_SECRET_BYTES = 4096;
@@ -30,7 +31,7 @@ export const onboard: CliCommand<typeof spec & typeof COMMON_SPEC> = {
       ...(o.ca ? { caFile: o.ca } : {}),
       ...(o.keys ? { keysFile: o.keys } : {}),
       ...(o.keysDir ? { keysDir: o.keysDir } : {}),
-      ...(o.server ? { address: hostPort(o.server) } : {}),
+      ...(o.server ? { address: requireHostPort(o.server, "--server") } : {}),
       pkamAlgo: o.pkamAlgo as "rsa2048",
       overwrite: o.overwrite,
     });

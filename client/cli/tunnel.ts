@@ -2,12 +2,13 @@
  * `tunnel --as @bob @device --to HOST:PORT --local HOST:PORT --relay @relay|HOST:PORT`: a local listener whose
  * connections reach HOST:PORT on the device through the relay, end-to-end encrypted. Runs until SIGINT/SIGTERM.
  */
+import { requireHostPort } from "../../core/host_port.ts";
 import { atSignSchema } from "../../core/atsign.ts";
 import { UsageError, hostPortSchema, type OptionSpec, type Options } from "../../core/options.ts";
 import { resolveRelay } from "../tunnel/relay_address.ts";
 import { type Tunnel, openTunnel } from "../tunnel/tunnel_client.ts";
 import type { Endpoint } from "../tunnel/endpoint.ts";
-import { COMMON_SPEC, hostPort, type CliCommand, type CliIo } from "./command.ts";
+import { COMMON_SPEC, type CliCommand, type CliIo } from "./command.ts";
 import { startingEndpointFor, untilSignal } from "./tunnel_common.ts";
 
 /** Options shared with `ssh`. */
@@ -32,7 +33,7 @@ export async function startTunnelFor(o: Options<typeof TUNNEL_SPEC>, device: str
   try {
     // The relay's address and the device's key need no authenticated connection: look them up meanwhile.
     const [relay] = await Promise.all([resolveRelay(endpoint.client, o.relay), endpoint.client.publicKeyOf(parsed.data), endpoint.ready]);
-    const listen = hostPort(local);
+    const listen = requireHostPort(local, "--local", { allowPortZero: true });
     const tunnel = await openTunnel({ client: endpoint.client, keys: endpoint.keys, channel: endpoint.channel, device: parsed.data, deviceName: o.device, target: to, local: listen, relay });
     const via = `${relay.atSign ? `${relay.atSign} ` : ""}${relay.host}:${relay.port}`;
     io.err(`tunnel ready on ${listen.host}:${tunnel.port} -> ${parsed.data} ${to} via ${via} (${Math.round(performance.now())} ms after start)`);

@@ -1,10 +1,11 @@
 /** What the daemon, tunnel and ssh commands share: keys, network and the endpoint from the common options. */
+import { requireHostPort } from "../../core/host_port.ts";
 import { readAtKeysFile } from "../../core/crypto/index.ts";
 import { inlayHome } from "../../core/crypto/dev_ca.ts";
 import { trustedCas } from "../../core/net/tls.ts";
 import type { Options } from "../../core/options.ts";
 import { type Endpoint, type EndpointOptions, type StartingEndpoint, openEndpoint, startEndpoint } from "../tunnel/endpoint.ts";
-import { COMMON_SPEC, hostPort, keysFileFor } from "./command.ts";
+import { COMMON_SPEC, keysFileFor } from "./command.ts";
 
 /** Opens the endpoint of the `--as` @sign for device name `device`. */
 export async function endpointFor(o: Options<typeof COMMON_SPEC>, device: string, onRejected?: EndpointOptions["onRejected"]): Promise<Endpoint> {
@@ -21,10 +22,10 @@ async function endpointOptions(o: Options<typeof COMMON_SPEC>, device: string, o
   const ca = trustedCas(o.ca ? { caFile: o.ca, home: inlayHome() } : { home: inlayHome() });
   return {
     keys,
-    directory: hostPort(o.directory),
+    directory: requireHostPort(o.directory, "--directory"),
     ca,
     device,
-    ...(o.server ? { address: hostPort(o.server) } : {}),
+    ...(o.server ? { address: requireHostPort(o.server, "--server") } : {}),
     ...(onRejected ? { onRejected } : {}),
   };
 }

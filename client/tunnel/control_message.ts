@@ -10,6 +10,7 @@
  * The signature is inside the encryption and covers `from`, `to`, a fresh id and a timestamp, so a message cannot
  * be re-addressed, and the receiver refuses one that is old (CONTROL_MESSAGE_MAX_AGE_MS) or already seen.
  */
+import { parseHostPort } from "../../core/host_port.ts";
 import { z } from "zod";
 import { atSdkSuite, fromBase64, toBase64, utf8, fromUtf8 } from "../../core/crypto/index.ts";
 
@@ -22,7 +23,7 @@ export const CONTROL_ENVELOPE_MAX_CHARS = 16 * 1024;
 /** Message ids remembered to refuse replays (older ones are past the age window anyway). */
 export const CONTROL_SEEN_IDS_MAX = 10_000;
 
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/).max(300);
+const hostPort = z.string().max(300).refine((t) => parseHostPort(t) !== null, "expected HOST:PORT");
 const sessionId = z.string().regex(/^[A-Za-z0-9-]{8,64}$/);
 const reason = z.string().max(500);
 

@@ -2,6 +2,7 @@
  * `--relay @relay | HOST:PORT`: an address as given, or the one the relay's @sign publishes as the public
  * (signed) value `public:relay.inlay@<relay>` = `host:port` (relay.ts --keys --public-host writes it).
  */
+import { parseHostPort } from "../../core/host_port.ts";
 import { normalizeAtSign } from "../../core/atsign.ts";
 import { UsageError } from "../../core/options.ts";
 import type { AtClient } from "../at_client.ts";
@@ -10,14 +11,6 @@ import type { RelayAddress } from "./tunnel_client.ts";
 /** The public key name under which a relay publishes its address. */
 export const RELAY_ADDRESS_KEY = "relay.inlay";
 
-/** Splits `host:port` / `[v6]:port`; null when it is not one. */
-export function parseHostPort(text: string): { host: string; port: number } | null {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(text.trim());
-  if (!m) return null;
-  const port = Number(m[2]);
-  if (port < 1 || port > 65535) return null;
-  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
-}
 
 /**
  * Resolves `--relay`.
