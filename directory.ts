@@ -5,7 +5,8 @@
 import { join } from "node:path";
 import { inlayHome } from "./core/crypto/dev_ca.ts";
 import { serviceTls } from "./core/net/tls.ts";
-import { helpText, parseOptions, portSchema, UsageError, type OptionSpec } from "./core/options.ts";
+import { runEntry } from "./core/entry.ts";
+import { portSchema, type OptionSpec } from "./core/options.ts";
 import { ADMIN_PORT_DEFAULT, DIRECTORY_PORT_DEFAULT, startDirectory } from "./directory/index.ts";
 import { ADMIN_TOKEN_FILE } from "./directory/admin_token.ts";
 
@@ -23,27 +24,12 @@ const spec = {
 const usage = "bun directory.ts [options]";
 const about = "atDirectory: answers `alice` with `host:port` over TLS; register @signs through the admin API.";
 
-try {
-  const { options: o, help } = parseOptions(spec, process.argv.slice(2), process.env);
-  if (help) {
-    process.stdout.write(helpText(usage, about, spec));
-    process.exit(0);
-  }
+await runEntry({ name: "directory", usage, about, spec }, process.argv.slice(2), process.env, async (o) => {
   const home = inlayHome();
   const dataDir = o.data ?? join(home, "directory");
   const tls = serviceTls({ certFile: o.tlsCert, keyFile: o.tlsKey, home, hosts: [o.host] });
   const dir = await startDirectory({ host: o.host, port: o.port, adminHost: o.adminHost, adminPort: o.adminPort, dataDir, token: o.token, tls });
   console.log(`directory listening on ${o.host}:${dir.port}`);
   console.log(`admin API on ${dir.adminUrl} (token ${o.token ? "from --token" : `in ${join(dataDir, ADMIN_TOKEN_FILE)}`})`);
-  const shutdown = () => void dir.stop().then(() => process.exit(0));
-  process.once("SIGINT", shutdown);
-  process.once("SIGTERM", shutdown);
-} catch (err) {
-  if (err instanceof UsageError) {
-    console.error(`${err.message}\n\n${helpText(usage, about, spec)}`);
-    process.exit(2);
-  }
-  // Bind, TLS file and data directory problems: one line, no stack.
-  console.error(`directory: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-}
+  return dir;
+});

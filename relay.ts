@@ -6,11 +6,11 @@ import { atSignSchema } from "./core/atsign.ts";
 import { inlayHome } from "./core/crypto/dev_ca.ts";
 import { trustedCas } from "./core/net/tls.ts";
 import { requireHostPort } from "./core/host_port.ts";
-import { UsageError, helpText, hostPortSchema, parseOptions, portSchema, type OptionSpec } from "./core/options.ts";
+import { oneAtSign, runEntry } from "./core/entry.ts";
+import { UsageError, hostPortSchema, portSchema, type OptionSpec } from "./core/options.ts";
 import { startRelay } from "./relay/index.ts";
 import { DEFAULT_RELAY_LIMITS } from "./relay/limits.ts";
 import { cachedResolver, directoryResolver } from "./relay/public_key_resolver.ts";
-import { AtClient } from "./client/index.ts";
 import { RELAY_ADDRESS_KEY } from "./client/tunnel/relay_address.ts";
 
 const positive = z.number().int().min(0);
@@ -22,7 +22,7 @@ const spec = {
   ca: { kind: "string", help: "extra CA file for the directory and servers (default: the dev CA of $INLAY_HOME)", arg: "FILE" },
   keys: { kind: "string", help: "the relay's .atKeys, to publish its address on its atServer (needs --public-host)", arg: "FILE" },
   data: { kind: "string", help: "data folder (reserved)", arg: "DIR" },
-  allow: { kind: "list", help: "@signs that may use the relay (default: anyone with a valid @sign)", arg: "@A,@B", default: [] },
+  allow: { kind: "list", help: "@signs that may use the relay (default: anyone with a valid @sign)", arg: "@A,@B", default: [] as string[], schema: z.array(atSignSchema) },
   adminHost: { kind: "string", help: "admin address for /metrics (keep it on loopback)", default: "127.0.0.1" },
   adminPort: { kind: "number", help: "admin port for /metrics", default: 6465, schema: portSchema },
   sessionsPerAtsign: { kind: "number", help: "legs one @sign may hold at once", default: DEFAULT_RELAY_LIMITS.sessionsPerAtSign, schema: positive },
@@ -34,21 +34,14 @@ const usage = "bun relay.ts @relay [options]";
 const about =
   "Runs the blind rendezvous relay: legs that prove their @sign are paired by session id and their (end-to-end\nencrypted) bytes are copied across. Metrics on the admin port.";
 
-async function main(): Promise<void> {
-  const { options: o, positionals, help } = parseOptions(spec, process.argv.slice(2), process.env);
-  if (help) {
-    process.stdout.write(helpText(usage, about, spec));
-    return;
-  }
-  if (positionals.length !== 1) throw new UsageError(`Expected exactly one @sign, e.g. ${usage}`);
-  const parsed = atSignSchema.safeParse(positionals[0]);
-  if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? "Invalid @sign");
-  const allow = o.allow.length ? o.allow.map((a) => atSignSchema.parse(a)) : undefined;
+await runEntry({ name: "relay", usage, about, spec }, process.argv.slice(2), process.env, async (o, positionals) => {
+  const relayAtSign = oneAtSign(positionals, usage);
+  const allow = o.allow.length ? o.allow : undefined;
   if (o.keys && !o.publicHost) throw new UsageError("--keys publishes the relay's address: give --public-host too");
   const { host: dirHost, port: dirPort } = requireHostPort(o.directory, "--directory");
   const resolvePublicKey = cachedResolver(directoryResolver({ host: dirHost, port: dirPort, ca: trustedCas({ caFile: o.ca, home: inlayHome() }) }));
   const relay = await startRelay({
-    relayAtSign: parsed.data,
+    relayAtSign,
     host: o.host,
     port: o.port,
     adminHost: o.adminHost,
@@ -63,16 +56,16 @@ async function main(): Promise<void> {
   });
   process.stdout.write(`relay listening on ${o.host.includes(":") ? `[${o.host}]` : o.host}:${relay.port}\n`);
   if (o.keys && o.publicHost) {
-    const address = await publishRelayAddress({ keysFile: o.keys, atSign: parsed.data, directory: o.directory, caFile: o.ca, host: o.publicHost, port: relay.port });
-    process.stdout.write(`published public:${RELAY_ADDRESS_KEY}${parsed.data} = ${address}\n`);
+    const address = await publishRelayAddress({ keysFile: o.keys, atSign: relayAtSign, directory: o.directory, caFile: o.ca, host: o.publicHost, port: relay.port });
+    process.stdout.write(`published public:${RELAY_ADDRESS_KEY}${relayAtSign} = ${address}\n`);
   }
-  const shutdown = () => void relay.stop().then(() => process.exit(0));
-  process.on("SIGINT", shutdown);
-  process.on("SIGTERM", shutdown);
-}
+  return relay;
+});
 
 /** Writes `public:relay.inlay@<relay>` = `host:port` (signed by the relay's key) so tunnels can say `--relay @relay`. */
 async function publishRelayAddress(p: { keysFile: string; atSign: string; directory: string; caFile?: string; host: string; port: number }): Promise<string> {
+  // The SDK is loaded only by relays that publish their address, keeping it out of a plain relay's memory.
+  const { AtClient } = await import("./client/at_client.ts");
   const client = await AtClient.open({ keysFile: p.keysFile, atSign: p.atSign, directory: p.directory, ...(p.caFile ? { caFile: p.caFile } : {}) });
   try {
     const address = `${p.host.includes(":") ? `[${p.host}]` : p.host}:${p.port}`;
@@ -82,9 +75,3 @@ async function publishRelayAddress(p: { keysFile: string; atSign: string; direct
     client.close();
   }
 }
-
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(err instanceof UsageError ? 2 : 1);
-});

@@ -4,10 +4,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import { join } from "node:path";
-import { atSignSchema } from "./core/atsign.ts";
 import { inlayHome } from "./core/crypto/dev_ca.ts";
+import { oneAtSign, runEntry } from "./core/entry.ts";
 import { requireHostPort } from "./core/host_port.ts";
-import { UsageError, helpText, hostPortSchema, parseOptions, portSchema, type OptionSpec } from "./core/options.ts";
+import { hostPortSchema, portSchema, type OptionSpec } from "./core/options.ts";
 import { serviceTls, trustedCas } from "./core/net/tls.ts";
 import { startServer } from "./server/index.ts";
 
@@ -29,16 +29,8 @@ const spec = {
 const usage = "bun server.ts @alice [options]";
 const about = "Runs the atServer of one @sign: registers it in the directory and serves atProtocol clients over TLS.";
 
-async function main(): Promise<void> {
-  const { options: o, positionals, help } = parseOptions(spec, process.argv.slice(2), process.env);
-  if (help) {
-    process.stdout.write(helpText(usage, about, spec));
-    return;
-  }
-  if (positionals.length !== 1) throw new UsageError(`Expected exactly one @sign, e.g. ${usage}`);
-  const parsed = atSignSchema.safeParse(positionals[0]);
-  if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? "Invalid @sign");
-  const atSign = parsed.data;
+await runEntry({ name: "server", usage, about, spec }, process.argv.slice(2), process.env, async (o, positionals) => {
+  const atSign = oneAtSign(positionals, usage);
   const home = inlayHome();
   const tls = serviceTls({ certFile: o.tlsCert, keyFile: o.tlsKey, hosts: [o.publicHost, o.host], home });
   const { host: dirHost, port: dirPort } = requireHostPort(o.directory, "--directory");
@@ -61,10 +53,8 @@ async function main(): Promise<void> {
   if (!server.onboarded()) {
     process.stdout.write(`not onboarded yet; run:\n  bun client.ts onboard ${atSign} --cram ${server.cramSecret} --directory ${o.directory}\n`);
   }
-  const shutdown = () => void server.stop().then(() => process.exit(0));
-  process.on("SIGINT", shutdown);
-  process.on("SIGTERM", shutdown);
-}
+  return server;
+});
 
 /**
  * The CAs the listener verifies other servers' client certificates against. With an operator certificate the
@@ -75,9 +65,3 @@ function peerCas(peerCaFile: string | undefined, devCa: string | undefined): str
   if (peerCaFile) return readFileSync(peerCaFile, "utf8");
   return devCa ?? [...rootCertificates];
 }
-
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(err instanceof UsageError ? 2 : 1);
-});
