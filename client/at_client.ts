@@ -346,8 +346,8 @@ export class AtClient {
 
   /**
    * Notifies another @sign (or myself) about one of my keys; a value is encrypted for the recipient like a
-   * shared put. With `{ text: true }` the `key` argument is a text message (sent in clear). Resolves with
-   * the notification id once my atServer has queued it.
+   * shared put. With `{ text: true }` the `key` argument is a text message, encrypted the same way (plain
+   * only with `encrypt: false`). Resolves with the notification id once my atServer has queued it.
    * @example const id = await alice.notify("@bob", "phone.wavi", "+1-555", { ttln: 60_000 })
    */
   notify(to: string, key: string, value?: string, opts: NotifyOptions = {}): Promise<string> {

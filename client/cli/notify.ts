@@ -1,9 +1,10 @@
-/** `notify @BOB:KEY [VALUE|-]` / `notify @BOB TEXT --text`: sends a notification, prints its id. */
+/** `notify @BOB:KEY [VALUE|-]` / `notify @BOB TEXT --text [--plain]`: sends a notification (text encrypted for @BOB unless --plain), prints its id. */
 import { UsageError } from "../../core/options.ts";
 import { COMMON_SPEC, emit, openClient, readStdin, type CliCommand } from "./command.ts";
 
 const spec = {
-  text: { kind: "boolean", help: "send a text message (sent in clear) instead of a key notification", default: false, env: false },
+  text: { kind: "boolean", help: "send a text message (encrypted for @BOB) instead of a key notification", default: false, env: false },
+  plain: { kind: "boolean", help: "with --text: send the text UNENCRYPTED, readable on both atServers", default: false, env: false },
   ttln: { kind: "number", help: "the notification expires after this many ms", arg: "MS", env: false },
   id: { kind: "string", help: "notification id (default: a new UUID)", arg: "ID", env: false },
   delete: { kind: "boolean", help: "announce that the key was deleted (no value)", default: false, env: false },
@@ -12,7 +13,7 @@ const spec = {
 /** The notify command. */
 export const notify: CliCommand<typeof spec & typeof COMMON_SPEC> = {
   name: "notify",
-  usage: "bun client.ts notify @BOB:KEY[@ME] [VALUE|-]   |   bun client.ts notify @BOB TEXT|- --text",
+  usage: "bun client.ts notify @BOB:KEY[@ME] [VALUE|-]   |   bun client.ts notify @BOB TEXT|- --text [--plain]",
   spec: { ...COMMON_SPEC, ...spec },
   async run(o, args, io) {
     const [target, raw] = args;
@@ -22,6 +23,7 @@ export const notify: CliCommand<typeof spec & typeof COMMON_SPEC> = {
     const fromStdin = async () => new TextDecoder("utf-8", { fatal: true }).decode(await readStdin(io));
     let key: string;
     let value: string | undefined;
+    if (o.plain && !o.text) throw new UsageError("--plain goes with --text (key notification values are always encrypted)");
     if (o.text) {
       if ((colon === -1) === (raw === undefined)) throw new UsageError("notify --text needs @BOB TEXT (or @BOB:TEXT)");
       key = colon === -1 ? (raw === "-" ? (await fromStdin()).replace(/\r?\n$/, "") : raw!) : target.slice(colon + 1);
@@ -35,6 +37,7 @@ export const notify: CliCommand<typeof spec & typeof COMMON_SPEC> = {
     try {
       id = await client.notify(to, key, value, {
         ...(o.text ? { text: true } : {}),
+        ...(o.plain ? { encrypt: false } : {}),
         ...(o.ttln !== undefined ? { ttln: o.ttln } : {}),
         ...(o.id !== undefined ? { id: o.id } : {}),
         ...(o.delete ? { operation: "delete" as const } : {}),

@@ -33,7 +33,7 @@ export interface AtNotification {
   id: string;
   from: string;
   to: string;
-  /** `@bob:phone.wavi@alice`, `public:x@alice`, or for text messages `@bob:<text>`. */
+  /** `@bob:phone.wavi@alice`, `public:x@alice`, or for text messages `@bob:<text>` (decrypted, as Dart does). */
   key: string;
   operation: "update" | "delete";
   messageType: "key" | "text";

@@ -21,6 +21,16 @@ test("live notifications decrypt with sharedKeyEnc; replayed ones fetch the send
   expect(fetched).toBe(1);
 });
 
+test("an encrypted text message: the ciphertext after @bob: is opened into value and key", async () => {
+  const open = notificationOpener({ encryptionPrivateKey: bob.privateKey, fetchWrappedSharedKey: async () => wrapped });
+  const text = sealShared({ key, wrappedForRecipient: wrapped, recipientPublicKey: bob.publicKey }, "lunch at noon?");
+  const wire = { ...base, key: `@bob:${text.value}`, value: null, messageType: "MessageType.text", metadata: { ivNonce: text.meta.ivNonce } };
+  expect(await open(wire)).toMatchObject({ messageType: "text", isEncrypted: true, value: "lunch at noon?", key: "@bob:lunch at noon?" });
+  const garbled = await open({ ...wire, metadata: { ivNonce: sealed.meta.ivNonce, sharedKeyEnc: "bm90IGEga2V5" } });
+  expect(garbled).toMatchObject({ value: null, key: wire.key });
+  expect(garbled.decryptError).toBeString();
+});
+
 test("what cannot be decrypted is yielded with decryptError; clear values and text pass through", async () => {
   const open = notificationOpener({ encryptionPrivateKey: bob.privateKey, fetchWrappedSharedKey: async () => null });
   const missing = await open({ ...base, metadata: { ivNonce: sealed.meta.ivNonce } });

@@ -3,7 +3,8 @@
  * get does (ATPROTOCOL.md §9): the AES key comes from the notification's `sharedKeyEnc` (live variant) or,
  * for replayed notifications that do not carry it, from the sender's `@me:shared_key@sender`, read through
  * my own atServer. Unwrapped keys are cached (RSA is the expensive step; a sender reuses its shared key),
- * so a steady stream costs one AES decryption per notification.
+ * so a steady stream costs one AES decryption per notification. An encrypted text message is opened the same
+ * way: its ciphertext is the key after `@bob:`, and it is yielded with the text in both `value` and `key`.
  */
 import { AtClientError } from "../errors.ts";
 import { openSharedAsOwner, unwrapMine } from "../data/value_crypto.ts";
@@ -57,15 +58,16 @@ export function notificationOpener(keys: NotificationKeys): NotificationOpener {
       isEncrypted: n.isEncrypted === true,
       metadata: n.metadata ?? null,
     };
-    // Text messages travel in clear (the receiving server keeps no IV for them); values of public keys and
-    // of the reserved shared_key records are not AES-encrypted either.
-    if (messageType === "text" || !out.isEncrypted || n.value == null) return out;
+    // Values of public keys and of the reserved shared_key records are not AES-encrypted, nor is plain text.
+    const sealed = messageType === "text" ? out.value : n.value;
+    if (!out.isEncrypted || sealed == null) return out;
     try {
       const key = await sharedKeyFor(n);
       const ivNonce = metaString(n, "ivNonce");
       const meta = ivNonce ? { isEncrypted: true, ivNonce } : { isEncrypted: true };
-      const clear = openSharedAsOwner(key, { key: n.key, data: n.value, meta });
+      const clear = openSharedAsOwner(key, { key: n.key, data: sealed, meta });
       out.value = typeof clear === "string" ? clear : new TextDecoder().decode(clear);
+      if (messageType === "text") out.key = `${n.to}:${out.value}`;
     } catch (e) {
       if (!(e instanceof AtClientError)) throw e;
       out.value = null;

@@ -24,9 +24,19 @@ test("a key notification: reference order, value sealed like a shared put, metad
   expect(new TextDecoder().decode(clear)).toBe("+1-555");
 });
 
-test("text messages travel in the key position, in clear; delete notifications carry no value", async () => {
-  const text = parseNotify((await notifyLine(ctx, "@bob", "see you at 5", undefined, { text: true, id: "t-1" })).line);
-  expect(text).toMatchObject({ id: "t-1", messageType: "text", atKey: "see you at 5", forAtSign: "@bob", metadata: { isEncrypted: false } });
+test("text messages: ciphertext in the key position with a fresh ivNonce each; plain only with encrypt: false", async () => {
+  const lines = await Promise.all([1, 2].map(async () => parseNotify((await notifyLine(ctx, "@bob", "see you at 5", undefined, { text: true })).line)));
+  for (const text of lines) {
+    expect(text).toMatchObject({ messageType: "text", forAtSign: "@bob", metadata: { isEncrypted: true, pubKeyCS: publicKeyChecksum((await bob).publicKey) } });
+    expect(text.atKey).toMatch(/^[A-Za-z0-9+/=]+$/);
+    const shared = atSdkSuite.unwrapKey(text.metadata.sharedKeyEnc!, (await bob).privateKey);
+    expect(new TextDecoder().decode(atSdkSuite.decrypt(shared, { ciphertext: text.atKey, nonce: text.metadata.ivNonce! }))).toBe("see you at 5");
+  }
+  expect(lines[0]!.metadata.ivNonce).not.toBe(lines[1]!.metadata.ivNonce);
+  expect(lines[0]!.atKey).not.toBe(lines[1]!.atKey);
+  const plain = parseNotify((await notifyLine(ctx, "@bob", "see you at 5", undefined, { text: true, encrypt: false, id: "t-1" })).line);
+  expect(plain).toMatchObject({ id: "t-1", messageType: "text", atKey: "see you at 5", forAtSign: "@bob", metadata: { isEncrypted: false } });
+  expect(plain.metadata.ivNonce).toBeUndefined();
   const del = parseNotify((await notifyLine(ctx, "@bob", "phone.wavi@alice", undefined, { operation: "delete" })).line);
   expect(del).toMatchObject({ operation: "delete", atKey: "phone.wavi", atSign: "@alice" });
   expect(del.value).toBeUndefined();

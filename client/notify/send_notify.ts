@@ -6,8 +6,10 @@
  * recipient's public key (`pubKeyCS`). The id is made here (UUIDv4), so a request repeated after a dropped
  * connection is the same notification (the server de-duplicates by id) and the caller knows it up front.
  *
- * Text messages travel in clear: their text sits in the key position of the line, and the receiving server
- * keeps no `ivNonce` for them, so AES-CTR would have to reuse one counter block for every message.
+ * A text message is sealed the same way, and its ciphertext (base64: no `:` or `@`) takes the key position of
+ * the line, where the reference puts an encrypted text; `ivNonce`, `sharedKeyEnc` and `pubKeyCS` travel in the
+ * notify metadata, which our servers keep for text messages too (the reference keeps only isEncrypted).
+ * Plain text needs `encrypt: false`.
  */
 import { randomUUID } from "node:crypto";
 import { normalizeAtSign } from "../../core/atsign.ts";
@@ -21,8 +23,9 @@ export interface NotifyOptions {
   /** A text message: the `key` argument is the text (value must be absent). */
   text?: boolean;
   /**
-   * false: send the value as given, marked `isEncrypted:false` (for values that are already sealed end to
-   * end, such as signed envelopes). Default true: sealed for the recipient.
+   * false: send the value (or the text of a text message) as given, marked `isEncrypted:false`, readable by
+   * both servers (for values already sealed end to end, such as signed envelopes, or text meant to be
+   * public). Default true: sealed for the recipient.
    */
   encrypt?: boolean;
   /** The notification expires (undelivered, unread) this many ms after it is sent. */
@@ -81,7 +84,8 @@ export async function notifyLine(ctx: NotifyContext, toText: string, key: string
   if (opts.text) {
     if (value !== undefined) throw new AtUsageError("A text message has no value: its text is the key argument");
     if (!TEXT_RE.test(key)) throw new AtUsageError("A text message needs at least 2 characters and cannot contain '@', '::', line breaks or start with ':'");
-    return { id, line: buildCommand({ ...common, messageType: "text", metadata: { isEncrypted: false }, atKey: key }) };
+    const sealed = opts.encrypt === false ? { value: key, meta: { isEncrypted: false } } : sealShared(await ctx.sharedKeyFor(to), key);
+    return { id, line: buildCommand({ ...common, messageType: "text", metadata: sealed.meta, atKey: sealed.value }) };
   }
   const ref = keyRefFor(`${to}:${key}`, ctx.me);
   if (ref.owner !== ctx.me) throw new AtUsageError(`Cannot notify about ${key}: only ${ref.owner} can notify about its keys`);

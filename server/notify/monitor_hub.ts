@@ -57,10 +57,9 @@ export interface MonitorHub {
   stop(): void;
 }
 
-/** The client-facing view of a stored notification. */
+/** The client-facing view of a stored notification (text messages included: an encrypted one needs its IV). */
 export function notificationView(r: NotificationRow): NotificationView {
   const m = r.meta;
-  const text = r.messageType === "text";
   return {
     id: r.id,
     from: r.from,
@@ -72,12 +71,12 @@ export function notificationView(r: NotificationRow): NotificationView {
     messageType: r.messageType,
     isEncrypted: m.isEncrypted,
     metadata: {
-      encKeyName: text ? null : m.encKeyName,
-      encAlgo: text ? null : m.encAlgo,
-      ivNonce: text ? null : m.ivNonce,
-      skeEncKeyName: text ? null : m.skeEncKeyName,
-      skeEncAlgo: text ? null : m.skeEncAlgo,
-      sharedKeyEnc: text ? null : m.sharedKeyEnc,
+      encKeyName: m.encKeyName,
+      encAlgo: m.encAlgo,
+      ivNonce: m.ivNonce,
+      skeEncKeyName: m.skeEncKeyName,
+      skeEncAlgo: m.skeEncAlgo,
+      sharedKeyEnc: m.sharedKeyEnc,
       availableAt: m.ttb ? r.createdAt + m.ttb : null,
       expiresAt: m.ttl ? r.createdAt + m.ttl : null,
     },

@@ -99,11 +99,18 @@ function ttlnOf(ttln: number | undefined): number {
   return ttln;
 }
 
-/** The metadata a notification carries (nulls dropped), with isEncrypted decided. */
-function notificationMeta(patch: MetadataPatch, isEncrypted: boolean, keepTtr: boolean): NotificationRow["meta"] {
+/**
+ * What a text message keeps besides isEncrypted: what its recipient needs to decrypt it. The reference keeps
+ * nothing else, so an encrypted text could not carry its IV; keeping these is a superset its clients ignore.
+ */
+const TEXT_META_FIELDS: ReadonlySet<keyof MetadataPatch> = new Set(["ivNonce", "sharedKeyEnc", "pubKeyCS", "encKeyName", "encAlgo", "skeEncKeyName", "skeEncAlgo"]);
+
+/** The metadata a notification carries (nulls dropped), with isEncrypted decided; text keeps TEXT_META_FIELDS. */
+function notificationMeta(patch: MetadataPatch, isEncrypted: boolean, keepTtr: boolean, text: boolean): NotificationRow["meta"] {
   const meta: NotificationRow["meta"] = { isEncrypted };
   for (const [k, v] of Object.entries(patch) as [keyof MetadataPatch, unknown][]) {
     if (v === null || v === undefined || k === "isEncrypted" || k === "sharedKeyStatus") continue;
+    if (text && !TEXT_META_FIELDS.has(k)) continue;
     if ((k === "ttr" || k === "ccd") && !keepTtr) continue;
     (meta as unknown as Record<string, unknown>)[k] = v;
   }
@@ -124,7 +131,7 @@ function describe(cmd: CommandOf<"notify">, from: string, to: string): Omit<NewN
   const isEncrypted = messageType === "text" ? cmd.metadata.isEncrypted === true : isPublicKey ? false : cmd.metadata.isEncrypted !== false;
   const ttr = cmd.metadata.ttr;
   const keepTtr = messageType === "key" && ttr != null && (op === "delete" || cmd.value !== undefined);
-  const meta = messageType === "text" ? { isEncrypted } : notificationMeta(cmd.metadata, isEncrypted, keepTtr);
+  const meta = notificationMeta(cmd.metadata, isEncrypted, keepTtr, messageType === "text");
   return {
     id: cmd.id ?? randomUUID(),
     from,

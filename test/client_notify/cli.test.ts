@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { startStack, type Stack } from "../harness.ts";
-import { eventually, keysFileOf, onboarded, startCutter } from "./fixture.ts";
+import { eventually, keysFileOf, onboarded, startCutter, storedNotifications } from "./fixture.ts";
 
 const ENTRY = join(import.meta.dir, "../../client.ts");
 let stack: Stack;
@@ -41,7 +41,10 @@ function tail(stream: ReadableStream<Uint8Array>): { text: () => string } {
 }
 
 test("monitor prints the JSON line of each notification, decrypted; notify prints the id; notify-status follows it", async () => {
-  const mon = Bun.spawn([process.execPath, ENTRY, "monitor", "cli", "--count", "2", ...as("@bob")], { stdout: "pipe", stderr: "pipe", env: env() });
+  // bob's server cannot match the words of an encrypted text, only its shape: `@bob:` and a ciphertext, which
+  // has no `@` or `.` (the server lowercases a monitor regex and it cannot hold a `:`, hence this form).
+  const regex = "cli|^@bob.[^@.]+$";
+  const mon = Bun.spawn([process.execPath, ENTRY, "monitor", regex, "--count", "3", ...as("@bob")], { stdout: "pipe", stderr: "pipe", env: env() });
   try {
     const out = tail(mon.stdout);
     const err = tail(mon.stderr);
@@ -54,12 +57,18 @@ test("monitor prints the JSON line of each notification, decrypted; notify print
     const text = await cli(["notify", "@bob", "cli says hi", "--text", "--json", ...as("@alice")]);
     expect(text.code).toBe(0);
     const textId = JSON.parse(text.out).id;
+    const plain = await cli(["notify", "@bob", "cli says hi in clear", "--text", "--plain", ...as("@alice")]);
+    expect(plain.code).toBe(0);
 
     expect(await mon.exited).toBe(0);
     const lines = out.text().trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[0]).toMatchObject({ id, from: "@alice", to: "@bob", key: "@bob:cli.wavi@alice", value: "value from stdin", messageType: "key", isEncrypted: true });
-    expect(lines[1]).toMatchObject({ id: textId, value: "cli says hi", messageType: "text" });
+    expect(lines[1]).toMatchObject({ id: textId, key: "@bob:cli says hi", value: "cli says hi", messageType: "text", isEncrypted: true });
+    expect(lines[2]).toMatchObject({ id: plain.out.trim(), key: "@bob:cli says hi in clear", value: "cli says hi in clear", messageType: "text", isEncrypted: false });
+    // What bob's server holds of the default (encrypted) one is ciphertext; the --plain one is readable there.
+    expect(storedNotifications(stack, "@bob", textId)[0]!.key).not.toContain("cli says hi");
+    expect(storedNotifications(stack, "@bob", plain.out.trim())[0]!.key).toBe("@bob:cli says hi in clear");
 
     await eventually(async () => (await cli(["notify-status", id, ...as("@alice")])).out.trim() === "delivered", 20_000, "delivered");
     const json = await cli(["notify-status", id, "--json", ...as("@alice")]);
@@ -75,6 +84,7 @@ test("exit statuses: unknown id 1, usage 2, a monitor stopped by SIGTERM 0", asy
   expect(unknown.err.trim().split("\n")).toHaveLength(1);
   expect((await cli(["notify", "@bob", "v", ...as("@alice")])).code).toBe(2);
   expect((await cli(["notify", "@bob:x.y", "v", "--ttln", "-5", ...as("@alice")])).code).toBe(2);
+  expect((await cli(["notify", "@bob:x.y", "v", "--plain", ...as("@alice")])).code).toBe(2);
   const mon = Bun.spawn([process.execPath, ENTRY, "monitor", ...as("@bob")], { stdout: "pipe", stderr: "pipe", env: env() });
   const err = tail(mon.stderr);
   await eventually(() => err.text().includes("monitoring"), 20_000, "monitor start");

@@ -2,6 +2,8 @@
  * Shared set-up of the client notification tests: a real stack (test/harness.ts), SDK clients onboarded
  * into it, and a TCP pass-through the tests can cut to kill a monitor's connection from the outside.
  */
+import { Database } from "bun:sqlite";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Socket, TCPSocketListener } from "bun";
 import { flush, newWriteQueue, send, type WriteQueue } from "../../core/net/write_queue.ts";
@@ -25,6 +27,34 @@ export async function onboarded(stack: Stack, atSign: string): Promise<AtClient>
   if (!s) throw new Error(`no server for ${atSign}`);
   const { client } = await AtClient.onboard(atSign, s.cramSecret, { ...netOf(stack), keysFile: keysFileOf(stack, atSign) });
   return client;
+}
+
+/** One row of a server's notifications.sqlite, as stored (meta parsed). */
+export interface StoredRow {
+  id: string;
+  type: string;
+  key: string;
+  value: string | null;
+  meta: Record<string, unknown>;
+}
+
+/** The notification rows with `id` in the store of `atSign`'s server, read from its sqlite file. */
+export function storedNotifications(stack: Stack, atSign: string, id: string): StoredRow[] {
+  const db = new Database(join(stack.home, "servers", atSign, "notifications.sqlite"), { readonly: true });
+  try {
+    return db
+      .query<{ id: string; type: string; key: string; value: string | null; meta: string }, [string]>("SELECT id, type, key, value, meta FROM notifications WHERE id = ?")
+      .all(id)
+      .map((r) => ({ ...r, meta: JSON.parse(r.meta) as Record<string, unknown> }));
+  } finally {
+    db.close();
+  }
+}
+
+/** Every byte `atSign`'s server keeps of its notifications (database file and its WAL), as latin1 text. */
+export function notificationStoreBytes(stack: Stack, atSign: string): string {
+  const base = join(stack.home, "servers", atSign, "notifications.sqlite");
+  return [base, `${base}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f).toString("latin1")).join("");
 }
 
 /** Collects what an iterator yields in the background. */
