@@ -12,10 +12,8 @@ import {
   type KeyObject,
   createCipheriv,
   createDecipheriv,
-  createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPair,
   generateKeyPairSync,
   hkdfSync,
   randomBytes,
@@ -23,6 +21,7 @@ import {
 import { Buffer } from "node:buffer";
 import { AES_KEY_BYTES, generateAesKey, parseAesKey } from "./aes_ctr.ts";
 import { CryptoError } from "./crypto_error.ts";
+import { generateDerKeyPair, parseDerKey } from "./der_key.ts";
 import { ed25519Sign, ed25519Verify, generateEd25519KeyPair } from "./ed25519.ts";
 import { fromBase64, toBase64 } from "./encoding.ts";
 import type { KeyPairText } from "./rsa.ts";
@@ -37,33 +36,8 @@ const GCM_TAG_BYTES = 16;
 const WRAP_INFO = "inlay x25519-aes256gcm key wrap v1";
 const WRAPPED_BYTES = X25519_BYTES + AES_KEY_BYTES + GCM_TAG_BYTES;
 
-function generateX25519KeyPair(): Promise<KeyPairText> {
-  return new Promise((resolve, reject) => {
-    generateKeyPair(
-      "x25519",
-      { publicKeyEncoding: { type: "spki", format: "der" }, privateKeyEncoding: { type: "pkcs8", format: "der" } },
-      (err, publicKey, privateKey) => {
-        if (err) reject(err);
-        else resolve({ publicKey: toBase64(publicKey), privateKey: toBase64(privateKey) });
-      },
-    );
-  });
-}
-
-function parseX25519(text: string, kind: "public" | "private"): KeyObject {
-  const der = Buffer.from(fromBase64(text, `X25519 ${kind} key`));
-  let key: KeyObject;
-  try {
-    key =
-      kind === "public"
-        ? createPublicKey({ key: der, format: "der", type: "spki" })
-        : createPrivateKey({ key: der, format: "der", type: "pkcs8" });
-  } catch {
-    throw new CryptoError("bad_key", `X25519 ${kind} key is not DER ${kind === "public" ? "SPKI" : "PKCS#8"}`);
-  }
-  if (key.asymmetricKeyType !== "x25519") throw new CryptoError("bad_key", `expected an X25519 ${kind} key, got ${key.asymmetricKeyType}`);
-  return key;
-}
+const generateX25519KeyPair = (): Promise<KeyPairText> => generateDerKeyPair("x25519");
+const parseX25519 = (text: string, kind: "public" | "private"): KeyObject => parseDerKey(text, "x25519", kind);
 
 /** Raw 32-byte public key: the SPKI DER of an X25519 key ends with it. */
 function rawPublic(key: KeyObject): Uint8Array {
