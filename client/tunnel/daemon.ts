@@ -44,8 +44,14 @@ export interface DaemonOptions {
   /** Device name (several daemons can share one @sign). */
   name: string;
   permits: Permit[];
-  /** @signs that may open tunnels. */
+  /** @signs that may open tunnels; `"*"` admits every @sign not on the block list. */
   allow: string[];
+  /**
+   * Serves a stream in process instead of connecting the target: `peer` is the requester's @sign as verified by
+   * the session's key agreement (its signed offer). Attach a plain side to `pipe` (attachPlain); a rejection
+   * refuses the stream like an unreachable target.
+   */
+  serveStream?(peer: string, pipe: StreamPipe): Promise<void>;
   /** Block list poll period (default BLOCK_LIST_POLL_MS). */
   blockListPollMs?: number;
   /** Session keepalive period (default SESSION_KEEPALIVE_MS). */
@@ -79,9 +85,11 @@ interface LiveSession {
  */
 export function startDaemon(opts: DaemonOptions): Daemon {
   const me = opts.client.atSign;
-  let allow = new Set(opts.allow.map(normalizeAtSign));
+  const atSigns = (list: string[]) => new Set(list.map((a) => (a === "*" ? a : normalizeAtSign(a))));
+  let allow = atSigns(opts.allow);
   let blocked = new Set<string>();
-  const permitted = (atSign: string) => allow.has(atSign) && !blocked.has(atSign);
+  const allowed = (atSign: string) => allow.has("*") || allow.has(atSign);
+  const permitted = (atSign: string) => allowed(atSign) && !blocked.has(atSign);
   const sessions = new Map<string, LiveSession>();
   let stopped = false;
 
@@ -99,7 +107,7 @@ export function startDaemon(opts: DaemonOptions): Daemon {
   };
 
   const refusal = (from: string, msg: Extract<ControlMessage, { t: "request" }>): string | null => {
-    if (!allow.has(from)) return `${from} is not allowed to open tunnels to ${me} (device ${opts.name})`;
+    if (!allowed(from)) return `${from} is not allowed to open tunnels to ${me} (device ${opts.name})`;
     if (blocked.has(from)) return `${from} is blocked by ${me}`;
     if (msg.device !== opts.name) return `no device named ${msg.device} here`;
     const target = splitTarget(msg.target);
@@ -170,7 +178,7 @@ export function startDaemon(opts: DaemonOptions): Daemon {
       (leg) => attachLeg(pipe, leg),
       (e: Error) => abortStream(pipe, e.message),
     );
-    connectTarget(s.target, pipe).catch((e: Error) => {
+    (opts.serveStream ? opts.serveStream(s.peer, pipe) : connectTarget(s.target, pipe)).catch((e: Error) => {
       link.send({ t: "refused", i, reason: `cannot connect to ${s.target.host}:${s.target.port} on ${me}: ${e.message}` });
       abortStream(pipe, "target unreachable");
     });
@@ -205,8 +213,8 @@ export function startDaemon(opts: DaemonOptions): Daemon {
   const blockPoll = setInterval(() => void readBlockList(), opts.blockListPollMs ?? BLOCK_LIST_POLL_MS);
 
   return {
-    setAllowed(atSigns) {
-      allow = new Set(atSigns.map(normalizeAtSign));
+    setAllowed(list) {
+      allow = atSigns(list);
       revokeUnpermitted((peer) => `${peer} was removed from the allow list`);
     },
     rejected(from, sid, reason) {

@@ -10,7 +10,7 @@
  * @module
  */
 export { startDaemon, DAEMON_FEATURES, DAEMON_VERSION, type Daemon, type DaemonOptions } from "./daemon.ts";
-export { openTunnel, pingDevice, TunnelSetupError, type RelayAddress, type Tunnel, type TunnelOptions } from "./tunnel_client.ts";
+export { openTunnel, pingDevice, TunnelSetupError, type LocalStream, type RelayAddress, type Tunnel, type TunnelOptions } from "./tunnel_client.ts";
 export { openEndpoint, startEndpoint, type Endpoint, type EndpointOptions, type StartingEndpoint } from "./endpoint.ts";
 export { notificationControlChannel, type ControlChannel, type ControlEnvelope, type NotificationChannel } from "./control_channel.ts";
 export { type ControlMessage } from "./control_message.ts";

@@ -11,7 +11,7 @@
  * `<sid>.<n>`; each has its own keys, its own TCP flow control and its own relay queue, so one slow stream
  * never holds up another (why not a multiplexed leg: see client/tunnel/README.md for the measurement).
  */
-import type { Socket, TCPSocketListener } from "bun";
+import type { TCPSocketListener } from "bun";
 import { normalizeAtSign } from "../../core/atsign.ts";
 import type { AtKeys } from "../../core/crypto/index.ts";
 import { createTunnelOffer, streamKeys } from "../../core/crypto/tunnel/handshake.ts";
@@ -21,7 +21,7 @@ import type { AtClient } from "../at_client.ts";
 import type { ControlChannel } from "./control_channel.ts";
 import type { ControlMessage } from "./control_message.ts";
 import { type SessionLink, openSessionLink } from "./session_link.ts";
-import { type StreamEnd, type StreamPipe, abortStream, attachLeg, attachPlain, legClosed, legData, legDrain, legEnd, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
+import { type PipeSocket, type StreamEnd, type StreamPipe, abortStream, attachLeg, attachPlain, legClosed, legData, legDrain, legEnd, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
 
 /** How long session set-up (request, relay pairing, key agreement) may take. */
 export const TUNNEL_SETUP_TIMEOUT_MS = 15_000;
@@ -47,8 +47,8 @@ export interface TunnelOptions {
   deviceName: string;
   /** `host:port` on the device side. */
   target: string;
-  /** Local listener; port 0 picks one. */
-  local: { host: string; port: number };
+  /** Local listener; port 0 picks one. Without it, streams are only opened in process with `Tunnel.stream`. */
+  local?: { host: string; port: number };
   relay: RelayAddress;
   setupTimeoutMs?: number;
   /** Session keepalive period (default SESSION_KEEPALIVE_MS). */
@@ -57,10 +57,28 @@ export interface TunnelOptions {
   onStreamEnd?(i: number, e: StreamEnd): void;
 }
 
+/** An in-process stream's side toward the tunnel: feed it what the plain socket would report. */
+export interface LocalStream {
+  data(chunk: Uint8Array): void;
+  drain(): void;
+  /** FIN from the app. */
+  end(): void;
+  /** The app is gone. */
+  closed(): void;
+  /** Ends the stream at once: the peer sees an abort, not a clean end. */
+  abort(reason: string): void;
+}
+
 /** A running tunnel. */
 export interface Tunnel {
+  /** The local listener's address (port 0 when there is none). */
   host: string;
   port: number;
+  /**
+   * Opens a stream for an in-process plain socket (no local listener): the tunnel writes the peer's bytes to
+   * `sock` and calls its pause/resume/shutdown; report the app's side through the returned LocalStream.
+   */
+  stream(sock: PipeSocket): LocalStream;
   /** The current session id. */
   sessionId(): string | null;
   /** Streams open now. */
@@ -183,7 +201,7 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
     return connecting;
   };
 
-  const startStream = (local: Socket<LocalState>) => {
+  const startStream = (local: PipeSocket, state: LocalState) => {
     local.pause();
     session().then(
       (l) => {
@@ -194,11 +212,11 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
           opts.onStreamEnd?.(i, e);
         });
         l.streams.set(i, pipe);
-        local.data.pipe = pipe;
+        state.pipe = pipe;
         attachPlain(pipe, local);
         // A local socket that half-closed or closed while the session was being set up.
-        if (local.data.eof) plainEnd(pipe);
-        if (local.data.gone) plainClosed(pipe);
+        if (state.eof) plainEnd(pipe);
+        if (state.gone) plainClosed(pipe);
         l.link.send({ t: "open", i });
         dialRelay({
           host: opts.relay.host,
@@ -227,42 +245,54 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
     );
   };
 
-  let listener: TCPSocketListener<LocalState>;
+  /** Routes a local socket's events to its stream (or notes them until the stream exists). */
+  const localEvents = (state: LocalState): LocalStream => ({
+    data(chunk) {
+      if (state.pipe) plainData(state.pipe, chunk);
+    },
+    drain() {
+      if (state.pipe) plainDrain(state.pipe);
+    },
+    end() {
+      if (state.pipe) plainEnd(state.pipe);
+      else state.eof = true;
+    },
+    closed() {
+      state.gone = true;
+      if (state.pipe) plainClosed(state.pipe);
+    },
+    abort(reason) {
+      state.gone = true;
+      if (state.pipe) abortStream(state.pipe, reason);
+    },
+  });
+
+  let listener: TCPSocketListener<LocalState> | null = null;
   try {
-    listener = listen();
+    if (opts.local) listener = listen(opts.local);
   } catch (e) {
     opts.channel.close();
     const code = (e as { code?: string }).code;
     const why = code === "EADDRINUSE" ? "the port is in use (pick another --local, or port 0)" : code === "EACCES" ? "not allowed (ports below 1024 need privileges)" : (e as Error).message;
-    throw new TunnelSetupError(`Cannot listen on ${opts.local.host}:${opts.local.port}: ${why}`);
+    throw new TunnelSetupError(`Cannot listen on ${opts.local?.host}:${opts.local?.port}: ${why}`);
   }
 
-  function listen(): TCPSocketListener<LocalState> {
+  function listen(local: { host: string; port: number }): TCPSocketListener<LocalState> {
     return Bun.listen<LocalState>({
-      hostname: opts.local.host,
-      port: opts.local.port,
+      hostname: local.host,
+      port: local.port,
       allowHalfOpen: true,
       socket: {
         binaryType: "uint8array",
         open(s) {
           s.data = { pipe: null, eof: false, gone: false };
           if (closed) return void s.terminate();
-          startStream(s);
+          startStream(s, s.data);
         },
-        data(s, chunk) {
-          if (s.data.pipe) plainData(s.data.pipe, chunk);
-        },
-        drain(s) {
-          if (s.data.pipe) plainDrain(s.data.pipe);
-        },
-        end(s) {
-          if (s.data.pipe) plainEnd(s.data.pipe);
-          else s.data.eof = true;
-        },
-        close(s) {
-          s.data.gone = true;
-          if (s.data.pipe) plainClosed(s.data.pipe);
-        },
+        data: (s, chunk) => localEvents(s.data).data(chunk),
+        drain: (s) => localEvents(s.data).drain(),
+        end: (s) => localEvents(s.data).end(),
+        close: (s) => localEvents(s.data).closed(),
         error() {},
       },
     });
@@ -271,21 +301,27 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
   try {
     await session();
   } catch (e) {
-    listener.stop(true);
+    listener?.stop(true);
     closed = true;
     opts.channel.close();
     throw e;
   }
 
   return {
-    host: opts.local.host,
-    port: listener.port,
+    host: opts.local?.host ?? "",
+    port: listener?.port ?? 0,
+    stream(sock) {
+      const state: LocalState = { pipe: null, eof: false, gone: false };
+      if (closed) sock.terminate();
+      else startStream(sock, state);
+      return localEvents(state);
+    },
     sessionId: () => live?.sid ?? null,
     streams: () => live?.streams.size ?? 0,
     queuedBytes: () => [...(live?.streams.values() ?? [])].reduce((n, p) => n + queuedBytes(p), 0),
     close() {
       closed = true;
-      listener.stop(true);
+      listener?.stop(true);
       if (live) {
         for (const p of live.streams.values()) abortStream(p, "tunnel closed");
         live.link.close();

@@ -1,6 +1,8 @@
 /**
  * The calling side of an API served by @sign: `ApiCaller` keeps one monitor for responses and sends each
  * request as a notification encrypted for the API's @sign; `atFetch` is the fetch-shaped entry point.
+ * A request whose body is a stream or larger than the notification bound (or any request, with
+ * `tunnel: true`) goes over a relayed tunnel stream instead (tunnel_call.ts); that needs `relay`.
  *
  * A response is accepted only from the @sign the request went to (the notification's `from`, set by my
  * own atServer from the pol handshake) and only for a request id still pending. When no answer comes in
@@ -25,6 +27,7 @@ import {
   type ApiResponseEnvelope,
 } from "./envelope.ts";
 import { REQUEST_KEY_SUFFIX, RESPONSE_KEY_SUFFIX } from "./serve_api.ts";
+import { TunnelCaller, TunnelCallError } from "./tunnel_call.ts";
 
 /** Default time atFetch waits for an answer. */
 export const DEFAULT_AT_FETCH_TIMEOUT_MS = 30_000;
@@ -55,6 +58,8 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Capability token text (else the `x-inlay-capability` header, if any). */
   capability?: string;
+  /** Send this request over a tunnel stream whatever its size (needs the caller's `relay`). */
+  tunnel?: boolean;
 }
 
 interface Pending {
@@ -68,6 +73,11 @@ export interface ApiCallerOptions {
   /** Largest request body sent and response body accepted (at most MAX_ENVELOPE_BODY_BYTES). */
   maxBodyBytes?: number;
   timeoutMs?: number;
+  /**
+   * Relay for the tunnel path (`@relay`, whose published address is looked up, or `host:port`). Without it,
+   * bodies above maxBodyBytes get a local 413 and stream bodies are refused.
+   */
+  relay?: string;
 }
 
 /** One @sign calling APIs served by @sign; reuse it for many calls, close it when done. */
@@ -75,13 +85,16 @@ export class ApiCaller {
   private readonly pending = new Map<string, Pending>();
   private failed: Error | null = null;
   private readonly loop: Promise<void>;
+  private readonly tunnels: TunnelCaller | null;
 
   private constructor(
     readonly client: AtClient,
     private readonly monitor: AtMonitor,
-    private readonly opts: Required<ApiCallerOptions>,
+    private readonly opts: Required<Omit<ApiCallerOptions, "relay">>,
+    relay: string | undefined,
   ) {
     this.loop = this.listen();
+    this.tunnels = relay ? new TunnelCaller(client, relay) : null;
   }
 
   /**
@@ -93,7 +106,7 @@ export class ApiCaller {
     if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0 || maxBodyBytes > MAX_ENVELOPE_BODY_BYTES) throw new AtUsageError(`maxBodyBytes must be 0..${MAX_ENVELOPE_BODY_BYTES}`);
     const monitor = client.monitor({ regex: "res\\.inlayapi" });
     await monitor.ready;
-    return new ApiCaller(client, monitor, { maxBodyBytes, timeoutMs: opts.timeoutMs ?? DEFAULT_AT_FETCH_TIMEOUT_MS });
+    return new ApiCaller(client, monitor, { maxBodyBytes, timeoutMs: opts.timeoutMs ?? DEFAULT_AT_FETCH_TIMEOUT_MS }, opts.relay);
   }
 
   /**
@@ -110,8 +123,16 @@ export class ApiCaller {
     const timeoutMs = call.timeoutMs ?? this.opts.timeoutMs;
     if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new AtUsageError(`Invalid timeout ${timeoutMs}: expected a positive whole number of ms`);
     const request = new Request(`http://api.at.invalid${path}`, init);
-    const body = await readBounded(request.body, this.opts.maxBodyBytes);
-    if (body === null) return tooLarge(this.opts.maxBodyBytes);
+    if (call.tunnel || init.body instanceof ReadableStream) {
+      if (!this.tunnels) throw new AtUsageError(`Cannot call ${api} over a tunnel${call.tunnel ? "" : " (the body is a stream)"}: give the caller a relay`);
+      return this.viaTunnel(api, path, request, call, timeoutMs);
+    }
+    // Not a stream: the body is in memory already.
+    const body = request.body ? new Uint8Array(await request.arrayBuffer()) : new Uint8Array(0);
+    if (body.byteLength > this.opts.maxBodyBytes) {
+      if (!this.tunnels) return tooLarge(this.opts.maxBodyBytes);
+      return this.viaTunnel(api, path, new Request(request, { body }), call, timeoutMs);
+    }
     const headers = envelopeHeaders(request.headers).filter(([k]) => k !== CAPABILITY_HEADER);
     const capability = call.capability ?? request.headers.get(CAPABILITY_HEADER) ?? undefined;
     const id = randomUUID();
@@ -149,11 +170,23 @@ export class ApiCaller {
     }
   }
 
-  /** Stops the monitor; waiting calls fail with reason `closed`. */
+  /** Stops the monitor and the tunnels; waiting calls fail with reason `closed`. */
   async close(): Promise<void> {
     this.failed ??= new Error("the caller was closed");
     this.monitor.close();
+    await this.tunnels?.close();
     await this.loop;
+  }
+
+  private async viaTunnel(api: string, path: string, request: Request, call: CallOptions, timeoutMs: number): Promise<Response> {
+    try {
+      const res = await this.tunnels!.fetch(api, path, request, { timeoutMs, signal: request.signal, ...(call.capability ? { capability: call.capability } : {}) });
+      tunnelResponses.add(res);
+      return res;
+    } catch (e) {
+      if (e instanceof TunnelCallError) throw new AtFetchError(e.reason, e.message, { cause: e });
+      throw e;
+    }
   }
 
   private async listen(): Promise<void> {
@@ -209,6 +242,8 @@ export interface AtFetchOptions extends CallOptions, Partial<OpenOptions> {
   client?: AtClient;
   as?: string;
   maxBodyBytes?: number;
+  /** Relay for the tunnel path (large or streaming bodies): `@relay` or `host:port`. */
+  relay?: string;
 }
 
 /**
@@ -222,20 +257,60 @@ export interface AtFetchOptions extends CallOptions, Partial<OpenOptions> {
  * ```
  */
 export async function atFetch(api: string, path: string, init: RequestInit = {}, opts: AtFetchOptions = {}): Promise<Response> {
-  const call: CallOptions = { ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.capability !== undefined ? { capability: opts.capability } : {}) };
+  const call: CallOptions = {
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.capability !== undefined ? { capability: opts.capability } : {}),
+    ...(opts.tunnel !== undefined ? { tunnel: opts.tunnel } : {}),
+  };
   if (opts.caller) return opts.caller.fetch(api, path, init, call);
   if (!opts.client && !opts.as) throw new AtUsageError("atFetch needs caller, client or as");
   const client = opts.client ?? (await AtClient.open({ ...(opts as OpenOptions), atSign: opts.as! }));
-  try {
-    const caller = await ApiCaller.open(client, { ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}) });
-    try {
-      return await caller.fetch(api, path, init, call);
-    } finally {
-      await caller.close();
-    }
-  } finally {
+  let caller: ApiCaller | undefined;
+  const closeAll = async () => {
+    await caller?.close();
     if (!opts.client) client.close();
+  };
+  try {
+    caller = await ApiCaller.open(client, { ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}), ...(opts.relay ? { relay: opts.relay } : {}) });
+    const res = await caller.fetch(api, path, init, call);
+    // A tunnel response streams from the tunnel: it stays open until the body is read to its end or cancelled.
+    if (res.body && tunnelResponses.has(res)) return closeAfterBody(res, closeAll);
+    await closeAll();
+    return res;
+  } catch (e) {
+    await closeAll();
+    throw e;
   }
+}
+
+/** Responses whose body streams from a tunnel. */
+const tunnelResponses = new WeakSet<Response>();
+
+/** The same response whose body runs `done` once read to its end, failed or cancelled. */
+function closeAfterBody(res: Response, done: () => Promise<void>): Response {
+  const reader = res.body!.getReader();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        try {
+          const r = await reader.read();
+          if (r.done) {
+            c.close();
+            await done();
+          } else c.enqueue(r.value);
+        } catch (e) {
+          c.error(e);
+          await done();
+        }
+      },
+      async cancel(reason) {
+        await reader.cancel(reason).catch(() => {});
+        await done();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
 function atSign(text: string): string {

@@ -8,9 +8,10 @@
  * a macaroon capability (checkCapability, no call home), then in-flight and body bounds. Refusals are JSON
  * `{ error, detail }` with 401/403/413/429/503; a handler slower than the timeout gets a 504.
  *
- * Bodies travel inside the notification, so both directions are bounded (DEFAULT_API_BODY_BYTES, at most
- * MAX_ENVELOPE_BODY_BYTES); a larger request is answered 413, a larger response 502. Streaming bodies over
- * a relayed tunnel are not wired yet.
+ * Notification bodies are bounded (DEFAULT_API_BODY_BYTES, at most MAX_ENVELOPE_BODY_BYTES); a larger request
+ * is answered 413, a larger response 502. Large or streaming bodies come over a relayed tunnel instead
+ * (tunnel_serve.ts): serveApi runs a tunnel daemon for its @sign, the caller's @sign is the one verified by the
+ * tunnel's key agreement, and the same access checks run before the app.
  */
 import { Hono } from "hono";
 import { randomUUID } from "node:crypto";
@@ -20,6 +21,9 @@ import { MacaroonError } from "../../../core/macaroon/index.ts";
 import { AtClient, type OpenOptions } from "../../at_client.ts";
 import type { AtMonitor } from "../../monitor/at_monitor.ts";
 import type { AtNotification } from "../../monitor/notification.ts";
+import { notificationControlChannel } from "../../tunnel/control_channel.ts";
+import { startDaemon, type Daemon } from "../../tunnel/daemon.ts";
+import { parsePermit } from "../../tunnel/permits.ts";
 import { CallCounters } from "../capability/call_counters.ts";
 import { checkCapability } from "../capability/check_capability.ts";
 import { decodeCapability } from "../capability/mint_capability.ts";
@@ -35,6 +39,7 @@ import {
   type ApiRequestEnvelope,
   type ApiResponseEnvelope,
 } from "./envelope.ts";
+import { API_DEVICE_NAME, API_TUNNEL_TARGET, serveTunnelStream } from "./tunnel_serve.ts";
 
 const log = logger("api");
 
@@ -79,8 +84,13 @@ export interface ServeApiOptions extends Partial<OpenOptions> {
   counters?: CallCounters;
   maxInFlight?: number;
   handlerTimeoutMs?: number;
-  /** Largest request and response body (at most MAX_ENVELOPE_BODY_BYTES). */
+  /** Largest request and response body over notifications (at most MAX_ENVELOPE_BODY_BYTES). */
   maxBodyBytes?: number;
+  /**
+   * Take requests over relayed tunnel streams too (large or streaming bodies; default true). The caller names
+   * the relay; this side dials it like a tunnel daemon.
+   */
+  tunnel?: boolean;
 }
 
 /** Counters of a served API. */
@@ -90,6 +100,10 @@ export interface ServeApiStats {
   refused: number;
   duplicates: number;
   inFlight: number;
+  /** Bytes the tunnel streams hold in user space now (bounded by backpressure). */
+  tunnelQueuedBytes: number;
+  /** Tunnel streams open now. */
+  tunnelStreams: number;
 }
 
 /** A running API. */
@@ -150,7 +164,8 @@ export async function serveApi(app: Hono<any, any, any>, opts: ServeApiOptions):
 
   const seen = new Map<string, true>();
   const inFlight = new Set<Promise<void>>();
-  const stats: ServeApiStats = { received: 0, answered: 0, refused: 0, duplicates: 0, inFlight: 0 };
+  let tunnelInFlight = 0;
+  const stats: ServeApiStats = { received: 0, answered: 0, refused: 0, duplicates: 0, inFlight: 0, tunnelQueuedBytes: 0, tunnelStreams: 0 };
   const keyRe = new RegExp(`^${escapeRe(me)}:([0-9a-f-]{36})${escapeRe(REQUEST_KEY_SUFFIX)}(@[^:@\\s]+)$`);
 
   let monitor: AtMonitor;
@@ -177,7 +192,7 @@ export async function serveApi(app: Hono<any, any, any>, opts: ServeApiOptions):
   };
 
   /** Access check; a refusal envelope, or null to run the app. */
-  const gate = (from: string, req: ApiRequestEnvelope): ApiResponseEnvelope | null => {
+  const gate = (from: string, req: Pick<ApiRequestEnvelope, "id" | "method" | "path" | "capability">): ApiResponseEnvelope | null => {
     if (block.has(from)) return refusal(req.id, 403, "blocked", `${from} may not call ${me}`);
     if (allow.has("*") || allow.has(from)) return null;
     if (!opts.capabilityRootKey) return refusal(req.id, 403, "not_allowed", `${from} is not allowed to call ${me}`);
@@ -249,7 +264,7 @@ export async function serveApi(app: Hono<any, any, any>, opts: ServeApiOptions):
     if (req.body.byteLength > maxBody) return void refuse(from, refusal(id, 413, "request_too_large", `${me} takes bodies of at most ${maxBody} bytes`));
     const refused = gate(from, req);
     if (refused) return void refuse(from, refused);
-    if (inFlight.size >= maxInFlight) return void refuse(from, refusal(id, 503, "busy", `${me} is running ${maxInFlight} requests`, [["retry-after", "1"]]));
+    if (inFlight.size + tunnelInFlight >= maxInFlight) return void refuse(from, refusal(id, 503, "busy", `${me} is running ${maxInFlight} requests`, [["retry-after", "1"]]));
     const job = run(from, req)
       .then((r) => {
         stats.answered++;
@@ -262,6 +277,38 @@ export async function serveApi(app: Hono<any, any, any>, opts: ServeApiOptions):
     inFlight.add(job);
     stats.inFlight = inFlight.size;
   };
+
+  let daemon: Daemon | null = null;
+  if (opts.tunnel !== false) {
+    try {
+      const channel = notificationControlChannel({ client, keys: client.keys, device: API_DEVICE_NAME, onRejected: (f, sid, r) => daemon?.rejected(f, sid, r) });
+      await channel.ready;
+      daemon = startDaemon({
+        client,
+        keys: client.keys,
+        channel,
+        name: API_DEVICE_NAME,
+        permits: [parsePermit(API_TUNNEL_TARGET)],
+        // Sessions for every @sign that could pass `gate`; each request is still checked on its own.
+        allow: allow.has("*") || opts.capabilityRootKey ? ["*"] : [...allow],
+        serveStream: (peer, pipe) =>
+          serveTunnelStream(peer, pipe, {
+            me,
+            gate,
+            enter: () => inFlight.size + tunnelInFlight < maxInFlight && ++tunnelInFlight > 0,
+            leave: () => void tunnelInFlight--,
+            run: async (from, request) => outer.fetch(request, { atSign: from }),
+            timeoutMs,
+            refused: () => void stats.refused++,
+            answered: () => void stats.answered++,
+          }),
+      });
+    } catch (e) {
+      monitor.close();
+      if (owned) client.close();
+      throw e;
+    }
+  }
 
   const loop = (async () => {
     try {
@@ -280,8 +327,12 @@ export async function serveApi(app: Hono<any, any, any>, opts: ServeApiOptions):
 
   return {
     atSign: me,
-    stats: () => ({ ...stats }),
+    stats: () => {
+      const t = daemon?.counts();
+      return { ...stats, inFlight: inFlight.size + tunnelInFlight, tunnelQueuedBytes: t?.queuedBytes ?? 0, tunnelStreams: t?.streams ?? 0 };
+    },
     async close() {
+      daemon?.stop();
       monitor.close();
       await loop;
       await Promise.allSettled([...inFlight]);
