@@ -87,6 +87,32 @@ test("text messages and notify:all reach every recipient", async () => {
   }
 });
 
+test("an encrypted text keeps what decrypts it (ivNonce, sharedKeyEnc) through both servers, and nothing else", async () => {
+  const bob = await monitor("@bob", " ^@bob.y2l");
+  try {
+    const line = "notify:id:text-enc:messageType:text:isEncrypted:true:ttl:60000:ivNonce:bm9uY2U=:sharedKeyEnc:c2tl:pubKeyCS:abc:@bob:y2lwaGVy";
+    expect(await alice.send(line)).toBe("data:text-enc");
+    const [t] = await untilNotifications(bob, 1);
+    expect(t).toEqual({
+      id: "text-enc",
+      from: "@alice",
+      to: "@bob",
+      key: "@bob:y2lwaGVy",
+      value: null,
+      operation: "update",
+      epochMillis: t!.epochMillis,
+      messageType: "MessageType.text",
+      isEncrypted: true,
+      metadata: { encKeyName: null, encAlgo: null, ivNonce: "bm9uY2U=", skeEncKeyName: null, skeEncAlgo: null, sharedKeyEnc: "c2tl" },
+    });
+    // The stored variant on bob's server: the IV, no expiresAt (ttl is not kept for a text), no sharedKeyEnc.
+    const listed = JSON.parse((await bob.send("notify:list")).slice(5)).find((n: { id: string }) => n.id === "text-enc");
+    expect(listed.metadata).toEqual({ encKeyName: null, encAlgo: null, ivNonce: "bm9uY2U=", skeEncKeyName: null, skeEncAlgo: null, availableAt: "null", expiresAt: "null" });
+  } finally {
+    bob.close();
+  }
+});
+
 test("monitor:<epochMillis> replays what arrived while the client was offline, oldest first", async () => {
   // Replay is strictly after epochMillis; the receiver may store the first one within this millisecond.
   const since = Date.now() - 1;
