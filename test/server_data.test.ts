@@ -132,7 +132,14 @@ describe("update and llookup", () => {
     expect(json(await owner.send("llookup:meta:phone.wavi@alice")).isBinary).toBe(true);
     const page = json(await owner.send(`sync:from:${id - 1}:limit:10`));
     expect(page[0]).toMatchObject({ atKey: "phone.wavi@alice", commitId: id, operation: "#" });
-    expect(await owner.send("update:meta:missing.key@alice:isBinary:true")).toStartWith("error:AT0015-");
+  });
+
+  test("update:meta of a missing key creates a metadata-only record, as the reference's putMeta does", async () => {
+    const id = await commitId("update:meta:metaonly.wavi@alice:isBinary:true");
+    expect(await owner.send("llookup:metaonly.wavi@alice")).toBe("data:null");
+    expect(json(await owner.send("llookup:meta:metaonly.wavi@alice")).isBinary).toBe(true);
+    const page = json(await owner.send(`sync:from:${id - 1}:limit:10`));
+    expect(page[0]).toMatchObject({ atKey: "metaonly.wavi@alice", commitId: id, operation: "#", value: null });
   });
 
   test("refused keys: other owners and over-long keys are AT0016; private/cached/local forms do not parse", async () => {

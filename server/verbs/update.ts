@@ -56,10 +56,10 @@ export const updateHandlers: HandlerTable = {
   },
   updateMeta(ctx, _conn, cmd) {
     const key = checkUpdatableKey(storageKey(cmd.key, ctx.atSign), ctx.atSign);
+    // Like the reference's putMeta, a missing key becomes a metadata-only record (value null).
     const old = ctx.keystore.get(key);
-    if (!old) throw new AtProtocolError("AT0015", `${key} does not exist in keystore`);
-    const meta = applyMetadata(old.meta, cmd.metadata, ctx.atSign);
-    return data(String(stored(ctx, { key, value: old.value, meta }, "#")));
+    const meta = applyMetadata(old?.meta ?? null, cmd.metadata, ctx.atSign);
+    return data(String(stored(ctx, { key, value: old?.value ?? null, meta }, "#")));
   },
   delete(ctx, _conn, cmd) {
     const key = storageKey(cmd.key, ctx.atSign);
