@@ -2,6 +2,7 @@
  * AtClient: an @sign's keys plus one authenticated connection to its atServer, and the data API over atKey
  * names (put/get/delete/exists/scan) with the encryption conventions of the reference atSDKs.
  */
+import { parseHostPort } from "../core/host_port.ts";
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -96,16 +97,15 @@ export const PEER_CACHE_MAX_ENTRIES = 256;
 /** How long another @sign's public key is reused before it is fetched again (it changes when they re-onboard). */
 export const PEER_PUBLIC_KEY_TTL_MS = 10 * 60 * 1000;
 
-function parseHostPort(text: string): HostPort {
-  const colon = text.lastIndexOf(":");
-  const port = Number(text.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) throw new AtUsageError(`Invalid directory "${text}": expected HOST:PORT`);
-  return { host: text.slice(0, colon), port };
+function directoryAddress(text: string): HostPort {
+  const hp = parseHostPort(text);
+  if (!hp) throw new AtUsageError(`Invalid directory "${text}": expected HOST:PORT`);
+  return hp;
 }
 
 function resolveNetwork(opts: ConnectOptions): { resolver: RootResolver; ca: string[] } {
   const ca = opts.ca ?? trustedCas(opts.caFile !== undefined ? { caFile: opts.caFile, home: opts.home ?? inlayHome() } : { home: opts.home ?? inlayHome() });
-  const directory = typeof opts.directory === "string" ? parseHostPort(opts.directory) : opts.directory;
+  const directory = typeof opts.directory === "string" ? directoryAddress(opts.directory) : opts.directory;
   return { resolver: rootResolver(directory, ca), ca };
 }
 

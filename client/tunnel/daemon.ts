@@ -8,6 +8,7 @@
  * Revocation: `setAllowed` with a shorter list ends every live session (and its streams) of a removed @sign, and
  * so does adding an @sign to the atServer's block list (`config:block:add`, polled every BLOCK_LIST_POLL_MS).
  */
+import { requireHostPort } from "../../core/host_port.ts";
 import type { Socket } from "bun";
 import { normalizeAtSign } from "../../core/atsign.ts";
 import type { AtKeys } from "../../core/crypto/index.ts";
@@ -17,7 +18,7 @@ import { logger } from "../../core/log.ts";
 import type { AtClient } from "../at_client.ts";
 import type { ControlChannel } from "./control_channel.ts";
 import type { ControlMessage } from "./control_message.ts";
-import { type Permit, isPermitted, permitText, splitTarget } from "./permits.ts";
+import { type Permit, isPermitted, permitText } from "./permits.ts";
 import { type SessionLink, openSessionLink } from "./session_link.ts";
 import { type StreamPipe, abortStream, attachLeg, attachPlain, legClosed, legData, legDrain, legEnd, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
 
@@ -110,7 +111,7 @@ export function startDaemon(opts: DaemonOptions): Daemon {
     if (!allowed(from)) return `${from} is not allowed to open tunnels to ${me} (device ${opts.name})`;
     if (blocked.has(from)) return `${from} is blocked by ${me}`;
     if (msg.device !== opts.name) return `no device named ${msg.device} here`;
-    const target = splitTarget(msg.target);
+    const target = requireHostPort(msg.target, "tunnel target");
     if (!isPermitted(opts.permits, target)) return `target ${msg.target} is not permitted on ${me} (permitted: ${opts.permits.map(permitText).join(", ") || "none"})`;
     if (sessions.has(msg.sid)) return `session ${msg.sid} already exists`;
     if (sessions.size >= DAEMON_SESSIONS_MAX) return `device ${opts.name} is serving its maximum of ${DAEMON_SESSIONS_MAX} sessions`;
@@ -123,8 +124,8 @@ export function startDaemon(opts: DaemonOptions): Daemon {
       log.warn("request refused", { from, sid: msg.sid, why });
       return reply(from, { t: "ack", sid: msg.sid, ok: false, reason: why });
     }
-    const relay = { ...splitTarget(msg.relay), ...(msg.relayAtSign ? { atSign: msg.relayAtSign } : {}) };
-    const s: LiveSession = { sid: msg.sid, peer: from, target: splitTarget(msg.target), relay, link: null, streams: new Map(), ended: false };
+    const relay = { ...requireHostPort(msg.relay, "relay address"), ...(msg.relayAtSign ? { atSign: msg.relayAtSign } : {}) };
+    const s: LiveSession = { sid: msg.sid, peer: from, target: requireHostPort(msg.target, "tunnel target"), relay, link: null, streams: new Map(), ended: false };
     sessions.set(s.sid, s);
     // No ack on success: the requester learns it from the session leg pairing, and an ack would cost an RSA
     // signature on the critical path.

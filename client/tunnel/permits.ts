@@ -22,11 +22,6 @@ export function parsePermit(text: string): Permit {
   return { host, port };
 }
 
-/** Splits a target `host:port` (already validated by the message schema). */
-export function splitTarget(text: string): { host: string; port: number } {
-  const i = text.lastIndexOf(":");
-  return { host: text.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(text.slice(i + 1)) };
-}
 
 /** True when some rule permits `target`. */
 export function isPermitted(permits: Permit[], target: { host: string; port: number }): boolean {
