@@ -2,15 +2,21 @@
  * `fetch @API /PATH`: curl for APIs served by @sign. The response body goes to stdout as bytes; with -v the
  * status line and headers go to stderr. Exit status 0 whatever the HTTP status, unless --fail (then 1 for
  * a status of 400 or more); 4 when the API cannot be reached or does not answer.
+ *
+ * With `--relay`, a body from stdin (`-d -` or `-d @-`) is streamed over a tunnel as it is read (no size
+ * bound), and so is a larger `-d` body. The response is read as it arrives but written to stdout at exit (see
+ * the note at the loop).
  */
 import { atSignSchema } from "../../core/atsign.ts";
 import { UsageError } from "../../core/options.ts";
 import { ApiCaller, DEFAULT_AT_FETCH_TIMEOUT_MS, MAX_ENVELOPE_BODY_BYTES } from "../api/serve/index.ts";
-import { COMMON_SPEC, EXIT, openClient, readStdin, type CliCommand } from "./command.ts";
+import { COMMON_SPEC, EXIT, openClient, readStdin, type CliCommand, type CliIo } from "./command.ts";
 
 const spec = {
   request: { kind: "string", short: "X", help: "HTTP method (default GET, or POST with -d)", arg: "METHOD", env: false },
-  data: { kind: "string", short: "d", help: "request body; - reads it from stdin", arg: "BODY", env: false },
+  data: { kind: "string", short: "d", help: "request body; - (or @-) reads it from stdin", arg: "BODY", env: false },
+  relay: { kind: "string", help: "relay for large or streaming bodies (tunnel path): its @sign or HOST:PORT", arg: "@RELAY|HOST:PORT" },
+  tunnel: { kind: "boolean", help: "send over a tunnel whatever the size (needs --relay)", default: false, env: false },
   header: { kind: "list", short: "H", help: "request header, repeatable", arg: "'NAME: VALUE'", env: false },
   cap: { kind: "string", help: "capability token to present", arg: "TOKEN", env: false },
   verbose: { kind: "boolean", short: "v", help: "print the status line and response headers to stderr", default: false, env: false },
@@ -36,10 +42,28 @@ export function headerPairs(pieces: string[]): [string, string][] {
   return out;
 }
 
+/** stdin as a request body stream, pulled only as fast as the tunnel sends. */
+function stdinStream(io: CliIo): ReadableStream<Uint8Array> {
+  const it = io.stdin()[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        const { done, value } = await it.next();
+        if (done) c.close();
+        else c.enqueue(value);
+      },
+      async cancel() {
+        await it.return?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 /** The fetch command. */
 export const fetchCommand: CliCommand<typeof spec & typeof COMMON_SPEC> = {
   name: "fetch",
-  usage: "bun client.ts fetch @API /PATH [-X METHOD] [-d BODY] [-H 'K: V'] [--cap TOKEN] [-v] --as @ME",
+  usage: "bun client.ts fetch @API /PATH [-X METHOD] [-d BODY|-] [-H 'K: V'] [--cap TOKEN] [--relay @RELAY] [-v] --as @ME",
   spec: { ...COMMON_SPEC, ...spec },
   async run(o, args, io) {
     if (args.length !== 2) throw new UsageError("fetch needs @API and /PATH");
@@ -48,7 +72,10 @@ export const fetchCommand: CliCommand<typeof spec & typeof COMMON_SPEC> = {
     const path = args[1]!;
     if (!path.startsWith("/")) throw new UsageError(`Invalid /PATH "${path}": it starts with /`);
     if (!Number.isSafeInteger(o.timeout) || o.timeout < 1) throw new UsageError("--timeout needs a positive whole number of ms");
-    const body = o.data === undefined ? undefined : o.data === "-" ? await readStdin(io, MAX_ENVELOPE_BODY_BYTES) : new TextEncoder().encode(o.data);
+    if (o.tunnel && !o.relay) throw new UsageError("--tunnel needs --relay");
+    const fromStdin = o.data === "-" || o.data === "@-";
+    // With a relay, stdin streams over the tunnel as it is read; without, it must fit a notification.
+    const body = o.data === undefined ? undefined : fromStdin ? (o.relay ? stdinStream(io) : await readStdin(io, MAX_ENVELOPE_BODY_BYTES)) : new TextEncoder().encode(o.data);
     const method = (o.request ?? (body !== undefined ? "POST" : "GET")).toUpperCase();
     if (!/^[A-Z]{1,16}$/.test(method)) throw new UsageError(`Invalid method "${o.request}"`);
     if (body !== undefined && (method === "GET" || method === "HEAD")) throw new UsageError(`A ${method} request has no body (use -X POST)`);
@@ -56,14 +83,16 @@ export const fetchCommand: CliCommand<typeof spec & typeof COMMON_SPEC> = {
 
     const client = await openClient(o);
     try {
-      const caller = await ApiCaller.open(client, { timeoutMs: o.timeout });
+      const caller = await ApiCaller.open(client, { timeoutMs: o.timeout, ...(o.relay ? { relay: o.relay } : {}) });
       try {
-        const res = await caller.fetch(api.data as string, path, { method, headers, ...(body !== undefined ? { body } : {}) }, o.cap ? { capability: o.cap } : {});
+        const res = await caller.fetch(api.data as string, path, { method, headers, ...(body !== undefined ? { body } : {}) }, { ...(o.cap ? { capability: o.cap } : {}), ...(o.tunnel ? { tunnel: true } : {}) });
         if (o.verbose) {
           io.err(`< ${res.status} ${res.statusText}`.trimEnd());
           res.headers.forEach((v, k) => io.err(`< ${k}: ${v}`));
         }
-        io.out(new Uint8Array(await res.arrayBuffer()));
+        // Not flushed chunk by chunk yet: with Bun 1.4.5, repeated Bun.write(Bun.stdout) calls (client.ts's flush)
+        // to a pipe that pushes back were seen writing some bytes twice; one write at exit is exact.
+        if (res.body) for await (const chunk of res.body) io.out(chunk);
         return o.fail && res.status >= 400 ? EXIT.notFound : EXIT.ok;
       } finally {
         await caller.close();

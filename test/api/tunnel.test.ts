@@ -4,14 +4,13 @@
  * handler, the same refusals as the notification path, and bounded memory when the caller stops reading.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { Hono } from "hono";
 import { encodeCapability, mintCapability } from "../../client/api/capability/index.ts";
-import { ApiCaller, atFetch, serveApi, type AtApiEnv, type ServedApi } from "../../client/api/serve/index.ts";
+import { ApiCaller, atFetch, serveApi, type ServedApi } from "../../client/api/serve/index.ts";
 import type { AtClient } from "../../client/index.ts";
-import { startRelay, type RelayHandle } from "../../relay/index.ts";
-import { cachedResolver, directoryResolver } from "../../relay/public_key_resolver.ts";
+import type { RelayHandle } from "../../relay/index.ts";
 import { startStack, type Stack } from "../harness.ts";
 import { netOf, onboarded } from "./fixture.ts";
+import { bigBodyApp, sha256, startRelayFor } from "./tunnel_fixture.ts";
 
 const MIB = 1024 * 1024;
 const BIG_BYTES = 8 * MIB;
@@ -31,23 +30,8 @@ const download = crypto.getRandomValues(new Uint8Array(BIG_BYTES));
 const ticks: { next: (() => void) | null } = { next: null };
 let endlessProduced = 0;
 
-function sha256(bytes: Uint8Array): string {
-  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
-}
-
 function app() {
-  return new Hono<AtApiEnv>()
-    .get("/hello", (c) => c.json({ hello: c.get("atSign") }))
-    .post("/sha", async (c) => {
-      const h = new Bun.CryptoHasher("sha256");
-      let n = 0;
-      for await (const chunk of c.req.raw.body!) {
-        h.update(chunk);
-        n += chunk.byteLength;
-      }
-      return c.json({ sha: h.digest("hex"), bytes: n, caller: c.get("atSign") });
-    })
-    .get("/download", (c) => c.body(download))
+  return bigBodyApp(download)
     .get("/ticks", () => {
       let n = 0;
       const body = new ReadableStream<Uint8Array>({
@@ -79,8 +63,7 @@ beforeAll(async () => {
   stack = await startStack({ atSigns: ["@api", "@bob", "@carol", "@eve"] });
   clients = new Map();
   for (const a of ["@api", "@bob", "@carol", "@eve"]) clients.set(a, await onboarded(stack, a));
-  const directory = { host: stack.directory.host, port: stack.directory.port };
-  relay = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey: cachedResolver(directoryResolver({ ...directory, ca: [stack.ca] })) });
+  relay = await startRelayFor(stack);
   served = await serveApi(app(), { client: clients.get("@api")!, allow: ["@bob"], block: ["@eve"], capabilityRootKey: rootKey });
   callers = new Map();
   for (const a of ["@bob", "@carol", "@eve"]) callers.set(a, await ApiCaller.open(clients.get(a)!, { timeoutMs: 20_000, relay: `127.0.0.1:${relay.port}` }));

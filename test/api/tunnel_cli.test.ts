@@ -1,0 +1,88 @@
+/**
+ * The tunnel path from the CLI, as child processes against a real stack, relay and an API served in this
+ * process: `fetch -d - --relay` streams stdin up, `fetch --tunnel` streams the response to stdout, and
+ * `gateway --relay` takes a body larger than a notification.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { serveApi, type ServedApi } from "../../client/api/serve/index.ts";
+import type { RelayHandle } from "../../relay/index.ts";
+import { startStack, type Stack } from "../harness.ts";
+import { keysFileOf, netOf, onboarded } from "./fixture.ts";
+import { bigBodyApp, sha256, startRelayFor } from "./tunnel_fixture.ts";
+
+const ENTRY = join(import.meta.dir, "../../client.ts");
+const BIG_BYTES = 8 * 1024 * 1024;
+const download = crypto.getRandomValues(new Uint8Array(BIG_BYTES));
+let stack: Stack;
+let relay: RelayHandle;
+let served: ServedApi;
+let args: string[];
+
+beforeAll(async () => {
+  stack = await startStack({ atSigns: ["@api", "@bob"] });
+  for (const c of await Promise.all([onboarded(stack, "@api"), onboarded(stack, "@bob")])) c.close();
+  relay = await startRelayFor(stack);
+  served = await serveApi(bigBodyApp(download), { as: "@api", keysFile: keysFileOf(stack, "@api"), ...netOf(stack), allow: ["@bob"] });
+  args = ["--keys", keysFileOf(stack, "@bob"), "--ca", stack.caFile, "--directory", `${stack.directory.host}:${stack.directory.port}`, "--relay", `127.0.0.1:${relay.port}`];
+}, 60_000);
+afterAll(async () => {
+  await served?.close();
+  await relay?.stop();
+  await stack?.stop();
+});
+
+const env = () => ({ PATH: process.env.PATH ?? "", HOME: stack.home, INLAY_HOME: stack.home });
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of stream) parts.push(chunk.slice());
+  return Buffer.concat(parts);
+}
+
+async function cli(argv: string[], stdin?: Uint8Array): Promise<{ code: number; out: Uint8Array; err: string }> {
+  const proc = Bun.spawn([process.execPath, ENTRY, ...argv], { stdin: stdin ?? "ignore", stdout: "pipe", stderr: "pipe", env: env() });
+  const [out, err, code] = await Promise.all([readAll(proc.stdout), new Response(proc.stderr).text(), proc.exited]);
+  return { code, out, err };
+}
+
+test("fetch -d - --relay streams 8 MiB of stdin; --tunnel brings an 8 MiB response to stdout", async () => {
+  const body = crypto.getRandomValues(new Uint8Array(BIG_BYTES));
+  const up = await cli(["fetch", "@api", "/sha", "-d", "-", ...args], body);
+  expect(up.err).toBe("");
+  expect(up.code).toBe(0);
+  expect(JSON.parse(new TextDecoder().decode(up.out))).toEqual({ sha: sha256(body), bytes: BIG_BYTES, caller: "@bob" });
+  const down = await cli(["fetch", "@api", "/download", "--tunnel", ...args]);
+  expect(down.code).toBe(0);
+  expect(down.out.byteLength).toBe(BIG_BYTES);
+  expect(sha256(down.out)).toBe(sha256(download));
+  expect((await cli(["fetch", "@api", "/download", "--tunnel", ...args.slice(0, -2)])).code).toBe(2);
+}, 60_000);
+
+test("gateway --relay takes a body larger than a notification and streams the answer", async () => {
+  const proc = Bun.spawn([process.execPath, ENTRY, "gateway", "--listen", "127.0.0.1:0", "--to", "@api", ...args], { stdout: "pipe", stderr: "pipe", env: env() });
+  try {
+    let err = "";
+    const decoder = new TextDecoder();
+    const reader = proc.stderr.getReader();
+    const deadline = Date.now() + 20_000;
+    while (!/listening on (http:\/\/\S+)/.test(err)) {
+      if (Date.now() > deadline) throw new Error(`gateway did not start: ${err}`);
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`gateway exited: ${err}`);
+      err += decoder.decode(value, { stream: true });
+    }
+    reader.releaseLock();
+    const base = /listening on (http:\/\/\S+)/.exec(err)![1]!;
+    const body = crypto.getRandomValues(new Uint8Array(BIG_BYTES));
+    const res = await fetch(`${base}/sha`, { method: "POST", body });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ sha: sha256(body), bytes: BIG_BYTES, caller: "@bob" });
+    const small = await fetch(`${base}/sha`, { method: "POST", body: "abc" });
+    expect(await small.json()).toMatchObject({ bytes: 3, caller: "@bob" });
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+  } finally {
+    proc.kill();
+  }
+}, 60_000);
