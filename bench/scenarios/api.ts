@@ -4,6 +4,9 @@
  * process; for the @sign path a directory and two atServers (the API's and the caller's) are children too,
  * and each call is: request notification caller → its atServer → the API's atServer → the API host's
  * monitor, then the response the same way back, every hop TLS, bodies AES-encrypted per @sign pair.
+ *
+ * Large bodies: an 8 MiB POST /echo (8 MiB up, 8 MiB back) over plain HTTP and by @sign over the tunnel path
+ * (a relay child; one session, one relayed stream per call, AES-GCM records end to end), in MiB/s each way.
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,7 +15,7 @@ import type { ApiCaller as ApiCallerType, AtClient as AtClientType } from "../..
 import type { BenchContext } from "../context.ts";
 import { loadPart } from "../load_part.ts";
 import { DIRECT_PATH, type Scenario } from "../scenario.ts";
-import { startDirectoryChild, startServerChild } from "../services.ts";
+import { requireEntry, startDirectoryChild, startServerChild } from "../services.ts";
 
 /** Concurrent callers in the parallel test. */
 const PARALLEL_CALLERS = 16;
@@ -20,6 +23,10 @@ const PARALLEL_CALLERS = 16;
 const ATSIGN_PATH = "atsign";
 const API = "@benchapi";
 const CALLER = "@benchcaller";
+/** Body size of the large-body row. */
+const LARGE_BODY_BYTES = 8 * 1024 * 1024;
+/** The relay's @sign for the tunnel path (its legs' keys are looked up in the directory). */
+const RELAY = "@benchapirelay";
 
 async function calls(ctx: BenchContext, callers: number, path: string, call: () => Promise<Response>) {
   const rec = ctx.latency();
@@ -37,6 +44,20 @@ async function calls(ctx: BenchContext, callers: number, path: string, call: () 
   ctx.metric({ id: `rps_${tag}_${path}`, label: `requests/s, ${callers} caller(s), ${path}`, value: r.perSecond, unit: "req/s", group: `requests/s, ${callers} caller(s)`, path });
   ctx.metric({ id: `p50_${tag}_${path}`, label: `p50, ${callers} caller(s), ${path}`, value: h.p50, unit: "µs", group: `p50, ${callers} caller(s)`, path, histogram: h });
   ctx.metric({ id: `p99_${tag}_${path}`, label: `p99, ${callers} caller(s), ${path}`, value: h.p99, unit: "µs", group: `p99, ${callers} caller(s)`, path });
+}
+
+/** MiB/s each way of an 8 MiB echo, one call at a time. */
+async function largeBodies(ctx: BenchContext, path: string, call: (body: Uint8Array) => Promise<Response>) {
+  const body = crypto.getRandomValues(new Uint8Array(LARGE_BODY_BYTES));
+  const one = async () => {
+    const res = await call(body);
+    const back = await res.arrayBuffer();
+    if (!res.ok || back.byteLength !== LARGE_BODY_BYTES) throw new Error(`POST /echo answered ${res.status} with ${back.byteLength} bytes`);
+  };
+  await one(); // warm-up (tunnel session set-up)
+  const r = await ctx.loopConcurrent(1, { ms: ctx.pick(3_000, 400), count: ctx.pick(200, 3) }, one);
+  const mibPerSecond = (r.perSecond * LARGE_BODY_BYTES) / (1024 * 1024);
+  ctx.metric({ id: `large_mibps_${path}`, label: `8 MiB echo, MiB/s each way, ${path}`, value: mibPerSecond, unit: "MiB/s", group: "8 MiB echo, MiB/s each way", path });
 }
 
 /** Directory, two atServers, both @signs onboarded, the API host serving by @sign; returns a caller. */
@@ -58,7 +79,11 @@ async function atSignPath(ctx: BenchContext): Promise<ApiCallerType> {
   ctx.defer(() => caller.client.close());
   const host = fileURLToPath(new URL("../fixtures/api_host.ts", import.meta.url));
   await ctx.spawn([process.execPath, host, API, keysOf(API), net.directory, caFile, CALLER], { env: { ...process.env, INLAY_HOME: home, INLAY_LOG: "warn" }, ready: /api serving as/ });
-  const apiCaller = await ApiCaller.open(caller.client, { timeoutMs: 10_000 });
+  const relay = await ctx.spawn([process.execPath, requireEntry("relay.ts"), RELAY, "--host", "127.0.0.1", "--port", "0", "--directory", net.directory, "--ca", caFile], {
+    env: { ...process.env, INLAY_HOME: home, INLAY_LOG: "warn" },
+    ready: /listening on .*:(\d+)\s*$/,
+  });
+  const apiCaller = await ApiCaller.open(caller.client, { timeoutMs: 10_000, relay: `127.0.0.1:${relay.ready[1]}` });
   ctx.defer(() => apiCaller.close());
   return apiCaller;
 }
@@ -78,6 +103,11 @@ export const apiScenario: Scenario = {
       ctx.progress(`atFetch by @sign, ${callers} caller(s)`);
       await calls(ctx, callers, ATSIGN_PATH, () => caller.fetch(API, "/hello"));
     }
+    ctx.progress("8 MiB echo over plain HTTP");
+    await largeBodies(ctx, DIRECT_PATH, (body) => fetch(`${url.replace(/\/hello$/, "")}/echo`, { method: "POST", body }));
+    ctx.progress("8 MiB echo by @sign (tunnel path)");
+    await largeBodies(ctx, ATSIGN_PATH, (body) => caller.fetch(API, "/echo", { method: "POST", body }));
+    ctx.note(`${ATSIGN_PATH}, 8 MiB echo: bodies above 64 KiB go over the tunnel path (one relayed stream per call through a relay child, AES-256-GCM records, HTTP/1.1 to app.fetch in the API host)`);
     ctx.note(`${ATSIGN_PATH}: each call is two encrypted notifications through two atServers (caller's and API's), TLS on every hop; bodies up to 64 KiB by default`);
   },
 };

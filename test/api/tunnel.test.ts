@@ -106,6 +106,27 @@ test("an 8 MiB download comes back whole (one-off atFetch with a relay, tunnel a
   console.log(`download ${BIG_BYTES / MIB} MiB in a live session: ${ms2.toFixed(0)} ms, ${(BIG_BYTES / MIB / (ms2 / 1000)).toFixed(1)} MiB/s`);
 }, 60_000);
 
+test("8 MiB echoed by an app that reads the whole body first, several times in one session", async () => {
+  const body = crypto.getRandomValues(new Uint8Array(BIG_BYTES));
+  for (let i = 0; i < 3; i++) {
+    const res = await callers.get("@bob")!.fetch("@api", "/echo", { method: "POST", body });
+    expect(res.status).toBe(200);
+    expect(sha256(new Uint8Array(await res.arrayBuffer()))).toBe(sha256(body));
+  }
+}, 60_000);
+
+test("an app that answers without reading a large body: the caller gets the answer, the stream ends", async () => {
+  const body = new ReadableStream<Uint8Array>({
+    pull: (c) => c.enqueue(new Uint8Array(64 * 1024)), // endless: only the API's answer ends this call
+  });
+  const res = await callers.get("@bob")!.fetch("@api", "/hello", { method: "POST", body });
+  expect(res.status).toBe(404); // POST /hello is not a route: answered at once, body unread
+  await res.arrayBuffer();
+  const deadline = Date.now() + 10_000;
+  while (served.stats().tunnelStreams > 0 && Date.now() < deadline) await Bun.sleep(20);
+  expect(served.stats().tunnelStreams).toBe(0);
+}, 30_000);
+
 test("a stream request body is sent as it is produced", async () => {
   let sent = 0;
   const parts = 32;

@@ -19,7 +19,10 @@ export function sha256(bytes: Uint8Array): string {
   return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
 }
 
-/** `POST /sha`: the request body's sha256 and length, read as it streams, and the caller; `GET /download`: `download`. */
+/**
+ * `POST /sha`: the request body's sha256 and length, read as it streams, and the caller; `GET /download`:
+ * `download`; `POST /echo`: the body back once all of it arrived.
+ */
 export function bigBodyApp(download: Uint8Array): Hono<AtApiEnv> {
   return new Hono<AtApiEnv>()
     .get("/hello", (c) => c.json({ hello: c.get("atSign") }))
@@ -32,5 +35,6 @@ export function bigBodyApp(download: Uint8Array): Hono<AtApiEnv> {
       }
       return c.json({ sha: h.digest("hex") as string, bytes: n, caller: c.get("atSign") });
     })
-    .get("/download", (c) => c.body(download as Uint8Array<ArrayBuffer>));
+    .get("/download", (c) => c.body(download as Uint8Array<ArrayBuffer>))
+    .post("/echo", async (c) => c.body(await c.req.arrayBuffer()));
 }

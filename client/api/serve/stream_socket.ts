@@ -29,12 +29,12 @@ export interface StreamSocket {
   write(bytes: Uint8Array): Promise<void>;
   /** FIN toward the peer (after what was written). */
   end(): void;
-  /** Nothing more will be read: the pipe may finish as soon as its END is out. */
-  close(): void;
   /** Ends the stream at once (the peer sees an abort, not a clean end). */
   abort(): void;
   /** Resolves when the stream is over (ended or aborted). */
   done: Promise<void>;
+  /** Resolves when the peer's END arrived (all it will send is in `readable`). */
+  peerEnded: Promise<void>;
 }
 
 /** The stream is gone (aborted, or ended while a write waited). */
@@ -46,7 +46,9 @@ export class StreamGoneError extends Error {
  * A stand-in whose app side is reported to `events` (the pipe's plain side, e.g. `Tunnel.stream(sock)` or a
  * LocalStream over plainData/plainEnd/…). Call `bind` with the events once they exist. With `abortOnCancel`, a
  * reader that cancels `readable` aborts the stream (a caller dropping a response); without, further bytes are
- * only refused (an app that answers without reading the whole request).
+ * taken and dropped until the peer's END (an app that answers without reading the whole request). Why not
+ * refuse them: closing a TCP socket with unread bytes sends a reset, which can cut off our own reply at the
+ * relay; draining to the END lets the stream end cleanly.
  * @example const s = newStreamSocket(); s.bind(tunnel.stream(s.sock)); await s.write(bytes); s.end();
  */
 export function newStreamSocket(opts: { abortOnCancel?: boolean } = {}): StreamSocket & { bind(events: LocalStream): void } {
@@ -57,8 +59,11 @@ export function newStreamSocket(opts: { abortOnCancel?: boolean } = {}): StreamS
   let paused = false;
   let gone = false;
   let wake: (() => void) | null = null;
+  let discarding = false;
   let doneResolve!: () => void;
   const done = new Promise<void>((r) => (doneResolve = r));
+  let peerEndedResolve!: () => void;
+  const peerEnded = new Promise<void>((r) => (peerEndedResolve = r));
 
   const readable = new ReadableStream<Uint8Array>(
     {
@@ -72,9 +77,13 @@ export function newStreamSocket(opts: { abortOnCancel?: boolean } = {}): StreamS
         queueMicrotask(() => events?.drain());
       },
       cancel() {
-        // Further bytes are refused (the pipe drops them); HTTP framing tells a cut-off message from a whole one.
         readableOpen = false;
-        if (opts.abortOnCancel) abort();
+        if (opts.abortOnCancel) return abort();
+        discarding = true;
+        if (wantDrain) {
+          wantDrain = false;
+          queueMicrotask(() => events?.drain());
+        }
       },
     },
     new ByteLengthQueuingStrategy({ highWaterMark: READABLE_HIGH_WATER_BYTES }),
@@ -102,8 +111,9 @@ export function newStreamSocket(opts: { abortOnCancel?: boolean } = {}): StreamS
 
   const sock: PipeSocket = {
     write(data: Uint8Array | string): number {
-      if (gone || !readableOpen) return -1;
       const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+      if (discarding && !gone) return bytes.byteLength;
+      if (gone || !readableOpen) return -1;
       if ((controller.desiredSize ?? 0) <= 0) {
         wantDrain = true;
         return 0;
@@ -121,6 +131,7 @@ export function newStreamSocket(opts: { abortOnCancel?: boolean } = {}): StreamS
     },
     shutdown() {
       closeReadable();
+      peerEndedResolve();
       return 0;
     },
     end() {
@@ -135,6 +146,7 @@ export function newStreamSocket(opts: { abortOnCancel?: boolean } = {}): StreamS
     sock,
     readable,
     done,
+    peerEnded,
     bind(e) {
       events = e;
     },
@@ -148,11 +160,6 @@ export function newStreamSocket(opts: { abortOnCancel?: boolean } = {}): StreamS
     },
     end() {
       if (!gone) events?.end();
-    },
-    close() {
-      if (gone) return;
-      closeReadable();
-      events?.closed();
     },
     abort,
   };

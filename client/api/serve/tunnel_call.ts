@@ -69,12 +69,18 @@ export class TunnelCaller {
     const head = encodeHead(`${request.method} ${path} HTTP/1.1`, headers, hasBody ? [["transfer-encoding", "chunked"]] : []);
 
     // Upload in the background: the response may start (or refuse) before the body is all sent.
+    let uploaded = false;
     const upload = (async () => {
       await s.write(head);
       if (hasBody) await writeChunked(request.body!, (b) => s.write(b));
+      uploaded = true;
       s.end();
     })();
     upload.catch(() => s.abort());
+    // The whole response is here: the rest of the body is not wanted (the API drops it until our END).
+    void s.peerEnded.then(() => {
+      if (!uploaded) s.abort();
+    });
 
     const r = new ByteReader(s.readable.getReader());
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -21,6 +21,8 @@ export const API_DEVICE_NAME = "inlayapi";
 export const API_TUNNEL_TARGET = "inlay-api:1";
 /** Time from a stream's opening to the end of its request head. */
 export const TUNNEL_HEAD_TIMEOUT_MS = 10_000;
+/** After its response, how long a stream waits for the rest of the caller's request before it is aborted. */
+export const TUNNEL_LINGER_MS = 10_000;
 /** Request header carrying a capability token (taken out before the app sees the request). */
 export const TUNNEL_CAPABILITY_HEADER = "x-inlay-capability";
 
@@ -73,13 +75,13 @@ async function exchange(peer: string, s: StreamSocket, x: TunnelExchange): Promi
   try {
     head = await Promise.race([readHead(r), late]);
     if (head === "timeout") return s.abort();
-    if (head === null) return s.close();
+    if (head === null) return finish(s, r);
     line = requestLine(head);
     framing = framingOf(head.headers, false);
   } catch (e) {
     if (!(e instanceof HttpFramingError)) throw e;
     x.refused();
-    return respondJson(s, 400, "bad_request", e.message);
+    return respondJson(s, r, 400, "bad_request", e.message);
   } finally {
     clearTimeout(timer);
   }
@@ -88,11 +90,11 @@ async function exchange(peer: string, s: StreamSocket, x: TunnelExchange): Promi
   const refusal = x.gate(peer, { id: "", method: line.method, path: line.path, ...(capability ? { capability } : {}) });
   if (refusal) {
     x.refused();
-    return respond(s, refusal.status, refusal.headers, refusal.body);
+    return respond(s, r, refusal.status, refusal.headers, refusal.body);
   }
   if (!x.enter()) {
     x.refused();
-    return respondJson(s, 503, "busy", `${x.me} is running its maximum of requests`, [["retry-after", "1"]]);
+    return respondJson(s, r, 503, "busy", `${x.me} is running its maximum of requests`, [["retry-after", "1"]]);
   }
   try {
     const body = bodyStream(r, framing);
@@ -111,36 +113,41 @@ async function exchange(peer: string, s: StreamSocket, x: TunnelExchange): Promi
       res = await Promise.race([x.run(peer, request), timedOut]);
     } catch (e) {
       log.warn("handler failed", { from: peer, error: (e as Error).message });
-      return await respondJson(s, 500, "handler_failed", "the API failed to answer");
+      return await respondJson(s, r, 500, "handler_failed", "the API failed to answer");
     } finally {
       clearTimeout(timer2);
     }
     if (res === "timeout") {
       abort.abort();
-      return await respondJson(s, 504, "handler_timeout", `${x.me} did not answer within ${x.timeoutMs} ms`);
+      return await respondJson(s, r, 504, "handler_timeout", `${x.me} did not answer within ${x.timeoutMs} ms`);
     }
     x.answered();
     const noBody = line.method === "HEAD" || res.status === 204 || res.status === 304 || !res.body;
     await s.write(encodeHead(`HTTP/1.1 ${res.status} ${res.statusText || "-"}`.trimEnd(), res.headers, noBody ? [["content-length", "0"]] : [["transfer-encoding", "chunked"]]));
     if (!noBody) await writeChunked(res.body!, (b) => s.write(b));
-    finish(s);
+    finish(s, r);
   } finally {
     x.leave();
   }
 }
 
-/** FIN after the response; whatever of the request body is left unread is not waited for. */
-function finish(s: StreamSocket): void {
+/**
+ * END after the response; what is left of the request is read and dropped until the caller's END (the caller
+ * stops sending once it has the whole response), so the stream ends cleanly, within TUNNEL_LINGER_MS.
+ */
+function finish(s: StreamSocket, r: ByteReader): void {
   s.end();
-  s.close();
+  r.cancel();
+  const timer = setTimeout(() => s.abort(), TUNNEL_LINGER_MS);
+  void s.done.then(() => clearTimeout(timer));
 }
 
-async function respond(s: StreamSocket, status: number, headers: [string, string][], body: Uint8Array): Promise<void> {
+async function respond(s: StreamSocket, r: ByteReader, status: number, headers: [string, string][], body: Uint8Array): Promise<void> {
   await s.write(encodeHead(`HTTP/1.1 ${status} -`, headers, [["content-length", String(body.byteLength)]]));
   if (body.byteLength) await s.write(body);
-  finish(s);
+  finish(s, r);
 }
 
-function respondJson(s: StreamSocket, status: number, error: string, detail: string, extra: [string, string][] = []): Promise<void> {
-  return respond(s, status, [["content-type", "application/json"], ...extra], new TextEncoder().encode(JSON.stringify({ error, detail })));
+function respondJson(s: StreamSocket, r: ByteReader, status: number, error: string, detail: string, extra: [string, string][] = []): Promise<void> {
+  return respond(s, r, status, [["content-type", "application/json"], ...extra], new TextEncoder().encode(JSON.stringify({ error, detail })));
 }
