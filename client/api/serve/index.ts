@@ -2,7 +2,8 @@
  * APIs with no open port: `serveApi` answers HTTP requests to a hono app that arrive as notifications
  * encrypted for the API's @sign (the caller's @sign verified by the atServers, `c.get("atSign")`), with
  * allow/block lists and capability tokens checked first; `atFetch` / `ApiCaller` call such an API and return
- * a standard `Response`. Bodies are bounded (they travel inside one notification).
+ * a standard `Response`. Small bodies travel inside one notification; large or streaming ones over a relayed
+ * tunnel stream (HTTP/1.1 to the app in process, the caller's @sign verified by the tunnel's key agreement).
  *
  * @example
  * ```ts
@@ -49,3 +50,5 @@ export {
   type ServeApiStats,
   type ServedApi,
 } from "./serve_api.ts";
+export { API_DEVICE_NAME, API_TUNNEL_TARGET, TUNNEL_HEAD_TIMEOUT_MS, TUNNEL_LINGER_MS } from "./tunnel_serve.ts";
+export { API_TUNNEL_SETUP_TIMEOUT_MS, MAX_API_TUNNELS } from "./tunnel_call.ts";

@@ -295,7 +295,11 @@ export async function serveApi(app: Hono<any, any, any>, opts: ServeApiOptions):
           serveTunnelStream(peer, pipe, {
             me,
             gate,
-            enter: () => inFlight.size + tunnelInFlight < maxInFlight && ++tunnelInFlight > 0,
+            enter: () => {
+              if (inFlight.size + tunnelInFlight >= maxInFlight) return false;
+              tunnelInFlight++;
+              return true;
+            },
             leave: () => void tunnelInFlight--,
             run: async (from, request) => outer.fetch(request, { atSign: from }),
             timeoutMs,
