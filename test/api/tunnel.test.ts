@@ -29,6 +29,8 @@ const download = crypto.getRandomValues(new Uint8Array(BIG_BYTES));
 /** Ticks of the incremental route: the handler produces tick n+1 only once the test read tick n. */
 const ticks: { next: (() => void) | null } = { next: null };
 let endlessProduced = 0;
+/** The slow-upload route reads one chunk, then waits for this before reading the rest. */
+const uploadGate: { open: (() => void) | null } = { open: null };
 
 function app() {
   return bigBodyApp(download)
@@ -42,6 +44,17 @@ function app() {
         },
       });
       return new Response(body, { headers: { "content-type": "text/plain" } });
+    })
+    .post("/slow-upload", async (c) => {
+      const reader = c.req.raw.body!.getReader();
+      let n = (await reader.read()).value?.byteLength ?? 0;
+      await new Promise<void>((r) => (uploadGate.open = r));
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        n += value.byteLength;
+      }
+      return c.json({ bytes: n });
     })
     .get("/endless", () => {
       endlessProduced = 0;
@@ -189,6 +202,36 @@ test("a blocked caller and an expired capability are refused on the tunnel path 
   const ok = await callers.get("@carol")!.fetch("@api", "/hello", {}, { tunnel: true, capability: valid });
   expect(await ok.json()).toEqual({ hello: "@carol" });
 }, 30_000);
+
+test("an app that stops reading the request stalls the caller's upload instead of making either side buffer", async () => {
+  let produced = 0;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull(c) {
+        if (produced >= ENDLESS_BYTES) return c.close();
+        produced += 64 * 1024;
+        c.enqueue(new Uint8Array(64 * 1024));
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  const answer = callers.get("@bob")!.fetch("@api", "/slow-upload", { method: "POST", body });
+  const deadline = Date.now() + 20_000;
+  let last = -1;
+  let steady = 0;
+  while (steady < 3 && Date.now() < deadline) {
+    await Bun.sleep(200);
+    steady = produced === last ? steady + 1 : 0;
+    last = produced;
+  }
+  expect(steady).toBe(3);
+  expect(produced).toBeLessThan(STALLED_PRODUCED_MAX_BYTES);
+  expect(served.stats().tunnelQueuedBytes).toBeLessThan(8 * MIB);
+  console.log(`stalled app: caller produced ${(produced / MIB).toFixed(1)} MiB of ${ENDLESS_BYTES / MIB}, API tunnel queues ${(served.stats().tunnelQueuedBytes / 1024).toFixed(0)} KiB`);
+  uploadGate.open!();
+  const res = await answer;
+  expect(await res.json()).toEqual({ bytes: ENDLESS_BYTES });
+}, 60_000);
 
 test("a caller that stops reading stalls the API's response instead of making it buffer", async () => {
   const res = await callers.get("@bob")!.fetch("@api", "/endless", {}, { tunnel: true });
