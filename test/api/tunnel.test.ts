@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { encodeCapability, mintCapability } from "../../client/api/capability/index.ts";
-import { ApiCaller, atFetch, serveApi, type ServedApi } from "../../client/api/serve/index.ts";
+import { ApiCaller, atFetch, AtFetchError, serveApi, type ServedApi } from "../../client/api/serve/index.ts";
 import type { AtClient } from "../../client/index.ts";
 import type { RelayHandle } from "../../relay/index.ts";
 import { startStack, type Stack } from "../harness.ts";
@@ -44,6 +44,10 @@ function app() {
         },
       });
       return new Response(body, { headers: { "content-type": "text/plain" } });
+    })
+    .get("/slow", async (c) => {
+      await Bun.sleep(Number(c.req.query("ms") ?? "0"));
+      return c.text("late");
     })
     .post("/slow-upload", async (c) => {
       const reader = c.req.raw.body!.getReader();
@@ -232,6 +236,17 @@ test("an app that stops reading the request stalls the caller's upload instead o
   const res = await answer;
   expect(await res.json()).toEqual({ bytes: ENDLESS_BYTES });
 }, 60_000);
+
+test("no answer in time, and no API serving: precise AtFetchErrors on the tunnel path", async () => {
+  const late = await callers.get("@bob")!.fetch("@api", "/slow?ms=3000", {}, { tunnel: true, timeoutMs: 300 }).catch((e: unknown) => e);
+  expect(late).toBeInstanceOf(AtFetchError);
+  expect((late as AtFetchError).reason).toBe("timeout");
+  // @carol serves nothing: no daemon answers the tunnel request.
+  const none = await callers.get("@bob")!.fetch("@carol", "/hello", {}, { tunnel: true, timeoutMs: 1_500 }).catch((e: unknown) => e);
+  expect(none).toBeInstanceOf(AtFetchError);
+  expect((none as AtFetchError).reason).toBe("no_answer");
+  expect((none as AtFetchError).message).toContain("@carol");
+}, 30_000);
 
 test("a caller that stops reading stalls the API's response instead of making it buffer", async () => {
   const res = await callers.get("@bob")!.fetch("@api", "/endless", {}, { tunnel: true });

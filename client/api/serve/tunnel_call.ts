@@ -23,7 +23,7 @@ export const API_TUNNEL_SETUP_TIMEOUT_MS = 15_000;
 export class TunnelCallError extends Error {
   override name = "TunnelCallError";
   constructor(
-    readonly reason: "unreachable" | "timeout" | "closed" | "busy",
+    readonly reason: "unreachable" | "no_answer" | "timeout" | "closed" | "busy",
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -156,7 +156,9 @@ export class TunnelCaller {
     try {
       return await t.tunnel;
     } catch (e) {
-      const reason = e instanceof TunnelSetupError && / refused /.test(e.message) ? "unreachable" : e instanceof TunnelSetupError ? "timeout" : "unreachable";
+      // Refused by the API's daemon, or no session in time (the request went out: nothing served it), or the
+      // request could not be sent at all (no such @sign, my atServer down).
+      const reason = e instanceof TunnelSetupError && !/ refused /.test(e.message) ? "no_answer" : "unreachable";
       throw new TunnelCallError(reason, `Cannot open a tunnel to ${api}: ${(e as Error).message}`, { cause: e });
     }
   }
