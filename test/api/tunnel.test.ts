@@ -144,6 +144,12 @@ test("an app that answers without reading a large body: the caller gets the answ
   expect(served.stats().tunnelStreams).toBe(0);
 }, 30_000);
 
+test("a GET whose answer is too large for a notification is asked again over the tunnel", async () => {
+  const res = await callers.get("@bob")!.fetch("@api", "/download");
+  expect(res.status).toBe(200);
+  expect(sha256(new Uint8Array(await res.arrayBuffer()))).toBe(sha256(download));
+}, 30_000);
+
 test("a stream request body is sent as it is produced", async () => {
   let sent = 0;
   const parts = 32;

@@ -59,7 +59,7 @@ test("fetch -d - --relay streams 8 MiB of stdin; --tunnel brings an 8 MiB respon
   expect((await cli(["fetch", "@api", "/download", "--tunnel", ...args.slice(0, -2)])).code).toBe(2);
 }, 60_000);
 
-test("gateway --relay takes a body larger than a notification and streams the answer", async () => {
+test("gateway --relay takes a body larger than a notification and brings back an answer larger than one", async () => {
   const proc = Bun.spawn([process.execPath, ENTRY, "gateway", "--listen", "127.0.0.1:0", "--to", "@api", ...args], { stdout: "pipe", stderr: "pipe", env: env() });
   try {
     let err = "";
@@ -78,6 +78,8 @@ test("gateway --relay takes a body larger than a notification and streams the an
     const res = await fetch(`${base}/sha`, { method: "POST", body });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ sha: sha256(body), bytes: BIG_BYTES, caller: "@bob" });
+    const down = await fetch(`${base}/download`);
+    expect(sha256(new Uint8Array(await down.arrayBuffer()))).toBe(sha256(download));
     const small = await fetch(`${base}/sha`, { method: "POST", body: "abc" });
     expect(await small.json()).toMatchObject({ bytes: 3, caller: "@bob" });
     proc.kill("SIGTERM");

@@ -23,7 +23,8 @@ import {
   isNullBodyStatus,
   MAX_ENVELOPE_BODY_BYTES,
   MAX_ENVELOPE_PATH_CHARS,
-  readBounded,
+  TUNNEL_RETRY_HEADER,
+  TUNNEL_RETRY_VALUE,
   type ApiResponseEnvelope,
 } from "./envelope.ts";
 import { REQUEST_KEY_SUFFIX, RESPONSE_KEY_SUFFIX } from "./serve_api.ts";
@@ -162,6 +163,11 @@ export class ApiCaller {
       }
       const r = await Promise.race([answered, expired, aborted]);
       if (r === "timeout") throw await this.explainTimeout(api, id, timeoutMs);
+      // Too large for a notification: a safe request is asked again over the tunnel path.
+      const safe = request.method === "GET" || request.method === "HEAD";
+      if (r.status === 502 && safe && this.tunnels && r.headers.some(([k, v]) => k === TUNNEL_RETRY_HEADER && v === TUNNEL_RETRY_VALUE)) {
+        return await this.viaTunnel(api, path, request, call, Math.max(1, deadline - Date.now()));
+      }
       return toResponse(r);
     } finally {
       clearTimeout(timer);
@@ -219,7 +225,8 @@ export class ApiCaller {
       return;
     }
     if (r.body.byteLength > this.opts.maxBodyBytes) {
-      p.pending.resolve({ id: p.id, status: 502, headers: [["content-type", "application/json"]], body: new TextEncoder().encode(JSON.stringify({ error: "response_too_large", detail: `larger than ${this.opts.maxBodyBytes} bytes` })) });
+      const headers: [string, string][] = [["content-type", "application/json"], [TUNNEL_RETRY_HEADER, TUNNEL_RETRY_VALUE]];
+      p.pending.resolve({ id: p.id, status: 502, headers, body: new TextEncoder().encode(JSON.stringify({ error: "response_too_large", detail: `larger than ${this.opts.maxBodyBytes} bytes` })) });
       return;
     }
     p.pending.resolve(r);

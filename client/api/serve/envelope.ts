@@ -24,6 +24,14 @@ export const MAX_ENVELOPE_PATH_CHARS = 8 * 1024;
 /** Longest capability token text carried. */
 export const MAX_ENVELOPE_CAPABILITY_CHARS = 8 * 1024;
 
+/**
+ * Response header of a `response_too_large` refusal: the same request could be answered over the tunnel path.
+ * A caller with a relay repeats a GET or HEAD there (safe methods only: the app runs again).
+ */
+export const TUNNEL_RETRY_HEADER = "x-inlay-retry";
+/** Its value. */
+export const TUNNEL_RETRY_VALUE = "tunnel";
+
 /** Request ids: the notification id, a UUID made by the caller. */
 export const REQUEST_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -36,6 +36,8 @@ import {
   MAX_ENVELOPE_BODY_BYTES,
   readBounded,
   REQUEST_ID_RE,
+  TUNNEL_RETRY_HEADER,
+  TUNNEL_RETRY_VALUE,
   type ApiRequestEnvelope,
   type ApiResponseEnvelope,
 } from "./envelope.ts";
@@ -230,7 +232,10 @@ export async function serveApi(app: Hono<any, any, any>, opts: ServeApiOptions):
       }
       const body = await Promise.race([readBounded(res.body, maxBody), timedOut]);
       if (body === "timeout") return refusal(req.id, 504, "handler_timeout", `${me} did not finish its response within ${timeoutMs} ms`);
-      if (body === null) return refusal(req.id, 502, "response_too_large", `the response of ${me} is larger than ${maxBody} bytes (bodies travel inside notifications)`);
+      if (body === null) {
+        const retry: [string, string][] = opts.tunnel !== false ? [[TUNNEL_RETRY_HEADER, TUNNEL_RETRY_VALUE]] : [];
+        return refusal(req.id, 502, "response_too_large", `the response of ${me} is larger than ${maxBody} bytes (bodies travel inside notifications; ask over a tunnel)`, retry);
+      }
       return { id: req.id, status: res.status, headers: envelopeHeaders(res.headers), body: isNullBodyStatus(res.status) ? new Uint8Array(0) : body };
     } catch (e) {
       log.warn("handler failed", { from, id: req.id, error: (e as Error).message });
