@@ -90,9 +90,13 @@ export const fetchCommand: CliCommand<typeof spec & typeof COMMON_SPEC> = {
           io.err(`< ${res.status} ${res.statusText}`.trimEnd());
           res.headers.forEach((v, k) => io.err(`< ${k}: ${v}`));
         }
-        // Not flushed chunk by chunk yet: with Bun 1.4.5, repeated Bun.write(Bun.stdout) calls (client.ts's flush)
-        // to a pipe that pushes back were seen writing some bytes twice; one write at exit is exact.
-        if (res.body) for await (const chunk of res.body) io.out(chunk);
+        // Streamed: each chunk is written before the next is read, so a large response never sits in memory.
+        if (res.body) {
+          for await (const chunk of res.body) {
+            io.out(chunk);
+            await io.flush?.();
+          }
+        }
         return o.fail && res.status >= 400 ? EXIT.notFound : EXIT.ok;
       } finally {
         await caller.close();
