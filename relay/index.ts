@@ -3,6 +3,7 @@
  * (core/relay/wire.ts), are paired by session id when both are valid and name each other, and then have
  * their bytes copied across (relay/pipe.ts). The relay never holds a key; it counts only metadata.
  */
+import { concatBytes } from "../core/bytes.ts";
 import { randomBytes } from "node:crypto";
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import { normalizeAtSign } from "../core/atsign.ts";
@@ -156,7 +157,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
 
   function onPreAuthBytes(s: Leg, chunk: Uint8Array): void {
     const c = s.data;
-    const buf = c.inbound ? concat(c.inbound, chunk) : chunk;
+    const buf = c.inbound ? concatBytes([c.inbound, chunk]) : chunk;
     if (buf.byteLength > RELAY_PREAUTH_LIMIT_BYTES) return refuse(s, "oversize");
     let parsed: ReturnType<typeof parseLegAuth>;
     try {
@@ -340,11 +341,4 @@ function isCanonical(atSign: string): boolean {
   } catch {
     return false;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
-  return out;
 }

@@ -2,6 +2,7 @@
  * What every CLI command shares: the common options, the exit-status mapping, loading the client from an
  * .atKeys file, and reading a value from an argument or stdin (binary-safe, bounded).
  */
+import { readBounded } from "../../core/bytes.ts";
 import { requireHostPort } from "../../core/host_port.ts";
 import { readdirSync } from "node:fs";
 import { homedir } from "node:os";
@@ -89,20 +90,9 @@ export function openClient(opts: Options<typeof COMMON_SPEC>): Promise<AtClient>
 
 /** Reads all of stdin, refusing more than `limit` bytes. */
 export async function readStdin(io: CliIo, limit = MAX_VALUE_BYTES): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of io.stdin()) {
-    total += chunk.byteLength;
-    if (total > limit) throw new UsageError(`Value on stdin is larger than ${limit} bytes`);
-    parts.push(chunk);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
+  const bytes = await readBounded(io.stdin(), limit);
+  if (!bytes) throw new UsageError(`Value on stdin is larger than ${limit} bytes`);
+  return bytes;
 }
 
 /** Text when the bytes are UTF-8 (and `binary` is not forced), else the bytes themselves. */

@@ -4,6 +4,8 @@
  * Chunks arrive at arbitrary boundaries (TLS records, TCP segments); a line may span many chunks. Bytes are
  * decoded as UTF-8 only once a whole line is present, so a multi-byte character split across chunks is safe.
  */
+import { concatBytes } from "../bytes.ts";
+
 export interface LineBuffer {
   parts: Uint8Array[];
   bytes: number;
@@ -31,7 +33,7 @@ export function pushChunk(buf: LineBuffer, chunk: Uint8Array): string[] {
   for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, start)) {
     const piece = chunk.subarray(start, i);
     if (buf.bytes + piece.byteLength > buf.maxLineBytes) throw tooLong(buf);
-    lines.push(buf.parts.length === 0 ? decoder.decode(piece) : decoder.decode(concat(buf, piece)));
+    lines.push(buf.parts.length === 0 ? decoder.decode(piece) : decoder.decode(concatBytes([...buf.parts, piece])));
     buf.parts = [];
     buf.bytes = 0;
     start = i + 1;
@@ -49,15 +51,4 @@ function tooLong(buf: LineBuffer): LineTooLongError {
   buf.parts = [];
   buf.bytes = 0;
   return new LineTooLongError(`Cannot accept line: longer than ${buf.maxLineBytes} bytes`);
-}
-
-function concat(buf: LineBuffer, last: Uint8Array): Uint8Array {
-  const out = new Uint8Array(buf.bytes + last.byteLength);
-  let off = 0;
-  for (const p of buf.parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  out.set(last, off);
-  return out;
 }

@@ -2,6 +2,7 @@
  * The leg side of the relay handshake (core/relay/wire.ts): connect, read HELLO, sign, send AUTH, wait for OK.
  * Resolves with the connected socket once paired; from then on the caller's handlers get the socket's events.
  */
+import { concatBytes } from "../bytes.ts";
 import type { Socket } from "bun";
 import { type AtSignSigningKey, signAsAtSign } from "../crypto/tunnel/at_sign_signature.ts";
 import { type WriteQueue, flush, newWriteQueue, send } from "../net/write_queue.ts";
@@ -124,7 +125,7 @@ export function dialRelay(opts: DialRelayOptions): Promise<RelayLegSocket> {
 
 function onHandshakeBytes(s: RelayLegSocket, chunk: Uint8Array): void {
   const st = s.data;
-  const buf = st.inbound.byteLength ? concat(st.inbound, chunk) : chunk;
+  const buf = st.inbound.byteLength ? concatBytes([st.inbound, chunk]) : chunk;
   if (st.phase === "hello") {
     if (buf.byteLength > RELAY_HELLO_MAX_BYTES + 1) throw new RelayWireError("Cannot read HELLO: too long");
     const parsed = parseRelayHello(buf);
@@ -159,11 +160,4 @@ function fail(s: RelayLegSocket, err: Error): void {
   clearTimeout(s.data.timer);
   s.data.settle.reject(err);
   s.end();
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
-  return out;
 }

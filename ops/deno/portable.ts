@@ -29,3 +29,5 @@ export * as syncWire from "../../client/sync/sync_wire.ts";
 export * as tunnelControlMessage from "../../client/tunnel/control_message.ts";
 export * as tunnelPermits from "../../client/tunnel/permits.ts";
 export * as apiEnvelope from "../../client/api/serve/envelope.ts";
+export * as bytes from "../../core/bytes.ts";
+export * as hostPort from "../../core/host_port.ts";

@@ -7,7 +7,6 @@ import {
   envelopeHeaders,
   isNullBodyStatus,
   MAX_ENVELOPE_HEADERS,
-  readBounded,
   type ApiRequestEnvelope,
 } from "./envelope.ts";
 
@@ -65,11 +64,6 @@ test("hop-by-hop headers are not carried; names are lower-case", () => {
   ]);
 });
 
-test("readBounded reads up to the limit and refuses more", async () => {
-  expect(await readBounded(new Response("abc").body, 3)).toEqual(new TextEncoder().encode("abc"));
-  expect(await readBounded(new Response("abcd").body, 3)).toBeNull();
-  expect(await readBounded(null, 0)).toEqual(new Uint8Array(0));
-});
 
 test("statuses without a body", () => {
   expect([204, 205, 304].every(isNullBodyStatus)).toBe(true);

@@ -147,33 +147,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-/**
- * Reads a body stream up to `limit` bytes; null when it is longer (the rest is cancelled).
- * @example await readBounded(res.body, 65_536)
- */
-export async function readBounded(stream: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | null> {
-  if (!stream) return new Uint8Array(0);
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      return null;
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
-}
 
 /** Statuses whose response has no body (the Response constructor refuses one). */
 export function isNullBodyStatus(status: number): boolean {

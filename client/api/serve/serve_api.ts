@@ -13,6 +13,7 @@
  * (tunnel_serve.ts): serveApi runs a tunnel daemon for its @sign, the caller's @sign is the one verified by the
  * tunnel's key agreement, and the same access checks run before the app.
  */
+import { readBounded } from "../../../core/bytes.ts";
 import { Hono } from "hono";
 import { randomUUID } from "node:crypto";
 import { normalizeAtSign } from "../../../core/atsign.ts";
@@ -34,7 +35,6 @@ import {
   envelopeHeaders,
   isNullBodyStatus,
   MAX_ENVELOPE_BODY_BYTES,
-  readBounded,
   REQUEST_ID_RE,
   TUNNEL_RETRY_HEADER,
   TUNNEL_RETRY_VALUE,
