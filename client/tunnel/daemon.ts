@@ -13,14 +13,14 @@ import type { Socket } from "bun";
 import { normalizeAtSign } from "../../core/atsign.ts";
 import type { AtKeys } from "../../core/crypto/index.ts";
 import { createTunnelOffer, streamKeys } from "../../core/crypto/tunnel/handshake.ts";
-import { dialRelay } from "../../core/relay/dial_relay.ts";
 import { logger } from "../../core/log.ts";
 import type { AtClient } from "../at_client.ts";
 import type { ControlChannel } from "./control_channel.ts";
 import type { ControlMessage } from "./control_message.ts";
 import { type Permit, isPermitted, permitText } from "./permits.ts";
 import { type SessionLink, openSessionLink } from "./session_link.ts";
-import { type StreamPipe, abortStream, attachLeg, attachPlain, legClosed, legData, legDrain, legEnd, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
+import { type StreamPipe, abortStream, attachPlain, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
+import { dialStreamLeg } from "./stream_leg.ts";
 
 /** Live sessions one daemon serves at once. */
 export const DAEMON_SESSIONS_MAX = 256;
@@ -159,26 +159,7 @@ export function startDaemon(opts: DaemonOptions): Daemon {
       if (e.reason !== "done") log.debug("stream aborted", { sid: s.sid, i, reason: e.reason });
     });
     s.streams.set(i, pipe);
-    const key = { algo: "rsa2048" as const, privateKey: opts.keys.encryptionPrivateKey };
-    dialRelay({
-      host: s.relay.host,
-      port: s.relay.port,
-      sessionId: `${s.sid}.${i}`,
-      side: "b",
-      atSign: me,
-      peerAtSign: s.peer,
-      key,
-      ...(s.relay.atSign ? { relayAtSign: s.relay.atSign } : {}),
-      handlers: {
-        data: (_s, chunk) => legData(pipe, chunk),
-        drain: () => legDrain(pipe),
-        end: () => legEnd(pipe),
-        close: () => legClosed(pipe),
-      },
-    }).then(
-      (leg) => attachLeg(pipe, leg),
-      (e: Error) => abortStream(pipe, e.message),
-    );
+    dialStreamLeg(pipe, { relay: s.relay, sessionId: `${s.sid}.${i}`, side: "b", atSign: me, peerAtSign: s.peer, encryptionPrivateKey: opts.keys.encryptionPrivateKey });
     (opts.serveStream ? opts.serveStream(s.peer, pipe) : connectTarget(s.target, pipe)).catch((e: Error) => {
       link.send({ t: "refused", i, reason: `cannot connect to ${s.target.host}:${s.target.port} on ${me}: ${e.message}` });
       abortStream(pipe, "target unreachable");

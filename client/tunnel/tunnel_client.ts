@@ -15,13 +15,13 @@ import type { TCPSocketListener } from "bun";
 import { normalizeAtSign } from "../../core/atsign.ts";
 import type { AtKeys } from "../../core/crypto/index.ts";
 import { createTunnelOffer, streamKeys } from "../../core/crypto/tunnel/handshake.ts";
-import { dialRelay } from "../../core/relay/dial_relay.ts";
 import { logger } from "../../core/log.ts";
 import type { AtClient } from "../at_client.ts";
 import type { ControlChannel } from "./control_channel.ts";
 import type { ControlMessage } from "./control_message.ts";
 import { type SessionLink, openSessionLink } from "./session_link.ts";
-import { type PipeSocket, type StreamEnd, type StreamPipe, abortStream, attachLeg, attachPlain, legClosed, legData, legDrain, legEnd, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
+import { type PipeSocket, type StreamEnd, type StreamPipe, abortStream, attachPlain, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
+import { dialStreamLeg } from "./stream_leg.ts";
 
 /** How long session set-up (request, relay pairing, key agreement) may take. */
 export const TUNNEL_SETUP_TIMEOUT_MS = 15_000;
@@ -218,25 +218,7 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
         if (state.eof) plainEnd(pipe);
         if (state.gone) plainClosed(pipe);
         l.link.send({ t: "open", i });
-        dialRelay({
-          host: opts.relay.host,
-          port: opts.relay.port,
-          sessionId: `${l.sid}.${i}`,
-          side: "a",
-          atSign: me,
-          peerAtSign: device,
-          key: { algo: "rsa2048", privateKey: opts.keys.encryptionPrivateKey },
-          ...(opts.relay.atSign ? { relayAtSign: opts.relay.atSign } : {}),
-          handlers: {
-            data: (_s, chunk) => legData(pipe, chunk),
-            drain: () => legDrain(pipe),
-            end: () => legEnd(pipe),
-            close: () => legClosed(pipe),
-          },
-        }).then(
-          (leg) => attachLeg(pipe, leg),
-          (e: Error) => abortStream(pipe, e.message),
-        );
+        dialStreamLeg(pipe, { relay: opts.relay, sessionId: `${l.sid}.${i}`, side: "a", atSign: me, peerAtSign: device, encryptionPrivateKey: opts.keys.encryptionPrivateKey });
       },
       (e: Error) => {
         log.warn("cannot open a stream", { error: e.message });
