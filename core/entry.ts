@@ -35,10 +35,20 @@ export async function runEntry<S extends OptionSpec>(
       process.stdout.write(helpText(def.usage, def.about, def.spec));
       return;
     }
-    const service = await start(options, positionals);
-    const shutdown = () => void service.stop().then(() => process.exit(0), () => process.exit(1));
+    // Handlers go in before the service starts: a signal that arrives while no handler is installed kills the
+    // process at once (exit 143), even between the ready line and the end of start-up. Regression: a SIGTERM
+    // right after the ready line (test/server_entry.test.ts) hit that window.
+    let service: Stoppable | null = null;
+    let stopRequested = false;
+    const stop = (s: Stoppable) => void s.stop().then(() => process.exit(0), () => process.exit(1));
+    const shutdown = () => {
+      stopRequested = true;
+      if (service) stop(service);
+    };
     process.once("SIGINT", shutdown);
     process.once("SIGTERM", shutdown);
+    service = await start(options, positionals);
+    if (stopRequested) stop(service);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`${err.message} (see ${def.usage.split(" [")[0]} --help)\n`);

@@ -82,10 +82,19 @@ describe("RSA PKCS#1 v1.5 encryption", () => {
     }
   });
 
-  test("a wrong private key or a tampered ciphertext yields other bytes, no exception", () => {
+  test("a wrong private key or a tampered ciphertext yields other bytes, never the plaintext", () => {
     const key = utf8(generateAesKey());
     const ct = rsaEncrypt(alice.publicKey, key);
-    expect(rsaDecrypt(bob.privateKey, ct)).not.toEqual(key);
+    // Under another key the ciphertext may be ≥ that key's modulus (a public fact, about 1 time in 4 here): then
+    // it is refused as out of range instead of unpadded. Regression: this test assumed it never was, and flaked.
+    let wrong: Uint8Array | null = null;
+    try {
+      wrong = rsaDecrypt(bob.privateKey, ct);
+    } catch (err) {
+      expect(err).toBeInstanceOf(CryptoError);
+      expect((err as Error).message).toContain("out of range");
+    }
+    if (wrong) expect(wrong).not.toEqual(key);
     const tampered = Uint8Array.from(ct);
     tampered[100]! ^= 1;
     expect(rsaDecrypt(alice.privateKey, tampered)).not.toEqual(key);
