@@ -3,9 +3,13 @@
  * (ATPROTOCOL.md §5.7), and the string-valued variant of sync entries (§7.2).
  */
 import { dartDate } from "../wire/dart_date.ts";
+import type { MetadataPatch } from "./command.ts";
 
-/** A stored key's metadata as the server keeps it: dates in epoch milliseconds; absent or null = not set. */
-export interface AtMetadata {
+/**
+ * A stored key's metadata as the server keeps it: what a request can set (but `sharedKeyStatus`, which the
+ * reference never stores) plus what the server maintains. Dates in epoch milliseconds; absent or null = not set.
+ */
+export interface AtMetadata extends Omit<MetadataPatch, "sharedKeyStatus"> {
   createdBy?: string | null;
   updatedBy?: string | null;
   createdAt?: number | null;
@@ -15,24 +19,6 @@ export interface AtMetadata {
   refreshAt?: number | null;
   status?: string | null;
   version?: number | null;
-  ttl?: number | null;
-  ttb?: number | null;
-  ttr?: number | null;
-  ccd?: boolean | null;
-  isBinary?: boolean | null;
-  isEncrypted?: boolean | null;
-  dataSignature?: string | null;
-  sharedKeyEnc?: string | null;
-  pubKeyCS?: string | null;
-  /** Written as `"pubKeyHash":{"hash":..,"hashingAlgo":..}` (newer at_commons; unconfirmed for the server JSON). */
-  pubKeyHash?: string | null;
-  hashingAlgo?: string | null;
-  encoding?: string | null;
-  encKeyName?: string | null;
-  encAlgo?: string | null;
-  ivNonce?: string | null;
-  skeEncKeyName?: string | null;
-  skeEncAlgo?: string | null;
 }
 
 /** A value of the metadata JSON object. */
