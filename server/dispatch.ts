@@ -28,9 +28,6 @@ import { scanHandlers } from "./verbs/scan.ts";
 import { syncHandlers } from "./verbs/sync.ts";
 import { updateHandlers } from "./verbs/update.ts";
 
-/** Most commands one `batch:` may carry. */
-export const BATCH_MAX_ITEMS = 1_000;
-
 /** Verbs that need an owner-authenticated connection (ATPROTOCOL.md §5.1). */
 const OWNER_ONLY: ReadonlySet<VerbName> = new Set<VerbName>([
   "update", "updateJson", "updateMeta", "delete", "llookup", "plookup", "notify", "notifyList", "notifyFetch",
@@ -67,7 +64,6 @@ export function newDispatcher(ctx: ServerContext): LineHandler {
     ...otpHandlers,
     ...keysHandlers,
     batch: async (c, conn, cmd) => {
-      if (cmd.items.length > BATCH_MAX_ITEMS) throw new AtProtocolError("AT0022", `A batch holds at most ${BATCH_MAX_ITEMS} commands`);
       const out: unknown[] = [];
       for (const item of cmd.items) {
         try {

@@ -7,8 +7,8 @@ import { after, fail } from "./_syntax.ts";
 
 const BATCH_USAGE = 'batch:[{"id":<n>,"command":"<command>"},...]';
 
-/** Most commands one batch line may carry; Dart sync pushes at most a page at a time. */
-export const BATCH_MAX_ITEMS = 10_000;
+/** Most commands one batch line may carry; Dart sync pushes at most a page (25-100 entries) at a time. */
+export const BATCH_MAX_ITEMS = 1_000;
 
 /**
  * Parses `batch:[{"id":1,"command":"update:..."},...]`.
@@ -23,7 +23,8 @@ export function parseBatch(line: string): CommandOf<"batch"> {
   } catch {
     throw new AtProtocolError("AT0003", `Invalid syntax. batch body is not valid JSON. Usage: ${BATCH_USAGE}`);
   }
-  if (!Array.isArray(body) || body.length > BATCH_MAX_ITEMS) fail(BATCH_USAGE);
+  if (!Array.isArray(body)) fail(BATCH_USAGE);
+  if (body.length > BATCH_MAX_ITEMS) throw new AtProtocolError("AT0022", `A batch holds at most ${BATCH_MAX_ITEMS} commands`);
   const items: BatchItem[] = body.map((item: unknown) => {
     const o = item as { id?: unknown; command?: unknown } | null;
     if (typeof o !== "object" || o === null || !Number.isSafeInteger(o.id) || typeof o.command !== "string") {

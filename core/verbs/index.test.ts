@@ -1,3 +1,4 @@
+import { BATCH_MAX_ITEMS } from "./batch.ts";
 import { describe, expect, test } from "bun:test";
 import { AtProtocolError, MAX_REQUEST_BYTES, type AtErrorCode } from "../wire/index.ts";
 import { buildCommand, METADATA_FIELDS, normalizeVerb, parseCommand, type Command, type MetadataPatch } from "./index.ts";
@@ -598,4 +599,10 @@ describe("buildCommand() round-trips random metadata through update, update:meta
       for (const c of cmds) expect(parseCommand(buildCommand(c))).toEqual(c);
     }
   });
+});
+
+test("a batch over BATCH_MAX_ITEMS commands is AT0022 (one limit, enforced at parse time)", () => {
+  const items = Array.from({ length: BATCH_MAX_ITEMS + 1 }, (_, i) => ({ id: i, command: "noop:0" }));
+  expect(() => parseCommand(`batch:${JSON.stringify(items)}`)).toThrow(expect.objectContaining({ code: "AT0022" }));
+  expect(parseCommand(`batch:${JSON.stringify(items.slice(1))}`)).toMatchObject({ verb: "batch" });
 });
