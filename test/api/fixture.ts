@@ -3,28 +3,9 @@
  * onboarded into it, and the hono app the tests serve by @sign.
  */
 import { Hono } from "hono";
-import { join } from "node:path";
-import { AtClient, type ConnectOptions } from "../../client/index.ts";
 import type { AtApiEnv } from "../../client/api/serve/index.ts";
-import type { Stack } from "../harness.ts";
 
-/** How a client of `stack` finds the network. */
-export function netOf(stack: Stack): ConnectOptions {
-  return { directory: `${stack.directory.host}:${stack.directory.port}`, caFile: stack.caFile, home: stack.home };
-}
-
-/** Where the fixture keeps the .atKeys file of `atSign`. */
-export function keysFileOf(stack: Stack, atSign: string): string {
-  return join(stack.home, "keys", `${atSign}_key.atKeys`);
-}
-
-/** Onboards `atSign` with the SDK and returns its client. */
-export async function onboarded(stack: Stack, atSign: string): Promise<AtClient> {
-  const s = stack.servers.get(atSign);
-  if (!s) throw new Error(`no server for ${atSign}`);
-  const { client } = await AtClient.onboard(atSign, s.cramSecret, { ...netOf(stack), keysFile: keysFileOf(stack, atSign) });
-  return client;
-}
+export { keysFileOf, netOf, onboarded } from "../sdk_fixture.ts";
 
 /** The app under test: who is calling, an echo, items under /v1, and a slow route. */
 export function testApp(): Hono<AtApiEnv> {
