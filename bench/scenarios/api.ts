@@ -54,15 +54,7 @@ async function largeBodies(ctx: BenchContext, path: string, call: (body: Uint8Ar
     const back = await res.arrayBuffer();
     if (!res.ok || back.byteLength !== LARGE_BODY_BYTES) throw new Error(`POST /echo answered ${res.status} with ${back.byteLength} bytes`);
   };
-  // Warm-up (tunnel session set-up). One retry, said in the report: the first tunnel session intermittently does
-  // not answer within the call's 10 s (about 1 quick run in 12, never reproduced alone; see the closing note of
-  // session 1). A second failure still fails the scenario.
-  try {
-    await one();
-  } catch (err) {
-    ctx.note(`${path}, 8 MiB echo: the warm-up call failed once and was retried (${(err as Error).message.split("\n")[0]})`);
-    await one();
-  }
+  await one(); // warm-up (tunnel session set-up)
   const r = await ctx.loopConcurrent(1, { ms: ctx.pick(3_000, 400), count: ctx.pick(200, 3) }, one);
   const mibPerSecond = (r.perSecond * LARGE_BODY_BYTES) / (1024 * 1024);
   ctx.metric({ id: `large_mibps_${path}`, label: `8 MiB echo, MiB/s each way, ${path}`, value: mibPerSecond, unit: "MiB/s", group: "8 MiB echo, MiB/s each way", path });

@@ -136,8 +136,8 @@ export function startDaemon(opts: DaemonOptions): Daemon {
         mine: () => createTunnelOffer({ sessionId: s.sid, role: "responder", atSign: me, peerAtSign: from, key }),
         peerPublicKey: await opts.client.publicKeyOf(from),
         ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
-        onMessage: (m) => {
-          if (m.t === "open") openStream(s, m.i);
+        onMessage: (m, link) => {
+          if (m.t === "open") openStream(s, link, m.i);
         },
       });
       s.link = link;
@@ -150,9 +150,10 @@ export function startDaemon(opts: DaemonOptions): Daemon {
     }
   };
 
-  const openStream = (s: LiveSession, i: number) => {
-    const link = s.link;
-    if (s.ended || !link) return;
+  // `link` comes with the message: an `open` can arrive in the same read as the peer's offer, before `s.link` is
+  // set. Regression: dropping such an open left the requester's first stream waiting until its deadline.
+  const openStream = (s: LiveSession, link: SessionLink, i: number) => {
+    if (s.ended) return;
     if (s.streams.has(i) || s.streams.size >= SESSION_STREAMS_MAX) return link.send({ t: "refused", i, reason: `stream ${i} refused: duplicate or over ${SESSION_STREAMS_MAX} streams` });
     const pipe = newStreamPipe(streamKeys(link.session, i), (e) => {
       s.streams.delete(i);

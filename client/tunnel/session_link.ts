@@ -52,7 +52,12 @@ export interface SessionLinkOptions {
   mine: PendingTunnel | (() => PendingTunnel);
   /** The peer's `public:publickey`, to check its offer. */
   peerPublicKey: string;
-  onMessage(msg: SessionMessage): void;
+  /**
+   * A control message from the peer. `link` is the link it came on: messages that arrived in the same read as
+   * the peer's offer are delivered before the caller's `await openSessionLink(...)` has resumed, so a handler
+   * must not rely on having stored the link itself.
+   */
+  onMessage(msg: SessionMessage, link: SessionLink): void;
   /** Keepalive period (default SESSION_KEEPALIVE_MS). */
   keepaliveMs?: number;
 }
@@ -145,7 +150,7 @@ export function openSessionLink(opts: SessionLinkOptions): Promise<SessionLink> 
           } catch {
             throw new TunnelError("malformed", "session control line is not JSON");
           }
-          if (isSessionMessage(msg) && msg.t !== "ping") opts.onMessage(msg);
+          if (isSessionMessage(msg) && msg.t !== "ping") opts.onMessage(msg, link);
         }
       });
       if (ended) shut("peer ended the session");

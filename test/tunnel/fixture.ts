@@ -10,6 +10,7 @@ import { type Daemon, startDaemon } from "../../client/tunnel/daemon.ts";
 import { type Endpoint, openEndpoint } from "../../client/tunnel/endpoint.ts";
 import { parsePermit } from "../../client/tunnel/permits.ts";
 import { type Tunnel, type TunnelOptions, openTunnel } from "../../client/tunnel/tunnel_client.ts";
+import { concatBytes } from "../../core/bytes.ts";
 import { flush, newWriteQueue, send, type WriteQueue } from "../../core/net/write_queue.ts";
 import { startRelay, type RelayHandle, type ResolvePublicKey } from "../../relay/index.ts";
 import { cachedResolver, directoryResolver } from "../../relay/public_key_resolver.ts";
@@ -290,4 +291,80 @@ interface ProxyEnd {
   peer: Socket<ProxyEnd> | null;
   seen: number;
   early: Uint8Array[];
+}
+
+/**
+ * A TCP proxy to 127.0.0.1:`targetPort` that, on its `connection`-th accepted connection only, passes the first
+ * `passEvents` chunks from the target through and then holds the next two, releasing them as ONE chunk: what a
+ * busy reader gets when two of the peer's writes pile up in its socket. Used to deliver a tunnel requester's
+ * offer and its first `open` frame to the daemon in the same read. A held chunk is released after
+ * `releaseAfterMs` at the latest, so a connection that never sends a second one is not stuck.
+ */
+export function startCoalescingProxy(targetPort: number, opts: { connection: number; passEvents: number; releaseAfterMs?: number }): TCPSocketListener<CoalescingEnd> {
+  let accepted = 0;
+  const deliver = (to: Socket<CoalescingEnd>, chunk: Uint8Array) => {
+    if (send(to, to.data.q, chunk) !== "sent") to.data.peer?.pause();
+  };
+  const drain = (s: Socket<CoalescingEnd>) => {
+    if (flush(s, s.data.q)) s.data.peer?.resume();
+  };
+  return Bun.listen<CoalescingEnd>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(client) {
+        const coalesce = ++accepted === opts.connection;
+        client.data = { q: newWriteQueue(), peer: null, early: [], events: 0, held: [], timer: undefined, coalesce };
+        void Bun.connect<CoalescingEnd>({
+          hostname: "127.0.0.1",
+          port: targetPort,
+          data: { q: newWriteQueue(), peer: client, early: [], events: 0, held: [], timer: undefined, coalesce: false },
+          socket: {
+            data(_up, c) {
+              const d = client.data;
+              d.events++;
+              if (!d.coalesce || d.events <= opts.passEvents || d.events > opts.passEvents + 2) return deliver(client, c);
+              d.held.push(new Uint8Array(c));
+              const release = () => {
+                clearTimeout(d.timer);
+                if (d.held.length) deliver(client, concatBytes(d.held.splice(0)));
+              };
+              if (d.held.length === 2) release();
+              else d.timer = setTimeout(release, opts.releaseAfterMs ?? 2_000);
+            },
+            drain,
+            close: () => void client.end(),
+            error() {},
+          },
+        }).then(
+          (up) => {
+            client.data.peer = up;
+            for (const c of client.data.early.splice(0)) deliver(up, c);
+          },
+          () => void client.end(),
+        );
+      },
+      data(client, chunk) {
+        if (!client.data.peer) return void client.data.early.push(chunk);
+        deliver(client.data.peer, chunk);
+      },
+      drain,
+      close: (client) => {
+        clearTimeout(client.data.timer);
+        client.data.peer?.end();
+      },
+      error() {},
+    },
+  });
+}
+
+/** One end of a coalescing proxy's connection. */
+interface CoalescingEnd {
+  q: WriteQueue;
+  peer: Socket<CoalescingEnd> | null;
+  early: Uint8Array[];
+  events: number;
+  held: Uint8Array[];
+  timer: ReturnType<typeof setTimeout> | undefined;
+  coalesce: boolean;
 }

@@ -11,7 +11,7 @@ import { DAEMON_VERSION } from "../../client/tunnel/daemon.ts";
 import { TunnelSetupError, openTunnel, pingDevice } from "../../client/tunnel/tunnel_client.ts";
 import { startRelay } from "../../relay/index.ts";
 import { PIPE_QUEUE_LIMIT_BYTES } from "../../relay/pipe.ts";
-import { type TunnelWorld, connectTest, startFlipProxy, startTunnelWorld, until } from "./fixture.ts";
+import { type TunnelWorld, connectTest, startCoalescingProxy, startFlipProxy, startTunnelWorld, until } from "./fixture.ts";
 
 const BULK_BYTES = Number(process.env.TUNNEL_TEST_BYTES ?? 32 * 1024 * 1024);
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -119,6 +119,29 @@ describe("tampering", () => {
       await until(() => c2.bytes() === 2, 10_000, "echo on a new stream");
       expect(t.tunnel.sessionId()).toBe(sid);
       c2.sock.end();
+    } finally {
+      t.stop();
+      d.stop();
+      proxy.stop(true);
+    }
+  }, 30_000);
+});
+
+describe("session set-up", () => {
+  // Regression: when the requester's offer and its first `open` frame reached the daemon in one read, the
+  // session link delivered the open before the daemon had stored the link, and the stream was dropped (the
+  // first connection of a new session then waited until its deadline; seen as an intermittent CI failure).
+  test("an open frame that arrives in the same read as the requester's offer is served", async () => {
+    // Connection 2 through the proxy is the daemon's session leg (the requester dials first); after the relay's
+    // HELLO and OK, its next two chunks (offer, open) are delivered together.
+    const proxy = startCoalescingProxy(w.relay.port, { connection: 2, passEvents: 2 });
+    const d = await w.daemon();
+    const t = await w.tunnel({ relayPort: proxy.port });
+    try {
+      const c = await connectTest(t.tunnel.port);
+      await c.write("first");
+      await until(() => c.bytes() === 5, 10_000, "echo on the session's first stream");
+      c.sock.end();
     } finally {
       t.stop();
       d.stop();
