@@ -235,102 +235,65 @@ export async function until(f: () => boolean | Promise<boolean>, timeoutMs = 10_
   }
 }
 
-/**
- * A TCP proxy to 127.0.0.1:`targetPort` that flips one bit of byte `flipAt` of what each client sends (a
- * tampering on-path attacker). Writes go through write queues both ways; reading pauses while a queue drains.
- */
-export function startFlipProxy(targetPort: number, flipAt: number): TCPSocketListener<ProxyEnd> {
-  const forward = (from: Socket<ProxyEnd>, to: Socket<ProxyEnd> | null, chunk: Uint8Array) => {
-    if (!to) return void from.data.early.push(chunk);
-    if (send(to, to.data.q, chunk) !== "sent") from.pause();
-  };
-  const drain = (s: Socket<ProxyEnd>) => {
-    if (flush(s, s.data.q)) s.data.peer?.resume();
-  };
-  return Bun.listen<ProxyEnd>({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      open(client) {
-        client.data = { q: newWriteQueue(), peer: null, seen: 0, early: [] };
-        void Bun.connect<ProxyEnd>({
-          hostname: "127.0.0.1",
-          port: targetPort,
-          data: { q: newWriteQueue(), peer: client, seen: 0, early: [] },
-          socket: {
-            data: (up, c) => forward(up, client, c),
-            drain,
-            close: () => void client.end(),
-            error() {},
-          },
-        }).then(
-          (up) => {
-            client.data.peer = up;
-            for (const c of client.data.early.splice(0)) forward(client, up, c);
-          },
-          () => void client.end(),
-        );
-      },
-      data(client, chunk) {
-        const c = new Uint8Array(chunk);
-        const at = flipAt - client.data.seen;
-        if (at >= 0 && at < c.byteLength) c[at]! ^= 0x01;
-        client.data.seen += c.byteLength;
-        forward(client, client.data.peer, c);
-      },
-      drain,
-      close: (client) => void client.data.peer?.end(),
-      error() {},
-    },
-  });
+/** What a proxy hook may do with a chunk: pass it on (possibly changed or merged with others), or keep it. */
+type Deliver = (chunk: Uint8Array) => void;
+
+/** One proxied connection as the hooks see it: its number (1 = first accepted) and state the hooks keep. */
+interface ProxyConn {
+  index: number;
+  state: Record<string, unknown>;
+}
+
+interface ProxyHooks {
+  /** A chunk the client sent, on its way to the target. */
+  toTarget?(chunk: Uint8Array, conn: ProxyConn, deliver: Deliver): void;
+  /** A chunk the target sent, on its way to the client. */
+  toClient?(chunk: Uint8Array, conn: ProxyConn, deliver: Deliver): void;
+  /** The connection closed (release timers). */
+  closed?(conn: ProxyConn): void;
 }
 
 /** One end of a proxied connection. */
 interface ProxyEnd {
   q: WriteQueue;
   peer: Socket<ProxyEnd> | null;
-  seen: number;
   early: Uint8Array[];
+  conn: ProxyConn;
 }
 
 /**
- * A TCP proxy to 127.0.0.1:`targetPort` that, on its `connection`-th accepted connection only, passes the first
- * `passEvents` chunks from the target through and then holds the next two, releasing them as ONE chunk: what a
- * busy reader gets when two of the peer's writes pile up in its socket. Used to deliver a tunnel requester's
- * offer and its first `open` frame to the daemon in the same read. A held chunk is released after
- * `releaseAfterMs` at the latest, so a connection that never sends a second one is not stuck.
+ * A TCP proxy to 127.0.0.1:`targetPort` for on-path tests; `hooks` see each chunk in each direction. Writes go
+ * through write queues both ways, and reading pauses while the other side's queue drains.
  */
-export function startCoalescingProxy(targetPort: number, opts: { connection: number; passEvents: number; releaseAfterMs?: number }): TCPSocketListener<CoalescingEnd> {
+function startProxy(targetPort: number, hooks: ProxyHooks): TCPSocketListener<ProxyEnd> {
   let accepted = 0;
-  const deliver = (to: Socket<CoalescingEnd>, chunk: Uint8Array) => {
+  const forward = (to: Socket<ProxyEnd>, chunk: Uint8Array) => {
     if (send(to, to.data.q, chunk) !== "sent") to.data.peer?.pause();
   };
-  const drain = (s: Socket<CoalescingEnd>) => {
+  const drain = (s: Socket<ProxyEnd>) => {
     if (flush(s, s.data.q)) s.data.peer?.resume();
   };
-  return Bun.listen<CoalescingEnd>({
+  const toTarget = (client: Socket<ProxyEnd>, chunk: Uint8Array) => {
+    const up = client.data.peer;
+    if (!up) return void client.data.early.push(chunk);
+    if (hooks.toTarget) hooks.toTarget(chunk, client.data.conn, (c) => forward(up, c));
+    else forward(up, chunk);
+  };
+  return Bun.listen<ProxyEnd>({
     hostname: "127.0.0.1",
     port: 0,
     socket: {
       open(client) {
-        const coalesce = ++accepted === opts.connection;
-        client.data = { q: newWriteQueue(), peer: null, early: [], events: 0, held: [], timer: undefined, coalesce };
-        void Bun.connect<CoalescingEnd>({
+        const conn: ProxyConn = { index: ++accepted, state: {} };
+        client.data = { q: newWriteQueue(), peer: null, early: [], conn };
+        void Bun.connect<ProxyEnd>({
           hostname: "127.0.0.1",
           port: targetPort,
-          data: { q: newWriteQueue(), peer: client, early: [], events: 0, held: [], timer: undefined, coalesce: false },
+          data: { q: newWriteQueue(), peer: client, early: [], conn },
           socket: {
             data(_up, c) {
-              const d = client.data;
-              d.events++;
-              if (!d.coalesce || d.events <= opts.passEvents || d.events > opts.passEvents + 2) return deliver(client, c);
-              d.held.push(new Uint8Array(c));
-              const release = () => {
-                clearTimeout(d.timer);
-                if (d.held.length) deliver(client, concatBytes(d.held.splice(0)));
-              };
-              if (d.held.length === 2) release();
-              else d.timer = setTimeout(release, opts.releaseAfterMs ?? 2_000);
+              if (hooks.toClient) hooks.toClient(c, conn, (d) => forward(client, d));
+              else forward(client, c);
             },
             drain,
             close: () => void client.end(),
@@ -339,18 +302,15 @@ export function startCoalescingProxy(targetPort: number, opts: { connection: num
         }).then(
           (up) => {
             client.data.peer = up;
-            for (const c of client.data.early.splice(0)) deliver(up, c);
+            for (const c of client.data.early.splice(0)) toTarget(client, c);
           },
           () => void client.end(),
         );
       },
-      data(client, chunk) {
-        if (!client.data.peer) return void client.data.early.push(chunk);
-        deliver(client.data.peer, chunk);
-      },
+      data: toTarget,
       drain,
-      close: (client) => {
-        clearTimeout(client.data.timer);
+      close(client) {
+        hooks.closed?.(client.data.conn);
         client.data.peer?.end();
       },
       error() {},
@@ -358,13 +318,42 @@ export function startCoalescingProxy(targetPort: number, opts: { connection: num
   });
 }
 
-/** One end of a coalescing proxy's connection. */
-interface CoalescingEnd {
-  q: WriteQueue;
-  peer: Socket<CoalescingEnd> | null;
-  early: Uint8Array[];
-  events: number;
-  held: Uint8Array[];
-  timer: ReturnType<typeof setTimeout> | undefined;
-  coalesce: boolean;
+/** A proxy that flips one bit of byte `flipAt` of what each client sends (a tampering on-path attacker). */
+export function startFlipProxy(targetPort: number, flipAt: number): TCPSocketListener<ProxyEnd> {
+  return startProxy(targetPort, {
+    toTarget(chunk, conn, deliver) {
+      const seen = (conn.state.seen as number | undefined) ?? 0;
+      const c = new Uint8Array(chunk);
+      const at = flipAt - seen;
+      if (at >= 0 && at < c.byteLength) c[at]! ^= 0x01;
+      conn.state.seen = seen + c.byteLength;
+      deliver(c);
+    },
+  });
+}
+
+/**
+ * A proxy that, on its `connection`-th accepted connection only, passes the first `passEvents` chunks from the
+ * target through and then holds the next two, releasing them as ONE chunk: what a busy reader gets when two of
+ * the peer's writes pile up in its socket. Used to deliver a tunnel requester's offer and its first `open` frame
+ * to the daemon in the same read. A held chunk is released after `releaseAfterMs` at the latest, so a connection
+ * that never sends a second one is not stuck.
+ */
+export function startCoalescingProxy(targetPort: number, opts: { connection: number; passEvents: number; releaseAfterMs?: number }): TCPSocketListener<ProxyEnd> {
+  return startProxy(targetPort, {
+    toClient(chunk, conn, deliver) {
+      const events = ((conn.state.events as number | undefined) ?? 0) + 1;
+      conn.state.events = events;
+      if (conn.index !== opts.connection || events <= opts.passEvents || events > opts.passEvents + 2) return deliver(chunk);
+      const held = ((conn.state.held as Uint8Array[] | undefined) ??= []);
+      held.push(new Uint8Array(chunk));
+      const release = () => {
+        clearTimeout(conn.state.timer as ReturnType<typeof setTimeout> | undefined);
+        if (held.length) deliver(concatBytes(held.splice(0)));
+      };
+      if (held.length === 2) release();
+      else conn.state.timer = setTimeout(release, opts.releaseAfterMs ?? 2_000);
+    },
+    closed: (conn) => clearTimeout(conn.state.timer as ReturnType<typeof setTimeout> | undefined),
+  });
 }
