@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { headerPairs } from "../../client/cli/fetch.ts";
 import { serveApi, type ServedApi } from "../../client/api/serve/index.ts";
 import { startStack, type Stack } from "../harness.ts";
-import { keysFileOf, netOf, onboarded, testApp } from "./fixture.ts";
+import { keysFileOf, netOf, onboarded, testApp, startGateway } from "./fixture.ts";
 
 const ENTRY = join(import.meta.dir, "../../client.ts");
 let stack: Stack;
@@ -66,20 +66,8 @@ test("fetch exit statuses: refused 0 (1 with --fail), unreachable 4, usage 2", a
 });
 
 test("gateway exposes the @sign API as plain local HTTP", async () => {
-  const proc = Bun.spawn([process.execPath, ENTRY, "gateway", "--listen", "127.0.0.1:0", "--to", "@api", ...as("@bob")], { stdout: "pipe", stderr: "pipe", env: env() });
+  const { proc, base } = await startGateway(["--to", "@api", ...as("@bob")], env());
   try {
-    let err = "";
-    const decoder = new TextDecoder();
-    const reader = proc.stderr.getReader();
-    const deadline = Date.now() + 20_000;
-    while (!/listening on (http:\/\/\S+)/.test(err)) {
-      if (Date.now() > deadline) throw new Error(`gateway did not start: ${err}`);
-      const { done, value } = await reader.read();
-      if (done) throw new Error(`gateway exited: ${err}`);
-      err += decoder.decode(value, { stream: true });
-    }
-    reader.releaseLock();
-    const base = /listening on (http:\/\/\S+)/.exec(err)![1]!;
     const res = await fetch(`${base}/hello`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ hello: "@bob" });

@@ -24,3 +24,32 @@ export function testApp(): Hono<AtApiEnv> {
     })
     .get("/none", (c) => c.body(null, 204));
 }
+
+/** Path of the CLI entry the tests run as a child process. */
+export const CLIENT_ENTRY = new URL("../../client.ts", import.meta.url).pathname;
+
+/**
+ * Starts `bun client.ts gateway --listen 127.0.0.1:0 ...args` and waits (20 s at most) for its listening line;
+ * resolves with the process and the base URL it printed. The caller kills the process.
+ */
+export async function startGateway(args: string[], env: Record<string, string>): Promise<{ proc: Bun.Subprocess<"ignore", "pipe", "pipe">; base: string }> {
+  const proc = Bun.spawn([process.execPath, CLIENT_ENTRY, "gateway", "--listen", "127.0.0.1:0", ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env });
+  let err = "";
+  const decoder = new TextDecoder();
+  const reader = proc.stderr.getReader();
+  const deadline = Date.now() + 20_000;
+  try {
+    while (!/listening on (http:\/\/\S+)/.test(err)) {
+      if (Date.now() > deadline) throw new Error(`gateway did not start: ${err}`);
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`gateway exited: ${err}`);
+      err += decoder.decode(value, { stream: true });
+    }
+  } catch (e) {
+    proc.kill();
+    throw e;
+  } finally {
+    reader.releaseLock();
+  }
+  return { proc, base: /listening on (http:\/\/\S+)/.exec(err)![1]! };
+}

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { serveApi, type ServedApi } from "../../client/api/serve/index.ts";
 import type { RelayHandle } from "../../relay/index.ts";
 import { startStack, type Stack } from "../harness.ts";
-import { keysFileOf, netOf, onboarded } from "./fixture.ts";
+import { keysFileOf, netOf, onboarded, startGateway } from "./fixture.ts";
 import { bigBodyApp, sha256, startRelayFor } from "./tunnel_fixture.ts";
 
 const ENTRY = join(import.meta.dir, "../../client.ts");
@@ -60,20 +60,8 @@ test("fetch -d - --relay streams 8 MiB of stdin; --tunnel brings an 8 MiB respon
 }, 60_000);
 
 test("gateway --relay takes a body larger than a notification and brings back an answer larger than one", async () => {
-  const proc = Bun.spawn([process.execPath, ENTRY, "gateway", "--listen", "127.0.0.1:0", "--to", "@api", ...args], { stdout: "pipe", stderr: "pipe", env: env() });
+  const { proc, base } = await startGateway(["--to", "@api", ...args], env());
   try {
-    let err = "";
-    const decoder = new TextDecoder();
-    const reader = proc.stderr.getReader();
-    const deadline = Date.now() + 20_000;
-    while (!/listening on (http:\/\/\S+)/.test(err)) {
-      if (Date.now() > deadline) throw new Error(`gateway did not start: ${err}`);
-      const { done, value } = await reader.read();
-      if (done) throw new Error(`gateway exited: ${err}`);
-      err += decoder.decode(value, { stream: true });
-    }
-    reader.releaseLock();
-    const base = /listening on (http:\/\/\S+)/.exec(err)![1]!;
     const body = crypto.getRandomValues(new Uint8Array(BIG_BYTES));
     const res = await fetch(`${base}/sha`, { method: "POST", body });
     expect(res.status).toBe(200);
