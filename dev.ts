@@ -21,6 +21,10 @@ const spec = {
 
 /** How long one child may take to print its ready line. */
 const READY_TIMEOUT_MS = 30_000;
+/** How long a server's onboarding hint may trail its ready line (it is printed right after it, when due). */
+const HINT_TIMEOUT_MS = 1_000;
+/** Lines of each child's output kept for the summary (only start-up lines matter; the rest is echoed). */
+const KEPT_LINES = 20;
 
 interface Child {
   name: string;
@@ -28,11 +32,15 @@ interface Child {
 }
 const children: Child[] = [];
 
-/** Spawns `bun <entry> ...args`, echoes its stdout with a name prefix, resolves with its first line matching `ready`. */
-async function spawn(name: string, args: string[], ready: RegExp): Promise<{ line: string; output: string[] }> {
+/**
+ * Spawns `bun <entry> ...args`, echoes its stdout with a name prefix, resolves with its first line matching
+ * `ready`; `output` keeps the child's first lines and `lineMatching` waits (bounded) for a later start-up line.
+ */
+async function spawn(name: string, args: string[], ready: RegExp): Promise<{ line: string; lineMatching(re: RegExp, timeoutMs: number): Promise<string | null> }> {
   const proc = Bun.spawn(["bun", ...args], { cwd: import.meta.dir, stdin: "ignore", stdout: "pipe", stderr: "inherit" });
   children.push({ name, proc });
   const output: string[] = [];
+  const watchers: (() => void)[] = [];
   const decoder = new TextDecoder();
   let pending = "";
   let resolveReady!: (line: string) => void;
@@ -43,9 +51,10 @@ async function spawn(name: string, args: string[], ready: RegExp): Promise<{ lin
       for (let i = pending.indexOf("\n"); i !== -1; i = pending.indexOf("\n")) {
         const line = pending.slice(0, i);
         pending = pending.slice(i + 1);
-        output.push(line);
+        if (output.length < KEPT_LINES) output.push(line);
         process.stdout.write(`[${name}] ${line}\n`);
         if (ready.test(line)) resolveReady(line);
+        for (const w of watchers.splice(0)) w();
       }
     }
   })();
@@ -54,7 +63,15 @@ async function spawn(name: string, args: string[], ready: RegExp): Promise<{ lin
     proc.exited.then((code) => Promise.reject(new Error(`${name} exited with code ${code} before it was ready (see its output above)`))),
     Bun.sleep(READY_TIMEOUT_MS).then(() => Promise.reject(new Error(`${name} was not ready within ${READY_TIMEOUT_MS / 1000} s`))),
   ]);
-  return { line, output };
+  const lineMatching = async (re: RegExp, timeoutMs: number): Promise<string | null> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = output.find((l) => re.test(l));
+      if (hit || Date.now() >= deadline || output.length >= KEPT_LINES) return hit ?? null;
+      await Promise.race([new Promise<void>((r) => watchers.push(r)), Bun.sleep(deadline - Date.now())]);
+    }
+  };
+  return { line, lineMatching };
 }
 
 function stopAll(): void {
@@ -77,9 +94,9 @@ async function main(): Promise<void> {
   const common = ["--host", "127.0.0.1", "--directory", directory, "--directory-admin", `http://127.0.0.1:${o.adminPort}`, "--token", token];
   const onboard: string[] = [];
   for (const atSign of o.atsigns) {
-    const { output } = await spawn(atSign, ["server.ts", atSign, ...common], /listening on/);
-    await Bun.sleep(50); // the onboarding hint follows the ready line
-    const hint = output.find((l) => l.includes("client.ts onboard"));
+    const server = await spawn(atSign, ["server.ts", atSign, ...common], /listening on/);
+    // The onboarding hint follows the ready line when the @sign is not onboarded yet; otherwise it never comes.
+    const hint = await server.lineMatching(/client\.ts onboard/, HINT_TIMEOUT_MS);
     if (hint) onboard.push(hint.trim());
   }
   if (o.relay) {
