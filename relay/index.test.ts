@@ -321,6 +321,20 @@ describe("startRelay() data path", () => {
     expect(metrics).toContain(`inlay_relay_pairs 0`);
     expect(metrics).toMatch(/inlay_relay_atsign_sessions_total\{atsign="@alice"\} \d+/);
   });
+
+  test("admin port: /healthz answers, other paths 404, other methods 405", async () => {
+    const base = `http://127.0.0.1:${relay.adminPort}`;
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ ok: true, pairs: 0 });
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.headers.get("content-type")).toBe("text/plain; version=0.0.4");
+    await metrics.text();
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    const post = await fetch(`${base}/metrics`, { method: "POST" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD");
+  });
 });
 
 /** Connects without the leg helper; `act` may write. Resolves when the relay closes the connection. */

@@ -2,7 +2,6 @@
  * What the relay counts, from metadata only (who, how many bytes, how long — never content), and how it is
  * shown: Prometheus text on the loopback admin port.
  */
-import { Hono } from "hono";
 import { type PipeStats, newPipeStats } from "./pipe.ts";
 
 /** Why a leg was closed before it was paired (a metrics label; never sent to the leg). */
@@ -112,9 +111,18 @@ export function renderMetrics(c: RelayCounters): string {
   return lines.join("\n") + "\n";
 }
 
-/** The admin HTTP app: `GET /metrics` (Prometheus text) and `GET /healthz`. Serve it on loopback only. */
-export function relayAdminApp(c: RelayCounters): Hono {
-  return new Hono()
-    .get("/metrics", (ctx) => ctx.text(renderMetrics(c), 200, { "content-type": "text/plain; version=0.0.4" }))
-    .get("/healthz", (ctx) => ctx.json({ ok: true, pairs: c.stats.pairs }));
+/**
+ * The admin HTTP handler: `GET /metrics` (Prometheus text) and `GET /healthz`. Serve it on loopback only.
+ * A plain fetch handler, not a router: two fixed routes do not justify loading one into every relay (RSS budget).
+ */
+export function relayAdminApp(c: RelayCounters): { fetch(req: Request): Response } {
+  return {
+    fetch(req) {
+      if (req.method !== "GET" && req.method !== "HEAD") return new Response("405 Method Not Allowed", { status: 405, headers: { allow: "GET, HEAD" } });
+      const path = new URL(req.url).pathname;
+      if (path === "/metrics") return new Response(renderMetrics(c), { headers: { "content-type": "text/plain; version=0.0.4" } });
+      if (path === "/healthz") return Response.json({ ok: true, pairs: c.stats.pairs });
+      return new Response("404 Not Found", { status: 404 });
+    },
+  };
 }
