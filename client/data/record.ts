@@ -2,31 +2,31 @@
  * The JSON of an `llookup:all` / `lookup:all` reply, `{"key":...,"data":...,"metaData":{...}}`, validated
  * with zod because it comes from a server. Only the fields the SDK reads are typed; the rest pass through.
  */
-import { z } from "zod";
+import { z } from "zod/mini";
 import { AtServerError } from "../errors.ts";
 
 const metaSchema = z.looseObject({
-  createdAt: z.string().optional(),
-  updatedAt: z.string().optional(),
-  expiresAt: z.string().optional(),
-  availableAt: z.string().optional(),
-  ttl: z.number().optional(),
-  ttb: z.number().optional(),
-  ttr: z.number().optional(),
-  ccd: z.boolean().optional(),
-  isBinary: z.boolean().optional(),
-  isEncrypted: z.boolean().optional(),
-  dataSignature: z.string().optional(),
-  sharedKeyEnc: z.string().optional(),
-  pubKeyCS: z.string().optional(),
-  encoding: z.string().optional(),
-  ivNonce: z.string().optional(),
+  createdAt: z.optional(z.string()),
+  updatedAt: z.optional(z.string()),
+  expiresAt: z.optional(z.string()),
+  availableAt: z.optional(z.string()),
+  ttl: z.optional(z.number()),
+  ttb: z.optional(z.number()),
+  ttr: z.optional(z.number()),
+  ccd: z.optional(z.boolean()),
+  isBinary: z.optional(z.boolean()),
+  isEncrypted: z.optional(z.boolean()),
+  dataSignature: z.optional(z.string()),
+  sharedKeyEnc: z.optional(z.string()),
+  pubKeyCS: z.optional(z.string()),
+  encoding: z.optional(z.string()),
+  ivNonce: z.optional(z.string()),
 });
 
 const recordSchema = z.object({
-  key: z.string().optional(),
-  data: z.string().nullable().optional(),
-  metaData: metaSchema.nullable().optional(),
+  key: z.optional(z.string()),
+  data: z.optional(z.nullable(z.string())),
+  metaData: z.optional(z.nullable(metaSchema)),
 });
 
 /** Metadata of a stored key, as the server reports it. */

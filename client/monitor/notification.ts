@@ -3,23 +3,23 @@
  * server, and the typed notification the SDK hands out. Both the live variant (metadata with sharedKeyEnc)
  * and the replayed one (availableAt/expiresAt, no sharedKeyEnc) parse; unknown fields pass.
  */
-import { z } from "zod";
+import { z } from "zod/mini";
 
 // Metadata fields are read one by one where they are used (string checks there); a record keeps the
 // per-notification validation cheap.
 const metadataSchema = z.record(z.string(), z.unknown());
 
 const wireSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   from: z.string(),
   to: z.string(),
   key: z.string(),
-  value: z.string().nullish(),
-  operation: z.string().nullish(),
+  value: z.nullish(z.string()),
+  operation: z.nullish(z.string()),
   epochMillis: z.number(),
-  messageType: z.string().nullish(),
-  isEncrypted: z.boolean().nullish(),
-  metadata: metadataSchema.nullish(),
+  messageType: z.nullish(z.string()),
+  isEncrypted: z.nullish(z.boolean()),
+  metadata: z.nullish(metadataSchema),
 });
 
 /** A notification as the server sent it (value still encrypted). */

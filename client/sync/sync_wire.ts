@@ -3,15 +3,15 @@
  * (latest commit id), `sync:from` pages, and `batch:` replies. Sync metadata comes with every value as a
  * string (Dart `toString()`); it is turned back into typed record metadata here.
  */
-import { z } from "zod";
+import { z } from "zod/mini";
 import type { RecordMeta } from "../data/record.ts";
 import { AtServerError } from "../errors.ts";
 
 const entrySchema = z.object({
-  atKey: z.string().min(1),
-  value: z.string().nullish(),
-  metadata: z.record(z.string(), z.unknown()).nullish(),
-  commitId: z.number().int(),
+  atKey: z.string().check(z.minLength(1)),
+  value: z.nullish(z.string()),
+  metadata: z.nullish(z.record(z.string(), z.unknown())),
+  commitId: z.int(),
   operation: z.enum(["+", "#", "*", "-"]),
 });
 
@@ -81,7 +81,7 @@ export function latestCommitId(payload: string): number | null {
 const batchSchema = z.array(
   z.object({
     id: z.number(),
-    response: z.object({ data: z.unknown().optional(), error_code: z.string().optional(), error_message: z.string().optional() }),
+    response: z.object({ data: z.optional(z.unknown()), error_code: z.optional(z.string()), error_message: z.optional(z.string()) }),
   }),
 );
 

@@ -32,6 +32,7 @@ describe("control envelopes", () => {
     ["too old", () => openAs(seal({ nowMs: Date.now() - CONTROL_MESSAGE_MAX_AGE_MS - 1000 })), /s old/],
     ["not an envelope", () => openAs("bm90IGpzb24="), /not a valid envelope/],
     ["an unknown message type", () => openAs(seal({}, { t: "nope" } as unknown as ControlMessage)), /not understood/],
+    ["with a bad field", () => openAs(seal({}, { ...msg, device: 7 } as unknown as ControlMessage)), /not understood: Invalid input: expected string, received number$/],
   ];
   for (const [name, f, re] of refusals) {
     test(`refuses a message ${name}`, () => {

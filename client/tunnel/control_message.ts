@@ -11,7 +11,7 @@
  * be re-addressed, and the receiver refuses one that is old (CONTROL_MESSAGE_MAX_AGE_MS) or already seen.
  */
 import { parseHostPort } from "../../core/host_port.ts";
-import { z } from "zod";
+import { z } from "zod/mini";
 import { atSdkSuite, fromBase64, toBase64, utf8, fromUtf8 } from "../../core/crypto/index.ts";
 
 /** Envelope format version. */
@@ -23,33 +23,35 @@ export const CONTROL_ENVELOPE_MAX_CHARS = 16 * 1024;
 /** Message ids remembered to refuse replays (older ones are past the age window anyway). */
 export const CONTROL_SEEN_IDS_MAX = 10_000;
 
-const hostPort = z.string().max(300).refine((t) => parseHostPort(t) !== null, "expected HOST:PORT");
-const sessionId = z.string().regex(/^[A-Za-z0-9-]{8,64}$/);
-const reason = z.string().max(500);
+const hostPort = z.string().check(z.maxLength(300), z.refine((t) => parseHostPort(t) !== null, "expected HOST:PORT"));
+const sessionId = z.string().check(z.regex(/^[A-Za-z0-9-]{8,64}$/));
+const upTo = (chars: number) => z.string().check(z.maxLength(chars));
 
 /** Every control message, by `t`. */
 export const controlMessageSchema = z.discriminatedUnion("t", [
   /** Requester → device: open a tunnel session to `target` through the relay at `relay`. */
-  z.strictObject({ t: z.literal("request"), sid: sessionId, device: z.string().max(64), target: hostPort, relay: hostPort, relayAtSign: z.string().max(255).optional() }),
+  z.strictObject({ t: z.literal("request"), sid: sessionId, device: upTo(64), target: hostPort, relay: hostPort, relayAtSign: z.optional(upTo(255)) }),
   /** Device → requester: the request is refused, with the reason (success needs no ack: the session leg pairs). */
-  z.strictObject({ t: z.literal("ack"), sid: sessionId, ok: z.boolean(), reason: reason.optional() }),
+  z.strictObject({ t: z.literal("ack"), sid: sessionId, ok: z.boolean(), reason: z.optional(upTo(500)) }),
   /** Requester → device: who are you, what can you do. */
-  z.strictObject({ t: z.literal("ping"), pid: sessionId, device: z.string().max(64) }),
+  z.strictObject({ t: z.literal("ping"), pid: sessionId, device: upTo(64) }),
   /** Device → requester. */
   z.strictObject({
     t: z.literal("pong"),
     pid: sessionId,
-    name: z.string().max(64),
-    version: z.string().max(32),
-    features: z.array(z.string().max(64)).max(64),
-    permits: z.array(z.string().max(300)).max(256),
+    name: upTo(64),
+    version: upTo(32),
+    features: z.array(upTo(64)).check(z.maxLength(64)),
+    permits: z.array(upTo(300)).check(z.maxLength(256)),
   }),
 ]);
 /** A control message. */
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
 
-const envelopeSchema = z.strictObject({ v: z.literal(CONTROL_ENVELOPE_VERSION), k: z.string().max(2048), n: z.string().max(64), c: z.string().max(CONTROL_ENVELOPE_MAX_CHARS), s: z.string().max(2048) });
-const plaintextSchema = z.strictObject({ v: z.literal(CONTROL_ENVELOPE_VERSION), from: z.string(), to: z.string(), id: z.string().max(64), ts: z.number(), msg: z.unknown() });
+const envelopeSchema = z.strictObject({ v: z.literal(CONTROL_ENVELOPE_VERSION), k: upTo(2048), n: upTo(64), c: upTo(CONTROL_ENVELOPE_MAX_CHARS), s: upTo(2048) });
+const plaintextSchema = z.strictObject({ v: z.literal(CONTROL_ENVELOPE_VERSION), from: z.string(), to: z.string(), id: upTo(64), ts: z.number(), msg: z.unknown() });
+// zod/mini sets no message locale; English gives the ack reasons the same messages classic zod gave (zod/mini already loads the locale file).
+const ENGLISH = { error: z.locales.en().localeError };
 
 /** Why an envelope was refused (sent back to the requester as the ack reason when possible). */
 export class ControlMessageError extends Error {
@@ -111,7 +113,7 @@ export function openControl(text: string, p: { me: string; from: string; decrypt
   if (p.seen.ids.has(body.id)) throw new ControlMessageError("control message was replayed");
   if (p.seen.ids.size >= p.seen.max) p.seen.ids.delete(p.seen.ids.values().next().value!);
   p.seen.ids.add(body.id);
-  const msg = controlMessageSchema.safeParse(body.msg);
+  const msg = controlMessageSchema.safeParse(body.msg, ENGLISH);
   if (!msg.success) throw new ControlMessageError(`control message is not understood: ${msg.error.issues[0]?.message ?? "invalid"}`);
   return msg.data;
 }

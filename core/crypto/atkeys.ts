@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { z } from "zod";
+import { z } from "zod/mini";
 import { normalizeAtSign } from "../atsign.ts";
 import { aesCtrDecrypt, aesCtrEncrypt } from "./aes_ctr.ts";
 import { CryptoError } from "./crypto_error.ts";
@@ -60,16 +60,16 @@ export class AtKeysFileError extends Error {
   }
 }
 
-const nonEmpty = z.string().min(1);
+const nonEmpty = z.string().check(z.minLength(1));
 const fileSchema = z.looseObject({
   aesPkamPublicKey: nonEmpty,
   aesPkamPrivateKey: nonEmpty,
   aesEncryptPublicKey: nonEmpty,
   aesEncryptPrivateKey: nonEmpty,
   selfEncryptionKey: nonEmpty,
-  apkamSymmetricKey: nonEmpty.optional(),
-  enrollmentId: nonEmpty.optional(),
-  [ATKEYS_PKAM_ALGO_FIELD]: z.enum(PKAM_SIGNING_ALGOS).optional(),
+  apkamSymmetricKey: z.optional(nonEmpty),
+  enrollmentId: z.optional(nonEmpty),
+  [ATKEYS_PKAM_ALGO_FIELD]: z.optional(z.enum(PKAM_SIGNING_ALGOS)),
 });
 
 const BASE64_KEY_RE = /^[A-Za-z0-9+/]+={0,2}$/;

@@ -10,7 +10,7 @@
  * v1 (read only): `{"caveats":[{"cid","vid"?,"cl"?}],"location","identifier","signature"(hex)}`.
  * A JSON string is also accepted: base64 of a binary macaroon, as go-macaroon's UnmarshalJSON does.
  */
-import { z } from "zod";
+import { z } from "zod/mini";
 import { HASH_BYTES } from "./_crypto.ts";
 import { decodeBase64Tolerant, encodeBase64Url } from "./base64.ts";
 import { decodeBinary } from "./binary.ts";
@@ -62,25 +62,28 @@ export function encodeJsonV2(m: Macaroon): string {
   return `{${top.join(",")}}`;
 }
 
-const str = z.string().max(2 * MAX_FIELD_BYTES);
-const CaveatV2 = z.object({ i: str.optional(), iH: str.optional(), i64: str.optional(), v: str.optional(), vH: str.optional(), v64: str.optional(), l: str.optional() });
+const str = z.string().check(z.maxLength(2 * MAX_FIELD_BYTES));
+const optStr = z.optional(str);
+const CaveatV2 = z.object({ i: optStr, iH: optStr, i64: optStr, v: optStr, vH: optStr, v64: optStr, l: optStr });
 const MacaroonV2 = z.object({
-  v: z.literal(2).optional(),
-  c: z.array(CaveatV2).max(MAX_CAVEATS).optional(),
-  l: str.optional(),
-  i: str.optional(),
-  iH: str.optional(),
-  i64: str.optional(),
-  s: str.optional(),
-  sH: str.optional(),
-  s64: str.optional(),
+  v: z.optional(z.literal(2)),
+  c: z.optional(z.array(CaveatV2).check(z.maxLength(MAX_CAVEATS))),
+  l: optStr,
+  i: optStr,
+  iH: optStr,
+  i64: optStr,
+  s: optStr,
+  sH: optStr,
+  s64: optStr,
 });
 const MacaroonV1 = z.object({
-  caveats: z.array(z.object({ cid: str, vid: str.optional(), cl: str.optional() })).max(MAX_CAVEATS).nullish(),
-  location: str.optional(),
+  caveats: z.nullish(z.array(z.object({ cid: str, vid: optStr, cl: optStr })).check(z.maxLength(MAX_CAVEATS))),
+  location: optStr,
   identifier: str,
   signature: str,
 });
+// zod/mini sets no message locale; English gives the errors the messages classic zod gave (zod/mini already loads the locale file).
+const ENGLISH = { error: z.locales.en().localeError };
 
 /**
  * Decodes a JSON macaroon: v2 or v1 object, or a JSON string holding a base64 binary macaroon.
@@ -103,7 +106,7 @@ export function decodeJson(text: string): Macaroon {
 }
 
 function fromV2(raw: object): Macaroon {
-  const r = MacaroonV2.safeParse(raw);
+  const r = MacaroonV2.safeParse(raw, ENGLISH);
   if (!r.success) throw new MacaroonError("malformed", `Cannot decode JSON macaroon: ${z.prettifyError(r.error)}`);
   const j = r.data;
   const signature = pick(j.s, j.sH, j.s64, "signature");
@@ -121,7 +124,7 @@ function fromV2(raw: object): Macaroon {
 }
 
 function fromV1(raw: object): Macaroon {
-  const r = MacaroonV1.safeParse(raw);
+  const r = MacaroonV1.safeParse(raw, ENGLISH);
   if (!r.success) throw new MacaroonError("malformed", `Cannot decode JSON macaroon: ${z.prettifyError(r.error)}`);
   const j = r.data;
   if (!/^[0-9a-fA-F]{64}$/.test(j.signature)) throw new MacaroonError("malformed", "Cannot decode JSON macaroon: signature is not 32 bytes of hex");

@@ -264,5 +264,6 @@ describe("text forms", () => {
     expect(() => decodeJson('{"i":"a","i64":"YQ","s64":"' + "A".repeat(43) + '"}')).toThrow(/more than one/);
     expect(() => decodeJson('{"i":"a","signature":"00"}')).toThrow(/mixes/);
     expect(() => decodeJson("[1]")).toThrow(MacaroonError);
+    expect(() => decodeJson('{"i":7,"s64":"' + "A".repeat(43) + '"}')).toThrow("Cannot decode JSON macaroon: ✖ Invalid input: expected string, received number\n  → at i");
   });
 });

@@ -79,6 +79,8 @@ test("creditPaymentApp() pays over HTTP and maps refusals to statuses", async ()
   expect((await ok.json()) as object).toHaveProperty("preimage");
   expect((await pay({ token, invoice: inv.paymentRequest })).status).toBe(409);
   expect((await pay({ token, invoice: (await b.createInvoice(1, "y")).paymentRequest })).status).toBe(402);
-  expect((await pay({ token })).status).toBe(400);
+  const missing = await pay({ token });
+  expect(missing.status).toBe(400);
+  expect(await missing.json()).toEqual({ error: "malformed_request", detail: "✖ Invalid input: expected string, received undefined\n  → at invoice" });
   b.close();
 });

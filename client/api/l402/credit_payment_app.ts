@@ -1,12 +1,14 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
+import { z } from "zod/mini";
 import type { CreditBackend, PayRefusal } from "./credit_backend.ts";
 
 /** Largest pay request body. */
 export const MAX_PAY_BODY_BYTES = 4_096;
 
-const PayBody = z.strictObject({ token: z.string().min(1).max(256), invoice: z.string().min(1).max(512) });
+const PayBody = z.strictObject({ token: z.string().check(z.minLength(1), z.maxLength(256)), invoice: z.string().check(z.minLength(1), z.maxLength(512)) });
+// zod/mini sets no message locale; English gives the messages classic zod gave (zod/mini already loads the locale file).
+const ENGLISH = { error: z.locales.en().localeError };
 
 const STATUS: Record<PayRefusal, 400 | 402 | 404 | 409 | 410> = {
   malformed_request: 400,
@@ -25,7 +27,7 @@ const STATUS: Record<PayRefusal, 400 | 402 | 404 | 409 | 410> = {
  */
 export function creditPaymentApp(backend: CreditBackend): Hono {
   return new Hono().post("/pay", bodyLimit({ maxSize: MAX_PAY_BODY_BYTES }), async (c) => {
-    const parsed = PayBody.safeParse(await c.req.json().catch(() => undefined));
+    const parsed = PayBody.safeParse(await c.req.json().catch(() => undefined), ENGLISH);
     if (!parsed.success) return c.json({ error: "malformed_request", detail: z.prettifyError(parsed.error) }, 400);
     const r = backend.pay(parsed.data.token, parsed.data.invoice);
     return r.ok ? c.json({ preimage: r.preimage }) : c.json({ error: r.reason }, STATUS[r.reason]);

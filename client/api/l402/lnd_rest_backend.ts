@@ -8,7 +8,7 @@
  */
 import { Buffer } from "node:buffer";
 import { X509Certificate } from "node:crypto";
-import { z } from "zod";
+import { z } from "zod/mini";
 import { PaymentBackendError, type Invoice, type PaymentBackend } from "./payment_backend.ts";
 
 /** Time allowed for one LND call before the challenge fails with 503. */
@@ -32,8 +32,8 @@ export interface LndRestOptions {
   timeoutMs?: number;
 }
 
-const AddInvoiceReply = z.object({ r_hash: z.string().min(1), payment_request: z.string().min(1) });
-const InvoiceReply = z.object({ state: z.string().optional(), settled: z.boolean().optional() });
+const AddInvoiceReply = z.object({ r_hash: z.string().check(z.minLength(1)), payment_request: z.string().check(z.minLength(1)) });
+const InvoiceReply = z.object({ state: z.optional(z.string()), settled: z.optional(z.boolean()) });
 
 /**
  * Creates a backend that talks to LND over REST with a pinned certificate.

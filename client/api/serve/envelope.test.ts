@@ -44,6 +44,9 @@ test("bad envelopes are refused with a reason", () => {
   const base = JSON.parse(encodeRequestEnvelope(request));
   const bad = (patch: Record<string, unknown>) => decodeRequestEnvelope(JSON.stringify({ ...base, ...patch }));
   expect(bad({ v: 2 })).toContain("bad request envelope");
+  // The reason travels back to the caller, so it says what is wrong in words (zod/mini alone would say "Invalid input").
+  expect(bad({ m: "get" })).toBe("bad request envelope: ✖ Invalid string: must match pattern /^[A-Z]{1,16}$/\n  → at m");
+  expect(bad({ dl: 0 })).toBe("bad request envelope: ✖ Too small: expected number to be >0\n  → at dl");
   expect(bad({ id: "not-a-uuid" })).toBeString();
   expect(bad({ m: "get" })).toBeString();
   expect(bad({ p: "no-slash" })).toBeString();

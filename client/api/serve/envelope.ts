@@ -7,7 +7,7 @@
  * Request  `{"v":1,"id","m","p","h":[[name,value]...],"b"?,"cap"?,"dl"}`
  * Response `{"v":1,"id","s","h":[[name,value]...],"b"?}`
  */
-import { z } from "zod";
+import { z } from "zod/mini";
 
 /** Envelope format version; a reader refuses others. */
 export const ENVELOPE_VERSION = 1;
@@ -39,29 +39,34 @@ export const REQUEST_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 const HOP_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection", "host", "content-length"]);
 
 const headerList = z
-  .array(z.tuple([z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/), z.string().max(MAX_ENVELOPE_HEADER_BYTES).regex(/^[^\r\n\0]*$/)]))
-  .max(MAX_ENVELOPE_HEADERS)
-  .refine((h) => h.reduce((n, [k, v]) => n + k.length + v.length, 0) <= MAX_ENVELOPE_HEADER_BYTES, `headers larger than ${MAX_ENVELOPE_HEADER_BYTES} bytes`);
-const body = z.base64().max(Math.ceil(MAX_ENVELOPE_BODY_BYTES / 3) * 4);
+  .array(z.tuple([z.string().check(z.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/)), z.string().check(z.maxLength(MAX_ENVELOPE_HEADER_BYTES), z.regex(/^[^\r\n\0]*$/))]))
+  .check(
+    z.maxLength(MAX_ENVELOPE_HEADERS),
+    z.refine((h) => h.reduce((n, [k, v]) => n + k.length + v.length, 0) <= MAX_ENVELOPE_HEADER_BYTES, `headers larger than ${MAX_ENVELOPE_HEADER_BYTES} bytes`),
+  );
+const body = z.base64().check(z.maxLength(Math.ceil(MAX_ENVELOPE_BODY_BYTES / 3) * 4));
 
 const requestSchema = z.strictObject({
   v: z.literal(ENVELOPE_VERSION),
-  id: z.string().regex(REQUEST_ID_RE),
-  m: z.string().regex(/^[A-Z]{1,16}$/),
-  p: z.string().max(MAX_ENVELOPE_PATH_CHARS).regex(/^\/[^\s#]*$/, "a path starts with / and holds no whitespace or #"),
+  id: z.string().check(z.regex(REQUEST_ID_RE)),
+  m: z.string().check(z.regex(/^[A-Z]{1,16}$/)),
+  p: z.string().check(z.maxLength(MAX_ENVELOPE_PATH_CHARS), z.regex(/^\/[^\s#]*$/, "a path starts with / and holds no whitespace or #")),
   h: headerList,
-  b: body.optional(),
-  cap: z.string().min(1).max(MAX_ENVELOPE_CAPABILITY_CHARS).optional(),
-  dl: z.number().int().positive(),
+  b: z.optional(body),
+  cap: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_ENVELOPE_CAPABILITY_CHARS))),
+  dl: z.int().check(z.positive()),
 });
 
 const responseSchema = z.strictObject({
   v: z.literal(ENVELOPE_VERSION),
-  id: z.string().regex(REQUEST_ID_RE),
-  s: z.number().int().min(200).max(599),
+  id: z.string().check(z.regex(REQUEST_ID_RE)),
+  s: z.int().check(z.minimum(200), z.maximum(599)),
   h: headerList,
-  b: body.optional(),
+  b: z.optional(body),
 });
+
+// zod/mini sets no message locale; English gives the messages classic zod gave (zod/mini already loads the locale file).
+const ENGLISH = { error: z.locales.en().localeError };
 
 /** A request as carried: method upper-case, path with query, body bytes (empty when none). */
 export interface ApiRequestEnvelope {
@@ -117,7 +122,7 @@ export function encodeResponseEnvelope(r: ApiResponseEnvelope): string {
  * @example decodeRequestEnvelope('{"v":1,"id":"…","m":"GET","p":"/x","h":[],"dl":1}')
  */
 export function decodeRequestEnvelope(text: string): ApiRequestEnvelope | string {
-  const r = requestSchema.safeParse(parseJson(text));
+  const r = requestSchema.safeParse(parseJson(text), ENGLISH);
   if (!r.success) return `bad request envelope: ${z.prettifyError(r.error)}`;
   const d = r.data;
   return {
@@ -133,7 +138,7 @@ export function decodeRequestEnvelope(text: string): ApiRequestEnvelope | string
 
 /** Parses a response envelope; a string says what is wrong with it. */
 export function decodeResponseEnvelope(text: string): ApiResponseEnvelope | string {
-  const r = responseSchema.safeParse(parseJson(text));
+  const r = responseSchema.safeParse(parseJson(text), ENGLISH);
   if (!r.success) return `bad response envelope: ${z.prettifyError(r.error)}`;
   const d = r.data;
   return { id: d.id, status: d.s, headers: d.h, body: d.b ? Uint8Array.fromBase64(d.b) : new Uint8Array(0) };

@@ -68,6 +68,7 @@ describe("tunnel key agreement", () => {
     for (const text of ["", "{}", "[]", '{"v":2}', "x".repeat(5000), encodeTunnelOffer(offers().i.offer).replace('"eph":"', '"eph":"!')]) {
       expect(() => parseTunnelOffer(text)).toThrow(TunnelError);
     }
+    expect(() => parseTunnelOffer('{"v":2}')).toThrow("Cannot parse tunnel offer: Invalid input: expected 1");
   });
 });
 

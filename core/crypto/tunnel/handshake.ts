@@ -18,7 +18,7 @@
  */
 import { type KeyObject, createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { z } from "zod";
+import { z } from "zod/mini";
 import { fromBase64, toBase64 } from "../encoding.ts";
 import { AT_SIGN_SIGNING_ALGOS, type AtSignSigningAlgo, type AtSignSigningKey, signAsAtSign, verifyAtSignSignature } from "./at_sign_signature.ts";
 import { TUNNEL_KEY_BYTES } from "./record.ts";
@@ -142,16 +142,19 @@ export function offerSignedBytes(o: Omit<TunnelOffer, "signature" | "algo" | "ve
   return out;
 }
 
+const name = z.string().check(z.minLength(1), z.maxLength(255));
 const offerJson = z.strictObject({
   v: z.literal(TUNNEL_HANDSHAKE_VERSION),
-  sessionId: z.string().min(1).max(255),
+  sessionId: name,
   role: z.enum(["initiator", "responder"]),
-  from: z.string().min(1).max(255),
-  to: z.string().min(1).max(255),
+  from: name,
+  to: name,
   eph: z.string(),
   algo: z.enum(Object.keys(AT_SIGN_SIGNING_ALGOS) as [AtSignSigningAlgo, ...AtSignSigningAlgo[]]),
   sig: z.string(),
 });
+// zod/mini sets no message locale; English gives the errors the messages classic zod gave (zod/mini already loads the locale file).
+const ENGLISH = { error: z.locales.en().localeError };
 
 /** The offer as JSON text (for a notification body). */
 export function encodeTunnelOffer(o: TunnelOffer): string {
@@ -167,7 +170,7 @@ export function parseTunnelOffer(text: string): TunnelOffer {
   } catch {
     throw new TunnelError("bad_handshake", "Cannot parse tunnel offer: not JSON");
   }
-  const r = offerJson.safeParse(raw);
+  const r = offerJson.safeParse(raw, ENGLISH);
   if (!r.success) throw new TunnelError("bad_handshake", `Cannot parse tunnel offer: ${r.error.issues[0]?.message ?? "invalid"}`);
   try {
     const d = r.data;
