@@ -1,14 +1,14 @@
 # One image for every part; the first argument picks the entry:
 #   docker run inlay directory            docker run inlay server @alice
 #   docker run inlay relay @relay         docker run inlay client get phone.wavi --as @alice
-# The entries are bundled (minified, shared chunks): no node_modules in the image, faster start, and ~6 MB less
-# resident memory per service than running the TypeScript sources (measured: atServer idle 48.7 vs 54.5 MB).
+# The entries are bundled by ops/build.ts (minified, shared chunks): no node_modules in the image, faster start,
+# and much less resident memory per service than running the TypeScript sources (`bun bench.ts memory`).
 FROM oven/bun:1.4.5-slim AS build
 WORKDIR /src
 COPY package.json bun.lock ./
 RUN bun install --frozen-lockfile
 COPY . .
-RUN bun build directory.ts server.ts relay.ts client.ts ops/healthcheck.ts --target bun --minify --splitting --outdir /dist
+RUN bun ops/build.ts /dist
 
 FROM oven/bun:1.4.5-slim
 WORKDIR /app

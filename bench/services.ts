@@ -34,9 +34,16 @@ export function requireEntry(entry: string): string {
 /**
  * `bun server.ts <atSign>` on 127.0.0.1, ephemeral port, with a known CRAM secret. With `directory` it
  * registers 127.0.0.1:port there and finds other @signs through it; without, it is registered nowhere.
+ * `entry` may name a bundled build of server.ts instead (the memory scenario measures both).
  */
-export async function startServerChild(ctx: BenchContext, home: string, atSign: string, cramSecret: string, directory?: DirectoryChild): Promise<ServiceChild> {
-  const entry = requireEntry("server.ts");
+export async function startServerChild(
+  ctx: BenchContext,
+  home: string,
+  atSign: string,
+  cramSecret: string,
+  directory?: DirectoryChild,
+  entry = requireEntry("server.ts"),
+): Promise<ServiceChild> {
   const where = directory
     ? ["--public-host", "127.0.0.1", "--directory", `${directory.host}:${directory.port}`, "--directory-admin", directory.adminUrl]
     : [];
@@ -56,9 +63,11 @@ export interface DirectoryChild extends ServiceChild {
   token: string;
 }
 
-/** `bun directory.ts` on 127.0.0.1 with an ephemeral root port, a free admin port and a known admin token. */
-export async function startDirectoryChild(ctx: BenchContext, home: string, dataDir = join(home, "directory")): Promise<DirectoryChild> {
-  const entry = requireEntry("directory.ts");
+/**
+ * `bun directory.ts` on 127.0.0.1 with an ephemeral root port, a free admin port and a known admin token.
+ * `entry` may name a bundled build of the entry instead (the memory scenario measures both).
+ */
+export async function startDirectoryChild(ctx: BenchContext, home: string, dataDir = join(home, "directory"), entry = requireEntry("directory.ts")): Promise<DirectoryChild> {
   const adminPort = freePort();
   const token = crypto.randomUUID();
   const child = await ctx.spawn(
