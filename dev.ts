@@ -5,13 +5,13 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { atSignSchema } from "./core/atsign.ts";
 import { inlayHome } from "./core/crypto/dev_ca.ts";
 import { UsageError, helpText, parseOptions, portSchema, type OptionSpec } from "./core/options.ts";
 
 const spec = {
-  atsigns: { kind: "list", help: "@signs to run an atServer for", default: ["@alice", "@bob"], arg: "@A,@B", schema: z.array(atSignSchema).min(1) },
+  atsigns: { kind: "list", help: "@signs to run an atServer for", default: ["@alice", "@bob"], arg: "@A,@B", schema: z.array(atSignSchema).check(z.minLength(1)) },
   relay: { kind: "string", help: "@sign of the relay (empty: no relay)", default: "@relay", arg: "@R" },
   directoryPort: { kind: "number", help: "directory port (64 needs privileges, hence another default here)", default: 6464, schema: portSchema },
   adminPort: { kind: "number", help: "directory admin API port", default: 6480, schema: portSchema },

@@ -1,7 +1,7 @@
 /**
  * `bun relay.ts @relay`: runs the blind rendezvous relay (flags below, each also an INLAY_* env var).
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { atSignSchema } from "./core/atsign.ts";
 import { inlayHome } from "./core/crypto/dev_ca.ts";
 import { trustedCas } from "./core/net/tls.ts";
@@ -13,7 +13,7 @@ import { DEFAULT_RELAY_LIMITS } from "./relay/limits.ts";
 import { cachedResolver, directoryResolver } from "./relay/public_key_resolver.ts";
 import { RELAY_ADDRESS_KEY } from "./client/tunnel/relay_address.ts";
 
-const positive = z.number().int().min(0);
+const positive = z.number().check(z.int(), z.minimum(0));
 const spec = {
   host: { kind: "string", help: "address to listen on (:: takes IPv6 and IPv4)", default: "::" },
   port: { kind: "number", help: "relay port (0 picks a free one)", default: 6464, schema: portSchema },

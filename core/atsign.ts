@@ -4,7 +4,7 @@
  * The reference accepts ASCII letters, digits, `_` and `-`, plus emoji, 1 to 55 characters, and compares
  * @signs lower-cased. We accept the same set so that every @sign the reference can register works here.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** Longest @sign body (without the `@`) the reference grammar accepts. */
 export const ATSIGN_MAX_CHARS = 55;
@@ -34,11 +34,12 @@ export function normalizeAtSign(raw: string): string {
 }
 
 /** zod schema for an @sign at an edge (CLI flag, HTTP body); yields the canonical form. */
-export const atSignSchema = z.string().transform((v, ctx) => {
-  const problem = atSignProblem(v.trim());
-  if (problem) {
-    ctx.addIssue({ code: "custom", message: `@sign "${v}" ${problem}` });
+export const atSignSchema = z.pipe(
+  z.string({ error: "an @sign must be a string" }),
+  z.transform((v: string, ctx) => {
+    const problem = atSignProblem(v.trim());
+    if (!problem) return normalizeAtSign(v);
+    ctx.issues.push({ code: "custom", message: `@sign "${v}" ${problem}`, input: v });
     return z.NEVER;
-  }
-  return normalizeAtSign(v);
-});
+  }),
+);

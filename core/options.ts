@@ -3,7 +3,8 @@
  * `list` options, positionals, and an `INLAY_<NAME>` environment variable for every option. Values are
  * validated with zod; `--help` text is generated from the same spec, so flags and help cannot drift apart.
  */
-import { z } from "zod";
+import { en } from "zod/locales";
+import * as z from "zod/mini";
 import { parseHostPort } from "./host_port.ts";
 
 export type OptionKind = "string" | "number" | "boolean" | "list";
@@ -13,8 +14,8 @@ export interface OptionDef {
   help: string;
   /** Default when neither the flag nor the env var is given. */
   default?: string | number | boolean | string[];
-  /** Extra validation of the final value (e.g. a port range or an @sign). */
-  schema?: z.ZodType;
+  /** Extra validation of the final value (e.g. a port range or an @sign); any zod schema (zod/mini or classic). */
+  schema?: z.core.$ZodType;
   /** Placeholder shown in help, e.g. HOST:PORT. */
   arg?: string;
   /** One-letter alias, e.g. "d" for -d. */
@@ -48,6 +49,10 @@ export interface Parsed<S extends OptionSpec> {
 export class UsageError extends Error {
   override name = "UsageError";
 }
+
+// zod/mini carries no messages of its own ("Invalid input"); the English ones are asked for here, where a
+// schema's complaint becomes the user's error line.
+const englishMessages = en().localeError;
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 const envName = (name: string) => "INLAY_" + kebab(name).replace(/-/g, "_").toUpperCase();
@@ -103,7 +108,7 @@ export function parseOptions<S extends OptionSpec>(spec: S, argv: string[], env:
     if (!given && fromEnv !== undefined && fromEnv !== "") given = def.kind === "list" ? fromEnv.split(",") : [fromEnv];
     options[name] = given ? convert(name, def, given) : def.default;
     if (def.schema && options[name] !== undefined) {
-      const r = def.schema.safeParse(options[name]);
+      const r = z.safeParse(def.schema, options[name], { error: englishMessages });
       if (!r.success) throw new UsageError(`Invalid --${kebab(name)}: ${r.error.issues[0]?.message ?? "rejected"}`);
       options[name] = r.data;
     }
@@ -143,5 +148,5 @@ export function helpText(usage: string, description: string, spec: OptionSpec): 
 }
 
 /** Validators shared by several entries. */
-export const portSchema = z.number().int().min(0).max(65535);
-export const hostPortSchema = z.string().refine((t) => parseHostPort(t, { allowPortZero: true }) !== null, "expected HOST:PORT");
+export const portSchema = z.number().check(z.int(), z.minimum(0), z.maximum(65535));
+export const hostPortSchema = z.string().check(z.refine((t) => parseHostPort(t, { allowPortZero: true }) !== null, "expected HOST:PORT"));

@@ -11,7 +11,7 @@
  */
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { atSignProblem, normalizeAtSign } from "../core/atsign.ts";
 import { constantTimeEqual } from "../core/crypto/constant_time_equal.ts";
 import { logger } from "../core/log.ts";
@@ -28,37 +28,37 @@ const log = logger("directory");
 
 // The host travels inside the root reply `host:port\r\n@`: clients split it on ":" and Dart's client deletes
 // every "@", so only DNS-name and IPv4 characters are safe.
-const hostSchema = z
-  .string({ error: "host must be a string" })
-  .min(1, "host must not be empty")
-  .max(HOST_MAX_CHARS, `host must be at most ${HOST_MAX_CHARS} characters`)
-  .refine((h) => !h.includes(":"), 'host must not contain ":" (clients split the directory reply on ":"; IPv6 literals cannot be published, use a DNS name)')
-  .refine((h) => /^[A-Za-z0-9._-]+$/.test(h), "host may contain only letters, digits, '.', '-' and '_'");
+const hostSchema = z.string({ error: "host must be a string" }).check(
+  z.minLength(1, "host must not be empty"),
+  z.maxLength(HOST_MAX_CHARS, `host must be at most ${HOST_MAX_CHARS} characters`),
+  z.refine((h) => !h.includes(":"), 'host must not contain ":" (clients split the directory reply on ":"; IPv6 literals cannot be published, use a DNS name)'),
+  z.refine((h) => /^[A-Za-z0-9._-]+$/.test(h), "host may contain only letters, digits, '.', '-' and '_'"),
+);
 
 const registrationSchema = z.strictObject(
   {
     host: hostSchema,
-    port: z.number({ error: "port must be a number" }).int("port must be an integer").min(1, "port must be 1 to 65535").max(65535, "port must be 1 to 65535"),
+    port: z.number({ error: "port must be a number" }).check(z.int("port must be an integer"), z.minimum(1, "port must be 1 to 65535"), z.maximum(65535, "port must be 1 to 65535")),
   },
   { error: (iss) => (iss.code === "unrecognized_keys" ? `unknown field(s): ${iss.keys.join(", ")}` : 'body must be a JSON object {"host":"...","port":1234}') },
 );
 
+const LIMIT_MESSAGE = `limit must be an integer from 1 to ${REGISTRY_PAGE_MAX}`;
 const pageQuerySchema = z.object({
-  after: z
-    .string()
-    .optional()
-    .refine((a) => a === undefined || a === "" || atSignProblem(a) === null, { error: (iss) => `after: @sign "${String(iss.input)}" ${atSignProblem(String(iss.input))}` }),
+  after: z.optional(z.string()).check(
+    z.refine((a) => a === undefined || a === "" || atSignProblem(a) === null, { error: (iss) => `after: @sign "${String(iss.input)}" ${atSignProblem(String(iss.input))}` }),
+  ),
   limit: z
-    .string()
-    .optional()
-    .refine((l) => l === undefined || /^\d{1,4}$/.test(l), `limit must be an integer from 1 to ${REGISTRY_PAGE_MAX}`)
-    .transform((l) => (l === undefined ? ADMIN_PAGE_DEFAULT : Number(l)))
-    .refine((n) => n >= 1 && n <= REGISTRY_PAGE_MAX, `limit must be an integer from 1 to ${REGISTRY_PAGE_MAX}`),
+    .pipe(
+      z.optional(z.string()).check(z.refine((l) => l === undefined || /^\d{1,4}$/.test(l), LIMIT_MESSAGE)),
+      z.transform((l: string | undefined) => (l === undefined ? ADMIN_PAGE_DEFAULT : Number(l))),
+    )
+    .check(z.refine((n) => n >= 1 && n <= REGISTRY_PAGE_MAX, LIMIT_MESSAGE)),
 });
 
 const view = (r: Registration) => ({ atSign: r.atSign, host: r.host, port: r.port });
 const fail = (c: Context, status: 400 | 401 | 404 | 413 | 500, error: string) => c.json({ error }, status);
-const firstIssue = (e: z.ZodError) => {
+const firstIssue = (e: z.core.$ZodError) => {
   const i = e.issues[0];
   return i ? i.message : "invalid input";
 };

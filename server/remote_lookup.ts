@@ -2,7 +2,7 @@
  * Reading another @sign's public data: find its server through the directory (root protocol), then ask that
  * server `lookup:all:<key>@<other>` without authenticating. Directory answers are cached briefly.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { AtProtocolError } from "../core/wire/index.ts";
 import { exchangeLines, type RemoteEndpoint } from "./line_client.ts";
 
@@ -20,8 +20,8 @@ export interface RemoteRecord {
 
 const remoteRecordSchema = z.object({
   key: z.string(),
-  data: z.string().nullable().optional(),
-  metaData: z.record(z.string(), z.unknown()).nullable().optional(),
+  data: z.optional(z.nullable(z.string())),
+  metaData: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
 });
 
 /** Fetches public records of other @signs. */

@@ -1,7 +1,8 @@
 /**
  * `enroll` and `otp` (ATPROTOCOL.md §8.1, §8.3).
  */
-import { z } from "zod";
+import { en } from "zod/locales";
+import * as z from "zod/mini";
 import type { CommandOf, EnrollOperation, EnrollParams } from "./command.ts";
 import { AtProtocolError } from "../wire/at_protocol_error.ts";
 import { fail, parseInteger } from "./_syntax.ts";
@@ -14,18 +15,21 @@ const OPERATIONS: readonly EnrollOperation[] = ["request", "approve", "deny", "r
 // Unknown fields are dropped (zod strips them); Dart's generated toJson sends absent fields as null, so nulls
 // are removed before validation.
 const enrollParamsSchema = z.object({
-  enrollmentId: z.string().optional(),
-  appName: z.string().optional(),
-  deviceName: z.string().optional(),
-  namespaces: z.record(z.string(), z.string()).optional(),
-  otp: z.string().optional(),
-  encryptedDefaultEncryptionPrivateKey: z.string().optional(),
-  encryptedDefaultSelfEncryptionKey: z.string().optional(),
-  encryptedAPKAMSymmetricKey: z.string().optional(),
-  apkamPublicKey: z.string().optional(),
-  enrollmentStatusFilter: z.array(z.enum(["pending", "approved", "denied", "revoked", "expired"])).optional(),
-  apkamKeysExpiryInMillis: z.number().int().nonnegative().optional(),
+  enrollmentId: z.optional(z.string()),
+  appName: z.optional(z.string()),
+  deviceName: z.optional(z.string()),
+  namespaces: z.optional(z.record(z.string(), z.string())),
+  otp: z.optional(z.string()),
+  encryptedDefaultEncryptionPrivateKey: z.optional(z.string()),
+  encryptedDefaultSelfEncryptionKey: z.optional(z.string()),
+  encryptedAPKAMSymmetricKey: z.optional(z.string()),
+  apkamPublicKey: z.optional(z.string()),
+  enrollmentStatusFilter: z.optional(z.array(z.enum(["pending", "approved", "denied", "revoked", "expired"]))),
+  apkamKeysExpiryInMillis: z.optional(z.number().check(z.int(), z.nonnegative())),
 });
+
+// zod/mini carries no messages of its own ("Invalid input"); the English ones go into the AT0022 text.
+const englishMessages = en().localeError;
 
 /**
  * Parses `enroll:<operation>[:force][:<json params>]`.
@@ -48,7 +52,7 @@ export function parseEnroll(line: string): CommandOf<"enroll"> {
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail(ENROLL_USAGE);
   const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null));
-  const parsed = enrollParamsSchema.safeParse(present);
+  const parsed = enrollParamsSchema.safeParse(present, { error: englishMessages });
   if (!parsed.success) {
     throw new AtProtocolError("AT0022", `Invalid enroll parameters: ${z.prettifyError(parsed.error).replace(/\n/g, " ")}`);
   }

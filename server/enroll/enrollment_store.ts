@@ -4,7 +4,7 @@
  * stores for the new device. A pending record carries an expiry (48 h by default); the expiry sweeper removes
  * it, and until then it reads as `expired`.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { EnrollStatus } from "../../core/verbs/command.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
 import type { ServerContext } from "../context.ts";
@@ -44,8 +44,8 @@ const recordSchema = z.looseObject({
   apkamPublicKey: z.string(),
   requestType: z.literal("newEnrollment"),
   approval: z.object({ state: z.enum(["pending", "approved", "denied", "revoked"]) }),
-  encryptedAPKAMSymmetricKey: z.string().optional(),
-  apkamKeysExpiryInMillis: z.number().optional(),
+  encryptedAPKAMSymmetricKey: z.optional(z.string()),
+  apkamKeysExpiryInMillis: z.optional(z.number()),
 });
 
 /** Enrollment ids are UUIDs; anything that could change the key it names is refused. */
