@@ -19,7 +19,7 @@ import type { ControlChannel } from "./control_channel.ts";
 import type { ControlMessage } from "./control_message.ts";
 import { type Permit, isPermitted, permitText } from "./permits.ts";
 import { type SessionLink, openSessionLink } from "./session_link.ts";
-import { type StreamPipe, abortStream, attachPlain, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
+import { type StreamPipe, abortStream, attachPlain, keepStreamAlive, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
 import { dialStreamLeg } from "./stream_leg.ts";
 
 /** Live sessions one daemon serves at once. */
@@ -138,6 +138,9 @@ export function startDaemon(opts: DaemonOptions): Daemon {
         ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
         onMessage: (m, link) => {
           if (m.t === "open") openStream(s, link, m.i);
+        },
+        onKeepalive: () => {
+          for (const p of s.streams.values()) keepStreamAlive(p);
         },
       });
       s.link = link;

@@ -60,6 +60,8 @@ export interface SessionLinkOptions {
   onMessage(msg: SessionMessage, link: SessionLink): void;
   /** Keepalive period (default SESSION_KEEPALIVE_MS). */
   keepaliveMs?: number;
+  /** Runs every keepalive period while the session is open (the owner keeps its streams alive here). */
+  onKeepalive?(): void;
 }
 
 type Phase = "offer" | "open" | "closed";
@@ -135,6 +137,7 @@ export function openSessionLink(opts: SessionLinkOptions): Promise<SessionLink> 
       keepalive = setInterval(() => {
         if (Date.now() - lastHeardMs > keepaliveMs * SESSION_DEAD_AFTER_KEEPALIVES) return shut(`nothing from the peer for ${SESSION_DEAD_AFTER_KEEPALIVES} keepalive periods`);
         link.send({ t: "ping" });
+        opts.onKeepalive?.();
       }, keepaliveMs);
       resolve(link);
       if (buf.byteLength > 4 + n) onRecords(buf.subarray(4 + n));

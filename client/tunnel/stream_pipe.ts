@@ -17,7 +17,7 @@
  */
 import type { Socket } from "bun";
 import { TunnelError } from "../../core/crypto/tunnel/tunnel_error.ts";
-import { type TunnelOpener, type TunnelSealer, newOpener, newSealer, open, seal } from "../../core/crypto/tunnel/record.ts";
+import { type TunnelOpener, type TunnelSealer, newOpener, newSealer, open, seal, sealKeepalive } from "../../core/crypto/tunnel/record.ts";
 import type { StreamKeys } from "../../core/crypto/tunnel/handshake.ts";
 import { type WriteQueue, flush, newWriteQueue, send } from "../../core/net/write_queue.ts";
 
@@ -65,6 +65,8 @@ export interface StreamPipe {
   opener: TunnelOpener;
   /** END record queued toward the leg. */
   endSealed: boolean;
+  /** A record went toward the leg since the last keepStreamAlive (see there). */
+  sentSinceKeepalive: boolean;
   bytesOut: number;
   bytesIn: number;
   finished: boolean;
@@ -80,7 +82,7 @@ function newSide(): Side {
  * @example const p = newStreamPipe(streamKeys(session, i), (e) => log(e)); attachPlain(p, local); attachLeg(p, leg);
  */
 export function newStreamPipe(keys: StreamKeys, onEnd: (e: StreamEnd) => void): StreamPipe {
-  return { plain: newSide(), leg: newSide(), sealer: newSealer(keys.sendKey), opener: newOpener(keys.receiveKey), endSealed: false, bytesOut: 0, bytesIn: 0, finished: false, onEnd };
+  return { plain: newSide(), leg: newSide(), sealer: newSealer(keys.sendKey), opener: newOpener(keys.receiveKey), endSealed: false, sentSinceKeepalive: false, bytesOut: 0, bytesIn: 0, finished: false, onEnd };
 }
 
 /** Attaches the plain socket (local app connection or target service). */
@@ -138,6 +140,7 @@ export function plainData(p: StreamPipe, chunk: Uint8Array): void {
 }
 
 function toLeg(p: StreamPipe, bytes: Uint8Array): void {
+  p.sentSinceKeepalive = true;
   const r = send(p.leg.sock!, p.leg.q, bytes);
   if (r === "sent") return release(bytes);
   if (r === "closed") return abortStream(p, "relay leg closed");
@@ -146,6 +149,21 @@ function toLeg(p: StreamPipe, bytes: Uint8Array): void {
     p.plain.paused = true;
     p.plain.sock!.pause();
   }
+}
+
+/**
+ * Called every keepalive period of the session: a stream that sent nothing toward the leg since the last call
+ * sends an empty record. Why: each stream is its own pair on the relay, which closes pairs idle for its idle
+ * timeout (15 min by default), and an ssh session left open is idle for much longer. Both ends do this, so
+ * each direction (and any NAT on either side) sees traffic.
+ */
+export function keepStreamAlive(p: StreamPipe): void {
+  if (p.finished || p.endSealed || !ready(p)) return;
+  if (p.sentSinceKeepalive) {
+    p.sentSinceKeepalive = false;
+    return;
+  }
+  if (p.leg.q.bytes === 0) toLeg(p, sealKeepalive(p.sealer));
 }
 
 /** `end` of the plain socket (its FIN): seal END and pass the FIN on once queued bytes are out. */

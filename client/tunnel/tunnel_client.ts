@@ -20,7 +20,7 @@ import type { AtClient } from "../at_client.ts";
 import type { ControlChannel } from "./control_channel.ts";
 import type { ControlMessage } from "./control_message.ts";
 import { type SessionLink, openSessionLink } from "./session_link.ts";
-import { type PipeSocket, type StreamEnd, type StreamPipe, abortStream, attachPlain, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
+import { type PipeSocket, type StreamEnd, type StreamPipe, abortStream, attachPlain, keepStreamAlive, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
 import { dialStreamLeg } from "./stream_leg.ts";
 
 /** How long session set-up (request, relay pairing, key agreement) may take. */
@@ -163,6 +163,9 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
             if (p) abortStream(p, m.reason);
             log.warn("stream refused by the device", { i: m.i, reason: m.reason });
           }
+        },
+        onKeepalive: () => {
+          if (live?.sid === sid) for (const p of live.streams.values()) keepStreamAlive(p);
         },
       }),
     );

@@ -191,6 +191,29 @@ describe("session lifetime", () => {
   }, 30_000);
 });
 
+describe("stream lifetime", () => {
+  test("keepalive records hold an idle stream through a relay with a short idle timeout", async () => {
+    const relay = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey: w.resolvePublicKey, limits: { idleTimeoutMs: 300 } });
+    const d = await w.daemon({ keepaliveMs: 50 });
+    const t = await w.tunnel({ keepaliveMs: 50, relayPort: relay.port });
+    try {
+      const c = await connectTest(t.tunnel.port);
+      await c.write("hello");
+      await until(() => c.bytes() === 5, 10_000, "first echo");
+      // The stream's own pair on the relay carries nothing but keepalive records for several idle timeouts.
+      await Bun.sleep(1_200);
+      await c.write("still here");
+      await until(() => c.bytes() === 15, 10_000, "echo after the idle time");
+      expect(relay.stats().pairEnds.idle_timeout ?? 0).toBe(0);
+      c.sock.end();
+    } finally {
+      t.stop();
+      d.stop();
+      await relay.stop();
+    }
+  }, 30_000);
+});
+
 describe("slow reader", () => {
   test("an app that stops reading: the source is pushed back, every queue stays bounded, nothing is lost", async () => {
     const TOTAL = 256 * 1024 * 1024;

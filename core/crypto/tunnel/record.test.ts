@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { gcm } from "@noble/ciphers/aes.js";
-import { TUNNEL_RECORD_MAX_PLAINTEXT_BYTES, finishOpener, newOpener, newSealer, open, seal } from "./record.ts";
+import { TUNNEL_RECORD_MAX_PLAINTEXT_BYTES, finishOpener, newOpener, newSealer, open, seal, sealKeepalive } from "./record.ts";
 import { TunnelError } from "./tunnel_error.ts";
 
 const key = Uint8Array.from({ length: 32 }, (_, i) => i);
@@ -20,6 +20,17 @@ function openAll(wire: Uint8Array, pieces: number[] = [wire.byteLength], k: Uint
   }
   finishOpener(o);
   return { plain: new Uint8Array(Buffer.concat(out)), ended };
+}
+
+/** The TunnelError reason `f` throws, or "accepted". */
+function reason(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof TunnelError) return e.reason;
+    throw e;
+  }
+  return "accepted";
 }
 
 function nonce(counter: number): Uint8Array {
@@ -48,6 +59,25 @@ describe("seal() and open()", () => {
     expect(hex(opened)).toBe(hex(pt.subarray(TUNNEL_RECORD_MAX_PLAINTEXT_BYTES)));
   });
 
+  test("a keepalive is one empty authenticated record: it opens to nothing and keeps the numbering", () => {
+    const s = newSealer(key);
+    const keepalive = sealKeepalive(s);
+    expect(hex(keepalive.subarray(0, 4))).toBe("00000000");
+    expect(keepalive.byteLength).toBe(4 + 16);
+    expect(hex(keepalive.subarray(4))).toBe(hex(gcm(key, nonce(0), keepalive.subarray(0, 4)).encrypt(new Uint8Array(0))));
+    const wire = Buffer.concat([keepalive, seal(s, Uint8Array.of(1, 2)), sealKeepalive(s), seal(s, new Uint8Array(0), true)]);
+    const r = openAll(wire, [5]);
+    expect(r.ended).toBe(true);
+    expect([...r.plain]).toEqual([1, 2]);
+    expect(reason(() => sealKeepalive(s))).toBe("malformed");
+  });
+
+  test("a dropped keepalive breaks the record numbering like any dropped record", () => {
+    const s = newSealer(key);
+    sealKeepalive(s);
+    expect(reason(() => openAll(seal(s, Uint8Array.of(1), true)))).toBe("tampered");
+  });
+
   const sizes = [0, 1, 15, 16, 17, TUNNEL_RECORD_MAX_PLAINTEXT_BYTES - 1, TUNNEL_RECORD_MAX_PLAINTEXT_BYTES, TUNNEL_RECORD_MAX_PLAINTEXT_BYTES + 1, 1024 * 1024];
   for (const size of sizes) {
     test(`open() recovers ${size} bytes split at arbitrary chunk boundaries`, () => {
@@ -71,15 +101,6 @@ describe("open() refuses bad streams with a TunnelError", () => {
   const end = seal(s, new Uint8Array(0), true);
   const wire = Buffer.concat([r0, r1, end]);
 
-  const reason = (f: () => unknown) => {
-    try {
-      f();
-    } catch (e) {
-      if (e instanceof TunnelError) return e.reason;
-      throw e;
-    }
-    return "accepted";
-  };
 
   test("every single-bit flip is detected", () => {
     for (let i = 0; i < wire.byteLength; i++) {

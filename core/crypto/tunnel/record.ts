@@ -68,10 +68,23 @@ export function newOpener(key: Uint8Array): TunnelOpener {
  * @example socket.write(seal(sealer, chunk)); … socket.write(seal(sealer, new Uint8Array(0), true));
  */
 export function seal(s: TunnelSealer, plaintext: Uint8Array, end = false): Uint8Array {
+  if (plaintext.byteLength === 0 && !end) return new Uint8Array(0);
+  return sealRecords(s, plaintext, end);
+}
+
+/**
+ * One empty record (not END): traffic for a direction that has nothing to say, so the relay, which closes
+ * pairs idle for its idle timeout, and NATs on the way keep an idle stream (an ssh session left open) alive.
+ * The opener takes it like any record (its number advances) and emits nothing.
+ */
+export function sealKeepalive(s: TunnelSealer): Uint8Array {
+  return sealRecords(s, new Uint8Array(0), false);
+}
+
+function sealRecords(s: TunnelSealer, plaintext: Uint8Array, end: boolean): Uint8Array {
   if (s.ended) throw new TunnelError("malformed", "Cannot seal: the stream has ended");
   const n = plaintext.byteLength;
   const records = Math.max(1, Math.ceil(n / TUNNEL_RECORD_MAX_PLAINTEXT_BYTES));
-  if (n === 0 && !end) return new Uint8Array(0);
   const out = new Uint8Array(n + records * (TUNNEL_RECORD_HEADER_BYTES + TUNNEL_RECORD_TAG_BYTES));
   const view = new DataView(out.buffer);
   let o = 0;
