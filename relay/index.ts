@@ -4,7 +4,6 @@
  * their bytes copied across (relay/pipe.ts). The relay never holds a key; it counts only metadata.
  */
 import { concatBytes } from "../core/bytes.ts";
-import { randomBytes } from "node:crypto";
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import { normalizeAtSign } from "../core/atsign.ts";
 import { verifyAtSignSignature } from "../core/crypto/tunnel/at_sign_signature.ts";
@@ -197,7 +196,9 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     if (s.data.phase !== "verifying") return; // closed or timed out meanwhile
     if (key === null) return refuse(s, "unknown_atsign");
     const signed = legAuthSignedBytes(auth.signedBody, s.data.challenge, relayAtSign);
-    if (!verifyAtSignSignature(auth.algo, key, signed, auth.signature)) return refuse(s, "bad_signature");
+    const valid = await verifyAtSignSignature(auth.algo, key, signed, auth.signature);
+    if (s.data.phase !== "verifying") return; // closed or timed out meanwhile
+    if (!valid) return refuse(s, "bad_signature");
     if ((legsPerAtSign.get(auth.atSign) ?? 0) >= limits.sessionsPerAtSign) return refuse(s, "quota");
     preAuth.delete(s);
     legsPerAtSign.set(auth.atSign, (legsPerAtSign.get(auth.atSign) ?? 0) + 1);
@@ -248,7 +249,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       counters.stats.connectionsTotal++;
       s.data = {
         phase: "preauth",
-        challenge: randomBytes(RELAY_CHALLENGE_BYTES),
+        challenge: crypto.getRandomValues(new Uint8Array(RELAY_CHALLENGE_BYTES)),
         inbound: null,
         deadlineMs: Date.now() + limits.preAuthTimeoutMs,
         auth: null,

@@ -4,7 +4,8 @@
  */
 import { concatBytes } from "../bytes.ts";
 import type { Socket } from "bun";
-import { type AtSignSigningKey, signAsAtSign } from "../crypto/tunnel/at_sign_signature.ts";
+import type { AtSignSigningKey } from "../crypto/tunnel/at_sign_signature.ts";
+import { signAsAtSign } from "../crypto/tunnel/at_sign_signer.ts";
 import { type WriteQueue, flush, newWriteQueue, send } from "../net/write_queue.ts";
 import {
   RELAY_HELLO_MAX_BYTES,

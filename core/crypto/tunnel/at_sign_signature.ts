@@ -4,9 +4,11 @@
  * `rsa2048` is the atSDK encryption key pair (the one whose public half is `public:publickey@<atsign>`),
  * RSASSA-PKCS1-v1_5 over SHA-256 — what every atSDK client already holds. `ed25519` is accepted for keys
  * made by our own tools. Key texts are base64 DER (SPKI public, PKCS#8 private), as in core/crypto.
+ *
+ * This module verifies on WebCrypto and never loads node:crypto, so the relay stays small; signing (client
+ * side) is in at_sign_signer.ts.
  */
-import { ed25519Sign, ed25519Verify } from "../ed25519.ts";
-import { rsaSign, rsaVerify } from "../rsa.ts";
+import { verifySignature } from "../verify_signature.ts";
 
 /** The signature algorithms an @sign may use; the byte values are the relay wire codes. */
 export const AT_SIGN_SIGNING_ALGOS = { rsa2048: 1, ed25519: 2 } as const;
@@ -19,14 +21,9 @@ export interface AtSignSigningKey {
   privateKey: string;
 }
 
-/** Signs `data` with the @sign's key. */
-export function signAsAtSign(key: AtSignSigningKey, data: Uint8Array): Uint8Array {
-  return key.algo === "rsa2048" ? rsaSign(key.privateKey, data, "sha256") : ed25519Sign(key.privateKey, data);
-}
-
-/** Checks a signature against the @sign's public key text; false (never a throw) for any mismatch or bad key. */
-export function verifyAtSignSignature(algo: AtSignSigningAlgo, publicKeyText: string, data: Uint8Array, signature: Uint8Array): boolean {
-  return algo === "rsa2048" ? rsaVerify(publicKeyText, data, signature, "sha256") : ed25519Verify(publicKeyText, data, signature);
+/** Checks a signature against the @sign's public key text; false (never a rejection) for any mismatch or bad key. */
+export function verifyAtSignSignature(algo: AtSignSigningAlgo, publicKeyText: string, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  return verifySignature(algo === "rsa2048" ? "rsa-sha256" : "ed25519", publicKeyText, data, signature);
 }
 
 /** The algorithm for a wire code, or null when unknown. */

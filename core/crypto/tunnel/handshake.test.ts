@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { generateEd25519KeyPair } from "../ed25519.ts";
 import { type KeyPairText, generateRsaKeyPair } from "../rsa.ts";
-import { signAsAtSign } from "./at_sign_signature.ts";
+import { signAsAtSign } from "./at_sign_signer.ts";
 import { type PendingTunnel, type TunnelOffer, acceptTunnelOffer, createTunnelOffer, encodeTunnelOffer, offerSignedBytes, parseTunnelOffer, streamKeys } from "./handshake.ts";
 import { TunnelError } from "./tunnel_error.ts";
 

@@ -21,7 +21,8 @@ import { Buffer } from "node:buffer";
 import { en } from "zod/locales";
 import { z } from "zod/mini";
 import { fromBase64, toBase64 } from "../encoding.ts";
-import { AT_SIGN_SIGNING_ALGOS, type AtSignSigningAlgo, type AtSignSigningKey, signAsAtSign, verifyAtSignSignature } from "./at_sign_signature.ts";
+import { AT_SIGN_SIGNING_ALGOS, type AtSignSigningAlgo, type AtSignSigningKey } from "./at_sign_signature.ts";
+import { signAsAtSign, verifyAtSignSignatureSync } from "./at_sign_signer.ts";
 import { TUNNEL_KEY_BYTES } from "./record.ts";
 import { TunnelError } from "./tunnel_error.ts";
 
@@ -95,7 +96,7 @@ export function acceptTunnelOffer(mine: PendingTunnel, theirs: TunnelOffer, peer
   if (theirs.role === m.role) throw bad("both sides claim the same role");
   if (theirs.from !== m.to || theirs.to !== m.from) throw bad("it names other @signs");
   if (theirs.ephemeralPublicKey.byteLength !== X25519_PUBLIC_KEY_BYTES) throw bad("ephemeral key has the wrong size");
-  if (!verifyAtSignSignature(theirs.algo, peerPublicKey, offerSignedBytes(theirs), theirs.signature)) throw bad(`signature does not verify for ${theirs.from}`);
+  if (!verifyAtSignSignatureSync(theirs.algo, peerPublicKey, offerSignedBytes(theirs), theirs.signature)) throw bad(`signature does not verify for ${theirs.from}`);
   let shared: Uint8Array;
   try {
     const peerKey = createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(theirs.ephemeralPublicKey).toString("base64url") }, format: "jwk" });
