@@ -27,7 +27,7 @@ const about = "atDirectory: answers `alice` with `host:port` over TLS; register 
 await runEntry({ name: "directory", usage, about, spec }, process.argv.slice(2), process.env, async (o) => {
   const home = inlayHome();
   const dataDir = o.data ?? join(home, "directory");
-  const tls = serviceTls({ certFile: o.tlsCert, keyFile: o.tlsKey, home, hosts: [o.host] });
+  const tls = await serviceTls({ certFile: o.tlsCert, keyFile: o.tlsKey, home, hosts: [o.host] });
   const dir = await startDirectory({ host: o.host, port: o.port, adminHost: o.adminHost, adminPort: o.adminPort, dataDir, token: o.token, tls });
   console.log(`directory listening on ${o.host}:${dir.port}`);
   console.log(`admin API on ${dir.adminUrl} (token ${o.token ? "from --token" : `in ${join(dataDir, ADMIN_TOKEN_FILE)}`})`);

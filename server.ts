@@ -2,13 +2,12 @@
  * `bun server.ts @alice`: runs the atServer of one @sign (flags below, each also an INLAY_* env var).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { rootCertificates } from "node:tls";
 import { join } from "node:path";
 import { inlayHome } from "./core/crypto/dev_ca.ts";
 import { oneAtSign, runEntry } from "./core/entry.ts";
 import { requireHostPort } from "./core/host_port.ts";
 import { hostPortSchema, portSchema, type OptionSpec } from "./core/options.ts";
-import { serviceTls, trustedCas } from "./core/net/tls.ts";
+import { serviceTls, systemRootCas, trustedCasLater } from "./core/net/tls.ts";
 import { startServer } from "./server/index.ts";
 
 const spec = {
@@ -32,7 +31,7 @@ const about = "Runs the atServer of one @sign: registers it in the directory and
 await runEntry({ name: "server", usage, about, spec }, process.argv.slice(2), process.env, async (o, positionals) => {
   const atSign = oneAtSign(positionals, usage);
   const home = inlayHome();
-  const tls = serviceTls({ certFile: o.tlsCert, keyFile: o.tlsKey, hosts: [o.publicHost, o.host], home });
+  const tls = await serviceTls({ certFile: o.tlsCert, keyFile: o.tlsKey, hosts: [o.publicHost, o.host], home });
   const { host: dirHost, port: dirPort } = requireHostPort(o.directory, "--directory");
   const tokenFile = join(home, "directory", "admin.token");
   const token = o.token ?? (existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : undefined);
@@ -46,7 +45,7 @@ await runEntry({ name: "server", usage, about, spec }, process.argv.slice(2), pr
     dataDir: o.data ?? join(home, "servers", atSign),
     cramSecret: o.cramSecret,
     tls: { key: tls.key, cert: tls.cert, ca: peerCas(o.peerCa, tls.ca) },
-    directory: { host: dirHost, port: dirPort, ca: trustedCas({ caFile: o.ca, home }) },
+    directory: { host: dirHost, port: dirPort, ca: trustedCasLater({ caFile: o.ca, home }) },
     directoryAdmin: token ? { url: o.directoryAdmin, token } : undefined,
   });
   process.stdout.write(`${atSign} listening on ${o.host}:${server.port}\n`);
@@ -63,5 +62,5 @@ await runEntry({ name: "server", usage, about, spec }, process.argv.slice(2), pr
  */
 function peerCas(peerCaFile: string | undefined, devCa: string | undefined): string | string[] {
   if (peerCaFile) return readFileSync(peerCaFile, "utf8");
-  return devCa ?? [...rootCertificates];
+  return devCa ?? systemRootCas();
 }

@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { toHex } from "../core/crypto/encoding.ts";
 import { logger } from "../core/log.ts";
 
 /** File under the data directory that holds the generated admin token. */
@@ -17,7 +17,7 @@ export function loadOrCreateAdminToken(dataDir: string): string {
   const path = join(dataDir, ADMIN_TOKEN_FILE);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   try {
-    writeFileSync(path, randomBytes(TOKEN_BYTES).toString("hex") + "\n", { mode: 0o600, flag: "wx" });
+    writeFileSync(path, toHex(crypto.getRandomValues(new Uint8Array(TOKEN_BYTES))) + "\n", { mode: 0o600, flag: "wx" });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   }

@@ -39,7 +39,7 @@ test("refuses a prefix that would not be a valid @sign and an impossible count",
 test("measureLookups resolves generated @signs over TLS on several connections", async () => {
   const dataDir = join(home, "dir");
   fillRegistry(join(dataDir, REGISTRY_FILE), { count: 1000, port: 7000 });
-  const tls = serviceTls({ home });
+  const tls = await serviceTls({ home });
   const dir = await startDirectory({ port: 0, adminPort: 0, dataDir, tls });
   try {
     const keys = [fixtureAtSign(1), fixtureAtSign(999)].map((a) => a.slice(1));

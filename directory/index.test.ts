@@ -9,7 +9,7 @@ import { dialTls } from "./raw_tls_client.ts";
 
 const home = mkdtempSync(join(tmpdir(), "inlay-directory-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
-const tls = serviceTls({ home });
+const tls = await serviceTls({ home });
 const ca = tls.ca!;
 
 /** Registers over the real admin socket, then resolves over the real root socket. */

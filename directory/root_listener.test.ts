@@ -8,7 +8,7 @@ import { openRegistry, type Registry } from "./registry.ts";
 import { listenRoot, ROOT_DEFAULT_LIMITS, ROOT_LINE_LIMIT_BYTES, ROOT_MAX_PENDING_LINES, type RootLimits, type RootListener } from "./root_listener.ts";
 
 const home = mkdtempSync(join(tmpdir(), "inlay-root-"));
-const tls = serviceTls({ home });
+const tls = await serviceTls({ home });
 const ca = tls.ca!;
 let registry: Registry;
 const listeners: RootListener[] = [];

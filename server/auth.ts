@@ -7,7 +7,6 @@
  * bootstrap secret stops being a second way in). Failures keep the connection open but are counted per
  * connection and per address.
  */
-import { randomUUID } from "node:crypto";
 import { constantTimeEqual } from "../core/crypto/constant_time_equal.ts";
 import { CryptoError } from "../core/crypto/crypto_error.ts";
 import { cramDigest } from "../core/crypto/digests.ts";
@@ -26,7 +25,7 @@ export const PKAM_PUBLIC_KEY = "privatekey:at_pkam_publickey";
 
 /** Issues a fresh challenge on `conn` and returns it (the text after `data:`). */
 export function issueChallenge(conn: Connection, atSign: string): string {
-  const text = `${conn.sessionId}${atSign}:${randomUUID()}`;
+  const text = `${conn.sessionId}${atSign}:${crypto.randomUUID()}`;
   conn.challenge = { text, issuedAt: Date.now() };
   return text;
 }
@@ -66,7 +65,7 @@ function succeed(ctx: ServerContext, conn: Connection, method: "cram" | "pkam"):
 }
 
 /** Checks a `cram:<digest>`; on success the connection becomes owner-authenticated. Throws AT0401 otherwise. */
-export function authenticateCram(ctx: ServerContext, conn: Connection, digest: string): void {
+export async function authenticateCram(ctx: ServerContext, conn: Connection, digest: string): Promise<void> {
   refuseWhenThrottled(ctx, conn);
   const challenge = takeChallenge(conn);
   if (ctx.keystore.get(PKAM_PUBLIC_KEY)) {
@@ -74,7 +73,7 @@ export function authenticateCram(ctx: ServerContext, conn: Connection, digest: s
   }
   const secret = ctx.keystore.get(CRAM_SECRET_KEY)?.value;
   if (!secret) throw new AtProtocolError("AT0401", "Authentication Failed: this @sign has no CRAM secret");
-  if (!constantTimeEqual(cramDigest(secret, challenge), digest.trim().toLowerCase())) fail(ctx, conn, "Authentication Failed");
+  if (!constantTimeEqual(await cramDigest(secret, challenge), digest.trim().toLowerCase())) fail(ctx, conn, "Authentication Failed");
   succeed(ctx, conn, "cram");
 }
 
@@ -99,7 +98,7 @@ export async function authenticatePkam(ctx: ServerContext, conn: Connection, req
   if (!publicKey) fail(ctx, conn, "pkam authentication failed: no PKAM public key is stored");
   let ok: boolean;
   try {
-    ok = verifyPkam(challenge, req.signature, publicKey, { signingAlgo: req.signingAlgo, hashingAlgo: req.hashingAlgo });
+    ok = await verifyPkam(challenge, req.signature, publicKey, { signingAlgo: req.signingAlgo, hashingAlgo: req.hashingAlgo });
   } catch (err) {
     if (err instanceof CryptoError) fail(ctx, conn, `pkam authentication failed: ${err.message}`);
     throw err;

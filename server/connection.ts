@@ -2,7 +2,7 @@
  * What the server knows about one inbound connection: who it is authenticated as, the pending `from:`
  * challenge, and the counters the limits need. Verb handlers read and change this; the listener owns the socket.
  */
-import { randomUUID, type X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
 import type { NamespaceGrants } from "../core/keys/index.ts";
 import type { AuthState } from "../core/wire/index.ts";
 import { UNAUTHENTICATED } from "../core/wire/index.ts";
@@ -69,7 +69,7 @@ export function newConnection(address: string, io: ConnectionIo): Connection {
     id: nextId++,
     address,
     state: UNAUTHENTICATED,
-    sessionId: "_" + randomUUID(),
+    sessionId: "_" + crypto.randomUUID(),
     authFailures: 0,
     lastActivityAt: Date.now(),
     closed: false,

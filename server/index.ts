@@ -13,7 +13,7 @@ import { startExpirySweeper } from "./expiry_sweeper.ts";
 import { startListener, type Listener, type ListenerLimits } from "./listener.ts";
 import { registerInDirectory } from "./registration.ts";
 import { startNotifyService, type NotifyOptions } from "./notify/notify_service.ts";
-import { newRemoteLookup } from "./remote_lookup.ts";
+import { newRemoteLookup, type RemoteLookup } from "./remote_lookup.ts";
 import { ensureServerKeys, isOnboarded, loadOrCreateCramSecret } from "./server_keys.ts";
 import { openKeystore } from "./store/keystore.ts";
 
@@ -31,8 +31,11 @@ export interface ServerOptions {
   cramSecret?: string;
   /** `ca`: the CAs whose client certificates this server accepts from other atServers (server-to-server auth). */
   tls: { key: string; cert: string; ca?: string | string[] };
-  /** The root directory and the CAs to trust for it and for other atServers. */
-  directory?: { host: string; port: number; ca: string[] };
+  /**
+   * The root directory and the CAs to trust for it and for other atServers; a function is called on the first
+   * lookup (core/net/tls.ts `trustedCasLater`), so a server that never dials out never builds the list.
+   */
+  directory?: { host: string; port: number; ca: string[] | (() => string[]) };
   /** Registers `publicHost:port` through the directory's admin API when given. */
   directoryAdmin?: { url: string; token: string };
   /** Listener limits (connection counts, idle timeouts, line size). */
@@ -75,7 +78,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     atSign,
     keystore,
     throttle: newAuthThrottle(),
-    remote: opts.directory ? newRemoteLookup(opts.directory) : null,
+    remote: opts.directory ? lazyRemoteLookup(opts.directory) : null,
     startedAt: Date.now(),
     connectionCount: () => connectionCount(),
     expiryChanged: (t) => sweeper.wake(t),
@@ -109,4 +112,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
   }
   return { atSign, host, port: listener.port, cramSecret, onboarded: () => isOnboarded(keystore), stop };
+}
+
+/** The remote lookup, made on first use, when its CA list (system roots: several MiB RSS) is first needed. */
+function lazyRemoteLookup(directory: { host: string; port: number; ca: string[] | (() => string[]) }): RemoteLookup {
+  let remote: RemoteLookup | undefined;
+  const made = () => (remote ??= newRemoteLookup({ host: directory.host, port: directory.port, ca: typeof directory.ca === "function" ? directory.ca() : directory.ca }));
+  return {
+    lookupPublic: (key, atSign) => made().lookupPublic(key, atSign),
+    resolve: (atSign) => made().resolve(atSign),
+    forget: (atSign) => made().forget(atSign),
+    get ca() {
+      return made().ca;
+    },
+  };
 }

@@ -2,10 +2,10 @@
  * Keys the server writes itself at start (ATPROTOCOL.md §3.3): the CRAM secret, used until the owner stores a
  * PKAM public key, and the RSA-2048 signing key pair other servers use to check our `pol` proofs.
  */
-import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateRsaKeyPair } from "../core/crypto/rsa.ts";
+import { toHex } from "../core/crypto/encoding.ts";
+import { generateRsaKeyPair } from "../core/crypto/rsa_keygen.ts";
 import { CRAM_SECRET_KEY, PKAM_PUBLIC_KEY } from "./auth.ts";
 import type { Keystore, StoredMeta } from "./store/keystore.ts";
 
@@ -31,7 +31,7 @@ export function loadOrCreateCramSecret(dataDir: string, given?: string): string 
   if (given) return given;
   const file = join(dataDir, CRAM_SECRET_FILE);
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  const secret = randomBytes(CRAM_SECRET_BYTES).toString("hex");
+  const secret = toHex(crypto.getRandomValues(new Uint8Array(CRAM_SECRET_BYTES)));
   writeFileSync(file, secret + "\n", { mode: 0o600 });
   return secret;
 }

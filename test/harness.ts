@@ -45,7 +45,7 @@ export interface Stack {
  */
 export async function startStack(opts: { atSigns: string[] }): Promise<Stack> {
   const home = mkdtempSync(join(tmpdir(), "inlay-stack-"));
-  const tls = serviceTls({ home });
+  const tls = await serviceTls({ home });
   const ca = tls.ca!;
   const dir = await startDirectory({
     host: STACK_HOST,

@@ -65,8 +65,8 @@ describe("cram", () => {
     const c = await connect();
     const ch = challengeOf(await c.send("from:@alice"));
     c.prompt = "@alice@";
-    expect(await c.send(`cram:${cramDigest(f.server.cramSecret, ch)}`)).toBe("data:success");
-    expect(await c.send(`cram:${cramDigest(f.server.cramSecret, ch)}`)).toStartWith("error:AT0401-");
+    expect(await c.send(`cram:${await cramDigest(f.server.cramSecret, ch)}`)).toBe("data:success");
+    expect(await c.send(`cram:${await cramDigest(f.server.cramSecret, ch)}`)).toStartWith("error:AT0401-");
   });
 
   test("per-connection throttle after repeated failures", async () => {
@@ -74,7 +74,7 @@ describe("cram", () => {
     await c.send("from:@alice");
     for (let i = 0; i < 5; i++) await c.send(`cram:${"1".repeat(128)}`);
     const ch = challengeOf(await c.send("from:@alice"));
-    expect(await c.send(`cram:${cramDigest(f.server.cramSecret, ch)}`)).toContain("Too many failed authentication attempts");
+    expect(await c.send(`cram:${await cramDigest(f.server.cramSecret, ch)}`)).toContain("Too many failed authentication attempts");
   });
 
   test("per-address throttle: after 30 failures in a minute, new connections from the address are refused too", async () => {
@@ -88,7 +88,7 @@ describe("cram", () => {
       }
       const c = await s.connect();
       const ch = challengeOf(await c.send("from:@throttled"));
-      expect(await c.send(`cram:${cramDigest(s.server.cramSecret, ch)}`)).toContain("from this address");
+      expect(await c.send(`cram:${await cramDigest(s.server.cramSecret, ch)}`)).toContain("from this address");
       c.close();
     } finally {
       await s.stop();

@@ -335,13 +335,13 @@ describe("expiry and the CRAM secret", () => {
       o.close();
       const c = await s.connect();
       const ch = (await c.send("from:@secretless")).slice(5);
-      expect(await c.send(`cram:${cramDigest(s.server.cramSecret, ch)}`)).toStartWith("error:AT0401-");
+      expect(await c.send(`cram:${await cramDigest(s.server.cramSecret, ch)}`)).toStartWith("error:AT0401-");
       c.close();
       // A restart with the same secret does not bring it back.
       await s.restart();
       const d = await s.connect();
       const ch2 = (await d.send("from:@secretless")).slice(5);
-      expect(await d.send(`cram:${cramDigest(s.server.cramSecret, ch2)}`)).toStartWith("error:AT0401-");
+      expect(await d.send(`cram:${await cramDigest(s.server.cramSecret, ch2)}`)).toStartWith("error:AT0401-");
       d.close();
     } finally {
       await s.stop();

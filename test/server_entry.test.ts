@@ -15,7 +15,7 @@ let dir: Awaited<ReturnType<typeof startDirectory>>;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), "inlay-entry-"));
-  const tls = serviceTls({ home });
+  const tls = await serviceTls({ home });
   dir = await startDirectory({ host: "127.0.0.1", port: 0, adminPort: 0, dataDir: join(home, "directory"), tls: { key: tls.key, cert: tls.cert } });
 });
 afterAll(async () => {

@@ -31,7 +31,7 @@ export interface ServerFixture {
 /** Authenticates `c` with CRAM; resolves with the cram answer. */
 export async function cramAuth(c: WireClient, atSign: string, secret: string): Promise<string> {
   const challenge = (await c.send(`from:${atSign}`)).replace(/^data:/, "");
-  const answer = await c.send(`cram:${cramDigest(secret, challenge)}`, [`${atSign}@`, "@"]);
+  const answer = await c.send(`cram:${await cramDigest(secret, challenge)}`, [`${atSign}@`, "@"]);
   if (answer === "data:success") c.prompt = `${atSign}@`;
   return answer;
 }
@@ -44,7 +44,7 @@ export async function startServerFixture(opts: { atSign?: string; limits?: Parti
   const home = mkdtempSync(join(tmpdir(), "inlay-server-test-"));
   const dataDir = join(home, "data");
   const atSign = opts.atSign ?? "@alice";
-  const tls = serviceTls({ home });
+  const tls = await serviceTls({ home });
   const base: ServerOptions = {
     atSign,
     host: "127.0.0.1",

@@ -49,5 +49,5 @@ export async function pkamAuthenticate(
 /** CRAM: proves knowledge of the server's one-time secret (first onboarding only). */
 export async function cramAuthenticate(conn: AtConnection, atSign: string, secret: string): Promise<void> {
   const challenge = await requestChallenge(conn, atSign);
-  await expectSuccess(conn, buildCommand({ verb: "cram", digest: cramDigest(secret, challenge) }), "CRAM", `check the CRAM secret of ${atSign} (it is gone once ${atSign} was onboarded)`);
+  await expectSuccess(conn, buildCommand({ verb: "cram", digest: await cramDigest(secret, challenge) }), "CRAM", `check the CRAM secret of ${atSign} (it is gone once ${atSign} was onboarded)`);
 }

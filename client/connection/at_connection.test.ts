@@ -54,10 +54,10 @@ async function peer(reply: Reply, opts: { splitBytes?: boolean } = {}): Promise<
   return { port: (server.address() as { port: number }).port, stop };
 }
 
-beforeAll(() => {
-  const devCa = loadOrCreateDevCa(home);
+beforeAll(async () => {
+  const devCa = await loadOrCreateDevCa(home);
   ca = devCa.cert;
-  leaf = issueLeaf(devCa, ["localhost", "127.0.0.1"]);
+  leaf = await issueLeaf(devCa, ["localhost", "127.0.0.1"]);
 });
 afterEach(async () => {
   await Promise.all(running.splice(0).map((stop) => stop()));
@@ -93,7 +93,7 @@ describe("AtConnection", () => {
 
   test("an untrusted certificate is refused with the fix named", async () => {
     const server = await peer(() => "data:ok\n@");
-    const other = loadOrCreateDevCa(mkdtempSync(join(home, "other-")));
+    const other = await loadOrCreateDevCa(mkdtempSync(join(home, "other-")));
     await expect(AtConnection.open({ host: "127.0.0.1", port: server.port, ca: [other.cert] })).rejects.toThrow(/--ca/);
   });
 

@@ -20,9 +20,9 @@ const table: Record<string, string> = { alice: "localhost:7001" };
 
 // node:tls, so this file runs on Bun and Deno alike.
 beforeAll(async () => {
-  const devCa = loadOrCreateDevCa(home);
+  const devCa = await loadOrCreateDevCa(home);
   ca = devCa.cert;
-  server = createServer(issueLeaf(devCa, ["127.0.0.1"]), (s) => {
+  server = createServer(await issueLeaf(devCa, ["127.0.0.1"]), (s) => {
     connections++;
     s.on("error", () => {});
     s.write("@");

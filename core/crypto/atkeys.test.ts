@@ -14,7 +14,7 @@ import {
   writeAtKeysFile,
 } from "./atkeys.ts";
 import { fromBase64 } from "./encoding.ts";
-import { generatePkamKeyPair } from "./pkam.ts";
+import { generatePkamKeyPair } from "./pkam_signer.ts";
 import { generateRsaKeyPair } from "./rsa.ts";
 
 let dir: string;

@@ -1,6 +1,6 @@
 /**
- * Minimal DER (ASN.1) encoder: just what building X.509 certificates needs. Encoding only; we never parse
- * certificates ourselves (node:crypto's X509Certificate does that).
+ * Minimal DER (ASN.1) encoder: just what building X.509 certificates needs. Encoding only; reading the few
+ * fields the dev CA needs back is der_reader.ts.
  */
 export type Der = Uint8Array;
 

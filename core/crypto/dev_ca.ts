@@ -5,13 +5,16 @@
  * The CA key never leaves `ca/ca.key` (mode 0600). Leaf certificates are issued in memory at each start
  * (P-256, cheap), valid for server and client auth because atServers present their certificate as a client
  * certificate to other atServers.
+ *
+ * Everything runs on WebCrypto (hence async) and our own DER code: node:crypto would cost every service that
+ * starts with a dev certificate ~5 MiB RSS.
  */
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { bits, bool, explicit, implicit, octets, oid, seq, set, time, uint, utf8, type Der } from "./der.ts";
+import { derBytes, derChildren, readDerElement } from "./der_reader.ts";
 
 /** Dev CA lifetime: long, because rotating it means re-trusting it everywhere. */
 export const CA_VALIDITY_DAYS = 3650;
@@ -20,6 +23,13 @@ export const LEAF_VALIDITY_DAYS = 397;
 const DAY_MS = 86_400_000;
 /** Tolerance for clocks that are a little behind. */
 const BACKDATE_MS = 3_600_000;
+
+/** Bytes of a certificate serial number (random, as CAs must make them unpredictable). */
+const SERIAL_BYTES = 16;
+/** Byte length of r and of s in a P-256 signature. */
+const P256_SCALAR_BYTES = 32;
+const EC_KEY = { name: "ECDSA", namedCurve: "P-256" } as const;
+const EC_SIGN = { name: "ECDSA", hash: "SHA-256" } as const;
 
 const OID = {
   ecdsaWithSha256: "1.2.840.10045.4.3.2",
@@ -61,13 +71,13 @@ export function devCaPath(home: string): string {
  * Loads the dev CA of `home`, creating it on first use. Safe when several services start at once: the CA is
  * written to a temporary folder and renamed into place, and the loser of the race reads the winner's.
  */
-export function loadOrCreateDevCa(home: string): DevCa {
+export async function loadOrCreateDevCa(home: string): Promise<DevCa> {
   const dir = join(home, "ca");
   const certPath = join(dir, "ca.pem");
   if (!existsSync(certPath)) {
     mkdirSync(home, { recursive: true, mode: 0o700 });
     const tmp = mkdtempSync(join(home, ".ca-"));
-    const ca = issueCa();
+    const ca = await issueCa();
     writeFileSync(join(tmp, "ca.key"), ca.key, { mode: 0o600 });
     writeFileSync(join(tmp, "ca.pem"), ca.cert, { mode: 0o644 });
     try {
@@ -79,45 +89,49 @@ export function loadOrCreateDevCa(home: string): DevCa {
   return { key: readFileSync(join(dir, "ca.key"), "utf8"), cert: readFileSync(certPath, "utf8"), certPath };
 }
 
-function newEcKey(): { priv: KeyObject; spki: Uint8Array } {
-  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  return { priv: privateKey, spki: new Uint8Array(publicKey.export({ type: "spki", format: "der" })) };
+async function newEcKey(): Promise<{ priv: CryptoKey; spki: Uint8Array; pem: string }> {
+  const { privateKey, publicKey } = (await crypto.subtle.generateKey(EC_KEY, true, ["sign", "verify"])) as CryptoKeyPair;
+  const [spki, pkcs8] = await Promise.all([crypto.subtle.exportKey("spki", publicKey), crypto.subtle.exportKey("pkcs8", privateKey)]);
+  return { priv: privateKey, spki: new Uint8Array(spki), pem: pem("PRIVATE KEY", new Uint8Array(pkcs8)) };
 }
 
 function name(cn: string): Der {
   return seq(set(seq(oid(OID.organization), utf8("Inlay dev"))), set(seq(oid(OID.commonName), utf8(cn))));
 }
 
-function keyId(spki: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha1").update(spki).digest());
+/** A key identifier: SHA-1 of the DER SubjectPublicKeyInfo (it only has to be unique per key, RFC 5280 §4.2.1.2). */
+async function keyId(spki: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-1", spki as Uint8Array<ArrayBuffer>));
 }
 
 function ext(id: string, critical: boolean, value: Der): Der {
   return critical ? seq(oid(id), bool(true), octets(value)) : seq(oid(id), octets(value));
 }
 
-function certificate(opts: {
+async function certificate(opts: {
   issuer: Der;
   subject: Der;
   spki: Uint8Array;
-  signer: KeyObject;
+  signer: CryptoKey;
   authorityKeyId: Uint8Array;
   days: number;
   extensions: Der[];
-}): string {
+}): Promise<string> {
   const sigAlg = seq(oid(OID.ecdsaWithSha256));
   const now = Date.now();
   const tbs = seq(
     explicit(0, uint(Uint8Array.of(2))), // v3
-    uint(randomBytes(16)),
+    uint(crypto.getRandomValues(new Uint8Array(SERIAL_BYTES))),
     sigAlg,
     opts.issuer,
     seq(time(new Date(now - BACKDATE_MS)), time(new Date(now + opts.days * DAY_MS))),
     opts.subject,
     opts.spki,
-    explicit(3, seq(...opts.extensions, ext(OID.subjectKeyId, false, octets(keyId(opts.spki))), ext(OID.authorityKeyId, false, seq(implicit(0, opts.authorityKeyId))))),
+    explicit(3, seq(...opts.extensions, ext(OID.subjectKeyId, false, octets(await keyId(opts.spki))), ext(OID.authorityKeyId, false, seq(implicit(0, opts.authorityKeyId))))),
   );
-  const signature = new Uint8Array(sign("sha256", tbs, opts.signer));
+  // WebCrypto gives r‖s; X.509 wants the DER SEQUENCE { INTEGER r, INTEGER s }.
+  const rs = new Uint8Array(await crypto.subtle.sign(EC_SIGN, opts.signer, tbs as Uint8Array<ArrayBuffer>));
+  const signature = seq(uint(rs.subarray(0, P256_SCALAR_BYTES)), uint(rs.subarray(P256_SCALAR_BYTES)));
   const der = seq(tbs, sigAlg, bits(signature));
   return pem("CERTIFICATE", der);
 }
@@ -127,38 +141,60 @@ function pem(label: string, der: Uint8Array): string {
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
-function issueCa(): CertPair {
-  const { priv, spki } = newEcKey();
+function pemBody(text: string, label: string): Uint8Array<ArrayBuffer> {
+  const m = new RegExp(`-----BEGIN ${label}-----([^-]+)-----END ${label}-----`).exec(text);
+  if (!m) throw new TypeError(`Cannot read the dev CA: no ${label} PEM block`);
+  return new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ""), "base64"));
+}
+
+async function issueCa(): Promise<CertPair> {
+  const { priv, spki, pem: key } = await newEcKey();
   const subject = name("Inlay dev CA");
   const keyUsage = bits(Uint8Array.of(0x86), 1); // digitalSignature, keyCertSign, cRLSign
-  const cert = certificate({
+  const cert = await certificate({
     issuer: subject,
     subject,
     spki,
     signer: priv,
-    authorityKeyId: keyId(spki),
+    authorityKeyId: await keyId(spki),
     days: CA_VALIDITY_DAYS,
     extensions: [ext(OID.basicConstraints, true, seq(bool(true))), ext(OID.keyUsage, true, keyUsage)],
   });
-  return { key: priv.export({ type: "pkcs8", format: "pem" }).toString(), cert };
+  return { key, cert };
+}
+
+/** The subject Name and the SubjectPublicKeyInfo of a certificate, as their DER encodings. */
+function subjectAndKey(certDer: Uint8Array): { subject: Der; spki: Uint8Array } {
+  const [tbs] = derChildren(certDer, readDerElement(certDer));
+  if (!tbs) throw new TypeError("Cannot read the dev CA certificate: it is empty");
+  const fields = derChildren(certDer, tbs);
+  // TBSCertificate: [0] version (present in v3), serial, signature, issuer, validity, subject, spki, ...
+  const at = fields[0]?.tag === 0xa0 ? 1 : 0;
+  const subject = fields[at + 4];
+  const spki = fields[at + 5];
+  if (!subject || !spki) throw new TypeError("Cannot read the dev CA certificate: TBSCertificate is too short");
+  return { subject: derBytes(certDer, subject), spki: derBytes(certDer, spki) };
 }
 
 /**
  * Issues a leaf certificate for `hosts` (DNS names or IP literals), signed by the CA.
- * @example const { key, cert } = issueLeaf(loadOrCreateDevCa(inlayHome()), ["localhost", "127.0.0.1"]);
+ * @example const { key, cert } = await issueLeaf(await loadOrCreateDevCa(inlayHome()), ["localhost", "127.0.0.1"]);
  */
-export function issueLeaf(ca: CertPair, hosts: string[]): CertPair {
+export async function issueLeaf(ca: CertPair, hosts: string[]): Promise<CertPair> {
   if (hosts.length === 0) throw new RangeError("Cannot issue a certificate: no host names given");
-  const caCert = new X509Certificate(ca.cert);
-  const caSpki = new Uint8Array(caCert.publicKey.export({ type: "spki", format: "der" }));
-  const { priv, spki } = newEcKey();
+  const caCert = subjectAndKey(pemBody(ca.cert, "CERTIFICATE"));
+  const [{ spki, pem: key }, signer, authorityKeyId] = await Promise.all([
+    newEcKey(),
+    crypto.subtle.importKey("pkcs8", pemBody(ca.key, "PRIVATE KEY"), EC_KEY, false, ["sign"]),
+    keyId(caCert.spki),
+  ]);
   const san = seq(...[...new Set(hosts)].map(sanEntry));
-  const cert = certificate({
-    issuer: seq(...issuerFrom(caCert)),
+  const cert = await certificate({
+    issuer: caCert.subject,
     subject: name(hosts[0]!),
     spki,
-    signer: createPrivateKey(ca.key),
-    authorityKeyId: keyId(caSpki),
+    signer,
+    authorityKeyId,
     days: LEAF_VALIDITY_DAYS,
     extensions: [
       ext(OID.basicConstraints, true, seq()),
@@ -167,13 +203,7 @@ export function issueLeaf(ca: CertPair, hosts: string[]): CertPair {
       ext(OID.subjectAltName, false, san),
     ],
   });
-  return { key: priv.export({ type: "pkcs8", format: "pem" }).toString(), cert };
-}
-
-/** Our CA subject is always the two-RDN name built by `name`, so rebuild it rather than parse DER. */
-function issuerFrom(caCert: X509Certificate): Der[] {
-  const cn = /CN=([^\n]+)/.exec(caCert.subject)?.[1] ?? "Inlay dev CA";
-  return [set(seq(oid(OID.organization), utf8("Inlay dev"))), set(seq(oid(OID.commonName), utf8(cn)))];
+  return { key, cert };
 }
 
 function sanEntry(host: string): Der {

@@ -1,15 +1,13 @@
-/** The two hex digests of the atProtocol: the CRAM response and the `pubKeyCS` public-key checksum. */
-import { createHash } from "node:crypto";
+/**
+ * The CRAM response digest of the atProtocol, on WebCrypto: the atServer checks it and must not load node:crypto
+ * for it (~5 MiB RSS per process). The `pubKeyCS` checksum is MD5, which WebCrypto lacks: public_key_checksum.ts.
+ */
+import { toHex, utf8 } from "./encoding.ts";
 
 /**
  * CRAM response: lowercase hex SHA-512 of UTF-8(secret + challenge), challenge as sent after `data:`.
- * @example `cram:${cramDigest(secret, "_6d1f…@alice:0c2e…")}`
+ * @example `cram:${await cramDigest(secret, "_6d1f…@alice:0c2e…")}`
  */
-export function cramDigest(secret: string, challenge: string): string {
-  return createHash("sha512").update(secret + challenge, "utf8").digest("hex");
-}
-
-/** `pubKeyCS` metadata: lowercase hex MD5 of the recipient's base64 public key text (as text, not DER). */
-export function publicKeyChecksum(publicKeyText: string): string {
-  return createHash("md5").update(publicKeyText, "utf8").digest("hex");
+export async function cramDigest(secret: string, challenge: string): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-512", utf8(secret + challenge))));
 }

@@ -10,8 +10,10 @@ export { CryptoError, type CryptoErrorReason } from "./crypto_error.ts";
 export { fromBase64, fromHex, fromUtf8, toBase64, toHex, utf8 } from "./encoding.ts";
 /** Constant-time comparison for digests, tokens and MACs. */
 export { constantTimeEqual } from "./constant_time_equal.ts";
-/** CRAM response digest and the `pubKeyCS` checksum. */
-export { cramDigest, publicKeyChecksum } from "./digests.ts";
+/** CRAM response digest (async, WebCrypto). */
+export { cramDigest } from "./digests.ts";
+/** The `pubKeyCS` checksum. */
+export { publicKeyChecksum } from "./public_key_checksum.ts";
 /** AES-256-CTR + PKCS#7 as the atSDKs use it, AES key text and IVs. */
 export {
   AES_BLOCK_BYTES,
@@ -35,10 +37,10 @@ export {
   rsaVerify,
 } from "./rsa.ts";
 /** ECDSA P-256 in the at_chops hex text layout. */
-export { generateP256KeyPair, p256Sign, p256Verify } from "./p256.ts";
+export { generateP256KeyPair, p256Sign } from "./p256.ts";
 /** Ed25519 with base64 DER keys. */
 export { ed25519Sign, ed25519Verify, generateEd25519KeyPair } from "./ed25519.ts";
-/** PKAM: one sign and one verify entry point over all signing algorithms. */
+/** PKAM: the algorithm names and the one verify entry point over all of them (async, WebCrypto). */
 export {
   PKAM_HASHING_ALGOS,
   PKAM_SIGNING_ALGOS,
@@ -46,11 +48,13 @@ export {
   type PkamHashingAlgo,
   type PkamPrivateKey,
   type PkamSigningAlgo,
-  generatePkamKeyPair,
   parsePkamAlgo,
-  signPkam,
   verifyPkam,
 } from "./pkam.ts";
+/** PKAM key generation and signing (client side). */
+export { generatePkamKeyPair, signPkam } from "./pkam_signer.ts";
+/** Signature verification on WebCrypto, as the services use it (async; keys cached by text). */
+export { type SignatureScheme, VERIFY_KEY_CACHE_ENTRIES, verifySignature } from "./verify_signature.ts";
 /** Crypto suites behind one interface, by id. */
 export type { CryptoSuite, Sealed, SuiteId } from "./suite.ts";
 /** The atSDK-compatible suite `rsa2048-aes256ctr`. */

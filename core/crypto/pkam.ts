@@ -1,6 +1,7 @@
 /**
  * PKAM: signing the `from:` challenge to prove ownership of an @sign. One entry point per side so the
- * server and the client never branch on algorithms themselves.
+ * server and the client never branch on algorithms themselves: `verifyPkam` here (WebCrypto, no node:crypto,
+ * for the atServer's memory), `signPkam` and key generation in pkam_signer.ts (client side, node:crypto).
  *
  * | signingAlgo     | hashingAlgo          | signature bytes (base64 on the wire)            | key text            |
  * |-----------------|----------------------|-------------------------------------------------|---------------------|
@@ -9,10 +10,8 @@
  * | `ed25519` (ours)| ignored (RFC 8032)   | raw 64-byte signature                           | base64 DER          |
  */
 import { CryptoError } from "./crypto_error.ts";
-import { ed25519Sign, ed25519Verify, generateEd25519KeyPair } from "./ed25519.ts";
-import { fromBase64, toBase64, utf8 } from "./encoding.ts";
-import { generateP256KeyPair, p256Sign, p256Verify } from "./p256.ts";
-import { type KeyPairText, generateRsaKeyPair, rsaSign, rsaVerify } from "./rsa.ts";
+import { fromBase64, fromHex, utf8 } from "./encoding.ts";
+import { verifySignature } from "./verify_signature.ts";
 
 /** The `signingAlgo` names of the `pkam:` verb (ours: `ed25519`). */
 export const PKAM_SIGNING_ALGOS = ["rsa2048", "ecc_secp256r1", "ed25519"] as const;
@@ -48,40 +47,15 @@ export function parsePkamAlgo(fields: PkamAlgoFields): { signingAlgo: PkamSignin
   return { signingAlgo: signingAlgo as PkamSigningAlgo, hashingAlgo: hashingAlgo as PkamHashingAlgo };
 }
 
-/** Generates a PKAM key pair for `algo` in that algorithm's text form (see the table above). */
-export function generatePkamKeyPair(algo: PkamSigningAlgo): Promise<KeyPairText> {
-  switch (algo) {
-    case "rsa2048":
-      return generateRsaKeyPair();
-    case "ecc_secp256r1":
-      return generateP256KeyPair();
-    case "ed25519":
-      return generateEd25519KeyPair();
-  }
-}
+/** The P-256 signature text: r‖s in compact hex (either case, as old and new Dart releases write it). */
+const COMPACT_HEX_RE = /^[0-9a-fA-F]{128}$/;
 
 /**
- * Signs a PKAM challenge (the text after `data:` of the `from:` reply) and returns the base64 signature
- * for `pkam:…:<sig>`. `hashingAlgo` matters only for rsa2048.
- * @example `pkam:signingAlgo:rsa2048:hashingAlgo:sha256:${signPkam(challenge, key)}`
+ * Server side: checks a `pkam:` signature against the stored public key text (WebCrypto, see
+ * verify_signature.ts). Resolves false for a wrong or malformed signature or key; rejects with
+ * CryptoError("unsupported") only for unknown algorithm names.
  */
-export function signPkam(challenge: string, key: PkamPrivateKey, hashingAlgo: PkamHashingAlgo = "sha256"): string {
-  const data = utf8(challenge);
-  switch (key.algo) {
-    case "rsa2048":
-      return toBase64(rsaSign(key.privateKey, data, hashingAlgo));
-    case "ecc_secp256r1":
-      return toBase64(p256Sign(key.privateKey, data));
-    case "ed25519":
-      return toBase64(ed25519Sign(key.privateKey, data));
-  }
-}
-
-/**
- * Server side: checks a `pkam:` signature against the stored public key text. Returns false for a wrong or
- * malformed signature or key; throws CryptoError("unsupported") only for unknown algorithm names.
- */
-export function verifyPkam(challenge: string, signatureBase64: string, publicKeyText: string, algo: PkamAlgoFields = {}): boolean {
+export async function verifyPkam(challenge: string, signatureBase64: string, publicKeyText: string, algo: PkamAlgoFields = {}): Promise<boolean> {
   const { signingAlgo, hashingAlgo } = parsePkamAlgo(algo);
   let signature: Uint8Array;
   try {
@@ -92,10 +66,13 @@ export function verifyPkam(challenge: string, signatureBase64: string, publicKey
   const data = utf8(challenge);
   switch (signingAlgo) {
     case "rsa2048":
-      return rsaVerify(publicKeyText, data, signature, hashingAlgo);
-    case "ecc_secp256r1":
-      return p256Verify(publicKeyText, data, signature);
+      return verifySignature(hashingAlgo === "sha512" ? "rsa-sha512" : "rsa-sha256", publicKeyText, data, signature);
+    case "ecc_secp256r1": {
+      // WebCrypto takes r‖s as bytes; at_chops sends the ASCII of their hex.
+      const text = new TextDecoder().decode(signature);
+      return COMPACT_HEX_RE.test(text) && verifySignature("p256-sha256", publicKeyText, data, fromHex(text, "P-256 signature"));
+    }
     case "ed25519":
-      return ed25519Verify(publicKeyText, data, signature);
+      return verifySignature("ed25519", publicKeyText, data, signature);
   }
 }

@@ -17,7 +17,6 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
-  generateKeyPair,
   privateDecrypt,
   publicEncrypt,
   sign,
@@ -25,42 +24,17 @@ import {
 } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { CryptoError } from "./crypto_error.ts";
-import { fromBase64, toBase64 } from "./encoding.ts";
+import { fromBase64 } from "./encoding.ts";
+import { RSA_MODULUS_BITS } from "./rsa_keygen.ts";
 
-/** Modulus size of every RSA key we generate (the atSDK default). */
-export const RSA_MODULUS_BITS = 2048;
-/** The public exponent of generated keys. */
-export const RSA_PUBLIC_EXPONENT = 65537;
+/** Key generation lives in rsa_keygen.ts (WebCrypto, for the services); re-exported for the client. */
+export { RSA_MODULUS_BITS, generateRsaKeyPair, type KeyPairText } from "./rsa_keygen.ts";
+
 /** PKCS#1 v1.5 overhead: 0x00 0x02, at least 8 non-zero padding bytes, 0x00. */
 const PKCS1_MIN_PADDING_BYTES = 11;
 
-/** A key pair in the atSDK text form: base64 DER, public SPKI, private PKCS#8. */
-export interface KeyPairText {
-  publicKey: string;
-  privateKey: string;
-}
-
 /** Hash used by an RSA signature. */
 export type RsaHash = "sha256" | "sha512";
-
-/** Generates an RSA-2048 key pair (async: keygen takes ~100 ms and must not block the event loop). */
-export function generateRsaKeyPair(): Promise<KeyPairText> {
-  return new Promise((resolve, reject) => {
-    generateKeyPair(
-      "rsa",
-      {
-        modulusLength: RSA_MODULUS_BITS,
-        publicExponent: RSA_PUBLIC_EXPONENT,
-        publicKeyEncoding: { type: "spki", format: "der" },
-        privateKeyEncoding: { type: "pkcs8", format: "der" },
-      },
-      (err, publicKey, privateKey) => {
-        if (err) reject(err);
-        else resolve({ publicKey: toBase64(publicKey), privateKey: toBase64(privateKey) });
-      },
-    );
-  });
-}
 
 /** Parses base64 SPKI text into an RSA public KeyObject. */
 export function parseRsaPublicKey(text: string): KeyObject {

@@ -9,9 +9,9 @@ import { loadOrCreateDevCa } from "../crypto/dev_ca.ts";
 const home = mkdtempSync(join(tmpdir(), "inlay-tls-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-test("dev CA is created once, key mode 0600, and reused", () => {
-  const a = loadOrCreateDevCa(home);
-  const b = loadOrCreateDevCa(home);
+test("dev CA is created once, key mode 0600, and reused", async () => {
+  const a = await loadOrCreateDevCa(home);
+  const b = await loadOrCreateDevCa(home);
   expect(a.cert).toBe(b.cert);
   expect(statSync(join(home, "ca", "ca.key")).mode & 0o777).toBe(0o600);
   const ca = new X509Certificate(a.cert);
@@ -19,18 +19,18 @@ test("dev CA is created once, key mode 0600, and reused", () => {
   expect(ca.verify(ca.publicKey)).toBe(true);
 });
 
-test("leaf carries the host names and verifies against the CA", () => {
-  const tls = serviceTls({ home, hosts: ["alice.example", "::1"] });
+test("leaf carries the host names and verifies against the CA", async () => {
+  const tls = await serviceTls({ home, hosts: ["alice.example", "::1"] });
   const leaf = new X509Certificate(tls.cert);
   expect(leaf.subjectAltName).toContain("DNS:localhost");
   expect(leaf.subjectAltName).toContain("DNS:alice.example");
   expect(leaf.subjectAltName).toContain("IP Address:127.0.0.1");
   expect(leaf.subjectAltName).toContain("IP Address:0:0:0:0:0:0:0:1");
-  expect(leaf.checkIssued(new X509Certificate(loadOrCreateDevCa(home).cert))).toBe(true);
+  expect(leaf.checkIssued(new X509Certificate((await loadOrCreateDevCa(home)).cert))).toBe(true);
 });
 
 test("a real TLS handshake succeeds with hostname checks against the dev CA", async () => {
-  const tls = serviceTls({ home });
+  const tls = await serviceTls({ home });
   const server = Bun.listen({
     hostname: "127.0.0.1",
     port: 0,
@@ -57,7 +57,7 @@ test("a real TLS handshake succeeds with hostname checks against the dev CA", as
 });
 
 test("a client that does not trust the dev CA is refused", async () => {
-  const tls = serviceTls({ home });
+  const tls = await serviceTls({ home });
   const server = Bun.listen({ hostname: "127.0.0.1", port: 0, tls: { key: tls.key, cert: tls.cert }, socket: { data() {}, error() {} } });
   try {
     const result = await new Promise<string>((resolve) => {
@@ -79,6 +79,6 @@ test("a client that does not trust the dev CA is refused", async () => {
   }
 });
 
-test("cert without key is a clear error", () => {
-  expect(() => serviceTls({ home, certFile: "/x.pem" })).toThrow("give both --tls-cert and --tls-key");
+test("cert without key is a clear error", async () => {
+  await expect(serviceTls({ home, certFile: "/x.pem" })).rejects.toThrow("give both --tls-cert and --tls-key");
 });

@@ -1,9 +1,12 @@
 /**
  * TLS material for our services and clients: the operator's certificate when given, else a leaf issued by the
  * dev CA (see core/crypto/dev_ca.ts). Clients trust the system roots plus the dev CA (or `--ca FILE`).
+ *
+ * node:tls is loaded only when a list of system roots is actually built (`process.getBuiltinModule`, which is
+ * synchronous): the ~140 root certificates cost a process several MiB RSS, and a server needs them only once it
+ * first dials the directory or another server (`trustedCasLater`).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { rootCertificates } from "node:tls";
 import { devCaPath, issueLeaf, loadOrCreateDevCa, type CertPair } from "../crypto/dev_ca.ts";
 
 export interface ServiceTlsOptions {
@@ -24,15 +27,20 @@ export interface ServiceTls extends CertPair {
   ca?: string;
 }
 
-/** Resolves the certificate a service presents. Throws a one-line error when only one of cert/key is given. */
-export function serviceTls(opts: ServiceTlsOptions): ServiceTls {
+/** Resolves the certificate a service presents. Rejects with a one-line error when only one of cert/key is given. */
+export async function serviceTls(opts: ServiceTlsOptions): Promise<ServiceTls> {
   if (opts.certFile || opts.keyFile) {
     if (!opts.certFile || !opts.keyFile) throw new TypeError("Cannot load TLS: give both --tls-cert and --tls-key");
     return { cert: readFileSync(opts.certFile, "utf8"), key: readFileSync(opts.keyFile, "utf8"), source: "files" };
   }
-  const ca = loadOrCreateDevCa(opts.home);
+  const ca = await loadOrCreateDevCa(opts.home);
   const hosts = ["localhost", "127.0.0.1", ...(opts.hosts ?? [])].filter((h) => h && h !== "0.0.0.0" && h !== "::");
-  return { ...issueLeaf(ca, hosts), source: "dev-ca", ca: ca.cert };
+  return { ...(await issueLeaf(ca, hosts)), source: "dev-ca", ca: ca.cert };
+}
+
+/** The system root certificates (PEM), loading node:tls on first use. */
+export function systemRootCas(): string[] {
+  return [...process.getBuiltinModule("node:tls").rootCertificates];
 }
 
 /**
@@ -40,7 +48,20 @@ export function serviceTls(opts: ServiceTlsOptions): ServiceTls {
  * exists. Bun's `tls.ca` replaces the default roots, hence the explicit union.
  */
 export function trustedCas(opts: { caFile?: string; home: string }): string[] {
-  const extra = opts.caFile ?? devCaPath(opts.home);
+  return trustedCasLater(opts)();
+}
+
+/**
+ * `trustedCas` built on the first call of the returned function (then kept), for services that may never
+ * dial out. A missing `caFile` still throws at once, so a wrong flag fails at start.
+ */
+export function trustedCasLater(opts: { caFile?: string; home: string }): () => string[] {
   if (opts.caFile && !existsSync(opts.caFile)) throw new TypeError(`Cannot read CA file ${opts.caFile}: it does not exist`);
-  return existsSync(extra) ? [...rootCertificates, readFileSync(extra, "utf8")] : [...rootCertificates];
+  let list: string[] | undefined;
+  return () => {
+    if (list) return list;
+    const extra = opts.caFile ?? devCaPath(opts.home);
+    list = existsSync(extra) ? [...systemRootCas(), readFileSync(extra, "utf8")] : systemRootCas();
+    return list;
+  };
 }

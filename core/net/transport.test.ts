@@ -24,12 +24,12 @@ let otherCa: CertPair;
 let leaf: CertPair;
 const servers: (Server | TcpServer)[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), "inlay-transport-"));
   otherHome = mkdtempSync(join(tmpdir(), "inlay-transport-other-"));
-  ca = loadOrCreateDevCa(home);
-  otherCa = loadOrCreateDevCa(otherHome);
-  leaf = issueLeaf(ca, [HOST]);
+  ca = await loadOrCreateDevCa(home);
+  otherCa = await loadOrCreateDevCa(otherHome);
+  leaf = await issueLeaf(ca, [HOST]);
 });
 
 afterAll(() => {
@@ -109,7 +109,7 @@ describe("handshake", () => {
   });
 
   test("a certificate for another name is untrusted (host name check)", async () => {
-    const port = await tlsServer(issueLeaf(ca, ["other.example"]), () => {});
+    const port = await tlsServer(await issueLeaf(ca, ["other.example"]), () => {});
     const err = await failure(connect(port, collector().events));
     expect(err.kind).toBe("untrusted");
   });

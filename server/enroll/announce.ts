@@ -4,7 +4,6 @@
  * reconnects with `monitor:selfNotifications:<epochMillis>` gets it by replay) and pushed to the monitors
  * that asked for self notifications. Managers that are not monitoring find requests with `enroll:list`.
  */
-import { randomUUID } from "node:crypto";
 import type { ServerContext } from "../context.ts";
 import type { EnrollmentRecord } from "./enrollment_store.ts";
 
@@ -23,7 +22,7 @@ export function announceEnrollmentRequest(ctx: ServerContext, key: string, recor
     namespace: record.namespaces,
   });
   const { row, inserted } = notify.store.insert({
-    id: randomUUID(),
+    id: crypto.randomUUID(),
     type: "self",
     from: ctx.atSign,
     to: ctx.atSign,

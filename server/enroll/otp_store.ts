@@ -3,7 +3,7 @@
  * `private:<otp lower-cased>.__otp@<me>` with an expiry and deleted when used; the SPP at
  * `private:spp.__otp@<me>`. Both are `private:` keys, so they never enter the commit log.
  */
-import { randomInt } from "node:crypto";
+import { randomInt } from "../../core/crypto/random_int.ts";
 import { constantTimeEqual } from "../../core/crypto/constant_time_equal.ts";
 import type { ServerContext } from "../context.ts";
 import { isActive } from "../metadata.ts";

@@ -3,7 +3,6 @@
  * and the two entry points — a notification our owner sends (ATPROTOCOL.md §5.9 sender) and one another
  * server delivers to us (§6.2).
  */
-import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { normalizeAtSign } from "../../core/atsign.ts";
 import type { CommandOf, MetadataPatch } from "../../core/verbs/command.ts";
@@ -133,7 +132,7 @@ function describe(cmd: CommandOf<"notify">, from: string, to: string): Omit<NewN
   const keepTtr = messageType === "key" && ttr != null && (op === "delete" || cmd.value !== undefined);
   const meta = notificationMeta(cmd.metadata, isEncrypted, keepTtr, messageType === "text");
   return {
-    id: cmd.id ?? randomUUID(),
+    id: cmd.id ?? crypto.randomUUID(),
     from,
     to,
     key,

@@ -3,7 +3,6 @@
  * caller (notification delivery, shared lookups), opened on demand, closed when idle, bounded in total.
  * A failed connect forgets the directory's answer for that @sign, since its server may have moved.
  */
-import { rsaSign } from "../../core/crypto/rsa.ts";
 import { toBase64, utf8 } from "../../core/crypto/encoding.ts";
 import { logger } from "../../core/log.ts";
 import { AtProtocolError, CHALLENGE_TTL_MS, type ParsedResponse } from "../../core/wire/index.ts";
@@ -74,7 +73,11 @@ export function newOutboundPool(ctx: ServerContext, opts: PoolOptions): Outbound
         ca: remote.ca,
         tls: opts.tls,
         maxInFlight: opts.maxInFlight,
-        signProof: (proof) => toBase64(rsaSign(signingKey(), utf8(proof))),
+        async signProof(proof) {
+          // Loaded on the first outbound session only: rsa.ts brings node:crypto (~5 MiB RSS) that an idle server does without.
+          const { rsaSign } = await import("../../core/crypto/rsa.ts");
+          return toBase64(rsaSign(signingKey(), utf8(proof)));
+        },
         publishProof(sessionKey, signature) {
           const now = Date.now();
           const meta = { ...freshMeta(ctx.atSign, now), ttl: CHALLENGE_TTL_MS, expiresAt: now + CHALLENGE_TTL_MS };

@@ -32,7 +32,7 @@ export interface SessionOptions {
   /** Our certificate and key, presented as client certificate. */
   tls: { key: string; cert: string };
   /** Signs the proof (base64 RSA-SHA256 with our signing key). */
-  signProof(proof: string): string;
+  signProof(proof: string): Promise<string>;
   /** Publishes the signature as `public:<sessionKey>` (e.g. `public:_<uuid>@alice`) for 60 s. */
   publishProof(sessionKey: string, signature: string): void;
   /** Removes it once `pol` succeeded. */
@@ -214,7 +214,7 @@ export async function openSession(opts: SessionOptions): Promise<OutboundSession
     const m = /^proof:(_[^:@\s]+@[^:@\s]+):([^:\s]+)$/.exec(from.payload);
     if (!m || !m[1]!.endsWith(opts.ownAtSign)) throw handshakeError(`unexpected from: answer ${from.payload.slice(0, 100)}`);
     const sessionKey = m[1]!;
-    opts.publishProof(sessionKey, opts.signProof(m[2]!));
+    opts.publishProof(sessionKey, await opts.signProof(m[2]!));
     try {
       const pol = await enqueue("pol", "pol", S2S_HANDSHAKE_TIMEOUT_MS);
       if (typeof pol !== "string") throw handshakeError(`${opts.remoteAtSign} refused pol: ${pol.kind === "error" ? `${pol.code} ${pol.description}` : pol.payload}`);

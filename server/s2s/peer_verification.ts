@@ -5,10 +5,10 @@
  * - on `pol`: a reverse connection to @other's server reads `public:_<session>@other` and
  *   `public:signing_publickey@other`, and the signature must verify over the proof we issued, all within 3 s.
  */
-import { X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { fromBase64, utf8 } from "../../core/crypto/encoding.ts";
-import { rsaVerify } from "../../core/crypto/rsa.ts";
+import { verifySignature } from "../../core/crypto/verify_signature.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
 import type { Connection } from "../connection.ts";
 import type { ServerContext } from "../context.ts";
@@ -22,9 +22,11 @@ const certFailure = (why: string) => new AtProtocolError("AT0401", `Certificate 
 // Parsed CA certificates per CA list (the list of a server never changes; parsing ~150 roots once is enough).
 const parsedCas = new WeakMap<string[], X509Certificate[]>();
 
-function trusted(list: string[]): X509Certificate[] {
+async function trusted(list: string[]): Promise<X509Certificate[]> {
   let parsed = parsedCas.get(list);
   if (!parsed) {
+    // node:crypto (~5 MiB RSS) only once a server presents a certificate the TLS stack did not already accept.
+    const { X509Certificate } = await import("node:crypto");
     parsed = [];
     for (const pem of list) {
       try {
@@ -39,9 +41,9 @@ function trusted(list: string[]): X509Certificate[] {
 }
 
 /** Whether `cert` is signed directly by one of `cas` and is within its validity period. */
-function issuedByTrustedCa(cert: X509Certificate, cas: string[], now = Date.now()): boolean {
+async function issuedByTrustedCa(cert: X509Certificate, cas: string[], now = Date.now()): Promise<boolean> {
   if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) return false;
-  return trusted(cas).some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
+  return (await trusted(cas)).some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
 }
 
 /**
@@ -52,7 +54,7 @@ export async function checkPeerCertificate(ctx: ServerContext, conn: Connection,
   if (!ctx.remote) throw certFailure(`this server has no directory to find ${atSign}`);
   const cert = conn.peerCertificate();
   if (!cert) throw certFailure("no client certificate was presented");
-  if (!conn.peerAuthorized() && !issuedByTrustedCa(cert, ctx.remote.ca)) throw certFailure("the client certificate is not issued by a trusted CA");
+  if (!conn.peerAuthorized() && !(await issuedByTrustedCa(cert, ctx.remote.ca))) throw certFailure("the client certificate is not issued by a trusted CA");
   const { host } = await ctx.remote.resolve(atSign);
   const names = isIP(host) ? cert.checkIP(host) : cert.checkHost(host);
   if (!names) throw certFailure(`the client certificate does not name ${host}, the host of ${atSign}`);
@@ -75,9 +77,11 @@ export async function verifyPolProof(ctx: ServerContext, atSign: string, session
   }
   const [sig = "", key = ""] = answers;
   if (!sig.startsWith("data:") || !key.startsWith("data:") || sig === "data:null" || key === "data:null") return false;
+  let signature: Uint8Array;
   try {
-    return rsaVerify(key.slice(5), utf8(proof), fromBase64(sig.slice(5), "pol signature"));
+    signature = fromBase64(sig.slice(5), "pol signature");
   } catch {
     return false;
   }
+  return verifySignature("rsa-sha256", key.slice(5), utf8(proof), signature);
 }

@@ -22,8 +22,8 @@ export const authHandlers: HandlerTable = {
     assertAllowed(ctx, atSign);
     return atSign === ctx.atSign ? data(issueChallenge(conn, ctx.atSign)) : issueProof(ctx, conn, atSign);
   },
-  cram(ctx, conn, cmd) {
-    authenticateCram(ctx, conn, cmd.digest);
+  async cram(ctx, conn, cmd) {
+    await authenticateCram(ctx, conn, cmd.digest);
     return data("success");
   },
   async pkam(ctx, conn, cmd) {

@@ -3,7 +3,6 @@
  * machine. pending → approved | denied | (expired); approved ⇄ revoked; denied/revoked → deleted. Grants are
  * checked centrally before this runs (server/enroll/grants.ts); what is left here is the per-operation rules.
  */
-import { randomUUID } from "node:crypto";
 import { hasManageAccess, MANAGE_NAMESPACE, type NamespaceGrants } from "../../core/keys/index.ts";
 import type { CommandOf, EnrollParams } from "../../core/verbs/command.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
@@ -113,7 +112,7 @@ async function request(ctx: ServerContext, conn: Connection, p: EnrollParams | u
   };
   if (p?.encryptedAPKAMSymmetricKey) record.encryptedAPKAMSymmetricKey = p.encryptedAPKAMSymmetricKey;
   if (p?.apkamKeysExpiryInMillis !== undefined) record.apkamKeysExpiryInMillis = p.apkamKeysExpiryInMillis;
-  const id = randomUUID();
+  const id = crypto.randomUUID();
 
   if (conn.state.auth === "owner" && conn.authMethod === "cram") {
     // Onboarding: the first device gets everything and becomes the PKAM key of the @sign.

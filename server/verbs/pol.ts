@@ -3,7 +3,6 @@
  * caller's client certificate names the host the directory publishes for it, and `pol` verifies the caller's
  * signature of that proof over a reverse connection. `from:` itself is routed in verbs/auth.ts.
  */
-import { randomUUID } from "node:crypto";
 import { AtProtocolError, CHALLENGE_TTL_MS, polResponse } from "../../core/wire/index.ts";
 import type { Connection } from "../connection.ts";
 import type { ServerContext } from "../context.ts";
@@ -27,7 +26,7 @@ const pending = new WeakMap<Connection, PendingProof>();
 export async function issueProof(ctx: ServerContext, conn: Connection, atSign: string): Promise<Reply> {
   pending.delete(conn);
   await checkPeerCertificate(ctx, conn, atSign);
-  const p: PendingProof = { atSign, sessionKey: `${conn.sessionId}${atSign}`, proof: randomUUID(), issuedAt: Date.now() };
+  const p: PendingProof = { atSign, sessionKey: `${conn.sessionId}${atSign}`, proof: crypto.randomUUID(), issuedAt: Date.now() };
   pending.set(conn, p);
   return data(`proof:${p.sessionKey}:${p.proof}`);
 }

@@ -42,7 +42,7 @@ async function freePort(): Promise<number> {
  */
 export async function startChildStack(atSigns: string[]): Promise<ChildStack> {
   const home = mkdtempSync(join(tmpdir(), "inlay-children-"));
-  const tls = serviceTls({ home });
+  const tls = await serviceTls({ home });
   const ca = tls.ca!;
   const dir = await startDirectory({ host: "127.0.0.1", port: 0, adminHost: "127.0.0.1", adminPort: 0, dataDir: join(home, "directory"), tls: { key: tls.key, cert: tls.cert } });
   const ports = new Map<string, number>();
@@ -87,7 +87,7 @@ export async function startChildStack(atSigns: string[]): Promise<ChildStack> {
     async owner(atSign) {
       const c = await connectRaw(ports.get(atSign)!, ca);
       const challenge = (await rawAsk(c, `from:${atSign}`)).slice(5);
-      const r = await rawAsk(c, `cram:${cramDigest(CHILD_SECRET, challenge)}`);
+      const r = await rawAsk(c, `cram:${await cramDigest(CHILD_SECRET, challenge)}`);
       if (r !== "data:success") throw new Error(`cram failed: ${r}`);
       c.take();
       return c;

@@ -24,7 +24,7 @@ export async function ownerClient(stack: Stack, atSign: string): Promise<WireCli
  * plus its owner client. The caller closes the client and stops the server.
  */
 export async function startTunedServer(stack: Stack, atSign: string, notify: NotifyOptions): Promise<{ server: RunningServer; client: WireClient }> {
-  const tls = serviceTls({ home: stack.home });
+  const tls = await serviceTls({ home: stack.home });
   const server = await startServer({
     atSign,
     host: STACK_HOST,

@@ -220,7 +220,7 @@ test("a monitor that does not read is disconnected; the others and the sender ca
   const slow = await connectRaw(bobServer.port, stack.ca);
   const challenge = (await rawAsk(slow, "from:@bob")).slice(5);
   const { cramDigest } = await import("../../core/crypto/index.ts");
-  expect(await rawAsk(slow, `cram:${cramDigest(bobServer.cramSecret, challenge)}`)).toBe("data:success");
+  expect(await rawAsk(slow, `cram:${await cramDigest(bobServer.cramSecret, challenge)}`)).toBe("data:success");
   const since = Date.now();
   slow.take();
   slow.write("monitor flood\n");

@@ -22,7 +22,7 @@ beforeAll(async () => {
   stack = await startStack({ atSigns: ["@alice", "@bob"] });
   alice = await ownerClient(stack, "@alice");
   bob = await ownerClient(stack, "@bob");
-  goodCert = issueLeaf(loadOrCreateDevCa(stack.home), ["127.0.0.1"]);
+  goodCert = await issueLeaf(await loadOrCreateDevCa(stack.home), ["127.0.0.1"]);
   otherHome = mkdtempSync(join(tmpdir(), "inlay-other-ca-"));
 });
 afterAll(async () => {
@@ -63,7 +63,7 @@ test("a wrong signature published under the session key is refused", async () =>
 });
 
 test("a client certificate that does not name alice's published host is refused", async () => {
-  const evil = issueLeaf(loadOrCreateDevCa(stack.home), ["evil.example"]);
+  const evil = await issueLeaf(await loadOrCreateDevCa(stack.home), ["evil.example"]);
   const c = await connectRaw(bobPort(), stack.ca, evil);
   const answer = await rawAsk(c, "from:@alice");
   expect(answer).toStartWith("error:AT0401-");
@@ -72,7 +72,7 @@ test("a client certificate that does not name alice's published host is refused"
 });
 
 test("a certificate from a CA bob does not trust is refused, and so is no certificate", async () => {
-  const foreign = issueLeaf(loadOrCreateDevCa(otherHome), ["127.0.0.1"]);
+  const foreign = await issueLeaf(await loadOrCreateDevCa(otherHome), ["127.0.0.1"]);
   const c = await connectRaw(bobPort(), stack.ca, foreign);
   expect(await rawAsk(c, "from:@alice")).toContain("Certificate Verification Failed");
   c.close();

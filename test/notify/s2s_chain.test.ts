@@ -71,7 +71,7 @@ afterAll(async () => {
 test("a sender whose certificate chains through an intermediate is accepted by a callee trusting the root only", async () => {
   const { root, key, chain } = makeChain();
   const trust = [stack.ca, root];
-  const devLeaf = issueLeaf(loadOrCreateDevCa(stack.home), ["localhost", STACK_HOST]);
+  const devLeaf = await issueLeaf(await loadOrCreateDevCa(stack.home), ["localhost", STACK_HOST]);
   const alice = await start("@alice", { key, cert: chain }, trust);
   await start("@bob", { ...devLeaf, ca: [stack.ca, root] }, trust); // bob accepts peers chaining to root
   await start("@carol", { ...devLeaf, ca: stack.ca }, trust); // carol does not trust root for peers

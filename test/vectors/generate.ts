@@ -90,7 +90,7 @@ const vectors = {
   },
 };
 const cram = vectors.cram as { secret: string; challenge: string; digest?: string };
-cram.digest = cramDigest(cram.secret, cram.challenge);
+cram.digest = await cramDigest(cram.secret, cram.challenge);
 await writeFile(join(here, "crypto.json"), JSON.stringify(vectors, null, 2) + "\n");
 
 // The fixture .atKeys: an APKAM-era file for @alice with fresh RSA keys, laid out like at_onboarding_cli's.
