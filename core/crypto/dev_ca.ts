@@ -10,9 +10,8 @@
  * starts with a dev certificate ~5 MiB RSS.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { isIP } from "node:net";
-import { homedir } from "node:os";
 import { join } from "node:path";
+import { ipVersion } from "../net/ip_version.ts";
 import { bits, bool, explicit, implicit, octets, oid, seq, set, time, uint, utf8, type Der } from "./der.ts";
 import { derBytes, derChildren, readDerElement } from "./der_reader.ts";
 
@@ -47,7 +46,8 @@ const OID = {
 
 /** The directory Inlay keeps its local state in: `INLAY_HOME`, else `~/.inlay`. */
 export function inlayHome(env: Record<string, string | undefined> = process.env): string {
-  return env.INLAY_HOME || join(homedir(), ".inlay");
+  // node:os (~1.4 MiB RSS) only when neither variable says where: os.homedir() reads HOME first too.
+  return env.INLAY_HOME || join(env.HOME || process.getBuiltinModule("node:os").homedir(), ".inlay");
 }
 
 export interface CertPair {
@@ -207,7 +207,7 @@ export async function issueLeaf(ca: CertPair, hosts: string[]): Promise<CertPair
 }
 
 function sanEntry(host: string): Der {
-  const kind = isIP(host);
+  const kind = ipVersion(host);
   if (kind === 4) return implicit(7, Uint8Array.from(host.split(".").map(Number)));
   if (kind === 6) return implicit(7, ipv6Bytes(host));
   return implicit(2, new TextEncoder().encode(host));

@@ -6,8 +6,8 @@
  *   `public:signing_publickey@other`, and the signature must verify over the proof we issued, all within 3 s.
  */
 import type { X509Certificate } from "node:crypto";
-import { isIP } from "node:net";
 import { fromBase64, utf8 } from "../../core/crypto/encoding.ts";
+import { ipVersion } from "../../core/net/ip_version.ts";
 import { verifySignature } from "../../core/crypto/verify_signature.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
 import type { Connection } from "../connection.ts";
@@ -56,7 +56,7 @@ export async function checkPeerCertificate(ctx: ServerContext, conn: Connection,
   if (!cert) throw certFailure("no client certificate was presented");
   if (!conn.peerAuthorized() && !(await issuedByTrustedCa(cert, ctx.remote.ca))) throw certFailure("the client certificate is not issued by a trusted CA");
   const { host } = await ctx.remote.resolve(atSign);
-  const names = isIP(host) ? cert.checkIP(host) : cert.checkHost(host);
+  const names = ipVersion(host) ? cert.checkIP(host) : cert.checkHost(host);
   if (!names) throw certFailure(`the client certificate does not name ${host}, the host of ${atSign}`);
 }
 

@@ -1,0 +1,60 @@
+/**
+ * Keeps node:crypto and node:tls (and node:net, node:os) off the start-up path of the services. Each costs a
+ * Bun process MiBs of RSS as soon as it is loaded, and the atServer must idle at <= 40 MiB (issue 2) while the
+ * relay stays small with many streams (issue 8). Measured on Bun 1.4.5 (bundled programs, RSS = anon + file
+ * pages; the bare runtime idles at ~22 MiB): P-256 keygen + sign + PKCS#8 export + Ed25519 verify is 25.9 MiB
+ * on WebCrypto but 30.5 MiB on node:crypto; spreading node:tls `rootCertificates` adds ~8 MiB; importing
+ * node:net's `isIP` ~6 MiB; node:os ~1.4 MiB. Moving the services off them took the bundled atServer from
+ * ~48 to ~46 MiB, the directory from ~47.7 to ~44.5 (/work/notes/measure_rss.sh, fresh INLAY_HOME).
+ *
+ * So the entries are bundled as the Dockerfile does (target bun, code splitting) and every chunk an entry
+ * loads statically must be free of static imports of those modules. Dynamic `import("node:crypto")` and
+ * `process.getBuiltinModule` stay allowed: rare paths (s2s certificate checks, signing a pol proof, the
+ * system roots when a CA list is first built, the SDK a relay loads to publish its address) load them when
+ * they run.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+
+const ROOT = join(import.meta.dir, "..");
+const ENTRIES = ["server.ts", "directory.ts", "relay.ts", "bench/fixtures/relay_child.ts"];
+const HEAVY = new Set(["crypto", "node:crypto", "tls", "node:tls", "net", "node:net", "os", "node:os"]);
+// Static `import … from "x"`, `export … from "x"` and bare `import "x"`; `import("x")` has no space or quote after `import`.
+const STATIC_IMPORT_RE = /(?:^|[;\n])\s*(?:import|export)\b(?!\s*\()(?:[^;"'`]*?\bfrom)?\s*"([^"]+)"/g;
+
+const out = mkdtempSync(join(tmpdir(), "inlay-startup-imports-"));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+/** The modules a bundled file imports statically. */
+function staticImports(code: string): string[] {
+  return [...code.matchAll(STATIC_IMPORT_RE)].map((m) => m[1]!);
+}
+
+test("server, directory and relay load none of node:crypto, node:tls, node:net, node:os at start (bundled, split)", async () => {
+  const build = await Bun.build({ entrypoints: ENTRIES.map((e) => join(ROOT, e)), target: "bun", splitting: true, outdir: out });
+  expect(build.success).toBe(true);
+  const entries = build.outputs.filter((o) => o.kind === "entry-point").map((o) => o.path);
+  expect(entries).toHaveLength(ENTRIES.length);
+  const offenders: string[] = [];
+  for (const entry of entries) {
+    const seen = new Set<string>();
+    const walk = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const spec of staticImports(readFileSync(file, "utf8"))) {
+        if (HEAVY.has(spec)) offenders.push(`${relative(out, entry)} loads ${spec} via ${relative(out, file)}`);
+        else if (spec.startsWith("./") || spec.startsWith("../")) walk(resolve(dirname(file), spec));
+      }
+    };
+    walk(entry);
+    expect(seen.size).toBeGreaterThan(1); // the walk followed the shared chunks
+  }
+  expect(offenders).toEqual([]);
+});
+
+test("the import scan sees static imports and skips dynamic ones", () => {
+  const code = 'import { a } from "crypto";\nimport {\n  b,\n  c\n} from "./chunk.js";\nimport "tls";\nconst x = await import("node:crypto");\nexport { d } from "./other.js";';
+  expect(staticImports(code)).toEqual(["crypto", "./chunk.js", "tls", "./other.js"]);
+});
