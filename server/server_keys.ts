@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { toHex } from "../core/crypto/encoding.ts";
-import { generateRsaKeyPair } from "../core/crypto/rsa_keygen.ts";
+import { generateRsaKeyPair } from "../core/crypto/rsa_webcrypto.ts";
 import { CRAM_SECRET_KEY, PKAM_PUBLIC_KEY } from "./auth.ts";
 import type { Keystore, StoredMeta } from "./store/keystore.ts";
 

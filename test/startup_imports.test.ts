@@ -54,6 +54,17 @@ test("server, directory and relay load none of node:crypto, node:tls, node:net, 
   expect(offenders).toEqual([]);
 });
 
+test("single-file bundles of server, directory and relay_child are clean too", async () => {
+  // Without splitting, a dynamically imported module of ours is inlined and its imports hoisted to the top, so
+  // only builtins may be imported lazily. relay.ts is left out: it loads the SDK (node:crypto) lazily on purpose.
+  for (const entry of ENTRIES.filter((e) => e !== "relay.ts")) {
+    const build = await Bun.build({ entrypoints: [join(ROOT, entry)], target: "bun" });
+    expect(build.success).toBe(true);
+    const heavy = staticImports(await build.outputs[0]!.text()).filter((spec) => HEAVY.has(spec));
+    expect([entry, heavy]).toEqual([entry, []]);
+  }
+});
+
 test("the import scan sees static imports and skips dynamic ones", () => {
   const code = 'import { a } from "crypto";\nimport {\n  b,\n  c\n} from "./chunk.js";\nimport "tls";\nconst x = await import("node:crypto");\nexport { d } from "./other.js";';
   expect(staticImports(code)).toEqual(["crypto", "./chunk.js", "tls", "./other.js"]);

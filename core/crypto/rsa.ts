@@ -25,10 +25,10 @@ import {
 import { Buffer } from "node:buffer";
 import { CryptoError } from "./crypto_error.ts";
 import { fromBase64 } from "./encoding.ts";
-import { RSA_MODULUS_BITS } from "./rsa_keygen.ts";
+import { RSA_MODULUS_BITS } from "./rsa_webcrypto.ts";
 
-/** Key generation lives in rsa_keygen.ts (WebCrypto, for the services); re-exported for the client. */
-export { RSA_MODULUS_BITS, generateRsaKeyPair, type KeyPairText } from "./rsa_keygen.ts";
+/** Key generation lives in rsa_webcrypto.ts (WebCrypto, for the services); re-exported for the client. */
+export { RSA_MODULUS_BITS, generateRsaKeyPair, type KeyPairText } from "./rsa_webcrypto.ts";
 
 /** PKCS#1 v1.5 overhead: 0x00 0x02, at least 8 non-zero padding bytes, 0x00. */
 const PKCS1_MIN_PADDING_BYTES = 11;

@@ -4,6 +4,7 @@
  * A failed connect forgets the directory's answer for that @sign, since its server may have moved.
  */
 import { toBase64, utf8 } from "../../core/crypto/encoding.ts";
+import { rsaSignSha256 } from "../../core/crypto/rsa_webcrypto.ts";
 import { logger } from "../../core/log.ts";
 import { AtProtocolError, CHALLENGE_TTL_MS, type ParsedResponse } from "../../core/wire/index.ts";
 import type { ServerContext } from "../context.ts";
@@ -73,11 +74,7 @@ export function newOutboundPool(ctx: ServerContext, opts: PoolOptions): Outbound
         ca: remote.ca,
         tls: opts.tls,
         maxInFlight: opts.maxInFlight,
-        async signProof(proof) {
-          // Loaded on the first outbound session only: rsa.ts brings node:crypto (~5 MiB RSS) that an idle server does without.
-          const { rsaSign } = await import("../../core/crypto/rsa.ts");
-          return toBase64(rsaSign(signingKey(), utf8(proof)));
-        },
+        signProof: async (proof) => toBase64(await rsaSignSha256(signingKey(), utf8(proof))),
         publishProof(sessionKey, signature) {
           const now = Date.now();
           const meta = { ...freshMeta(ctx.atSign, now), ttl: CHALLENGE_TTL_MS, expiresAt: now + CHALLENGE_TTL_MS };
