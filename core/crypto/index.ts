@@ -1,6 +1,7 @@
 /**
- * Client-side crypto for Inlay: the atSDK-compatible primitives, PKAM, crypto suites and the .atKeys file.
- * Import from here, not from the individual files. Runs on Bun, Node and Deno (node:crypto only).
+ * Crypto for Inlay: the atSDK-compatible primitives, PKAM, crypto suites and the .atKeys file. Import from here,
+ * not from the individual files — except in the services, which import the WebCrypto files directly so they never
+ * load node:crypto (see README.md). Runs on Bun, Node and Deno.
  * @module
  */
 
