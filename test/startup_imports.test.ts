@@ -5,16 +5,18 @@
  * pages; the bare runtime idles at ~22 MiB): P-256 keygen + sign + PKCS#8 export + Ed25519 verify is 25.9 MiB
  * on WebCrypto but 30.5 MiB on node:crypto; spreading node:tls `rootCertificates` adds ~8 MiB; importing
  * node:net's `isIP` ~6 MiB; node:os ~1.4 MiB. Moving the services off them took the bundled atServer from
- * ~48 to ~46 MiB, the directory from ~47.7 to ~44.5 (/work/notes/measure_rss.sh, fresh INLAY_HOME).
+ * 48.6 to 45.9 MiB, the directory from 47.7 to 44.3, the atServer from source from 53.5 to 51.4
+ * (/work/notes/measure_rss.sh, fresh INLAY_HOME; other changes landed meanwhile, so roughly).
  *
  * So the entries are bundled as the Dockerfile does (target bun, code splitting) and every chunk an entry
- * loads statically must be free of static imports of those modules. Dynamic `import("node:crypto")` and
+ * loads statically must be free of static imports of those modules; so must every module the entries import
+ * from source, where nothing is tree-shaken. Dynamic `import("node:crypto")` and
  * `process.getBuiltinModule` stay allowed: rare paths (s2s certificate checks, signing a pol proof, the
  * system roots when a CA list is first built, the SDK a relay loads to publish its address) load them when
  * they run.
  */
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 
@@ -23,13 +25,14 @@ const ENTRIES = ["server.ts", "directory.ts", "relay.ts", "bench/fixtures/relay_
 const HEAVY = new Set(["crypto", "node:crypto", "tls", "node:tls", "net", "node:net", "os", "node:os"]);
 // Static `import … from "x"`, `export … from "x"` and bare `import "x"`; `import("x")` has no space or quote after `import`.
 const STATIC_IMPORT_RE = /(?:^|[;\n])\s*(?:import|export)\b(?!\s*\()(?:[^;"'`]*?\bfrom)?\s*"([^"]+)"/g;
+const TYPE_ONLY_RE = /^[;\s]*(?:import|export)\s+type\b/;
 
 const out = mkdtempSync(join(tmpdir(), "inlay-startup-imports-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-/** The modules a bundled file imports statically. */
-function staticImports(code: string): string[] {
-  return [...code.matchAll(STATIC_IMPORT_RE)].map((m) => m[1]!);
+/** The modules a bundled or source file imports statically; `import type` / `export type` cost nothing when asked. */
+function staticImports(code: string, opts: { skipTypeOnly?: boolean } = {}): string[] {
+  return [...code.matchAll(STATIC_IMPORT_RE)].filter((m) => !(opts.skipTypeOnly && TYPE_ONLY_RE.test(m[0]))).map((m) => m[1]!);
 }
 
 test("server, directory and relay load none of node:crypto, node:tls, node:net, node:os at start (bundled, split)", async () => {
@@ -65,7 +68,29 @@ test("single-file bundles of server, directory and relay_child are clean too", a
   }
 });
 
+test("from source too: no module the entries import statically imports them", () => {
+  // `bun server.ts` evaluates every imported module, used or not, so the bundler's tree shaking does not help.
+  const offenders: string[] = [];
+  for (const entry of ENTRIES) {
+    const seen = new Set<string>();
+    const walk = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const spec of staticImports(readFileSync(file, "utf8"), { skipTypeOnly: true })) {
+        if (HEAVY.has(spec)) offenders.push(`${entry} loads ${spec} via ${relative(ROOT, file)}`);
+        else if (spec.startsWith("./") || spec.startsWith("../")) {
+          const target = resolve(dirname(file), spec);
+          if (existsSync(target)) walk(target);
+        }
+      }
+    };
+    walk(join(ROOT, entry));
+  }
+  expect(offenders).toEqual([]);
+});
+
 test("the import scan sees static imports and skips dynamic ones", () => {
   const code = 'import { a } from "crypto";\nimport {\n  b,\n  c\n} from "./chunk.js";\nimport "tls";\nconst x = await import("node:crypto");\nexport { d } from "./other.js";';
   expect(staticImports(code)).toEqual(["crypto", "./chunk.js", "tls", "./other.js"]);
+  expect(staticImports('import { a } from "./a.ts";\nimport type { X509Certificate } from "node:crypto";', { skipTypeOnly: true })).toEqual(["./a.ts"]);
 });
