@@ -321,6 +321,7 @@ describe("startRelay() data path", () => {
     const metrics = await (await fetch(`http://127.0.0.1:${relay.adminPort}/metrics`)).text();
     expect(metrics).toContain(`inlay_relay_pairs 0`);
     expect(metrics).toMatch(/inlay_relay_atsign_sessions_total\{atsign="@alice"\} \d+/);
+    expect(metrics).toMatch(/^inlay_relay_gc_total \d+$/m);
   });
 
   test("admin port: /healthz answers, other paths 404, other methods 405", async () => {

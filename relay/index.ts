@@ -19,6 +19,7 @@ import {
   legAuthSignedBytes,
   parseLegAuth,
 } from "../core/relay/wire.ts";
+import { DEFAULT_GC_PACING, type GcPacing, newGcPacer } from "./gc_pacer.ts";
 import { DEFAULT_RELAY_LIMITS, type RelayLimits, SWEEP_INTERVAL_MAX_MS } from "./limits.ts";
 import { type PairEndReason, type RefuseReason, type RelayCounters, type RelayStats, newRelayCounters, recordSession, relayAdminApp } from "./metrics.ts";
 import { type PairMeter, type PipeContext, type PipeEnd, linkPipe, newPipeEnd, pipeData, pipeClosed, pipeDiscard, pipeDrain, pipeEnd } from "./pipe.ts";
@@ -46,6 +47,8 @@ export interface StartRelayOptions {
   limits?: Partial<RelayLimits>;
   /** Release Bun's read buffers after writing them (relay/pipe.ts); on unless measuring without. */
   releaseBuffers?: boolean;
+  /** When to run full collections (relay/gc_pacer.ts); `activityPerCollection: Infinity` turns them off. */
+  gcPacing?: Partial<GcPacing>;
 }
 
 /** A running relay. */
@@ -301,6 +304,9 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     Math.min(SWEEP_INTERVAL_MAX_MS, limits.preAuthTimeoutMs / 4, limits.unpairedTtlMs / 4, limits.idleTimeoutMs / 4),
   );
   const sweeper = setInterval(sweep, sweepMs);
+  const pacing = { ...DEFAULT_GC_PACING, ...opts.gcPacing };
+  const gc = newGcPacer(pacing, () => Bun.gc(true), () => performance.now(), counters.stats.gc);
+  const gcTimer = setInterval(() => gc.check(counters.stats.pipe.bytesForwarded, counters.stats.connectionsTotal), pacing.minIntervalMs);
 
   const admin =
     opts.adminPort === undefined
@@ -321,10 +327,12 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
         refused: { ...st.refused },
         pairEnds: { ...st.pairEnds },
         pipe: { ...st.pipe },
+        gc: { ...st.gc },
       };
     },
     async stop() {
       clearInterval(sweeper);
+      clearInterval(gcTimer);
       for (const session of [...sessions.values()]) endSession(session, "stopped");
       for (const s of [...preAuth, ...pending.values()]) {
         forget(s);

@@ -2,6 +2,7 @@
  * What the relay counts, from metadata only (who, how many bytes, how long — never content), and how it is
  * shown: Prometheus text on the loopback admin port.
  */
+import { type GcStats, newGcStats } from "./gc_pacer.ts";
 import { type PipeStats, newPipeStats } from "./pipe.ts";
 
 /** Why a leg was closed before it was paired (a metrics label; never sent to the leg). */
@@ -36,6 +37,8 @@ export interface RelayStats {
   refused: Record<RefuseReason, number>;
   pairEnds: Record<PairEndReason, number>;
   pipe: PipeStats;
+  /** Collections the relay asked for (relay/gc_pacer.ts). */
+  gc: GcStats;
 }
 
 /** Most @signs given their own metrics labels; the rest are summed under "other" (bounded cardinality). */
@@ -61,7 +64,7 @@ export function newRelayCounters(): RelayCounters {
   const pairEnds = {} as Record<PairEndReason, number>;
   for (const r of PAIR_END_REASONS) pairEnds[r] = 0;
   return {
-    stats: { preAuth: 0, pending: 0, pairs: 0, pairsTotal: 0, connectionsTotal: 0, refused, pairEnds, pipe: newPipeStats() },
+    stats: { preAuth: 0, pending: 0, pairs: 0, pairsTotal: 0, connectionsTotal: 0, refused, pairEnds, pipe: newPipeStats(), gc: newGcStats() },
     perAtSign: new Map(),
   };
 }
@@ -101,6 +104,8 @@ export function renderMetrics(c: RelayCounters): string {
   counter("inlay_relay_connections_total", "Connections accepted.", [["", s.connectionsTotal]]);
   counter("inlay_relay_pairs_total", "Sessions paired.", [["", s.pairsTotal]]);
   counter("inlay_relay_forwarded_bytes_total", "Bytes forwarded.", [["", s.pipe.bytesForwarded]]);
+  counter("inlay_relay_gc_total", "Full garbage collections paced by activity.", [["", s.gc.collections]]);
+  counter("inlay_relay_gc_seconds_total", "Time spent in those collections.", [["", Math.round(s.gc.collectMs) / 1000]]);
   counter("inlay_relay_refused_total", "Legs closed before pairing, by reason.", Object.entries(s.refused).map(([r, v]) => [`{reason="${r}"}`, v]));
   counter("inlay_relay_pair_ends_total", "Sessions ended, by reason.", Object.entries(s.pairEnds).map(([r, v]) => [`{reason="${r}"}`, v]));
   const per = [...c.perAtSign.entries()];
