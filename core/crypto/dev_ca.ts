@@ -2,14 +2,15 @@
  * Local trust for development and private deployments: a dev CA under `$INLAY_HOME/ca` that issues each
  * service a leaf certificate for its host names, so TLS is on everywhere without any setup.
  *
- * The CA key never leaves `ca/ca.key` (mode 0600). Leaf certificates are issued in memory at each start
- * (P-256, cheap), valid for server and client auth because atServers present their certificate as a client
- * certificate to other atServers.
+ * The CA key never leaves `ca/ca.key` (mode 0600). Leaf certificates (P-256) are valid for server and client
+ * auth because atServers present their certificate as a client certificate to other atServers; each is kept
+ * in `ca/leaves/` (mode 0600) and used again by later starts with the same names until it nears its end.
  *
  * Everything runs on WebCrypto (hence async) and our own DER code: node:crypto would cost every service that
  * starts with a dev certificate ~5 MiB RSS.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { toHex } from "./encoding.ts";
 import { join } from "node:path";
 import { ipVersion } from "../net/ip_version.ts";
 import { bits, bool, explicit, implicit, octets, oid, seq, set, time, uint, utf8, type Der } from "./der.ts";
@@ -17,8 +18,10 @@ import { derBytes, derChildren, readDerElement } from "./der_reader.ts";
 
 /** Dev CA lifetime: long, because rotating it means re-trusting it everywhere. */
 export const CA_VALIDITY_DAYS = 3650;
-/** Leaf lifetime: a leaf is re-issued at every start, so it only has to outlive one run. */
+/** Leaf lifetime (the most browsers accept, in case one is pointed at a dev service). */
 export const LEAF_VALIDITY_DAYS = 397;
+/** A kept leaf is replaced at the first start when it has fewer days left than this. */
+export const LEAF_RENEW_DAYS = 30;
 const DAY_MS = 86_400_000;
 /** Tolerance for clocks that are a little behind. */
 const BACKDATE_MS = 3_600_000;
@@ -204,6 +207,61 @@ export async function issueLeaf(ca: CertPair, hosts: string[]): Promise<CertPair
     ],
   });
   return { key, cert };
+}
+
+/**
+ * The leaf for `hosts` under the dev CA of `home`: the one an earlier start issued, when this CA issued it for
+ * these names and it has LEAF_RENEW_DAYS left, else a new one, kept for the next start. Why keep it: issuing
+ * (a key pair and a signature) at every start cost each service ~2 MiB RSS for the code it runs once.
+ * The file holds key and certificate together and is renamed into place, so services starting at the same
+ * time never pair one's key with another's certificate; an unreadable file is replaced.
+ */
+export async function loadOrIssueLeaf(home: string, ca: CertPair, hosts: string[], nowMs = Date.now()): Promise<CertPair> {
+  const names = [...new Set(hosts)];
+  const id = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${ca.cert}\n${names.join("\n")}`)))).slice(0, 32);
+  const dir = join(home, "ca", "leaves");
+  const file = join(dir, `${id}.pem`);
+  const kept = readKeptLeaf(file);
+  if (kept && leafNotAfterMs(kept.cert) - nowMs > LEAF_RENEW_DAYS * DAY_MS) return kept;
+  const leaf = await issueLeaf(ca, names);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.${toHex(crypto.getRandomValues(new Uint8Array(4)))}`;
+  writeFileSync(tmp, leaf.key + leaf.cert, { mode: 0o600 });
+  renameSync(tmp, file);
+  return leaf;
+}
+
+function readKeptLeaf(file: string): CertPair | null {
+  try {
+    const text = readFileSync(file, "utf8");
+    const key = /-----BEGIN PRIVATE KEY-----[^-]+-----END PRIVATE KEY-----\n/.exec(text)?.[0];
+    const cert = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n/.exec(text)?.[0];
+    return key && cert ? { key, cert } : null;
+  } catch {
+    return null; // not there yet, or unreadable: issue a new one
+  }
+}
+
+/** notAfter of a PEM certificate in ms since the epoch; 0 (so: replace it) when it cannot be read. */
+function leafNotAfterMs(certPem: string): number {
+  try {
+    const der = pemBody(certPem, "CERTIFICATE");
+    const [tbs] = derChildren(der, readDerElement(der));
+    const fields = derChildren(der, tbs!);
+    const validity = fields[fields[0]?.tag === 0xa0 ? 4 : 3]!;
+    const notAfter = derChildren(der, validity)[1]!;
+    return parseDerTime(notAfter.tag, new TextDecoder().decode(der.subarray(notAfter.contentStart, notAfter.end)));
+  } catch {
+    return 0;
+  }
+}
+
+/** UTCTime (YYMMDDHHMMSSZ, years 1950-2049) or GeneralizedTime (YYYYMMDDHHMMSSZ), as der.ts `time` writes them. */
+function parseDerTime(tag: number, text: string): number {
+  const full = tag === 0x17 ? (Number(text.slice(0, 2)) < 50 ? "20" : "19") + text : text;
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(full);
+  if (!m) return 0;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
 }
 
 function sanEntry(host: string): Der {

@@ -1,10 +1,10 @@
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { X509Certificate } from "node:crypto";
 import { serviceTls, trustedCas } from "./tls.ts";
-import { loadOrCreateDevCa } from "../crypto/dev_ca.ts";
+import { LEAF_RENEW_DAYS, LEAF_VALIDITY_DAYS, loadOrCreateDevCa, loadOrIssueLeaf } from "../crypto/dev_ca.ts";
 
 const home = mkdtempSync(join(tmpdir(), "inlay-tls-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -27,6 +27,47 @@ test("leaf carries the host names and verifies against the CA", async () => {
   expect(leaf.subjectAltName).toContain("IP Address:127.0.0.1");
   expect(leaf.subjectAltName).toContain("IP Address:0:0:0:0:0:0:0:1");
   expect(leaf.checkIssued(new X509Certificate((await loadOrCreateDevCa(home)).cert))).toBe(true);
+});
+
+test("a leaf is kept (0600) and used again by the next start with the same names; other names get their own", async () => {
+  const h = mkdtempSync(join(tmpdir(), "inlay-leaf-"));
+  try {
+    const first = await serviceTls({ home: h, hosts: ["bob.example"] });
+    const again = await serviceTls({ home: h, hosts: ["bob.example"] });
+    expect(again.cert).toBe(first.cert);
+    expect(again.key).toBe(first.key);
+    const files = readdirSync(join(h, "ca", "leaves"));
+    expect(files).toHaveLength(1);
+    expect(statSync(join(h, "ca", "leaves", files[0]!)).mode & 0o777).toBe(0o600);
+    const other = await serviceTls({ home: h, hosts: ["carol.example"] });
+    expect(other.cert).not.toBe(first.cert);
+    expect(new X509Certificate(other.cert).subjectAltName).toContain("DNS:carol.example");
+  } finally {
+    rmSync(h, { recursive: true, force: true });
+  }
+});
+
+test("a kept leaf near its end, one from another CA, or an unreadable file is replaced", async () => {
+  const h = mkdtempSync(join(tmpdir(), "inlay-leaf-"));
+  try {
+    const ca = await loadOrCreateDevCa(h);
+    const first = await loadOrIssueLeaf(h, ca, ["localhost"]);
+    const dayMs = 86_400_000;
+    expect((await loadOrIssueLeaf(h, ca, ["localhost"], Date.now() + (LEAF_VALIDITY_DAYS - LEAF_RENEW_DAYS - 2) * dayMs)).cert).toBe(first.cert);
+    const renewed = await loadOrIssueLeaf(h, ca, ["localhost"], Date.now() + (LEAF_VALIDITY_DAYS - LEAF_RENEW_DAYS + 2) * dayMs);
+    expect(renewed.cert).not.toBe(first.cert);
+    const otherHome = mkdtempSync(join(tmpdir(), "inlay-leaf-ca-"));
+    const otherCa = await loadOrCreateDevCa(otherHome);
+    rmSync(otherHome, { recursive: true, force: true });
+    const fromOther = await loadOrIssueLeaf(h, otherCa, ["localhost"]);
+    expect(new X509Certificate(fromOther.cert).checkIssued(new X509Certificate(otherCa.cert))).toBe(true);
+    for (const f of readdirSync(join(h, "ca", "leaves"))) writeFileSync(join(h, "ca", "leaves", f), "not a certificate");
+    const fresh = await loadOrIssueLeaf(h, ca, ["localhost"]);
+    expect(fresh.cert).not.toBe(renewed.cert);
+    expect(new X509Certificate(fresh.cert).checkIssued(new X509Certificate(ca.cert))).toBe(true);
+  } finally {
+    rmSync(h, { recursive: true, force: true });
+  }
 });
 
 test("a real TLS handshake succeeds with hostname checks against the dev CA", async () => {

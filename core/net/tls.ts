@@ -7,7 +7,7 @@
  * first dials the directory or another server (`trustedCasLater`).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { devCaPath, issueLeaf, loadOrCreateDevCa, type CertPair } from "../crypto/dev_ca.ts";
+import { devCaPath, loadOrCreateDevCa, loadOrIssueLeaf, type CertPair } from "../crypto/dev_ca.ts";
 
 export interface ServiceTlsOptions {
   /** PEM certificate chain file (`--tls-cert`). */
@@ -35,7 +35,7 @@ export async function serviceTls(opts: ServiceTlsOptions): Promise<ServiceTls> {
   }
   const ca = await loadOrCreateDevCa(opts.home);
   const hosts = ["localhost", "127.0.0.1", ...(opts.hosts ?? [])].filter((h) => h && h !== "0.0.0.0" && h !== "::");
-  return { ...(await issueLeaf(ca, hosts)), source: "dev-ca", ca: ca.cert };
+  return { ...(await loadOrIssueLeaf(opts.home, ca, hosts)), source: "dev-ca", ca: ca.cert };
 }
 
 /** The system root certificates (PEM), loading node:tls on first use. */
