@@ -12,7 +12,8 @@ RUN bun ops/build.ts /dist
 
 FROM oven/bun:1.4.5-slim
 WORKDIR /app
-ENV NODE_ENV=production INLAY_HOME=/data
+# BUN_JSC_thresholdForJITAfterWarmUp: see PRODUCTION_ENV in ops/build.ts (less memory for code run only at start).
+ENV NODE_ENV=production INLAY_HOME=/data BUN_JSC_thresholdForJITAfterWarmUp=10000
 COPY --from=build /dist ./
 RUN useradd --system --uid 10001 --home-dir /data inlay && mkdir -p /data && chown inlay /data
 USER inlay

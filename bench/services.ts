@@ -24,6 +24,12 @@ export function serviceEnv(home: string, extra: Record<string, string> = {}): Re
   return { ...process.env, INLAY_HOME: home, INLAY_LOG: "warn", ...extra };
 }
 
+/** How to run a service child other than from its TypeScript entry: a bundled entry file, extra environment. */
+export interface ChildRun {
+  entry?: string;
+  env?: Record<string, string>;
+}
+
 /** Throws NotAvailable when an entry file does not exist yet. */
 export function requireEntry(entry: string): string {
   const file = repoPath(entry);
@@ -34,7 +40,7 @@ export function requireEntry(entry: string): string {
 /**
  * `bun server.ts <atSign>` on 127.0.0.1, ephemeral port, with a known CRAM secret. With `directory` it
  * registers 127.0.0.1:port there and finds other @signs through it; without, it is registered nowhere.
- * `entry` may name a bundled build of server.ts instead (the memory scenario measures both).
+ * `run` may name a bundled build of server.ts and extra environment (the memory scenario measures both).
  */
 export async function startServerChild(
   ctx: BenchContext,
@@ -42,13 +48,14 @@ export async function startServerChild(
   atSign: string,
   cramSecret: string,
   directory?: DirectoryChild,
-  entry = requireEntry("server.ts"),
+  run: ChildRun = {},
 ): Promise<ServiceChild> {
+  const entry = run.entry ?? requireEntry("server.ts");
   const where = directory
     ? ["--public-host", "127.0.0.1", "--directory", `${directory.host}:${directory.port}`, "--directory-admin", directory.adminUrl]
     : [];
   const child = await ctx.spawn([process.execPath, entry, atSign, "--host", "127.0.0.1", "--port", "0", "--data", join(home, "servers", atSign), ...where], {
-    env: serviceEnv(home, { INLAY_CRAM_SECRET: cramSecret, ...(directory ? { INLAY_TOKEN: directory.token } : {}) }),
+    env: serviceEnv(home, { INLAY_CRAM_SECRET: cramSecret, ...(directory ? { INLAY_TOKEN: directory.token } : {}), ...run.env }),
     ready: /listening on .*:(\d+)\s*$/,
   });
   return { child, host: "127.0.0.1", port: Number(child.ready[1]), ca: trustedCas({ home }) };
@@ -65,14 +72,15 @@ export interface DirectoryChild extends ServiceChild {
 
 /**
  * `bun directory.ts` on 127.0.0.1 with an ephemeral root port, a free admin port and a known admin token.
- * `entry` may name a bundled build of the entry instead (the memory scenario measures both).
+ * `run` may name a bundled build of the entry and extra environment (the memory scenario measures both).
  */
-export async function startDirectoryChild(ctx: BenchContext, home: string, dataDir = join(home, "directory"), entry = requireEntry("directory.ts")): Promise<DirectoryChild> {
+export async function startDirectoryChild(ctx: BenchContext, home: string, dataDir = join(home, "directory"), run: ChildRun = {}): Promise<DirectoryChild> {
+  const entry = run.entry ?? requireEntry("directory.ts");
   const adminPort = freePort();
   const token = crypto.randomUUID();
   const child = await ctx.spawn(
     [process.execPath, entry, "--host", "127.0.0.1", "--port", "0", "--admin-port", String(adminPort), "--data", dataDir],
-    { env: serviceEnv(home, { INLAY_TOKEN: token }), ready: /listening on .*:(\d+)\s*$/ },
+    { env: serviceEnv(home, { INLAY_TOKEN: token, ...run.env }), ready: /listening on .*:(\d+)\s*$/ },
   );
   return { child, host: "127.0.0.1", port: Number(child.ready[1]), ca: trustedCas({ home }), adminUrl: `http://127.0.0.1:${adminPort}`, token };
 }

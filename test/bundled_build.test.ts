@@ -6,12 +6,12 @@
  * reorders) would show up here and nowhere else.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { rootResolver } from "../client/connection/root_lookup.ts";
 import { trustedCas } from "../core/net/tls.ts";
-import { BUILD_ENTRIES, buildEntries } from "../ops/build.ts";
+import { BUILD_ENTRIES, PRODUCTION_ENV, buildEntries } from "../ops/build.ts";
 import { connectWire } from "./wire_client.ts";
 
 /** Longest wait for a bundled service's ready line. */
@@ -33,7 +33,13 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-const env = () => ({ ...process.env, INLAY_HOME: home, INLAY_LOG: "silent" });
+const env = () => ({ ...process.env, ...PRODUCTION_ENV, INLAY_HOME: home, INLAY_LOG: "silent" });
+
+test("the Dockerfile runs the bundles with PRODUCTION_ENV", () => {
+  const dockerfile = readFileSync(join(import.meta.dir, "..", "Dockerfile"), "utf8");
+  const envLine = dockerfile.split("\n").find((l) => l.startsWith("ENV ")) ?? "";
+  for (const [k, v] of Object.entries(PRODUCTION_ENV)) expect(envLine.split(/\s+/)).toContain(`${k}=${v}`);
+});
 
 /** Starts a bundled entry and resolves with the first stdout match of `ready`. */
 async function start(entry: string, args: string[], ready: RegExp): Promise<RegExpExecArray> {

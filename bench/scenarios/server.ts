@@ -48,7 +48,8 @@ async function roundTrips(ctx: BenchContext, conns: AtConnection[], verb: "updat
 export const serverScenario: Scenario = {
   name: "server",
   description: "atServer child process: update/llookup round trips (1 and 8 connections), p50/p99, RSS idle and with 100k keys",
-  targets: [{ metric: "rss_idle", op: "<=", value: 40, unit: "MiB", source: "issue 2" }],
+  // The idle-RSS target of issue 2 is checked by the `memory` scenario, on the build that ships.
+  targets: [],
   async run(ctx) {
     const home = ctx.tempDir();
     const secret = crypto.randomUUID().replaceAll("-", "");
@@ -56,7 +57,7 @@ export const serverScenario: Scenario = {
     const srv = await startServerChild(ctx, home, AT_SIGN, secret);
     await Bun.sleep(ctx.pick(IDLE_SETTLE_MS, IDLE_SETTLE_MS / 3));
     const idle = ctx.readRss(srv.child.pid);
-    if (idle) ctx.metric({ id: "rss_idle", label: "server RSS idle", value: idle.rssMiB, unit: "MiB" });
+    if (idle) ctx.metric({ id: "rss_idle", label: "server RSS idle (from source; see the memory scenario)", value: idle.rssMiB, unit: "MiB" });
 
     const conns = await Promise.all(Array.from({ length: PARALLEL_CONNECTIONS }, () => ownerConnection(srv, secret)));
     ctx.defer(() => conns.forEach((c) => c.close()));
