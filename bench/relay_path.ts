@@ -1,12 +1,13 @@
 /**
- * The Inlay relay as a path for the load generator: a relay child process (bench/fixtures/relay_child.ts) and
+ * The Inlay relay as a path for the load generator: a relay child process (bench/fixtures/relay_child.ts,
+ * bundled by ops/build.ts and run with PRODUCTION_ENV, as the relay ships) and
  * a dialer that joins both legs of a fresh session with the real handshake (core/relay/dial_relay.ts). The
  * generator writes into leg a; leg b counts (streams) or echoes (ping-pong), like the sink and echo servers of
  * the direct path, in the same process.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PRODUCTION_ENV, buildEntries } from "../ops/build.ts";
 import { generateEd25519KeyPair } from "../core/crypto/ed25519.ts";
 import type { AtSignSigningKey } from "../core/crypto/tunnel/at_sign_signature.ts";
 import { dialRelay, type RelayLegHandlers, type RelayLegSocket } from "../core/relay/dial_relay.ts";
@@ -38,8 +39,12 @@ export async function startRelayPath(ctx: BenchContext): Promise<RelayPath> {
   const privateKeysFile = join(dir, "private_keys.json");
   writeFileSync(keysFile, JSON.stringify({ [BENCH_LEG_ATSIGNS[0]]: a.publicKey, [BENCH_LEG_ATSIGNS[1]]: b.publicKey }), { mode: 0o600 });
   writeFileSync(privateKeysFile, JSON.stringify({ [BENCH_LEG_ATSIGNS[0]]: a.privateKey, [BENCH_LEG_ATSIGNS[1]]: b.privateKey }), { mode: 0o600 });
-  const fixture = fileURLToPath(new URL("./fixtures/relay_child.ts", import.meta.url));
-  const child = await ctx.spawn([process.execPath, fixture, BENCH_RELAY_ATSIGN, keysFile], { ready: /listening on .*:(\d+)\s*$/ });
+  const dist = join(dir, "dist");
+  await buildEntries(dist, ["bench/fixtures/relay_child.ts"]);
+  const child = await ctx.spawn([process.execPath, join(dist, "bench", "fixtures", "relay_child.js"), BENCH_RELAY_ATSIGN, keysFile], {
+    env: { ...process.env, ...PRODUCTION_ENV },
+    ready: /listening on .*:(\d+)\s*$/,
+  });
   return {
     port: Number(child.ready[1]),
     child,
