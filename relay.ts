@@ -54,10 +54,11 @@ await runEntry({ name: "relay", usage, about, spec }, process.argv.slice(2), pro
       idleTimeoutMs: o.idleTimeout * 1000,
     },
   });
-  process.stdout.write(`relay listening on ${o.host.includes(":") ? `[${o.host}]` : o.host}:${relay.port}\n`);
+  // console.*, not process.stdout: see core/log.ts (~7 MiB RSS).
+  console.log(`relay listening on ${o.host.includes(":") ? `[${o.host}]` : o.host}:${relay.port}`);
   if (o.keys && o.publicHost) {
     const address = await publishRelayAddress({ keysFile: o.keys, atSign: relayAtSign, directory: o.directory, caFile: o.ca, host: o.publicHost, port: relay.port });
-    process.stdout.write(`published public:${RELAY_ADDRESS_KEY}${relayAtSign} = ${address}\n`);
+    console.log(`published public:${RELAY_ADDRESS_KEY}${relayAtSign} = ${address}`);
   }
   return relay;
 });

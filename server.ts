@@ -35,7 +35,7 @@ await runEntry({ name: "server", usage, about, spec }, process.argv.slice(2), pr
   const { host: dirHost, port: dirPort } = requireHostPort(o.directory, "--directory");
   const tokenFile = join(home, "directory", "admin.token");
   const token = o.token ?? (existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : undefined);
-  if (!token) process.stderr.write(`warning: no directory admin token (--token), so ${atSign} is not registered in the directory\n`);
+  if (!token) console.error(`warning: no directory admin token (--token), so ${atSign} is not registered in the directory`);
 
   const server = await startServer({
     atSign,
@@ -48,9 +48,10 @@ await runEntry({ name: "server", usage, about, spec }, process.argv.slice(2), pr
     directory: { host: dirHost, port: dirPort, ca: trustedCasLater({ caFile: o.ca, home }) },
     directoryAdmin: token ? { url: o.directoryAdmin, token } : undefined,
   });
-  process.stdout.write(`${atSign} listening on ${o.host}:${server.port}\n`);
+  // console.*, not process.stdout: see core/log.ts (~7 MiB RSS).
+  console.log(`${atSign} listening on ${o.host}:${server.port}`);
   if (!server.onboarded()) {
-    process.stdout.write(`not onboarded yet; run:\n  bun client.ts onboard ${atSign} --cram ${server.cramSecret} --directory ${o.directory}\n`);
+    console.log(`not onboarded yet; run:\n  bun client.ts onboard ${atSign} --cram ${server.cramSecret} --directory ${o.directory}`);
   }
   return server;
 });
