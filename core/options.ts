@@ -3,7 +3,7 @@
  * `list` options, positionals, and an `INLAY_<NAME>` environment variable for every option. Values are
  * validated with zod; `--help` text is generated from the same spec, so flags and help cannot drift apart.
  */
-import { en } from "zod/locales";
+import { ENGLISH } from "./zod_english.ts";
 import * as z from "zod/mini";
 import { parseHostPort } from "./host_port.ts";
 
@@ -49,10 +49,6 @@ export interface Parsed<S extends OptionSpec> {
 export class UsageError extends Error {
   override name = "UsageError";
 }
-
-// zod/mini carries no messages of its own ("Invalid input"); the English ones are asked for here, where a
-// schema's complaint becomes the user's error line.
-const englishMessages = en().localeError;
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 const envName = (name: string) => "INLAY_" + kebab(name).replace(/-/g, "_").toUpperCase();
@@ -108,7 +104,7 @@ export function parseOptions<S extends OptionSpec>(spec: S, argv: string[], env:
     if (!given && fromEnv !== undefined && fromEnv !== "") given = def.kind === "list" ? fromEnv.split(",") : [fromEnv];
     options[name] = given ? convert(name, def, given) : def.default;
     if (def.schema && options[name] !== undefined) {
-      const r = z.safeParse(def.schema, options[name], { error: englishMessages });
+      const r = z.safeParse(def.schema, options[name], ENGLISH);
       if (!r.success) throw new UsageError(`Invalid --${kebab(name)}: ${r.error.issues[0]?.message ?? "rejected"}`);
       options[name] = r.data;
     }

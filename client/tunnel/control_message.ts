@@ -11,7 +11,7 @@
  * be re-addressed, and the receiver refuses one that is old (CONTROL_MESSAGE_MAX_AGE_MS) or already seen.
  */
 import { parseHostPort } from "../../core/host_port.ts";
-import { en } from "zod/locales";
+import { ENGLISH } from "../../core/zod_english.ts";
 import { z } from "zod/mini";
 import { atSdkSuite, fromBase64, toBase64, utf8, fromUtf8 } from "../../core/crypto/index.ts";
 
@@ -51,9 +51,6 @@ export type ControlMessage = z.infer<typeof controlMessageSchema>;
 
 const envelopeSchema = z.strictObject({ v: z.literal(CONTROL_ENVELOPE_VERSION), k: upTo(2048), n: upTo(64), c: upTo(CONTROL_ENVELOPE_MAX_CHARS), s: upTo(2048) });
 const plaintextSchema = z.strictObject({ v: z.literal(CONTROL_ENVELOPE_VERSION), from: z.string(), to: z.string(), id: upTo(64), ts: z.number(), msg: z.unknown() });
-// zod/mini sets no message locale; English gives the ack reasons the same messages classic zod gave. `en` is imported by name: going
-// through `z.locales` would keep every locale in a bundle.
-const ENGLISH = { error: en().localeError };
 
 /** Why an envelope was refused (sent back to the requester as the ack reason when possible). */
 export class ControlMessageError extends Error {

@@ -10,7 +10,7 @@
  * v1 (read only): `{"caveats":[{"cid","vid"?,"cl"?}],"location","identifier","signature"(hex)}`.
  * A JSON string is also accepted: base64 of a binary macaroon, as go-macaroon's UnmarshalJSON does.
  */
-import { en } from "zod/locales";
+import { ENGLISH } from "../zod_english.ts";
 import { z } from "zod/mini";
 import { HASH_BYTES } from "./_crypto.ts";
 import { decodeBase64Tolerant, encodeBase64Url } from "./base64.ts";
@@ -83,9 +83,6 @@ const MacaroonV1 = z.object({
   identifier: str,
   signature: str,
 });
-// zod/mini sets no message locale; English gives the errors the messages classic zod gave. `en` is imported by name: going
-// through `z.locales` would keep every locale in a bundle.
-const ENGLISH = { error: en().localeError };
 
 /**
  * Decodes a JSON macaroon: v2 or v1 object, or a JSON string holding a base64 binary macaroon.

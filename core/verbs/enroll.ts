@@ -1,7 +1,7 @@
 /**
  * `enroll` and `otp` (ATPROTOCOL.md §8.1, §8.3).
  */
-import { en } from "zod/locales";
+import { ENGLISH } from "../zod_english.ts";
 import * as z from "zod/mini";
 import type { CommandOf, EnrollOperation, EnrollParams } from "./command.ts";
 import { AtProtocolError } from "../wire/at_protocol_error.ts";
@@ -28,9 +28,6 @@ const enrollParamsSchema = z.object({
   apkamKeysExpiryInMillis: z.optional(z.number().check(z.int(), z.nonnegative())),
 });
 
-// zod/mini carries no messages of its own ("Invalid input"); the English ones go into the AT0022 text.
-const englishMessages = en().localeError;
-
 /**
  * Parses `enroll:<operation>[:force][:<json params>]`.
  * @example parseEnroll('enroll:approve:{"enrollmentId":"e1"}')
@@ -52,7 +49,7 @@ export function parseEnroll(line: string): CommandOf<"enroll"> {
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail(ENROLL_USAGE);
   const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null));
-  const parsed = enrollParamsSchema.safeParse(present, { error: englishMessages });
+  const parsed = enrollParamsSchema.safeParse(present, ENGLISH);
   if (!parsed.success) {
     throw new AtProtocolError("AT0022", `Invalid enroll parameters: ${z.prettifyError(parsed.error).replace(/\n/g, " ")}`);
   }

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { en } from "zod/locales";
+import { ENGLISH } from "../../../core/zod_english.ts";
 import { z } from "zod/mini";
 import type { CreditBackend, PayRefusal } from "./credit_backend.ts";
 
@@ -8,9 +8,6 @@ import type { CreditBackend, PayRefusal } from "./credit_backend.ts";
 export const MAX_PAY_BODY_BYTES = 4_096;
 
 const PayBody = z.strictObject({ token: z.string().check(z.minLength(1), z.maxLength(256)), invoice: z.string().check(z.minLength(1), z.maxLength(512)) });
-// zod/mini sets no message locale; English gives the messages classic zod gave. `en` is imported by name: going
-// through `z.locales` would keep every locale in a bundle.
-const ENGLISH = { error: en().localeError };
 
 const STATUS: Record<PayRefusal, 400 | 402 | 404 | 409 | 410> = {
   malformed_request: 400,

@@ -7,7 +7,7 @@
  * Request  `{"v":1,"id","m","p","h":[[name,value]...],"b"?,"cap"?,"dl"}`
  * Response `{"v":1,"id","s","h":[[name,value]...],"b"?}`
  */
-import { en } from "zod/locales";
+import { ENGLISH } from "../../../core/zod_english.ts";
 import { z } from "zod/mini";
 
 /** Envelope format version; a reader refuses others. */
@@ -65,10 +65,6 @@ const responseSchema = z.strictObject({
   h: headerList,
   b: z.optional(body),
 });
-
-// zod/mini sets no message locale; English gives the messages classic zod gave. `en` is imported by name: going
-// through `z.locales` would keep every locale in a bundle.
-const ENGLISH = { error: en().localeError };
 
 /** A request as carried: method upper-case, path with query, body bytes (empty when none). */
 export interface ApiRequestEnvelope {
@@ -153,7 +149,6 @@ function parseJson(text: string): unknown {
     return undefined;
   }
 }
-
 
 /** Statuses whose response has no body (the Response constructor refuses one). */
 export function isNullBodyStatus(status: number): boolean {

@@ -18,7 +18,7 @@
  */
 import { type KeyObject, createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { en } from "zod/locales";
+import { ENGLISH } from "../../zod_english.ts";
 import { z } from "zod/mini";
 import { fromBase64, toBase64 } from "../encoding.ts";
 import { AT_SIGN_SIGNING_ALGOS, type AtSignSigningAlgo, type AtSignSigningKey } from "./at_sign_signature.ts";
@@ -155,9 +155,6 @@ const offerJson = z.strictObject({
   algo: z.enum(Object.keys(AT_SIGN_SIGNING_ALGOS) as [AtSignSigningAlgo, ...AtSignSigningAlgo[]]),
   sig: z.string(),
 });
-// zod/mini sets no message locale; English gives the errors the messages classic zod gave. `en` is imported by name: going
-// through `z.locales` would keep every locale in a bundle.
-const ENGLISH = { error: en().localeError };
 
 /** The offer as JSON text (for a notification body). */
 export function encodeTunnelOffer(o: TunnelOffer): string {
