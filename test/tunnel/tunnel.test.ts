@@ -168,35 +168,40 @@ describe("ping", () => {
   }, 30_000);
 });
 
-describe("session lifetime", () => {
-  test("keepalives hold an idle session through a relay with a short idle timeout", async () => {
-    const relay = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey: w.resolvePublicKey, limits: { idleTimeoutMs: 300 } });
-    const d = await w.daemon({ keepaliveMs: 50 });
-    const t = await w.tunnel({ keepaliveMs: 50, relayPort: relay.port });
-    try {
+/**
+ * Runs `body` against a daemon and a tunnel that keep alive every 50 ms, through a relay that ends pairs idle
+ * for 300 ms (it sweeps every 75 ms); afterwards no pair may have ended for idleness.
+ */
+async function throughShortIdleRelay(body: (t: Awaited<ReturnType<typeof w.tunnel>>) => Promise<void>): Promise<void> {
+  const relay = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey: w.resolvePublicKey, limits: { idleTimeoutMs: 300 } });
+  const d = await w.daemon({ keepaliveMs: 50 });
+  const t = await w.tunnel({ keepaliveMs: 50, relayPort: relay.port });
+  try {
+    await body(t);
+    expect(relay.stats().pairEnds.idle_timeout ?? 0).toBe(0);
+  } finally {
+    t.stop();
+    d.stop();
+    await relay.stop();
+  }
+}
+
+describe("lifetime through a relay with a short idle timeout", () => {
+  test("keepalives hold an idle session", async () => {
+    await throughShortIdleRelay(async (t) => {
       const sid = t.tunnel.sessionId();
-      // Several idle timeouts pass (the relay sweeps every 75 ms); only keepalives cross the session leg.
+      // Several idle timeouts pass; only keepalives cross the session leg.
       await Bun.sleep(1_200);
       const c = await connectTest(t.tunnel.port);
       await c.write("still here");
       await until(() => c.bytes() === 10, 10_000, "echo");
       expect(t.tunnel.sessionId()).toBe(sid);
-      expect(relay.stats().pairEnds.idle_timeout ?? 0).toBe(0);
       c.sock.end();
-    } finally {
-      t.stop();
-      d.stop();
-      await relay.stop();
-    }
+    });
   }, 30_000);
-});
 
-describe("stream lifetime", () => {
-  test("keepalive records hold an idle stream through a relay with a short idle timeout", async () => {
-    const relay = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey: w.resolvePublicKey, limits: { idleTimeoutMs: 300 } });
-    const d = await w.daemon({ keepaliveMs: 50 });
-    const t = await w.tunnel({ keepaliveMs: 50, relayPort: relay.port });
-    try {
+  test("keepalive records hold an idle stream", async () => {
+    await throughShortIdleRelay(async (t) => {
       const c = await connectTest(t.tunnel.port);
       await c.write("hello");
       await until(() => c.bytes() === 5, 10_000, "first echo");
@@ -204,13 +209,8 @@ describe("stream lifetime", () => {
       await Bun.sleep(1_200);
       await c.write("still here");
       await until(() => c.bytes() === 15, 10_000, "echo after the idle time");
-      expect(relay.stats().pairEnds.idle_timeout ?? 0).toBe(0);
       c.sock.end();
-    } finally {
-      t.stop();
-      d.stop();
-      await relay.stop();
-    }
+    });
   }, 30_000);
 });
 
