@@ -4,7 +4,7 @@
 import * as z from "zod/mini";
 import { atSignSchema } from "./core/atsign.ts";
 import { inlayHome } from "./core/crypto/dev_ca.ts";
-import { trustedCas } from "./core/net/tls.ts";
+import { trustedCasLater } from "./core/net/tls.ts";
 import { requireHostPort } from "./core/host_port.ts";
 import { oneAtSign, runEntry } from "./core/entry.ts";
 import { UsageError, hostPortSchema, portSchema, type OptionSpec } from "./core/options.ts";
@@ -39,7 +39,8 @@ await runEntry({ name: "relay", usage, about, spec }, process.argv.slice(2), pro
   const allow = o.allow.length ? o.allow : undefined;
   if (o.keys && !o.publicHost) throw new UsageError("--keys publishes the relay's address: give --public-host too");
   const { host: dirHost, port: dirPort } = requireHostPort(o.directory, "--directory");
-  const resolvePublicKey = cachedResolver(directoryResolver({ host: dirHost, port: dirPort, ca: trustedCas({ caFile: o.ca, home: inlayHome() }) }));
+  // The CA list (system roots: several MiB) is built when the first leg needs a key looked up.
+  const resolvePublicKey = cachedResolver(directoryResolver({ host: dirHost, port: dirPort, ca: trustedCasLater({ caFile: o.ca, home: inlayHome() }) }));
   const relay = await startRelay({
     relayAtSign,
     host: o.host,

@@ -77,6 +77,14 @@ describe("directoryResolver()", () => {
     expect(await resolver()("@alice")).toBe(alice.publicKey);
   });
 
+  test("takes its CA list as a function, built once the first lookup happens (what relay.ts passes)", async () => {
+    let built = 0;
+    const lazy = directoryResolver({ host: "127.0.0.1", port: stack.directory.port, ca: () => (built++, [stack.ca]) });
+    expect(built).toBe(0);
+    expect(await lazy("@bob")).toBe(bob.publicKey);
+    expect(built).toBeGreaterThan(0);
+  });
+
   test("answers null for an @sign the directory does not know or without a key", async () => {
     expect(await resolver()("@nobody")).toBeNull();
     expect(await resolver()("@carol")).toBeNull();

@@ -55,7 +55,8 @@ export function cachedResolver(
 export interface DirectoryResolverOptions {
   host: string;
   port: number;
-  ca: string[];
+  /** The CA list, or a function that builds it on the first lookup (core/net/tls.ts trustedCasLater). */
+  ca: string[] | (() => string[]);
   timeoutMs?: number;
 }
 
@@ -66,13 +67,14 @@ export interface DirectoryResolverOptions {
 export function directoryResolver(opts: DirectoryResolverOptions): ResolvePublicKey {
   return async (atSign) => {
     const name = atSign.replace(/^@/, "");
-    const root = await atExchange(opts.host, opts.port, opts.ca, `${name}\n`, opts.timeoutMs);
+    const ca = typeof opts.ca === "function" ? opts.ca() : opts.ca;
+    const root = await atExchange(opts.host, opts.port, ca, `${name}\n`, opts.timeoutMs);
     if (root === "null" || root === "") return null;
     const colon = root.lastIndexOf(":");
     const host = root.slice(0, colon);
     const port = Number(root.slice(colon + 1));
     if (colon <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`Cannot resolve ${atSign}: directory replied "${root.slice(0, 80)}"`);
-    const reply = await atExchange(host, port, opts.ca, `lookup:publickey@${name}\n`, opts.timeoutMs);
+    const reply = await atExchange(host, port, ca, `lookup:publickey@${name}\n`, opts.timeoutMs);
     if (reply.startsWith("data:")) return reply.slice(5).trim() || null;
     // AT0015 (key not found) and AT0008/AT0017-style "no such @sign" answers mean: no key.
     if (/^error:AT00(15|08|17)/.test(reply)) return null;
