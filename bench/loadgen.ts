@@ -149,8 +149,12 @@ export interface PingPath {
   dial: Dial;
 }
 
-/** Round trips per path thrown away before recording (JIT, caches, first connection setup). */
-export const PING_WARMUP_ROUNDS = 200;
+/**
+ * Round trips per path thrown away before recording (JIT, caches, first connection setup). Enough for the
+ * shipped relay's hot path to be compiled: PRODUCTION_ENV (ops/build.ts) compiles a function after 10,000 calls,
+ * and each round is two calls of the relay's data handler.
+ */
+export const PING_WARMUP_ROUNDS = 6_000;
 
 /**
  * 64-byte round trips over every path in turn, round after round, until `rounds` or `ms` is reached. Returns a
