@@ -213,33 +213,47 @@ export async function issueLeaf(ca: CertPair, hosts: string[]): Promise<CertPair
  * The leaf for `hosts` under the dev CA of `home`: the one an earlier start issued, when this CA issued it for
  * these names and it has LEAF_RENEW_DAYS left, else a new one, kept for the next start. Why keep it: issuing
  * (a key pair and a signature) at every start cost each service ~2 MiB RSS for the code it runs once.
- * The file holds key and certificate together and is renamed into place, so services starting at the same
- * time never pair one's key with another's certificate; an unreadable file is replaced.
+ * The file says what it is for (a names line, then key, leaf and the issuing CA's certificate), so checking it
+ * needs no hashing (WebCrypto alone costs ~1 MiB); it is written whole and renamed into place, so services
+ * starting at the same time never pair one's key with another's certificate; an unreadable file is replaced.
  */
 export async function loadOrIssueLeaf(home: string, ca: CertPair, hosts: string[], nowMs = Date.now()): Promise<CertPair> {
   const names = [...new Set(hosts)];
-  const id = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${ca.cert}\n${names.join("\n")}`)))).slice(0, 32);
+  const header = `${LEAF_FILE_HEADER}${names.join(",")}\n`;
   const dir = join(home, "ca", "leaves");
-  const file = join(dir, `${id}.pem`);
-  const kept = readKeptLeaf(file);
+  const file = join(dir, `${fnv1a32(header).toString(16).padStart(8, "0")}.pem`);
+  const kept = readKeptLeaf(file, header, ca.cert);
   if (kept && leafNotAfterMs(kept.cert) - nowMs > LEAF_RENEW_DAYS * DAY_MS) return kept;
   const leaf = await issueLeaf(ca, names);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${toHex(crypto.getRandomValues(new Uint8Array(4)))}`;
-  writeFileSync(tmp, leaf.key + leaf.cert, { mode: 0o600 });
+  writeFileSync(tmp, header + leaf.key + leaf.cert + ca.cert, { mode: 0o600 });
   renameSync(tmp, file);
   return leaf;
 }
 
-function readKeptLeaf(file: string): CertPair | null {
+/** First line of a kept leaf file; the names follow, comma-separated. */
+const LEAF_FILE_HEADER = "# Inlay dev leaf for ";
+
+/** The kept leaf when the file is for exactly `header`'s names and was issued by `caCert`; else null. */
+function readKeptLeaf(file: string, header: string, caCert: string): CertPair | null {
+  let text: string;
   try {
-    const text = readFileSync(file, "utf8");
-    const key = /-----BEGIN PRIVATE KEY-----[^-]+-----END PRIVATE KEY-----\n/.exec(text)?.[0];
-    const cert = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n/.exec(text)?.[0];
-    return key && cert ? { key, cert } : null;
+    text = readFileSync(file, "utf8");
   } catch {
     return null; // not there yet, or unreadable: issue a new one
   }
+  if (!text.startsWith(header)) return null;
+  const key = /-----BEGIN PRIVATE KEY-----[^-]+-----END PRIVATE KEY-----\n/.exec(text)?.[0];
+  const [cert, issuer] = text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n/g) ?? [];
+  return key && cert && issuer && issuer.trim() === caCert.trim() ? { key, cert } : null;
+}
+
+/** FNV-1a (32 bits): a short, stable file name for a set of names (the file's header is what is checked). */
+function fnv1a32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }
 
 /** notAfter of a PEM certificate in ms since the epoch; 0 (so: replace it) when it cannot be read. */
