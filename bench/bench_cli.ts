@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { helpText, parseOptions, UsageError, type OptionSpec } from "../core/options.ts";
 import { killLiveChildren } from "./context.ts";
+import { pinLoadGenerator } from "./cpu_placement.ts";
 import { detectPeers, PEER_APT_COMMAND } from "./peers.ts";
 import { newProgress } from "./progress.ts";
 import { reportHtml } from "./report_html.ts";
@@ -62,6 +63,7 @@ export async function benchCli(argv: string[], env: Record<string, string | unde
     quick: parsed.options.quick,
     progress,
     onResult: (r) => process.stderr.write(process.stderr.isTTY ? `${scenarioTable(r).split("\n")[0]}\n` : ""),
+    placement: pinLoadGenerator(),
   });
   process.stdout.write(`${reportTable(report)}\n`);
   if (parsed.options.json) writeFileSync(parsed.options.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -94,7 +94,7 @@ const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), ms).unref())]);
 
 /** Builds the context for one scenario run. */
-export function newContext(scenario: string, opts: { quick: boolean; progress: Progress }): ContextHandle {
+export function newContext(scenario: string, opts: { quick: boolean; progress: Progress; childPrefix?: string[] }): ContextHandle {
   const metrics: Metric[] = [];
   const notes: string[] = [];
   const cleanups: (() => unknown)[] = [];
@@ -150,7 +150,8 @@ export function newContext(scenario: string, opts: { quick: boolean; progress: P
       cleanups.push(() => sampler.stop());
       return sampler;
     },
-    spawn: (cmd, spawnOpts = {}) => spawnChild(cmd, spawnOpts, cleanups),
+    // Children start on the CPUs of the processes under test (bench/cpu_placement.ts); `exec` keeps their pid.
+    spawn: (cmd, spawnOpts = {}) => spawnChild([...(opts.childPrefix ?? []), ...cmd], spawnOpts, cleanups),
   };
 
   return {

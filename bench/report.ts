@@ -48,6 +48,8 @@ export interface MachineInfo {
   runtime: string;
   /** 1-minute load average when the run started: a busy machine explains odd numbers. */
   loadAverage1m: number;
+  /** Which CPUs the load generator and the processes under test ran on (bench/cpu_placement.ts). */
+  placement?: string;
 }
 
 /** The whole report, as written by `--json`. */

@@ -39,7 +39,7 @@ export function reportTable(report: Report): string {
   const verdicts = report.scenarios.flatMap((s) => s.targets.map((t) => t.verdict));
   const count = (v: string) => verdicts.filter((x) => x === v).length;
   return [
-    `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryMiB} MiB, ${m.os} ${m.kernel}, ${m.runtime}, load ${m.loadAverage1m.toFixed(2)}; peers: ${peers}`,
+    `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryMiB} MiB, ${m.os} ${m.kernel}, ${m.runtime}, load ${m.loadAverage1m.toFixed(2)}; peers: ${peers}${m.placement ? `; ${m.placement}` : ""}`,
     report.quick ? "quick run (smoke test): figures are indicative, verdicts assert nothing" : "",
     ...report.scenarios.map(scenarioTable),
     `targets: ${count("PASS")} PASS, ${count("MISS")} MISS, ${count("n/a")} n/a`,

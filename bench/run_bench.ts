@@ -4,6 +4,7 @@
  * of that scenario only.
  */
 import { newContext } from "./context.ts";
+import type { CpuPlacement } from "./cpu_placement.ts";
 import { machineInfo } from "./machine_info.ts";
 import { detectPeers } from "./peers.ts";
 import type { Progress } from "./progress.ts";
@@ -16,23 +17,25 @@ export interface RunOptions {
   progress: Progress;
   /** Called after each scenario (the entry prints a line per scenario as it finishes). */
   onResult?: (r: ScenarioResult) => void;
+  /** Where children run (the entry pins; tests leave placement to the scheduler). */
+  placement?: CpuPlacement;
 }
 
 /** Runs `scenarios` in order and returns the whole report. */
 export async function runBench(scenarios: Scenario[], opts: RunOptions): Promise<Report> {
   const startedAt = new Date().toISOString();
-  const machine = machineInfo();
+  const machine = { ...machineInfo(), ...(opts.placement ? { placement: opts.placement.describe } : {}) };
   const results: ScenarioResult[] = [];
   for (const s of scenarios) {
-    const r = await runScenario(s, opts);
+    const r = await runScenario(s, opts, opts.placement?.childPrefix ?? []);
     results.push(r);
     opts.onResult?.(r);
   }
   return { schema: REPORT_SCHEMA, startedAt, finishedAt: new Date().toISOString(), quick: opts.quick, machine, peers: detectPeers(), scenarios: results };
 }
 
-async function runScenario(s: Scenario, opts: RunOptions): Promise<ScenarioResult> {
-  const handle = newContext(s.name, opts);
+async function runScenario(s: Scenario, opts: RunOptions, childPrefix: string[]): Promise<ScenarioResult> {
+  const handle = newContext(s.name, { ...opts, childPrefix });
   const start = performance.now();
   let status: ScenarioResult["status"] = "ok";
   let reason: string | undefined;
