@@ -3,13 +3,12 @@
  * @sign in this process: `fetch` (curl-like output and exit statuses) and `gateway` (plain local HTTP).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { headerPairs } from "../../client/cli/fetch.ts";
 import { serveApi, type ServedApi } from "../../client/api/serve/index.ts";
 import { startStack, type Stack } from "../harness.ts";
 import { keysFileOf, netOf, onboarded, testApp, startGateway } from "./fixture.ts";
+import { cliEnv, runClientCli } from "../client_cli.ts";
 
-const ENTRY = join(import.meta.dir, "../../client.ts");
 let stack: Stack;
 let served: ServedApi;
 let common: string[];
@@ -26,14 +25,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const env = () => ({ PATH: process.env.PATH ?? "", HOME: stack.home, INLAY_HOME: stack.home });
+const env = () => cliEnv(stack);
 const as = (atSign: string) => ["--keys", keysFileOf(stack, atSign), ...common];
 
-async function cli(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn([process.execPath, ENTRY, ...args], { stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe", env: env() });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, out, err };
-}
+const cli = (args: string[], stdin?: string) => runClientCli(args, env(), stdin);
 
 test("-H pieces split at commas by the option parser are joined back", () => {
   expect(headerPairs(["Accept: a", "b", "X-Y: 1"])).toEqual([

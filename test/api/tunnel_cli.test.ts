@@ -4,14 +4,13 @@
  * `gateway --relay` takes a body larger than a notification.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { serveApi, type ServedApi } from "../../client/api/serve/index.ts";
 import type { RelayHandle } from "../../relay/index.ts";
 import { startStack, type Stack } from "../harness.ts";
 import { keysFileOf, netOf, onboarded, startGateway } from "./fixture.ts";
 import { bigBodyApp, sha256, startRelayFor } from "./tunnel_fixture.ts";
+import { cliEnv, runClientCli } from "../client_cli.ts";
 
-const ENTRY = join(import.meta.dir, "../../client.ts");
 const BIG_BYTES = 8 * 1024 * 1024;
 const download = crypto.getRandomValues(new Uint8Array(BIG_BYTES));
 let stack: Stack;
@@ -32,30 +31,19 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const env = () => ({ PATH: process.env.PATH ?? "", HOME: stack.home, INLAY_HOME: stack.home });
-
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of stream) parts.push(chunk.slice());
-  return Buffer.concat(parts);
-}
-
-async function cli(argv: string[], stdin?: Uint8Array): Promise<{ code: number; out: Uint8Array; err: string }> {
-  const proc = Bun.spawn([process.execPath, ENTRY, ...argv], { stdin: stdin ?? "ignore", stdout: "pipe", stderr: "pipe", env: env() });
-  const [out, err, code] = await Promise.all([readAll(proc.stdout), new Response(proc.stderr).text(), proc.exited]);
-  return { code, out, err };
-}
+const env = () => cliEnv(stack);
+const cli = (argv: string[], stdin?: Uint8Array) => runClientCli(argv, env(), stdin);
 
 test("fetch -d - --relay streams 8 MiB of stdin; --tunnel brings an 8 MiB response to stdout", async () => {
   const body = crypto.getRandomValues(new Uint8Array(BIG_BYTES));
   const up = await cli(["fetch", "@api", "/sha", "-d", "-", ...args], body);
   expect(up.err).toBe("");
   expect(up.code).toBe(0);
-  expect(JSON.parse(new TextDecoder().decode(up.out))).toEqual({ sha: sha256(body), bytes: BIG_BYTES, caller: "@bob" });
+  expect(JSON.parse(up.out)).toEqual({ sha: sha256(body), bytes: BIG_BYTES, caller: "@bob" });
   const down = await cli(["fetch", "@api", "/download", "--tunnel", ...args]);
   expect(down.code).toBe(0);
-  expect(down.out.byteLength).toBe(BIG_BYTES);
-  expect(sha256(down.out)).toBe(sha256(download));
+  expect(down.bytes.byteLength).toBe(BIG_BYTES);
+  expect(sha256(down.bytes)).toBe(sha256(download));
   expect((await cli(["fetch", "@api", "/download", "--tunnel", ...args.slice(0, -2)])).code).toBe(2);
 }, 60_000);
 

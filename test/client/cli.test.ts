@@ -6,26 +6,16 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startStack, type Stack } from "../harness.ts";
+import { cliEnv, runClientCli } from "../client_cli.ts";
 
 const dir = (s: Stack) => `${s.directory.host}:${s.directory.port}`;
 
-const ENTRY = join(import.meta.dir, "../../client.ts");
 let stack: Stack;
 let userHome: string;
 let common: string[];
 let asCarol: string[];
 
-async function cli(args: string[], stdin?: Uint8Array | string, home = userHome): Promise<{ code: number; out: Uint8Array; err: string }> {
-  const proc = Bun.spawn(["bun", ENTRY, ...args], {
-    stdin: stdin === undefined ? "ignore" : typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin,
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { PATH: process.env.PATH ?? "", HOME: home, INLAY_HOME: stack.home },
-  });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).bytes(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, out, err };
-}
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const cli = (args: string[], stdin?: Uint8Array | string, home = userHome) => runClientCli(args, cliEnv(stack, { HOME: home }), stdin);
 
 beforeAll(async () => {
   stack = await startStack({ atSigns: ["@carol", "@dave"] });
@@ -46,7 +36,7 @@ describe("bun client.ts", () => {
   test("keys shows the @sign and the default .atKeys path", async () => {
     const r = await cli(["keys", "--json", "--as", "@carol"]);
     expect(r.code).toBe(0);
-    const info = JSON.parse(text(r.out));
+    const info = JSON.parse(r.out);
     expect(info.atSign).toBe("@carol");
     expect(info.keysFile).toBe(join(userHome, ".atsign", "keys", "@carol_key.atKeys"));
   });
@@ -54,8 +44,8 @@ describe("bun client.ts", () => {
   test("put and get a self value; get --json carries metadata", async () => {
     expect((await cli(["put", "city", "Lisbon", ...asCarol])).code).toBe(0);
     const r = await cli(["get", "city", ...asCarol]);
-    expect({ code: r.code, out: text(r.out) }).toEqual({ code: 0, out: "Lisbon" });
-    const j = JSON.parse(text((await cli(["get", "city", "--json", ...asCarol])).out));
+    expect({ code: r.code, out: r.out }).toEqual({ code: 0, out: "Lisbon" });
+    const j = JSON.parse((await cli(["get", "city", "--json", ...asCarol])).out);
     expect(j).toMatchObject({ key: "city@carol", value: "Lisbon", binary: false, meta: { isEncrypted: true } });
   });
 
@@ -64,12 +54,12 @@ describe("bun client.ts", () => {
     expect((await cli(["put", "public:blob", "-", ...asCarol], bytes)).code).toBe(0);
     const r = await cli(["get", "public:blob", ...asCarol]);
     expect(r.code).toBe(0);
-    expect(r.out).toEqual(bytes);
+    expect(r.bytes).toEqual(bytes);
   });
 
   test("put with --ttl, scan, delete", async () => {
     expect((await cli(["put", "tmp.x", "1", "--ttl", "60000", ...asCarol])).code).toBe(0);
-    expect(text((await cli(["scan", "tmp", ...asCarol])).out)).toBe("tmp.x@carol\n");
+    expect((await cli(["scan", "tmp", ...asCarol])).out).toBe("tmp.x@carol\n");
     expect((await cli(["delete", "tmp.x", ...asCarol])).code).toBe(0);
     const again = await cli(["delete", "tmp.x", ...asCarol]);
     expect(again.code).toBe(1);
@@ -107,24 +97,20 @@ describe("bun client.ts", () => {
   });
 
   test("INLAY_DIRECTORY stands in for --directory", async () => {
-    const proc = Bun.spawn(["bun", ENTRY, "get", "city", "--as", "@carol", "--ca", stack.caFile], {
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { PATH: process.env.PATH ?? "", HOME: userHome, INLAY_HOME: stack.home, INLAY_DIRECTORY: dir(stack) },
-    });
-    expect(await new Response(proc.stdout).text()).toBe("Lisbon");
-    expect(await proc.exited).toBe(0);
+    const r = await runClientCli(["get", "city", "--as", "@carol", "--ca", stack.caFile], cliEnv(stack, { HOME: userHome, INLAY_DIRECTORY: dir(stack) }));
+    expect(r.out).toBe("Lisbon");
+    expect(r.code).toBe(0);
   });
 
   test("--keys-dir points at another folder of .atKeys files", async () => {
     const r = await cli(["get", "city", "--as", "@carol", "--keys-dir", join(userHome, ".atsign", "keys"), ...common], undefined, join(stack.home, "elsewhere"));
-    expect({ code: r.code, out: text(r.out) }).toEqual({ code: 0, out: "Lisbon" });
+    expect({ code: r.code, out: r.out }).toEqual({ code: 0, out: "Lisbon" });
   });
 
   test("carol shares with dave; dave reads it through his own atServer", async () => {
     expect((await cli(["put", "@dave:plan.app", "meet at noon", ...asCarol])).code).toBe(0);
     const r = await cli(["get", "plan.app@carol", "--as", "@dave", ...common]);
-    expect({ code: r.code, out: text(r.out), err: r.err }).toEqual({ code: 0, out: "meet at noon", err: "" });
+    expect({ code: r.code, out: r.out, err: r.err }).toEqual({ code: 0, out: "meet at noon", err: "" });
   });
 
   test("with several .atKeys files and no --as the CLI asks for one", async () => {
@@ -136,6 +122,6 @@ describe("bun client.ts", () => {
   test("--help exits 0", async () => {
     const r = await cli(["put", "--help"]);
     expect(r.code).toBe(0);
-    expect(text(r.out)).toContain("--ttl");
+    expect(r.out).toContain("--ttl");
   });
 });

@@ -4,11 +4,10 @@
  * with their exit statuses.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { startStack, type Stack } from "../harness.ts";
 import { eventually, keysFileOf, onboarded, startCutter, storedNotifications } from "./fixture.ts";
+import { cliEnv, runClientCli, spawnClientCli } from "../client_cli.ts";
 
-const ENTRY = join(import.meta.dir, "../../client.ts");
 let stack: Stack;
 let common: string[];
 
@@ -21,14 +20,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const env = () => ({ PATH: process.env.PATH ?? "", HOME: stack.home, INLAY_HOME: stack.home });
+const env = () => cliEnv(stack);
 const as = (atSign: string) => ["--keys", keysFileOf(stack, atSign), ...common];
 
-async function cli(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn([process.execPath, ENTRY, ...args], { stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe", env: env() });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, out, err };
-}
+const cli = (args: string[], stdin?: string) => runClientCli(args, env(), stdin);
 
 /** Reads a child's stream into a growing string. */
 function tail(stream: ReadableStream<Uint8Array>): { text: () => string } {
@@ -44,7 +39,7 @@ test("monitor prints the JSON line of each notification, decrypted; notify print
   // bob's server cannot match the words of an encrypted text, only its shape: `@bob:` and a ciphertext, which
   // has no `@` or `.` (the server lowercases a monitor regex and it cannot hold a `:`, hence this form).
   const regex = "cli|^@bob.[^@.]+$";
-  const mon = Bun.spawn([process.execPath, ENTRY, "monitor", regex, "--count", "3", ...as("@bob")], { stdout: "pipe", stderr: "pipe", env: env() });
+  const mon = spawnClientCli(["monitor", regex, "--count", "3", ...as("@bob")], env());
   try {
     const out = tail(mon.stdout);
     const err = tail(mon.stderr);
@@ -85,7 +80,7 @@ test("exit statuses: unknown id 1, usage 2, a monitor stopped by SIGTERM 0", asy
   expect((await cli(["notify", "@bob", "v", ...as("@alice")])).code).toBe(2);
   expect((await cli(["notify", "@bob:x.y", "v", "--ttln", "-5", ...as("@alice")])).code).toBe(2);
   expect((await cli(["notify", "@bob:x.y", "v", "--plain", ...as("@alice")])).code).toBe(2);
-  const mon = Bun.spawn([process.execPath, ENTRY, "monitor", ...as("@bob")], { stdout: "pipe", stderr: "pipe", env: env() });
+  const mon = spawnClientCli(["monitor", ...as("@bob")], env());
   const err = tail(mon.stderr);
   await eventually(() => err.text().includes("monitoring"), 20_000, "monitor start");
   mon.kill("SIGTERM");
@@ -94,7 +89,7 @@ test("exit statuses: unknown id 1, usage 2, a monitor stopped by SIGTERM 0", asy
 
 test("a CLI monitor whose connection drops reconnects, resumes, and prints each notification once", async () => {
   const cutter = startCutter(stack.servers.get("@bob")!.port);
-  const mon = Bun.spawn([process.execPath, ENTRY, "monitor", "drop", "--count", "4", "--server", `127.0.0.1:${cutter.port}`, ...as("@bob")], { stdout: "pipe", stderr: "pipe", env: env() });
+  const mon = spawnClientCli(["monitor", "drop", "--count", "4", "--server", `127.0.0.1:${cutter.port}`, ...as("@bob")], env());
   try {
     const out = tail(mon.stdout);
     const err = tail(mon.stderr);

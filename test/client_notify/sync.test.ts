@@ -11,6 +11,7 @@ import { AtClient } from "../../client/index.ts";
 import { AtSync, syncCachePath } from "../../client/sync/at_sync.ts";
 import { startStack, type Stack } from "../harness.ts";
 import { eventually, keysFileOf, netOf, onboarded } from "./fixture.ts";
+import { cliEnv, runClientCli, spawnClientCli } from "../client_cli.ts";
 
 let stack: Stack;
 let phone: AtClient;
@@ -100,11 +101,7 @@ test("bun client.ts sync: pulls into the device's cache beside its .atKeys and l
   const third = join(stack.home, "tablet", "@alice_key.atKeys");
   await Bun.write(third, "");
   copyFileSync(keysFileOf(stack, "@alice"), third);
-  const proc = Bun.spawn(
-    [process.execPath, join(import.meta.dir, "../../client.ts"), "sync", "--list", "--json", "--keys", third, "--ca", stack.caFile, "--directory", `${stack.directory.host}:${stack.directory.port}`],
-    { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HOME: stack.home, INLAY_HOME: stack.home } },
-  );
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const { out, err, code } = await runClientCli(["sync", "--list", "--json", "--keys", third, "--ca", stack.caFile, "--directory", `${stack.directory.host}:${stack.directory.port}`], cliEnv(stack));
   expect({ code, err }).toEqual({ code: 0, err: "" });
   const report = JSON.parse(out);
   expect(report.keys).toContain("cli.wavi@alice");
@@ -133,10 +130,7 @@ test("bun client.ts sync --watch prints a report each time the server has news; 
   const device = join(stack.home, "watcher", "@alice_key.atKeys");
   await Bun.write(device, "");
   copyFileSync(keysFileOf(stack, "@alice"), device);
-  const proc = Bun.spawn(
-    [process.execPath, join(import.meta.dir, "../../client.ts"), "sync", "--watch", "--list", "--json", "--keys", device, "--ca", stack.caFile, "--directory", `${stack.directory.host}:${stack.directory.port}`],
-    { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HOME: stack.home, INLAY_HOME: stack.home } },
-  );
+  const proc = spawnClientCli(["sync", "--watch", "--list", "--json", "--keys", device, "--ca", stack.caFile, "--directory", `${stack.directory.host}:${stack.directory.port}`], cliEnv(stack));
   let out = "";
   let err = "";
   const decoder = new TextDecoder();

@@ -12,6 +12,7 @@ import { AtClient, AtAuthError, AtClientError } from "../../client/index.ts";
 import { approveEnrollment, decideEnrollment, listEnrollments, newOtp } from "../../client/enroll/manage_enrollments.ts";
 import { requestEnrollment, type EnrollmentRequest } from "../../client/enroll/request_enrollment.ts";
 import { startStack, type Stack } from "../harness.ts";
+import { cliEnv, runClientCli, spawnClientCli } from "../client_cli.ts";
 
 let stack: Stack;
 let manager: AtClient;
@@ -112,14 +113,9 @@ describe("two devices (SDK)", () => {
 });
 
 describe("CLI", () => {
-  const ENTRY = join(import.meta.dir, "../../client.ts");
-  const env = () => ({ PATH: process.env.PATH ?? "", HOME: stack.home, INLAY_HOME: stack.home, INLAY_DIRECTORY: `${directory.host}:${directory.port}` });
-  const spawn = (args: string[]) => Bun.spawn(["bun", ENTRY, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: env() });
-  async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const p = spawn(args);
-    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-    return { code, out, err };
-  }
+  const env = () => cliEnv(stack, { INLAY_DIRECTORY: `${directory.host}:${directory.port}` });
+  const spawn = (args: string[]) => spawnClientCli(args, env());
+  const run = (args: string[]) => runClientCli(args, env());
 
   test("otp, enroll request (waits), enroll list/approve, then the app's keys work", async () => {
     const otp = await run(["otp", "--keys", managerKeys]);
