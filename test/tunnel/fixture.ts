@@ -27,10 +27,35 @@ export interface TunnelWorld {
   directory: { host: string; port: number };
   echo: TCPSocketListener<unknown>;
   /** A daemon for @device (`allow` default [@bob]; permits default the echo server). */
-  daemon(opts?: { allow?: string[]; permits?: string[]; name?: string; blockListPollMs?: number; keepaliveMs?: number }): Promise<{ daemon: Daemon; endpoint: Endpoint; stop(): void }>;
+  daemon(opts?: WorldDaemonOptions): Promise<WorldDaemon>;
   /** A tunnel from `as` (default @bob) to @device's echo target. */
-  tunnel(opts?: Partial<Pick<TunnelOptions, "target" | "deviceName" | "onStreamEnd" | "keepaliveMs">> & { as?: string; relayPort?: number }): Promise<{ tunnel: Tunnel; endpoint: Endpoint; stop(): void }>;
+  tunnel(opts?: WorldTunnelOptions): Promise<WorldTunnel>;
+  /** Runs `body` with a daemon and a tunnel to it, and stops both afterwards whatever happened. */
+  withTunnel(opts: { daemon?: WorldDaemonOptions; tunnel?: WorldTunnelOptions }, body: (t: WorldTunnel, d: WorldDaemon) => Promise<void>): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Options of TunnelWorld.daemon. */
+export interface WorldDaemonOptions {
+  allow?: string[];
+  permits?: string[];
+  name?: string;
+  blockListPollMs?: number;
+  keepaliveMs?: number;
+}
+/** A daemon started by TunnelWorld.daemon. */
+export interface WorldDaemon {
+  daemon: Daemon;
+  endpoint: Endpoint;
+  stop(): void;
+}
+/** Options of TunnelWorld.tunnel. */
+export type WorldTunnelOptions = Partial<Pick<TunnelOptions, "target" | "deviceName" | "onStreamEnd" | "keepaliveMs">> & { as?: string; relayPort?: number };
+/** A tunnel opened by TunnelWorld.tunnel. */
+export interface WorldTunnel {
+  tunnel: Tunnel;
+  endpoint: Endpoint;
+  stop(): void;
 }
 
 /** Starts the world. */
@@ -113,6 +138,19 @@ export async function startTunnelWorld(): Promise<TunnelWorld> {
       } catch (e) {
         endpoint.close();
         throw e;
+      }
+    },
+    async withTunnel(opts, body) {
+      const d = await world.daemon(opts.daemon);
+      try {
+        const t = await world.tunnel(opts.tunnel);
+        try {
+          await body(t, d);
+        } finally {
+          t.stop();
+        }
+      } finally {
+        d.stop();
       }
     },
     async stop() {

@@ -11,7 +11,7 @@ import { DAEMON_VERSION } from "../../client/tunnel/daemon.ts";
 import { TunnelSetupError, openTunnel, pingDevice } from "../../client/tunnel/tunnel_client.ts";
 import { startRelay } from "../../relay/index.ts";
 import { PIPE_QUEUE_LIMIT_BYTES } from "../../relay/pipe.ts";
-import { type TunnelWorld, connectTest, startCoalescingProxy, startFlipProxy, startTunnelWorld, until } from "./fixture.ts";
+import { type TunnelWorld, type WorldTunnel, connectTest, startCoalescingProxy, startFlipProxy, startTunnelWorld, until } from "./fixture.ts";
 
 const BULK_BYTES = Number(process.env.TUNNEL_TEST_BYTES ?? 32 * 1024 * 1024);
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -26,9 +26,7 @@ afterAll(async () => {
 
 describe("tunnel through a real relay", () => {
   test("echo: bytes go through and come back; half-close is passed on both ways", async () => {
-    const d = await w.daemon();
-    const t = await w.tunnel();
-    try {
+    await w.withTunnel({}, async (t, d) => {
       const c = await connectTest(t.tunnel.port);
       await c.write("hello through the tunnel");
       await until(() => c.bytes() >= 24, 10_000, "echo");
@@ -39,16 +37,11 @@ describe("tunnel through a real relay", () => {
       expect(["fin", "close"]).toContain(await c.ended);
       expect(new TextDecoder().decode(c.received())).toBe("hello through the tunnel and more");
       await until(() => t.tunnel.streams() === 0 && d.daemon.counts().streams === 0, 10_000, "streams closed");
-    } finally {
-      t.stop();
-      d.stop();
-    }
+    });
   }, 30_000);
 
   test(`bulk: ${BULK_BYTES} bytes checksummed both ways (up via echo, back via echo)`, async () => {
-    const d = await w.daemon();
-    const t = await w.tunnel();
-    try {
+    await w.withTunnel({}, async (t) => {
       const hashIn = createHash("sha256");
       const hashOut = createHash("sha256");
       const c = await connectTest(t.tunnel.port, { keep: false, onData: (chunk) => hashIn.update(chunk) });
@@ -67,16 +60,11 @@ describe("tunnel through a real relay", () => {
       expect(c.bytes()).toBe(BULK_BYTES);
       expect(hashIn.digest("hex")).toBe(hashOut.digest("hex"));
       console.log(`bulk echo ${BULK_BYTES} B each way in ${secs.toFixed(2)} s = ${((BULK_BYTES * 8) / secs / 1e9).toFixed(2)} Gbit/s per direction`);
-    } finally {
-      t.stop();
-      d.stop();
-    }
+    });
   }, 600_000);
 
   test("100 concurrent connections in one session, each checksummed", async () => {
-    const d = await w.daemon();
-    const t = await w.tunnel();
-    try {
+    await w.withTunnel({}, async (t, d) => {
       const sid = t.tunnel.sessionId();
       const conns = await Promise.all(
         Array.from({ length: 100 }, async () => {
@@ -94,10 +82,7 @@ describe("tunnel through a real relay", () => {
       expect(t.tunnel.sessionId()).toBe(sid);
       // Nothing left behind: no stream on either end, only the session leg's pair in the relay.
       await until(() => d.daemon.counts().streams === 0 && t.tunnel.streams() === 0 && w.relay.stats().pairs === 1, 10_000, "streams and relay pairs closed");
-    } finally {
-      t.stop();
-      d.stop();
-    }
+    });
   }, 60_000);
 });
 
@@ -105,23 +90,21 @@ describe("tampering", () => {
   test("one byte flipped in transit ends that stream early; the session and other streams carry on", async () => {
     const FLIP_AT = 4000; // past the leg handshake and the offers, inside the records of a data leg
     const proxy = startFlipProxy(w.relay.port, FLIP_AT);
-    const d = await w.daemon();
-    const t = await w.tunnel({ relayPort: proxy.port });
     try {
-      const c = await connectTest(t.tunnel.port, { keep: false });
-      await c.write(randomBytes(64 * 1024));
-      await c.ended;
-      expect(c.bytes()).toBeLessThan(64 * 1024);
-      // The session leg was not touched (it carried fewer than FLIP_AT bytes): a new stream works.
-      const sid = t.tunnel.sessionId();
-      const c2 = await connectTest(t.tunnel.port);
-      await c2.write("ok");
-      await until(() => c2.bytes() === 2, 10_000, "echo on a new stream");
-      expect(t.tunnel.sessionId()).toBe(sid);
-      c2.sock.end();
+      await w.withTunnel({ tunnel: { relayPort: proxy.port } }, async (t) => {
+        const c = await connectTest(t.tunnel.port, { keep: false });
+        await c.write(randomBytes(64 * 1024));
+        await c.ended;
+        expect(c.bytes()).toBeLessThan(64 * 1024);
+        // The session leg was not touched (it carried fewer than FLIP_AT bytes): a new stream works.
+        const sid = t.tunnel.sessionId();
+        const c2 = await connectTest(t.tunnel.port);
+        await c2.write("ok");
+        await until(() => c2.bytes() === 2, 10_000, "echo on a new stream");
+        expect(t.tunnel.sessionId()).toBe(sid);
+        c2.sock.end();
+      });
     } finally {
-      t.stop();
-      d.stop();
       proxy.stop(true);
     }
   }, 30_000);
@@ -135,16 +118,14 @@ describe("session set-up", () => {
     // Connection 2 through the proxy is the daemon's session leg (the requester dials first); after the relay's
     // HELLO and OK, its next two chunks (offer, open) are delivered together.
     const proxy = startCoalescingProxy(w.relay.port, { connection: 2, passEvents: 2 });
-    const d = await w.daemon();
-    const t = await w.tunnel({ relayPort: proxy.port });
     try {
-      const c = await connectTest(t.tunnel.port);
-      await c.write("first");
-      await until(() => c.bytes() === 5, 10_000, "echo on the session's first stream");
-      c.sock.end();
+      await w.withTunnel({ tunnel: { relayPort: proxy.port } }, async (t) => {
+        const c = await connectTest(t.tunnel.port);
+        await c.write("first");
+        await until(() => c.bytes() === 5, 10_000, "echo on the session's first stream");
+        c.sock.end();
+      });
     } finally {
-      t.stop();
-      d.stop();
       proxy.stop(true);
     }
   }, 30_000);
@@ -172,16 +153,14 @@ describe("ping", () => {
  * Runs `body` against a daemon and a tunnel that keep alive every 50 ms, through a relay that ends pairs idle
  * for 300 ms (it sweeps every 75 ms); afterwards no pair may have ended for idleness.
  */
-async function throughShortIdleRelay(body: (t: Awaited<ReturnType<typeof w.tunnel>>) => Promise<void>): Promise<void> {
+async function throughShortIdleRelay(body: (t: WorldTunnel) => Promise<void>): Promise<void> {
   const relay = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey: w.resolvePublicKey, limits: { idleTimeoutMs: 300 } });
-  const d = await w.daemon({ keepaliveMs: 50 });
-  const t = await w.tunnel({ keepaliveMs: 50, relayPort: relay.port });
   try {
-    await body(t);
-    expect(relay.stats().pairEnds.idle_timeout ?? 0).toBe(0);
+    await w.withTunnel({ daemon: { keepaliveMs: 50 }, tunnel: { keepaliveMs: 50, relayPort: relay.port } }, async (t) => {
+      await body(t);
+      expect(relay.stats().pairEnds.idle_timeout ?? 0).toBe(0);
+    });
   } finally {
-    t.stop();
-    d.stop();
     await relay.stop();
   }
 }
@@ -248,22 +227,20 @@ describe("slow reader", () => {
       }
       s.end();
     }
-    const d = await w.daemon({ permits: [`127.0.0.1:${source.port}`] });
-    const t = await w.tunnel({ target: `127.0.0.1:${source.port}` });
     try {
-      const c = await connectTest(t.tunnel.port, { keep: false });
-      c.sock.pause();
-      await until(() => src.blocked && src.sent > 0, 20_000, "source pushed back");
-      expect(src.sent).toBeLessThan(TOTAL);
-      expect(t.tunnel.queuedBytes()).toBeLessThanOrEqual(STREAM_QUEUE_LIMIT_BYTES);
-      expect(d.daemon.counts().queuedBytes).toBeLessThanOrEqual(STREAM_QUEUE_LIMIT_BYTES);
-      expect(w.relay.stats().pipe.queuedBytes).toBeLessThanOrEqual(PIPE_QUEUE_LIMIT_BYTES * 2);
-      c.sock.resume();
-      await until(() => c.bytes() >= src.sent && src.sent === TOTAL, 60_000, "everything delivered");
-      expect(c.bytes()).toBe(TOTAL);
+      await w.withTunnel({ daemon: { permits: [`127.0.0.1:${source.port}`] }, tunnel: { target: `127.0.0.1:${source.port}` } }, async (t, d) => {
+        const c = await connectTest(t.tunnel.port, { keep: false });
+        c.sock.pause();
+        await until(() => src.blocked && src.sent > 0, 20_000, "source pushed back");
+        expect(src.sent).toBeLessThan(TOTAL);
+        expect(t.tunnel.queuedBytes()).toBeLessThanOrEqual(STREAM_QUEUE_LIMIT_BYTES);
+        expect(d.daemon.counts().queuedBytes).toBeLessThanOrEqual(STREAM_QUEUE_LIMIT_BYTES);
+        expect(w.relay.stats().pipe.queuedBytes).toBeLessThanOrEqual(PIPE_QUEUE_LIMIT_BYTES * 2);
+        c.sock.resume();
+        await until(() => c.bytes() >= src.sent && src.sent === TOTAL, 60_000, "everything delivered");
+        expect(c.bytes()).toBe(TOTAL);
+      });
     } finally {
-      t.stop();
-      d.stop();
       source.stop(true);
     }
   }, 90_000);
@@ -331,19 +308,14 @@ describe("refusals", () => {
   }, 30_000);
 
   test("revoking a peer ends its live tunnel streams", async () => {
-    const d = await w.daemon();
-    const t = await w.tunnel();
-    try {
+    await w.withTunnel({}, async (t, d) => {
       const c = await connectTest(t.tunnel.port);
       await c.write("x");
       await until(() => c.bytes() === 1, 10_000, "echo");
       d.daemon.setAllowed(["@someone-else"]);
       await c.ended; // a reset, or a plain close when nothing was in flight (Bun has no SO_LINGER 0)
       expect(d.daemon.counts().sessions).toBe(0);
-    } finally {
-      t.stop();
-      d.stop();
-    }
+    });
   }, 30_000);
 
   test("blocking a peer on the device's atServer ends its live tunnel streams", async () => {
