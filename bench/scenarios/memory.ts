@@ -21,7 +21,6 @@ const MEMORY_CRAM_SECRET = "0".repeat(64);
 /** Dependencies the services load at start, measured one at a time on the bare runtime. */
 const IMPORT_PROBES = ["node:crypto", "bun:sqlite", "hono", "zod", "zod/mini", "@noble/curves/nist.js"];
 
-
 async function idleRss(ctx: BenchContext, id: string, label: string, path: string, start: () => Promise<ServiceChild | { child: ServiceChild["child"] }>) {
   ctx.progress(`starting ${label}`);
   let svc;

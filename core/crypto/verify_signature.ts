@@ -15,7 +15,6 @@ export type SignatureScheme = "rsa-sha256" | "rsa-sha512" | "p256-sha256" | "ed2
 /** Imported public keys kept (per process); the oldest goes first. An RSA-2048 entry is ~1 KiB. */
 export const VERIFY_KEY_CACHE_ENTRIES = 1024;
 
-
 type ImportAlgorithm = Parameters<typeof crypto.subtle.importKey>[2];
 type VerifyAlgorithm = Parameters<typeof crypto.subtle.verify>[0];
 

@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Piped, ask, nextLine as line, spawnPiped as spawn } from "./child_lines.ts";
+import { ask, nextLine as line, spawnPiped as spawn } from "./child_lines.ts";
 import { generateEd25519KeyPair } from "../../core/crypto/ed25519.ts";
 import type { RelayStats } from "../index.ts";
 

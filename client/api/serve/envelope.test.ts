@@ -67,7 +67,6 @@ test("hop-by-hop headers are not carried; names are lower-case", () => {
   ]);
 });
 
-
 test("statuses without a body", () => {
   expect([204, 205, 304].every(isNullBodyStatus)).toBe(true);
   expect(isNullBodyStatus(200)).toBe(false);

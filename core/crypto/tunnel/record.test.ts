@@ -101,7 +101,6 @@ describe("open() refuses bad streams with a TunnelError", () => {
   const end = seal(s, new Uint8Array(0), true);
   const wire = Buffer.concat([r0, r1, end]);
 
-
   test("every single-bit flip is detected", () => {
     for (let i = 0; i < wire.byteLength; i++) {
       for (let bit = 0; bit < 8; bit++) {
