@@ -21,16 +21,25 @@ const TUNNEL_PATH = "inlay tunnel";
 /** Interleaved rounds of the one-stream comparison. */
 const STREAM_ROUNDS = 3;
 
+/** Longest wait for the first byte through a fresh tunnel (it normally takes well under 100 ms). */
+const FIRST_ECHO_TIMEOUT_MS = 10_000;
+
 /** Connects to `port`, sends one byte and resolves once it came back from the echo behind the path. */
 async function firstEcho(port: number): Promise<void> {
   const ep = await dialTcp(port);
-  await new Promise<void>((resolve, reject) => {
-    ep.on.data = () => resolve();
-    ep.on.close = () => reject(new Error("closed before the first byte came back"));
-    ep.write(new Uint8Array([0x21]));
-  });
-  ep.on.close = undefined;
-  ep.end();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no byte came back within ${FIRST_ECHO_TIMEOUT_MS} ms`)), FIRST_ECHO_TIMEOUT_MS);
+      ep.on.data = () => resolve();
+      ep.on.close = () => reject(new Error("closed before the first byte came back"));
+      ep.write(new Uint8Array([0x21]));
+    });
+  } finally {
+    clearTimeout(timer);
+    ep.on.close = undefined;
+    ep.end();
+  }
 }
 
 /**
