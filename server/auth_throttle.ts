@@ -6,6 +6,7 @@
  * gives an attacker with more than AUTH_THROTTLE_MAX_ADDRESSES addresses a fresh budget — acceptable, since
  * each attempt still has to guess a 512-bit digest or forge a signature.
  */
+import { countEvent, newWindowCounter, retryAfterMs } from "../core/net/window_counter.ts";
 
 /** Failed attempts one address may make within AUTH_THROTTLE_WINDOW_MS before further attempts are refused. */
 export const AUTH_FAILURES_PER_ADDRESS_MAX = 30;
@@ -15,11 +16,6 @@ export const AUTH_THROTTLE_WINDOW_MS = 60_000;
 export const AUTH_THROTTLE_MAX_ADDRESSES = 10_000;
 /** Failed attempts one connection may make before further attempts on it are refused. */
 export const AUTH_FAILURES_PER_CONNECTION_MAX = 5;
-
-interface Window {
-  start: number;
-  failures: number;
-}
 
 /** Failure counts per address. */
 export interface AuthThrottle {
@@ -31,28 +27,13 @@ export interface AuthThrottle {
 
 /** Creates an empty throttle. */
 export function newAuthThrottle(): AuthThrottle {
-  const byAddress = new Map<string, Window>();
-  const current = (address: string, now: number): Window | undefined => {
-    const w = byAddress.get(address);
-    if (w && now - w.start >= AUTH_THROTTLE_WINDOW_MS) {
-      byAddress.delete(address);
-      return undefined;
-    }
-    return w;
-  };
+  const byAddress = newWindowCounter({
+    max: AUTH_FAILURES_PER_ADDRESS_MAX,
+    windowMs: AUTH_THROTTLE_WINDOW_MS,
+    maxKeys: AUTH_THROTTLE_MAX_ADDRESSES,
+  });
   return {
-    retryAfterMs(address, now = Date.now()) {
-      const w = current(address, now);
-      return w && w.failures >= AUTH_FAILURES_PER_ADDRESS_MAX ? w.start + AUTH_THROTTLE_WINDOW_MS - now : 0;
-    },
-    fail(address, now = Date.now()) {
-      const w = current(address, now);
-      if (w) {
-        w.failures++;
-        return;
-      }
-      if (byAddress.size >= AUTH_THROTTLE_MAX_ADDRESSES) byAddress.delete(byAddress.keys().next().value!);
-      byAddress.set(address, { start: now, failures: 1 });
-    },
+    retryAfterMs: (address, now) => retryAfterMs(byAddress, address, now),
+    fail: (address, now) => countEvent(byAddress, address, now),
   };
 }
