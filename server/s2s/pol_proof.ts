@@ -54,7 +54,8 @@ export function issueChallenge(callee: string): string {
 
 /**
  * Reads a callee's `from:` answer payload; throws (with the reason) unless it is a proof we may sign: a session
- * key of ours, and a challenge that is a bare UUID (the reference's, which names no one) or one naming `dialed`.
+ * key of ours, and a challenge that is a bare UUID (the reference's, which names no one) or one naming `dialed`
+ * (canonical, as whom we dialed).
  * @example readProofAnswer("proof:_<uuid>@bob:<uuid>", "@bob", "@alice") // { sessionKey: "_<uuid>@bob", bound: false, ... }
  */
 export function readProofAnswer(payload: string, own: string, dialed: string): ProofRequest {

@@ -63,8 +63,10 @@ test("the proof relay: @carol's operator cannot become @bob at @alice", async ()
   const bobPol = await bobPolOrClose; // "pol" once @bob's server published a signature, null if it refused
   const pol = await rawAsk(toAlice, "pol");
   const read = await rawAsk(toAlice, "lookup:secret.wavi@alice").catch(() => "closed");
+  const notified = await rawAsk(toAlice, "notify:id:relay1:@alice:x@bob:as-bob").catch(() => "closed");
   toAlice.close();
   expect(read).not.toContain(SECRET);
+  expect(notified).not.toStartWith("data:");
   expect(pol).toStartWith("error:AT0401-");
   expect(bobPol).toBeNull();
   expect(await trigger).toStartWith("error:AT0008-");
