@@ -34,7 +34,8 @@ const UUID_RE = new RegExp(`^${UUID}$`);
 const PROOF_ANSWER_RE = new RegExp(`^proof:(_${UUID})(@[^:@\\s]+):([^:\\s]+)$`);
 const NAMED_CHALLENGE_RE = /^pol1\.([A-Za-z0-9_-]+={0,2})$/;
 
-const namedChallengeSchema = z.object({ v: z.string().check(z.maxLength(256)), n: z.optional(z.string()), bound: z.optional(z.string()) });
+// Sizes are bounded by POL_CHALLENGE_MAX_CHARS; `v` must then be a valid @sign.
+const namedChallengeSchema = z.object({ v: z.string(), n: z.optional(z.string()), bound: z.optional(z.string()) });
 
 /** What a callee asked us to sign, once we agreed to sign it. */
 export interface ProofRequest {
