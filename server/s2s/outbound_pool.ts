@@ -2,6 +2,7 @@
  * The outbound server-to-server pool: at most one authenticated session per remote @sign, reused by every
  * caller (notification delivery, shared lookups), opened on demand, closed when idle, bounded in total.
  * A failed connect forgets the directory's answer for that @sign, since its server may have moved.
+ * Creating the pool advertises that this server signs the bound form of the s2s proof.
  */
 import { toBase64, utf8 } from "../../core/crypto/encoding.ts";
 import { rsaSignSha256 } from "../../core/crypto/rsa_webcrypto.ts";
@@ -11,6 +12,7 @@ import type { ServerContext } from "../context.ts";
 import { cachedMetaFromRemote } from "../format.ts";
 import { freshMeta } from "../server_keys.ts";
 import { openSession, type OutboundSession } from "./outbound_session.ts";
+import { BOUND_POL_VERSION, boundPolAdvertKey } from "./pol_proof.ts";
 
 /** Sessions open at once (the reference's outbound pool size). */
 export const OUTBOUND_MAX_SESSIONS = 200;
@@ -45,10 +47,21 @@ export interface PoolOptions {
 }
 
 /**
+ * Says, at this server, that @us signs the bound form (s2s/pol_proof.ts): a callee that reads it here refuses a
+ * reference-form proof in our name, so an operator who relays its challenge to us cannot downgrade. Written at
+ * every start (the owner could delete it); hidden and uncommitted, so it is never listed nor synced.
+ */
+function advertiseBoundPol(ctx: ServerContext): void {
+  const key = boundPolAdvertKey(ctx.atSign);
+  if (ctx.keystore.get(key)?.value !== BOUND_POL_VERSION) ctx.keystore.put({ key, value: BOUND_POL_VERSION, meta: freshMeta(ctx.atSign) }, "+");
+}
+
+/**
  * Creates the pool of the server `ctx`; needs `ctx.remote` (the directory) to find other servers.
  * @example const pool = newOutboundPool(ctx, { tls }); const r = await pool.request("@bob", "lookup:all:x@bob");
  */
 export function newOutboundPool(ctx: ServerContext, opts: PoolOptions): OutboundPool {
+  advertiseBoundPol(ctx);
   const maxSessions = opts.maxSessions ?? OUTBOUND_MAX_SESSIONS;
   const idleMs = opts.idleMs ?? OUTBOUND_IDLE_MS;
   const sessions = new Map<string, OutboundSession>();
@@ -76,6 +89,7 @@ export function newOutboundPool(ctx: ServerContext, opts: PoolOptions): Outbound
         maxInFlight: opts.maxInFlight,
         signProof: async (proof) => toBase64(await rsaSignSha256(signingKey(), utf8(proof))),
         publishProof(sessionKey, signature) {
+          if (ctx.keystore.get(`public:${sessionKey}`)) throw new AtProtocolError("AT0008", `Handshake failure: ${sessionKey} is already published`);
           const now = Date.now();
           const meta = { ...freshMeta(ctx.atSign, now), ttl: CHALLENGE_TTL_MS, expiresAt: now + CHALLENGE_TTL_MS };
           ctx.keystore.put({ key: `public:${sessionKey}`, value: signature, meta }, "+");

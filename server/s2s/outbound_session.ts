@@ -1,14 +1,18 @@
 /**
  * One authenticated server-to-server connection (ATPROTOCOL.md §4.3, caller side): TLS presenting our server
  * certificate as client certificate, `lookup:all:publickey@them`, `from:@me`, the proof signed with our
- * signing key and published as `public:_<session>@me` for 60 s, `pol`, and the `@me@` answer. After that the
+ * signing key and published as `public:_<session>@me` for 60 s, `pol`, and the `@me@` answer. Only a proof
+ * for a session key of ours, issued by the @sign we dialed (or naming no one, as the reference's) is signed;
+ * when the callee offers the bound form, what we sign names it as dialed (s2s/pol_proof.ts). After that the
  * session carries requests (`notify:`, `lookup:all:`) whose answers come back in order, so several may be in
  * flight at once (bounded by `maxInFlight`).
  */
 import type { Socket } from "bun";
+import { normalizeAtSign } from "../../core/atsign.ts";
 import { flush, newWriteQueue, send, type WriteQueue } from "../../core/net/write_queue.ts";
 import { AtProtocolError, parsePolResponse, parseResponse, stripPrompt, type ParsedResponse } from "../../core/wire/index.ts";
 import { REMOTE_ANSWER_MAX_BYTES } from "../line_client.ts";
+import { boundPayload, publishedProof, readProofAnswer, type ProofRequest } from "./pol_proof.ts";
 
 /** Deadline of each handshake step (the reference's 3 s from/pol read timeout). */
 export const S2S_HANDSHAKE_TIMEOUT_MS = 3_000;
@@ -33,7 +37,10 @@ export interface SessionOptions {
   tls: { key: string; cert: string };
   /** Signs the proof (base64 RSA-SHA256 with our signing key). */
   signProof(proof: string): Promise<string>;
-  /** Publishes the signature as `public:<sessionKey>` (e.g. `public:_<uuid>@alice`) for 60 s. */
+  /**
+   * Publishes the signature as `public:<sessionKey>` (e.g. `public:_<uuid>@alice`) for 60 s; throws when that
+   * key is already published (a callee must not make us replace another session's proof).
+   */
   publishProof(sessionKey: string, signature: string): void;
   /** Removes it once `pol` succeeded. */
   retractProof(sessionKey: string): void;
@@ -207,24 +214,36 @@ export async function openSession(opts: SessionOptions): Promise<OutboundSession
   try {
     // TLS writes before the handshake are lost (Bun resolves connect early): wait for the server's `@`.
     await enqueue("greeting", null, S2S_HANDSHAKE_TIMEOUT_MS);
-    const pk = await session.request(`lookup:all:publickey${opts.remoteAtSign}`, S2S_HANDSHAKE_TIMEOUT_MS);
-    if (pk.kind === "data") opts.onPublicKey?.(pk.payload);
-    const from = await session.request(`from:${opts.ownAtSign}`, S2S_HANDSHAKE_TIMEOUT_MS);
-    if (from.kind !== "data") throw handshakeError(`${opts.remoteAtSign} refused from:${opts.ownAtSign}: ${from.code} ${from.description}`);
-    const m = /^proof:(_[^:@\s]+@[^:@\s]+):([^:\s]+)$/.exec(from.payload);
-    if (!m || !m[1]!.endsWith(opts.ownAtSign)) throw handshakeError(`unexpected from: answer ${from.payload.slice(0, 100)}`);
-    const sessionKey = m[1]!;
-    opts.publishProof(sessionKey, await opts.signProof(m[2]!));
-    try {
-      const pol = await enqueue("pol", "pol", S2S_HANDSHAKE_TIMEOUT_MS);
-      if (typeof pol !== "string") throw handshakeError(`${opts.remoteAtSign} refused pol: ${pol.kind === "error" ? `${pol.code} ${pol.description}` : pol.payload}`);
-      if (pol !== opts.ownAtSign) throw handshakeError(`${opts.remoteAtSign} answered pol as ${pol}`);
-    } finally {
-      opts.retractProof(sessionKey);
-    }
+    await authenticate(opts, session, () => enqueue("pol", "pol", S2S_HANDSHAKE_TIMEOUT_MS));
   } catch (err) {
     session.close();
     throw err instanceof AtProtocolError ? err : handshakeError((err as Error).message);
   }
   return session;
+}
+
+/** `lookup:all:publickey`, `from:`, the proof we agree to sign (published until `pol` is answered), `pol`. */
+async function authenticate(opts: SessionOptions, session: OutboundSession, pol: () => Promise<ParsedResponse | string>): Promise<void> {
+  // Whom we dialed, as it names itself: the bound form signs this, never a name read from its answers.
+  const callee = normalizeAtSign(opts.remoteAtSign);
+  const pk = await session.request(`lookup:all:publickey${opts.remoteAtSign}`, S2S_HANDSHAKE_TIMEOUT_MS);
+  if (pk.kind === "data") opts.onPublicKey?.(pk.payload);
+  const from = await session.request(`from:${opts.ownAtSign}`, S2S_HANDSHAKE_TIMEOUT_MS);
+  if (from.kind !== "data") throw handshakeError(`${opts.remoteAtSign} refused from:${opts.ownAtSign}: ${from.code} ${from.description}`);
+  let asked: ProofRequest;
+  try {
+    asked = readProofAnswer(from.payload, opts.ownAtSign, callee);
+  } catch (err) {
+    throw handshakeError(`refusing to sign for ${opts.remoteAtSign}: ${(err as Error).message}`);
+  }
+  const { sessionKey, challenge, bound } = asked;
+  const signed = bound ? boundPayload({ callee, caller: opts.ownAtSign, sessionKey, challenge }) : challenge;
+  opts.publishProof(sessionKey, publishedProof(await opts.signProof(signed), bound));
+  try {
+    const answer = await pol();
+    if (typeof answer !== "string") throw handshakeError(`${opts.remoteAtSign} refused pol: ${answer.kind === "error" ? `${answer.code} ${answer.description}` : answer.payload}`);
+    if (answer !== opts.ownAtSign) throw handshakeError(`${opts.remoteAtSign} answered pol as ${answer}`);
+  } finally {
+    opts.retractProof(sessionKey);
+  }
 }

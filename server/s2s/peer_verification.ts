@@ -2,8 +2,9 @@
  * The callee's checks of a server-to-server session (ATPROTOCOL.md §4.3, callee side):
  * - on `from:@other`: the client certificate presented in the TLS handshake must chain to a CA we trust for
  *   other servers and name the host the directory publishes for @other;
- * - on `pol`: a reverse connection to @other's server reads `public:_<session>@other` and
- *   `public:signing_publickey@other`, and the signature must verify over the proof we issued, all within 3 s.
+ * - on `pol`: a reverse connection to @other's server reads `public:_<session>@other`,
+ *   `public:signing_publickey@other` and `public:_pol_bound@other`, and the signature must verify over the
+ *   proof we issued (bound to us, @other and the session when @other signs the bound form), all within 3 s.
  */
 import type { X509Certificate } from "node:crypto";
 import { fromBase64, utf8 } from "../../core/crypto/encoding.ts";
@@ -13,6 +14,7 @@ import { AtProtocolError } from "../../core/wire/index.ts";
 import type { Connection } from "../connection.ts";
 import type { ServerContext } from "../context.ts";
 import { exchangeLines } from "../line_client.ts";
+import { BOUND_POL_ADVERT_NAME, BOUND_POL_VERSION, boundPayload, readPublishedProof } from "./pol_proof.ts";
 
 /** Deadline of the whole reverse verification (the caller waits 3 s for our `pol` answer). */
 export const POL_VERIFY_TIMEOUT_MS = 3_000;
@@ -61,27 +63,33 @@ export async function checkPeerCertificate(ctx: ServerContext, conn: Connection,
 }
 
 /**
- * Verifies over a reverse connection that `atSign`'s server signed `proof` and published the signature as
- * `public:<sessionKey>`. Resolves false for a missing or wrong signature; throws AT0021 when that server
- * cannot be reached in time.
+ * Verifies over a reverse connection that `atSign`'s server signed `challenge` for this session and published
+ * the signature as `public:<sessionKey>`: in the bound form (naming us, the caller and the session), or in the
+ * reference form unless that server says it signs the bound form. Resolves null when it did, else the reason;
+ * throws AT0021 when that server cannot be reached in time.
  */
-export async function verifyPolProof(ctx: ServerContext, atSign: string, sessionKey: string, proof: string): Promise<boolean> {
-  if (!ctx.remote) return false;
+export async function verifyPolProof(ctx: ServerContext, atSign: string, sessionKey: string, challenge: string): Promise<string | null> {
+  if (!ctx.remote) return "this server has no directory";
   const addr = await ctx.remote.resolve(atSign);
   let answers: string[];
   try {
-    answers = await exchangeLines({ ...addr, ca: ctx.remote.ca }, [`lookup:${sessionKey}`, `lookup:signing_publickey${atSign}`], POL_VERIFY_TIMEOUT_MS);
+    const lines = [`lookup:${sessionKey}`, `lookup:signing_publickey${atSign}`, `lookup:${BOUND_POL_ADVERT_NAME}${atSign}`];
+    answers = await exchangeLines({ ...addr, ca: ctx.remote.ca }, lines, POL_VERIFY_TIMEOUT_MS);
   } catch (err) {
     ctx.remote.forget(atSign);
     throw new AtProtocolError("AT0021", `Unable to verify pol with ${atSign}: ${(err as Error).message}`);
   }
-  const [sig = "", key = ""] = answers;
-  if (!sig.startsWith("data:") || !key.startsWith("data:") || sig === "data:null" || key === "data:null") return false;
+  const [sig = "", key = "", advert = ""] = answers;
+  const unsigned = `${atSign} did not sign the proof`;
+  if (!sig.startsWith("data:") || !key.startsWith("data:") || sig === "data:null" || key === "data:null") return unsigned;
+  const published = readPublishedProof(sig.slice(5));
+  if (!published.bound && advert === `data:${BOUND_POL_VERSION}`) return `${atSign} signs the bound form; a reference-form proof in its name is refused`;
+  const signed = published.bound ? boundPayload({ callee: ctx.atSign, caller: atSign, sessionKey, challenge }) : challenge;
   let signature: Uint8Array;
   try {
-    signature = fromBase64(sig.slice(5), "pol signature");
+    signature = fromBase64(published.signature, "pol signature");
   } catch {
-    return false;
+    return unsigned;
   }
-  return verifySignature("rsa-sha256", key.slice(5), utf8(proof), signature);
+  return (await verifySignature("rsa-sha256", key.slice(5), utf8(signed), signature)) ? null : unsigned;
 }

@@ -1,12 +1,15 @@
 /**
  * The server-to-server half of auth (ATPROTOCOL.md §4.3, callee side): `from:@other` issues a proof once the
  * caller's client certificate names the host the directory publishes for it, and `pol` verifies the caller's
- * signature of that proof over a reverse connection. `from:` itself is routed in verbs/auth.ts.
+ * signature of that proof over a reverse connection. The certificate only says which host the caller runs on
+ * (shared by every @sign there); the signature is what proves the @sign, and its challenge names us
+ * (s2s/pol_proof.ts). `from:` itself is routed in verbs/auth.ts.
  */
 import { AtProtocolError, CHALLENGE_TTL_MS, polResponse } from "../../core/wire/index.ts";
 import type { Connection } from "../connection.ts";
 import type { ServerContext } from "../context.ts";
 import { checkPeerCertificate, verifyPolProof } from "../s2s/peer_verification.ts";
+import { issueChallenge } from "../s2s/pol_proof.ts";
 import { assertAllowed } from "./config.ts";
 import { data, type HandlerTable, type Reply } from "./handler.ts";
 
@@ -26,7 +29,7 @@ const pending = new WeakMap<Connection, PendingProof>();
 export async function issueProof(ctx: ServerContext, conn: Connection, atSign: string): Promise<Reply> {
   pending.delete(conn);
   await checkPeerCertificate(ctx, conn, atSign);
-  const p: PendingProof = { atSign, sessionKey: `${conn.sessionId}${atSign}`, proof: crypto.randomUUID(), issuedAt: Date.now() };
+  const p: PendingProof = { atSign, sessionKey: `${conn.sessionId}${atSign}`, proof: issueChallenge(ctx.atSign), issuedAt: Date.now() };
   pending.set(conn, p);
   return data(`proof:${p.sessionKey}:${p.proof}`);
 }
@@ -40,9 +43,8 @@ export const polHandlers: HandlerTable = {
     pending.delete(conn);
     if (Date.now() - p.issuedAt > CHALLENGE_TTL_MS) throw new AtProtocolError("AT0401", "pol failed: the proof expired; send from: again");
     assertAllowed(ctx, p.atSign); // the lists may have changed since from:
-    if (!(await verifyPolProof(ctx, p.atSign, p.sessionKey, p.proof))) {
-      throw new AtProtocolError("AT0401", `pol failed: ${p.atSign} did not sign the proof`);
-    }
+    const refused = await verifyPolProof(ctx, p.atSign, p.sessionKey, p.proof);
+    if (refused) throw new AtProtocolError("AT0401", `pol failed: ${refused}`);
     conn.state = { auth: "pol", atSign: p.atSign };
     return { kind: "raw", text: polResponse(p.atSign) };
   },
