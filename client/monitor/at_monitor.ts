@@ -47,9 +47,15 @@ export interface MonitorOptions {
    * periodically); they are not yielded. Sync uses them to know when to pull.
    */
   onStats?(commitId: number | null, epochMillis: number): void;
-  /** Hears connection changes (for logs): connected, lost (with the reason), retrying (with the error). */
-  onStatus?(status: "connected" | "lost" | "retrying", detail?: string): void;
+  /**
+   * Hears connection changes: connected (the first time), lost (with the reason), retrying (with the error),
+   * reconnected (monitoring again; the detail says from when the replay resumes).
+   */
+  onStatus?(status: MonitorStatus, detail?: string): void;
 }
+
+/** A change of a monitor's connection. */
+export type MonitorStatus = "connected" | "lost" | "retrying" | "reconnected";
 
 /** What a monitor needs from its client. */
 export interface MonitorContext {
@@ -230,8 +236,8 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
           // Without `since`, a later resume starts from when monitoring began (this machine's clock).
           this.resumeFromMs ??= Date.now() - RESUME_OVERLAP_MS;
           this.readyOutcome.resolve();
-        }
-        this.opts.onStatus?.("connected");
+          this.opts.onStatus?.("connected");
+        } else this.opts.onStatus?.("reconnected", since === undefined ? "live notifications only" : `replaying from ${since}`);
         const reason = await conn.done;
         this.conn = null;
         if (this.closed) break;

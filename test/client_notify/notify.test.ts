@@ -110,7 +110,7 @@ test("a monitor whose connection is cut resumes from its last notification: noth
     await eventually(() => got.items.length >= 20, 30_000, "all after resume");
     // A second cut with nothing in between: the overlap replay must not yield anything twice.
     cutter.cut();
-    await eventually(() => statuses.filter((s) => s === "connected").length >= 3, 20_000, "second reconnect");
+    await eventually(() => statuses.filter((s) => s === "reconnected").length >= 2, 20_000, "second reconnect");
     await send(1);
     await eventually(() => got.items.length >= 21, 20_000, "after second cut");
     m.close();
