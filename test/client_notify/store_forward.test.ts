@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { AtClient } from "../../client/index.ts";
 import type { MonitorStatus } from "../../client/monitor/at_monitor.ts";
 import { startStack, type Stack } from "../harness.ts";
-import { collect, eventually, keysFileOf, netOf, onboarded } from "./fixture.ts";
+import { collect, eventually, keysFileOf, netOf, onboarded, startCutter } from "./fixture.ts";
 
 let stack: Stack;
 let alice: AtClient;
@@ -66,5 +66,40 @@ test("notify and put for bob while his server is down; delivered once it is back
     expect((await bob.get("saf2.wavi@alice")).value).toBe("shared while bob was away");
   } finally {
     m.close();
+  }
+});
+
+test("a monitor that meets another @sign's server at its old address retries instead of giving up", async () => {
+  const cutter = startCutter(stack.servers.get("@bob")!.port);
+  const bob2 = await AtClient.open({ ...netOf(stack), keysFile: keysFileOf(stack, "@bob"), address: { host: "127.0.0.1", port: cutter.port } });
+  const statuses: MonitorStatus[] = [];
+  let onRetry: (() => void) | null = null;
+  const m = bob2.monitor({
+    regex: "moved",
+    backoffMs: [50, 100],
+    onStatus: (s) => {
+      statuses.push(s);
+      if (s === "retrying") onRetry?.();
+    },
+  });
+  try {
+    await m.ready;
+    const got = collect(m);
+    // alice's server now answers at bob's address: bob's PKAM there is refused. Once that refusal is seen,
+    // bob's own server is back at the address.
+    onRetry = () => {
+      onRetry = null;
+      cutter.targetPort = stack.servers.get("@bob")!.port;
+    };
+    cutter.targetPort = stack.servers.get("@alice")!.port;
+    cutter.cut();
+    await eventually(() => statuses.includes("reconnected"), 20_000, "reconnect after the refusal");
+    const id = await alice.notify("@bob", "moved.wavi", "found again");
+    await eventually(() => got.items.some((n) => n.id === id), 20_000, "delivery");
+    expect(statuses).toContain("retrying");
+  } finally {
+    m.close();
+    bob2.close();
+    cutter.stop();
   }
 });
