@@ -38,7 +38,7 @@ import {
   sealShared,
   type AtValue,
 } from "./data/value_crypto.ts";
-import { AtAuthError, AtClientError, AtKeyNotFoundError, AtServerError, AtUsageError } from "./errors.ts";
+import { AtAuthError, AtClientError, AtKeyNotFoundError, AtNetworkError, AtServerError, AtUsageError } from "./errors.ts";
 import { AtMonitor, type MonitorOptions } from "./monitor/at_monitor.ts";
 import { notificationOpener, type NotificationOpener } from "./monitor/open_notification.ts";
 import { notificationStatus, sendNotify, type NotificationStatus, type NotifyOptions } from "./notify/send_notify.ts";
@@ -434,8 +434,13 @@ export class AtClient {
       return await this.session.send(plookupLine("publickey", atSign, true));
     } catch (e) {
       // Its server cannot be reached (AT0021) or found (AT0007): my server's cached copy will do.
-      if (!(e instanceof AtServerError) || (e.code !== "AT0021" && e.code !== "AT0007")) throw e;
+      if (!isUnreachable(e)) throw e;
+    }
+    try {
       return await this.session.send(plookupLine("publickey", atSign, false));
+    } catch (e) {
+      if (!isUnreachable(e)) throw e;
+      throw new AtNetworkError(`Cannot reach the atServer of ${atSign}, and mine keeps no copy of its public key: ${e.message}`, e.code, { cause: e });
     }
   }
 
@@ -495,6 +500,11 @@ export class AtClient {
     if (!record) throw new AtKeyNotFoundError(`${formatKey(ref)} is not available (expired or not yet born)`);
     return record;
   }
+}
+
+/** My atServer's answer that another @sign's server cannot be reached or found. */
+function isUnreachable(e: unknown): e is AtServerError {
+  return e instanceof AtServerError && (e.code === "AT0021" || e.code === "AT0007");
 }
 
 function timing(opts: PutOptions): TimingOptions {
