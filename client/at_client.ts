@@ -24,7 +24,7 @@ import { cramAuthenticate, pkamAuthenticate, type Authenticator } from "./auth/a
 import { AtConnection } from "./connection/at_connection.ts";
 import { rootResolver, type HostPort, type RootResolver } from "./connection/root_lookup.ts";
 import { Session } from "./connection/session.ts";
-import { deleteLine, llookupAllLine, lookupAllLine, lookupLine, scanLine, updateLine, type TimingOptions, type UpdateMeta, type WireKey } from "./data/commands.ts";
+import { deleteLine, llookupAllLine, lookupAllLine, lookupLine, plookupLine, scanLine, updateLine, type TimingOptions, type UpdateMeta, type WireKey } from "./data/commands.ts";
 import { formatKey, parseKeyRef, wireKey, type KeyRef } from "./data/key_name.ts";
 import { parseRecord, type RecordMeta, type StoredRecord } from "./data/record.ts";
 import { sharedKeyStore } from "./data/shared_keys.ts";
@@ -38,7 +38,7 @@ import {
   sealShared,
   type AtValue,
 } from "./data/value_crypto.ts";
-import { AtAuthError, AtClientError, AtKeyNotFoundError, AtServerError, AtUsageError } from "./errors.ts";
+import { AtAuthError, AtClientError, AtKeyNotFoundError, AtNetworkError, AtServerError, AtUsageError } from "./errors.ts";
 import { AtMonitor, type MonitorOptions } from "./monitor/at_monitor.ts";
 import { notificationOpener, type NotificationOpener } from "./monitor/open_notification.ts";
 import { notificationStatus, sendNotify, type NotificationStatus, type NotifyOptions } from "./notify/send_notify.ts";
@@ -92,7 +92,7 @@ export interface GetResult {
   meta: RecordMeta;
 }
 
-/** Most other @signs whose public key (and unauthenticated connection) the client keeps. */
+/** Most other @signs whose public key, and whose unauthenticated connection, the client keeps. */
 export const PEER_CACHE_MAX_ENTRIES = 256;
 /** How long another @sign's public key is reused before it is fetched again (it changes when they re-onboard). */
 export const PEER_PUBLIC_KEY_TTL_MS = 10 * 60 * 1000;
@@ -124,10 +124,9 @@ export function pkamWith(keys: AtKeys): Authenticator {
     pkamAuthenticate(conn, keys.atSign, { algo: keys.pkamAlgo, privateKey: keys.pkamPrivateKey }, keys.enrollmentId ? { enrollmentId: keys.enrollmentId } : {});
 }
 
-/** Another @sign: an unauthenticated session to its atServer and its public key once fetched. */
+/** Another @sign: an unauthenticated session to its atServer. */
 interface Peer {
   session: Session;
-  publicKey?: { text: string; expiresAt: number };
 }
 
 /** A client acting as one @sign. */
@@ -136,6 +135,8 @@ export class AtClient {
   readonly atSign: string;
   private readonly session: Session;
   private readonly peers = new Map<string, Peer>();
+  /** Other @signs' encryption public keys, for PEER_PUBLIC_KEY_TTL_MS each (oldest dropped first). */
+  private readonly peerKeys = new Map<string, { text: string; expiresAt: number }>();
   private readonly sharedKeys;
   private opener: NotificationOpener | undefined;
   /** Open monitors, closed with the client. */
@@ -307,8 +308,21 @@ export class AtClient {
     const record = parseRecord(await this.session.send(lookupAllLine(ref.name, ref.owner)), full);
     if (!record) throw new AtKeyNotFoundError(`${full} is not available (expired or not yet born)`);
     let fallback: string | undefined;
-    if (!record.meta.sharedKeyEnc) fallback = await this.session.send(lookupLine("shared_key", ref.owner));
+    if (!record.meta.sharedKeyEnc) fallback = await this.wrappedSharedKeyOf(ref.owner, record.meta.isEncrypted === true);
     return { value: openSharedAsRecipient(this.keys, record, fallback), key: record.key, meta: record.meta };
+  }
+
+  /**
+   * `@me:shared_key@owner`, wrapped for me. Missing, it is an error for a value marked encrypted; an unmarked
+   * value then cannot be decrypted and is returned as stored (undefined here).
+   */
+  private async wrappedSharedKeyOf(owner: string, required: boolean): Promise<string | undefined> {
+    try {
+      return await this.session.send(lookupLine("shared_key", owner));
+    } catch (e) {
+      if (required || !(e instanceof AtKeyNotFoundError)) throw e;
+      return undefined;
+    }
   }
 
   /** Deletes one of my keys. */
@@ -391,22 +405,43 @@ export class AtClient {
     return monitor;
   }
 
-  /** The encryption public key of an @sign (`public:publickey@x`), read from its own atServer. */
+  /**
+   * The encryption public key of an @sign (`public:publickey@x`), read through my own atServer as the SDKs
+   * do: fresh from the @sign's server when it answers (so a changed key is seen), else my server's copy
+   * (`cached:public:publickey@x`), so that sharing and notifying work while that server is away.
+   */
   async publicKeyOf(atSignText: string): Promise<string> {
     const atSign = normalizeAtSign(atSignText);
     if (atSign === this.atSign) return this.keys.encryptionPublicKey;
-    const peer = this.peer(atSign);
-    if (peer.publicKey && peer.publicKey.expiresAt > Date.now()) return peer.publicKey.text;
+    const known = this.peerKeys.get(atSign);
+    if (known && known.expiresAt > Date.now()) return known.text;
     let text: string;
     try {
-      text = await peer.session.send(lookupLine("publickey", atSign));
+      text = await this.publicKeyThroughMyServer(atSign);
     } catch (e) {
       if (e instanceof AtKeyNotFoundError) throw new AtKeyNotFoundError(`${atSign} has no public key yet (not onboarded?)`);
       throw e;
     }
     if (text === "null") throw new AtKeyNotFoundError(`${atSign} has no public key yet (not onboarded?)`);
-    peer.publicKey = { text, expiresAt: Date.now() + PEER_PUBLIC_KEY_TTL_MS };
+    this.peerKeys.delete(atSign);
+    if (this.peerKeys.size >= PEER_CACHE_MAX_ENTRIES) this.peerKeys.delete(this.peerKeys.keys().next().value!);
+    this.peerKeys.set(atSign, { text, expiresAt: Date.now() + PEER_PUBLIC_KEY_TTL_MS });
     return text;
+  }
+
+  private async publicKeyThroughMyServer(atSign: string): Promise<string> {
+    try {
+      return await this.session.send(plookupLine("publickey", atSign, true));
+    } catch (e) {
+      // Its server cannot be reached (AT0021) or found (AT0007): my server's cached copy will do.
+      if (!isUnreachable(e)) throw e;
+    }
+    try {
+      return await this.session.send(plookupLine("publickey", atSign, false));
+    } catch (e) {
+      if (!isUnreachable(e)) throw e;
+      throw new AtNetworkError(`Cannot reach the atServer of ${atSign}, and mine keeps no copy of its public key: ${e.message}`, e.code, { cause: e });
+    }
   }
 
   /** Closes every connection (`@exit`), monitors included. */
@@ -465,6 +500,11 @@ export class AtClient {
     if (!record) throw new AtKeyNotFoundError(`${formatKey(ref)} is not available (expired or not yet born)`);
     return record;
   }
+}
+
+/** My atServer's answer that another @sign's server cannot be reached or found. */
+function isUnreachable(e: unknown): e is AtServerError {
+  return e instanceof AtServerError && (e.code === "AT0021" || e.code === "AT0007");
 }
 
 function timing(opts: PutOptions): TimingOptions {

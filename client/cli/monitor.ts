@@ -1,7 +1,7 @@
 /**
  * `monitor [REGEX]`: prints one JSON line per notification (values decrypted) until interrupted; after a
  * dropped connection it reconnects with backoff and resumes from the last notification, so nothing is
- * missed or printed twice. Connection changes go to stderr.
+ * missed or printed twice. Connection changes go to stderr, `monitor: reconnected (…)` once it is back.
  */
 import { UsageError } from "../../core/options.ts";
 import type { AtNotification } from "../monitor/notification.ts";
@@ -33,7 +33,8 @@ export const monitor: CliCommand<typeof spec & typeof COMMON_SPEC> = {
       ...(o.since !== undefined ? { since: o.since } : {}),
       ...(o.self ? { selfNotifications: true } : {}),
       onStatus: (status, detail) => {
-        if (status !== "connected") io.err(`monitor: ${status === "lost" ? "connection lost" : "reconnect failed"}${detail ? ` (${detail})` : ""}; retrying`);
+        if (status === "reconnected") io.err(`monitor: reconnected${detail ? ` (${detail})` : ""}`);
+        else if (status !== "connected") io.err(`monitor: ${status === "lost" ? "connection lost" : "reconnect failed"}${detail ? ` (${detail})` : ""}; retrying`);
       },
     });
     const stop = () => m.close();

@@ -42,6 +42,11 @@ export function lookupLine(name: string, atSign: string): string {
   return buildCommand({ verb: "lookup", name, atSign });
 }
 
+/** `plookup[:bypassCache:true]:<name>@<atSign>`: another @sign's public value, through my own atServer. */
+export function plookupLine(name: string, atSign: string, bypassCache: boolean): string {
+  return buildCommand({ verb: "plookup", name, atSign, ...(bypassCache ? { bypassCache: true } : {}) });
+}
+
 /** `delete:<key>`. */
 export function deleteLine(key: WireKey): string {
   return buildCommand({ verb: "delete", key });

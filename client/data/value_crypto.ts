@@ -108,8 +108,23 @@ export function sealShared(shared: SharedKey, value: AtValue): Sealed {
   return sealed;
 }
 
+/**
+ * A shared value its writer did not mark `isEncrypted` (the C SDK sets only `ivNonce`): decrypted like a
+ * marked one when it decrypts, as the Dart SDK reads such data, else the stored text as it is. `decrypt`
+ * runs the whole recovery (finding the key included), so a value without any shared key is returned as is too.
+ */
+function openUnmarkedShared(record: StoredRecord, decrypt: (marked: StoredRecord) => AtValue): AtValue {
+  try {
+    return decrypt({ ...record, meta: { ...record.meta, isEncrypted: true } });
+  } catch (e) {
+    if (e instanceof AtCryptoError) return fromText(record.data, record.meta.isBinary, record.key);
+    throw e;
+  }
+}
+
 /** Shared key, as its owner: decrypt with the shared key I created. */
 export function openSharedAsOwner(sharedKey: string, record: StoredRecord): AtValue {
+  if (!record.meta.isEncrypted) return openUnmarkedShared(record, (r) => decryptText(sharedKey, r));
   return decryptText(sharedKey, record);
 }
 
@@ -122,10 +137,12 @@ export function openSharedAsRecipient(my: { encryptionPublicKey: string; encrypt
   if (cs && cs !== publicKeyChecksum(my.encryptionPublicKey)) {
     throw new AtCryptoError(`${record.key} was encrypted for another public key of this @sign (pubKeyCS mismatch); ask the owner to share it again`);
   }
-  const wrapped = record.meta.sharedKeyEnc ?? wrappedFallback;
-  if (!wrapped) throw new AtCryptoError(`${record.key} carries no sharedKeyEnc and no shared key was found`);
-  const key = guard(record.key, () => suite.unwrapKey(wrapped, my.encryptionPrivateKey));
-  return decryptText(key, record);
+  const open = (r: StoredRecord) => {
+    const wrapped = r.meta.sharedKeyEnc ?? wrappedFallback;
+    if (!wrapped) throw new AtCryptoError(`${r.key} carries no sharedKeyEnc and no shared key was found`);
+    return decryptText(guard(r.key, () => suite.unwrapKey(wrapped, my.encryptionPrivateKey)), r);
+  };
+  return record.meta.isEncrypted ? open(record) : openUnmarkedShared(record, open);
 }
 
 /** Wraps a shared key for a public key (the recipient's, or my own for my copy). */

@@ -47,9 +47,15 @@ export interface MonitorOptions {
    * periodically); they are not yielded. Sync uses them to know when to pull.
    */
   onStats?(commitId: number | null, epochMillis: number): void;
-  /** Hears connection changes (for logs): connected, lost (with the reason), retrying (with the error). */
-  onStatus?(status: "connected" | "lost" | "retrying", detail?: string): void;
+  /**
+   * Hears connection changes: connected (the first time), lost (with the reason), retrying (with the error),
+   * reconnected (monitoring again; the detail says from when the replay resumes).
+   */
+  onStatus?(status: MonitorStatus, detail?: string): void;
 }
+
+/** A change of a monitor's connection. */
+export type MonitorStatus = "connected" | "lost" | "retrying" | "reconnected";
 
 /** What a monitor needs from its client. */
 export interface MonitorContext {
@@ -198,6 +204,7 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
 
   private async run(): Promise<void> {
     let everReady = false;
+    let refusedBefore = false;
     let attempt = 0;
     const backoff = this.opts.backoffMs ?? MONITOR_BACKOFF_MS;
     while (!this.closed) {
@@ -225,13 +232,14 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
         // The replay may already have filled the queue while the connection was being set up.
         if (this.droppedGeneration === generation) conn.close("the consumer is behind");
         attempt = 0;
+        refusedBefore = false;
         if (!everReady) {
           everReady = true;
           // Without `since`, a later resume starts from when monitoring began (this machine's clock).
           this.resumeFromMs ??= Date.now() - RESUME_OVERLAP_MS;
           this.readyOutcome.resolve();
-        }
-        this.opts.onStatus?.("connected");
+          this.opts.onStatus?.("connected");
+        } else this.opts.onStatus?.("reconnected", since === undefined ? "live notifications only" : `replaying from ${since}`);
         const reason = await conn.done;
         this.conn = null;
         if (this.closed) break;
@@ -239,14 +247,18 @@ export class AtMonitor implements AsyncIterable<AtNotification> {
         this.opts.onStatus?.("lost", reason);
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
+        const refused = err instanceof AtClientError && err.kind !== "network";
         // Refusals that will not change by retrying end the monitor: bad keys, a bad regex, and any failure
-        // of the very first connection (the caller should hear about a wrong address at once).
-        if (!everReady || (err instanceof AtClientError && err.kind !== "network")) {
+        // of the very first connection (the caller should hear about a wrong address at once). After a drop,
+        // a refusal may come from whatever now listens at my server's old address: only one that repeats
+        // at the address the directory gives now is final.
+        if (!everReady || (refused && refusedBefore)) {
           this.fatal = err instanceof AtClientError ? err : new AtNetworkError(`Cannot monitor: ${err.message}`, "AT0021", { cause: err });
           this.readyOutcome.reject(this.fatal);
           this.close();
           return;
         }
+        refusedBefore = refused;
         this.ctx.forget();
         this.opts.onStatus?.("retrying", err.message);
       }

@@ -59,17 +59,21 @@ export function notificationOpener(keys: NotificationKeys): NotificationOpener {
       metadata: n.metadata ?? null,
     };
     // Values of public keys and of the reserved shared_key records are not AES-encrypted, nor is plain text.
+    // A key value that carries an ivNonce without being marked (the C SDK's shared data) is opened when it
+    // decrypts and yielded as it came otherwise, as a get of it is.
     const sealed = messageType === "text" ? out.value : n.value;
-    if (!out.isEncrypted || sealed == null) return out;
+    const ivNonce = metaString(n, "ivNonce");
+    const unmarked = !out.isEncrypted && messageType === "key" && ivNonce !== undefined;
+    if ((!out.isEncrypted && !unmarked) || sealed == null) return out;
     try {
       const key = await sharedKeyFor(n);
-      const ivNonce = metaString(n, "ivNonce");
-      const meta = ivNonce ? { isEncrypted: true, ivNonce } : { isEncrypted: true };
+      const meta = { isEncrypted: out.isEncrypted, ...(ivNonce ? { ivNonce } : {}) };
       const clear = openSharedAsOwner(key, { key: n.key, data: sealed, meta });
       out.value = typeof clear === "string" ? clear : new TextDecoder().decode(clear);
       if (messageType === "text") out.key = `${n.to}:${out.value}`;
     } catch (e) {
       if (!(e instanceof AtClientError)) throw e;
+      if (unmarked) return out;
       out.value = null;
       out.decryptError = e.message;
     }

@@ -94,8 +94,8 @@ function manage(need: NamespaceAccess) {
 
 /**
  * Every verb's needs. `none`: nothing to check, or the handler filters what it shows (scan, sync:from, enroll
- * list/fetch, keys). Notification verbs by id and monitor need `*` until the notification store can filter
- * by namespace (see the report of issue 5).
+ * list/fetch, keys, and monitor / notify:list / notify:status / notify:fetch per notification key, in
+ * server/notify/notification_access.ts).
  */
 const CHECKS: { [V in VerbName]: Check<V> } = {
   exit: none,
@@ -118,11 +118,11 @@ const CHECKS: { [V in VerbName]: Check<V> } = {
   plookup: (_ctx, conn, g, cmd) => named(conn, g, cmd.name, cmd.atSign, "r"),
   notify: (ctx, conn, g, cmd) => named(conn, g, cmd.atKey, cmd.atSign ?? ctx.atSign, "rw"),
   notifyAll: (ctx, conn, g, cmd) => named(conn, g, cmd.atKey, cmd.atSign ?? ctx.atSign, "rw"),
-  notifyStatus: everything("r"),
-  notifyList: everything("r"),
-  notifyFetch: everything("r"),
+  notifyStatus: none,
+  notifyList: none,
+  notifyFetch: none,
   notifyRemove: everything("rw"),
-  monitor: everything("r"),
+  monitor: none,
   stats: (ctx, conn, g, cmd) => {
     if (cmd.ids?.includes(15)) everything("r")(ctx, conn, g);
   },

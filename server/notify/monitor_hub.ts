@@ -1,6 +1,7 @@
 /**
  * Monitor connections of one @sign (ATPROTOCOL.md §5.11, §6.3, §6.4): replay of stored notifications newer
- * than `epochMillis`, then live `notification: {json}\n` lines filtered by regex, plus stats notifications.
+ * than `epochMillis`, then live `notification: {json}\n` lines filtered by regex and, for an APKAM
+ * connection, by what its enrollment may read (notification_access.ts), plus stats notifications.
  *
  * A monitor never slows anyone else down: a notification is written to each monitor's socket queue and the
  * sender moves on. When a monitor's unread backlog would pass MONITOR_BUFFER_MAX_BYTES it is disconnected;
@@ -12,6 +13,7 @@ import { logger } from "../../core/log.ts";
 import { AtProtocolError, STATS_NOTIFICATION_INTERVAL_MS } from "../../core/wire/index.ts";
 import type { Connection } from "../connection.ts";
 import { clientRegex } from "../key_policy.ts";
+import { mayReadNotification } from "./notification_access.ts";
 import { NOTIFICATION_PAGE_ROWS, type NotificationRow, type NotificationStore } from "./notification_store.ts";
 
 /** Monitor connections at once, per @sign. */
@@ -112,6 +114,7 @@ export function newMonitorHub(store: NotificationStore, lastCommitId: () => numb
   };
   const matches = (m: Monitor, r: NotificationRow) => {
     if (r.type === "self" && !m.includeSelf) return false;
+    if (!mayReadNotification(m.conn, r)) return false;
     return m.regex === null || m.regex.test(r.key) || m.regex.test(r.from.slice(1));
   };
 

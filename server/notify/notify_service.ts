@@ -6,7 +6,8 @@
 import { join } from "node:path";
 import { normalizeAtSign } from "../../core/atsign.ts";
 import type { CommandOf, MetadataPatch } from "../../core/verbs/command.ts";
-import { AtProtocolError } from "../../core/wire/index.ts";
+import { formatMetadataPatch } from "../../core/verbs/metadata_patch.ts";
+import { AtProtocolError, MAX_REQUEST_BYTES } from "../../core/wire/index.ts";
 import type { ServerContext } from "../context.ts";
 import { newOutboundPool, type OutboundPool, type PoolOptions } from "../s2s/outbound_pool.ts";
 import { startCacheRefresher, type CacheRefresher } from "./cache_refresher.ts";
@@ -200,15 +201,21 @@ export function receiveNotification(ctx: ServerContext, from: string, cmd: Comma
   if (change) svc.hub.publishStats(change.commitId, change.op);
 }
 
-/** The notification a write of a key shared with another @sign implies (the reference's autoNotify). */
-export function notifyOnSharedWrite(ctx: ServerContext, key: string, op: "update" | "delete"): void {
+/**
+ * The notification a write of a key shared with another @sign implies (the reference's autoNotify, which
+ * sends what its update handler got): the stored value travels on every `update` write (`withValue`; an
+ * `update:meta` has none to send), and `isEncrypted` is the record's flag, false when the writer set none (the
+ * C SDK sets `ivNonce` only).
+ */
+export function notifyOnSharedWrite(ctx: ServerContext, key: string, op: "update" | "delete", withValue: boolean): void {
   const m = /^(@[^:@\s]+):(.+)(@[^:@\s]+)$/.exec(key);
   if (!m || m[3] !== ctx.atSign || m[1] === ctx.atSign || !ctx.notify) return;
   const record = op === "update" ? ctx.keystore.get(key) : null;
   const metadata: MetadataPatch = {};
   if (record) {
     const { ttr, ccd, ttl, ttb, isEncrypted, sharedKeyEnc, pubKeyCS, encKeyName, encAlgo, ivNonce, skeEncKeyName, skeEncAlgo } = record.meta;
-    Object.assign(metadata, { ttr, ccd, ttl, ttb, isEncrypted, sharedKeyEnc, pubKeyCS, encKeyName, encAlgo, ivNonce, skeEncKeyName, skeEncAlgo });
+    Object.assign(metadata, { ttr, ccd, ttl, ttb, sharedKeyEnc, pubKeyCS, encKeyName, encAlgo, ivNonce, skeEncKeyName, skeEncAlgo });
+    metadata.isEncrypted = isEncrypted === true;
   }
   sendNotification(ctx, {
     verb: "notify",
@@ -218,6 +225,19 @@ export function notifyOnSharedWrite(ctx: ServerContext, key: string, op: "update
     forAtSign: m[1],
     atKey: m[2]!,
     atSign: ctx.atSign,
-    value: op === "update" && record?.meta.ttr != null && record.value !== null ? record.value : undefined,
+    value: withValue && record?.value && fitsDeliveryLine(key, record.value, metadata) ? record.value : undefined,
   });
+}
+
+/** Bytes a delivery line adds around key, value and metadata (`notify:id:<uuid>:update:messageType:…:ttln:…`). */
+const DELIVERY_ENVELOPE_BYTES = 256;
+
+/**
+ * Whether a notify line carrying `value` stays within the receiver's request limit; a value written at the
+ * limit by `update` would not, and the notification then goes without it (the receiver can look it up).
+ */
+function fitsDeliveryLine(key: string, value: string, metadata: MetadataPatch): boolean {
+  const encoder = new TextEncoder();
+  const bytes = encoder.encode(value).byteLength + encoder.encode(key).byteLength + encoder.encode(formatMetadataPatch(metadata)).byteLength;
+  return bytes + DELIVERY_ENVELOPE_BYTES <= MAX_REQUEST_BYTES;
 }

@@ -2,6 +2,7 @@
  * `notify`, `notify:all`, `notify:status`, `notify:list`, `notify:fetch`, `notify:remove` (ATPROTOCOL.md §5.9,
  * §5.10). `notify` from the owner sends; on a pol-authenticated connection it is another server delivering
  * to us. `notify:list` lists received notifications for the owner and, over pol, what we sent to the caller.
+ * An APKAM connection lists, fetches and asks the status of only the notifications its enrollment may read.
  */
 import {
   notificationListJson,
@@ -14,6 +15,7 @@ import { AtProtocolError } from "../../core/wire/index.ts";
 import type { ServerContext } from "../context.ts";
 import { clientRegex } from "../key_policy.ts";
 import { notificationView } from "../notify/monitor_hub.ts";
+import { mayReadNotification } from "../notify/notification_access.ts";
 import { NOTIFICATION_PAGE_ROWS, type NotificationRow, type NotificationStatus } from "../notify/notification_store.ts";
 import { receiveNotification, sendNotification } from "../notify/notify_service.ts";
 import { data, type HandlerTable } from "./handler.ts";
@@ -72,10 +74,10 @@ export const notifyHandlers: HandlerTable = {
     }
     return { kind: "dataSpace", payload: JSON.stringify(ids) };
   },
-  notifyStatus(ctx, _conn, cmd) {
+  notifyStatus(ctx, conn, cmd) {
     const rows = store(ctx).byId(cmd.id);
     const r = rows.find((x) => x.type === "sent") ?? rows[0];
-    return data(r ? statusOf(r) : null);
+    return data(r && mayReadNotification(conn, r) ? statusOf(r) : null);
   },
   notifyList(ctx, conn, cmd) {
     const s = store(ctx);
@@ -92,7 +94,7 @@ export const notifyHandlers: HandlerTable = {
       const rows = s.inbox({ sinceMs: from - 1, afterSeq, includeSelf: false, limit: NOTIFICATION_PAGE_ROWS, now });
       for (const r of rows) {
         afterSeq = r.seq;
-        if (r.createdAt >= to || (re && !re.test(r.key) && !re.test(r.from.slice(1)))) continue;
+        if (r.createdAt >= to || !mayReadNotification(conn, r) || (re && !re.test(r.key) && !re.test(r.from.slice(1)))) continue;
         out.push(notificationView(r));
         if (out.length >= NOTIFY_LIST_MAX_ROWS) return data(notificationListJson(out));
       }
@@ -100,9 +102,10 @@ export const notifyHandlers: HandlerTable = {
     }
     return data(notificationListJson(out));
   },
-  notifyFetch(ctx, _conn, cmd) {
+  notifyFetch(ctx, conn, cmd) {
     const r = store(ctx).byId(cmd.id)[0];
-    if (!r) return data(notifyFetchMissingJson(cmd.id));
+    // One the enrollment may not read is answered like an unknown id: its existence is not theirs to learn.
+    if (!r || !mayReadNotification(conn, r)) return data(notifyFetchMissingJson(cmd.id));
     return data(
       notifyFetchJson({
         id: r.id,

@@ -19,7 +19,8 @@ function stored(ctx: ServerContext, record: StoredRecord, op: "+" | "#" | "*"): 
   return id;
 }
 
-function keyFromJson(ctx: ServerContext, body: { atKey: string; sharedBy?: string; sharedWith?: string; metadata?: Record<string, unknown> }): string {
+/** The stored key an `update:json` body names (the write hooks need it too). */
+export function updateJsonKey(ctx: ServerContext, body: { atKey: string; sharedBy?: string; sharedWith?: string; metadata?: Record<string, unknown> }): string {
   const ref: KeyRef = { name: body.atKey, owner: body.sharedBy ?? ctx.atSign };
   if (body.metadata?.isPublic === true) ref.isPublic = true;
   else if (body.sharedWith) ref.sharedWith = body.sharedWith;
@@ -48,7 +49,7 @@ export const updateHandlers: HandlerTable = {
     return data(String(stored(ctx, { key, value: cmd.value, meta }, patchIsEmpty(cmd.metadata) ? "+" : "*")));
   },
   updateJson(ctx, _conn, cmd) {
-    const key = checkUpdatableKey(keyFromJson(ctx, cmd.body), ctx.atSign);
+    const key = checkUpdatableKey(updateJsonKey(ctx, cmd.body), ctx.atSign);
     const value = typeof cmd.body.value === "string" ? cmd.body.value : JSON.stringify(cmd.body.value ?? null);
     const old = ctx.keystore.get(key);
     const meta = applyMetadata(old?.meta ?? null, patchFromJson(cmd.body.metadata ?? {}), ctx.atSign);

@@ -108,6 +108,7 @@ test("a CLI monitor whose connection drops reconnects, resumes, and prints each 
     const lines = out.text().trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.map((l) => l.id)).toEqual(ids);
     expect(lines.map((l) => l.value)).toEqual(["d0", "d1", "d2", "d3"]);
+    expect(err.text()).toMatch(/monitor: reconnected \(replaying from \d+\)/);
   } finally {
     mon.kill();
     cutter.stop();

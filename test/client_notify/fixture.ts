@@ -61,6 +61,8 @@ export async function eventually(f: () => boolean | Promise<boolean>, timeoutMs 
 /** A TCP pass-through to a server; `cut()` drops every connection, `refuse` makes it drop new ones at once. */
 export interface Cutter {
   port: number;
+  /** Where new connections go (changeable: a server that moved, or another one at the old address). */
+  targetPort: number;
   refuse: boolean;
   /** While true, bytes are swallowed in both directions (a connection that hangs without closing). */
   stall: boolean;
@@ -91,6 +93,7 @@ export function startCutter(targetPort: number): Cutter {
   };
   const cutter: Cutter = {
     port: 0,
+    targetPort,
     refuse: false,
     stall: false,
     accepted: 0,
@@ -114,7 +117,7 @@ export function startCutter(targetPort: number): Cutter {
         live.add(client);
         void Bun.connect<Pair>({
           hostname: "127.0.0.1",
-          port: targetPort,
+          port: cutter.targetPort,
           data: { peer: client, out: newWriteQueue(CUTTER_QUEUE_LIMIT_BYTES), pending: [] },
           socket: {
             open(upstream) {

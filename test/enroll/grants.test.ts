@@ -99,7 +99,6 @@ describe("verbs without a key", () => {
     { line: () => enrollLine("revoke", { enrollmentId: managerId }), app: "denied", why: "needs __manage" },
     { line: () => enrollLine("fetch", { enrollmentId: managerId }), app: "denied", why: "another enrollment" },
     { line: () => enrollLine("fetch", { enrollmentId: appId }), app: "ok", why: "its own enrollment" },
-    { line: () => "monitor", app: "denied", why: "needs * until notifications filter by namespace" },
     { line: () => `keys:get:keyName:${appId}.default_enc_private_key.__manage@alice`, app: "ok", why: "its own wrapped key" },
     { line: () => `keys:get:keyName:${managerId}.default_enc_private_key.__manage@alice`, app: "denied", why: "another enrollment's key" },
     { line: () => "update:public:publickey@alice MIIB", app: "denied", why: "reserved key writes need *" },

@@ -44,3 +44,39 @@ test("a pending request reaches the manager's monitor; revoke cuts the monitor; 
   const again = await monitorOf(watcherId);
   again.close();
 });
+
+test("an app enrolled for wavi monitors, lists, fetches and asks the status of wavi notifications only", async () => {
+  const appId = await enrollApp(f, manager, "waviapp", { wavi: "rw" });
+  const app = await connectApkam(f, appId);
+  app.raw("monitor\n");
+  expect(await app.send("noop:0")).toBe("data:ok");
+  const all = await connectApkam(f, await enrollApp(f, manager, "everything", { "*": "r" }));
+  all.raw("monitor\n");
+  expect(await all.send("noop:0")).toBe("data:ok");
+  try {
+    const buzzId = (await manager.send("notify:id:ns-buzz:@alice:phone.buzz@alice:not for wavi")).slice(5);
+    const waviId = (await manager.send("notify:id:ns-wavi:@alice:phone.wavi@alice:for wavi")).slice(5);
+    // Stats notifications (after any write) go to every monitor; they name no key of anyone's data.
+    const keysIn = (text: string) => [...text.matchAll(/"key":"([^"]+)"/g)].map((m) => m[1]).filter((k) => !k!.startsWith("statsNotification."));
+    // Both reach the `*` app in order; once the later one has reached the wavi app, so would have the earlier.
+    expect(keysIn(await all.until((r) => r.includes('"key":"@alice:phone.wavi@alice"')))).toEqual(["@alice:phone.buzz@alice", "@alice:phone.wavi@alice"]);
+    expect(keysIn(await app.until((r) => r.includes('"key":"@alice:phone.wavi@alice"')))).toEqual(["@alice:phone.wavi@alice"]);
+
+    const listed = JSON.parse((await app.send("notify:list:phone")).slice(5)) as { id: string }[];
+    expect(listed.map((n) => n.id)).toEqual([waviId]);
+    expect(await app.send(`notify:status:${waviId}`)).toBe("data:delivered");
+    expect(await app.send(`notify:status:${buzzId}`)).toBe("data:null");
+    expect(dataJson(await app.send(`notify:fetch:${waviId}`))).toMatchObject({ id: waviId, notification: "@alice:phone.wavi@alice" });
+    expect(dataJson(await app.send(`notify:fetch:${buzzId}`))).toMatchObject({ id: buzzId, notificationStatus: "NotificationStatus.expired" });
+    expect(JSON.stringify(dataJson(await app.send(`notify:fetch:${buzzId}`)))).not.toContain("phone.buzz");
+
+    // A replay follows the same rule (it goes out in store order: buzz, had it passed, before wavi).
+    const replay = await connectApkam(f, appId);
+    replay.raw("monitor:0\n");
+    expect(await replay.until((r) => r.includes('"key":"@alice:phone.wavi@alice"'))).not.toContain("phone.buzz");
+    replay.close();
+  } finally {
+    app.close();
+    all.close();
+  }
+});
