@@ -93,7 +93,11 @@ export function notificationControlChannel(opts: NotificationChannelOptions): No
   const monitor = opts.client.monitor({
     regex: `\\.${escapeRe(opts.device)}\\.${TUNNEL_NAMESPACE}@`,
     since: Date.now(),
-    onStatus: (status, detail) => status !== "connected" && log.warn(`monitor ${status}`, { detail }),
+    // Losing the monitor is worth a warning; getting it back is news, not a problem.
+    onStatus: (status, detail) => {
+      if (status === "reconnected") log.info("monitor reconnected", { detail });
+      else if (status !== "connected") log.warn(`monitor ${status}`, { detail });
+    },
   });
   void (async () => {
     for await (const n of monitor) onNotification(n);
