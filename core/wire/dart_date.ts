@@ -18,8 +18,10 @@ export const DART_DATE_LIMIT_MS = 8_640_000_000_000_000;
 export function dartDate(epochMs: number): string {
   const ms = Number.isNaN(epochMs) ? 0 : Math.min(DART_DATE_LIMIT_MS, Math.max(-DART_DATE_LIMIT_MS, epochMs));
   const d = new Date(ms);
-  const rest = d.toISOString().replace(/^[+-]?\d+/, "").replace("T", " ");
-  return dartYear(d.getUTCFullYear()) + rest;
+  const iso = d.toISOString();
+  // Years 0..9999 are four digits in both; others are `+YYYYYY`/`-YYYYYY` in ISO (27 characters, not 24).
+  if (iso.length === 24) return iso.replace("T", " ");
+  return dartYear(d.getUTCFullYear()) + iso.slice(iso.indexOf("-", 1)).replace("T", " ");
 }
 
 // Dart's `_fourDigits`: at least four digits, a `-` for years before 1 BC, never a `+`.
