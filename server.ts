@@ -24,7 +24,7 @@ const spec = {
   ca: { kind: "string", help: "extra CA file trusted for the directory and other atServers (default: the dev CA of $INLAY_HOME)", arg: "FILE" },
   resetOnboarding: {
     kind: "boolean",
-    help: "accept an empty keystore of an onboarded @sign (its data is lost): onboard it again with a new CRAM secret",
+    help: "accept an empty keystore of an onboarded @sign (its data is lost): onboard it again with a new CRAM secret (unless --cram-secret)",
     default: false,
   },
   peerCa: { kind: "string", help: "CAs accepted for other atServers' client certificates (default: the system roots with --tls-cert, else the dev CA)", arg: "FILE" },
