@@ -4,7 +4,6 @@
  * notifications — and rows an older version stored with such values (written here straight into its sqlite
  * files) are repaired or skipped with a log line at open, so notify:list, the monitor replay and sync:from go on.
  */
-import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { startStack, type Stack } from "./harness.ts";
@@ -13,6 +12,7 @@ import { startServerFixture, type ServerFixture } from "./server_fixture.ts";
 import type { WireClient } from "./wire_client.ts";
 import { connectApkam, enrollApp, onboardManager } from "./enroll/wire_enroll.ts";
 import { dartDate } from "../core/wire/index.ts";
+import { asOlderVersion } from "./older_store.ts";
 
 /** Dart's and JS's last representable instant: the value the attack used. */
 const POISON = 8_640_000_000_000_000;
@@ -138,9 +138,12 @@ describe("on one server", () => {
   });
 });
 
-/** What an older version could leave in the stores: metadata past the bounds, and metadata that is not JSON. */
+/**
+ * What an older version could leave in the stores: metadata past the bounds, and metadata that is not JSON, in
+ * files at that version's schema (before the repair migration).
+ */
 function writePoisonedRows(dataDir: string, now: number): void {
-  const ks = new Database(join(dataDir, "keystore.sqlite"));
+  const ks = asOlderVersion(join(dataDir, "keystore.sqlite"));
   const meta = { createdBy: "@carol", updatedBy: "@alice", createdAt: now, updatedAt: now, version: 0, ttr: POISON, ccd: false, refreshAt: now + POISON * 1000 };
   const nextId = () => (ks.query<{ id: number | null }, []>("SELECT MAX(id) AS id FROM commits").get()?.id ?? -1) + 1;
   ks.query("INSERT INTO keys (key, value, meta) VALUES (?, ?, ?)").run("cached:@alice:card@carol", "hello", JSON.stringify(meta));
@@ -148,7 +151,7 @@ function writePoisonedRows(dataDir: string, now: number): void {
   ks.query("INSERT INTO keys (key, value, meta) VALUES (?, ?, ?)").run("broken.wavi@alice", "v", "{not json");
   ks.query("INSERT INTO commits (id, key, op, op_time) VALUES (?, ?, ?, ?)").run(nextId(), "broken.wavi@alice", "*", now);
   ks.close();
-  const ns = new Database(join(dataDir, "notifications.sqlite"));
+  const ns = asOlderVersion(join(dataDir, "notifications.sqlite"));
   const insert = ns.query(
     `INSERT INTO notifications (id, type, from_at, to_at, key, value, op, message_type, priority, strategy, latest_n, notifier, status, created_at, expires_at, next_at, ttln, meta)
      VALUES (?, 'received', '@carol', '@alice', '@alice:card@carol', 'hello', 'update', 'key', 'low', 'all', 1, 'SYSTEM', 'delivered', ?, ?, NULL, 900000, ?)`,

@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import type { MetadataPatch } from "../../core/verbs/command.ts";
 import { openSqlite } from "../../core/store/sqlite.ts";
 import { logger } from "../../core/log.ts";
-import { metaNeedsRepairSql, repairRows } from "../store/meta_repair.ts";
+import { METADATA_REPAIR_MIGRATION, metaNeedsRepairSql, repairRows } from "../store/meta_repair.ts";
 
 const log = logger("notifications");
 
@@ -131,8 +131,9 @@ const toRow = (r: Row): NotificationRow => ({
 });
 
 /**
- * Repairs rows whose metadata is past the bounds (see server/store/meta_repair.ts). A row whose metadata is not
- * JSON cannot be shown or delivered: it is expired (the purge removes it), so no list or replay meets it.
+ * Once after the upgrade: repairs rows whose metadata is past the bounds (server/store/meta_repair.ts). A row
+ * whose metadata is not JSON cannot be shown or delivered: it is expired (the purge removes it), so no list or
+ * replay meets it.
  */
 function repairNotifications(db: Database): void {
   const update = db.query("UPDATE notifications SET meta = ? WHERE seq = ?");
@@ -191,7 +192,7 @@ export function openNotificationStore(path: string): NotificationStore {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     closeSync(openSync(path, "a", 0o600));
   }
-  const db: Database = openSqlite(path, { migrations: [SCHEMA_V1] });
+  const db: Database = openSqlite(path, { migrations: [SCHEMA_V1, METADATA_REPAIR_MIGRATION] });
   repairNotifications(db);
   const cols = "seq, id, type, from_at, to_at, key, value, op, message_type, priority, strategy, latest_n, notifier, status, attempts, created_at, expires_at, next_at, ttln, meta";
   const q = {

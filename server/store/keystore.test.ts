@@ -1,4 +1,5 @@
 import { Database } from "bun:sqlite";
+import { asOlderVersion } from "../../test/older_store.ts";
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -63,7 +64,7 @@ test("activeKeys leaves out keys before availableAt and after expiresAt", () => 
 test("at open, metadata an older version stored past the bounds is clamped, date columns with it", () => {
   const poisoned = join(dir, "poisoned.sqlite");
   openKeystore(poisoned).close();
-  const db = new Database(poisoned);
+  const db = asOlderVersion(poisoned);
   const bad = meta({ ttl: 8.64e15, ttr: 8.64e15, availableAt: -1e300, expiresAt: 8.64e15 + 5_000, createdAt: "soon" as unknown as number });
   db.query("INSERT INTO keys (key, value, meta, expires_at, available_at) VALUES ('p@a', 'v', ?, ?, ?)").run(JSON.stringify(bad), bad.expiresAt!, -1e300);
   db.query("INSERT INTO keys (key, value, meta, expires_at) VALUES ('fine@a', 'v', ?, 6)").run(JSON.stringify(meta({ ttl: 5, expiresAt: 6 })));
@@ -76,4 +77,11 @@ test("at open, metadata an older version stored past the bounds is clamped, date
   expect(ks.expiredKeys(DART_DATE_LIMIT_MS, 10).sort()).toEqual(["fine@a", "p@a"]);
   expect(ks.activeKeys(7)).toEqual(["p@a"]);
   ks.close();
+  // The repair ran once: a row written past the bounds later (only by hand: every write is bounded) stays.
+  const again = new Database(poisoned);
+  again.query("UPDATE keys SET meta = ? WHERE key = 'fine@a'").run(JSON.stringify(meta({ ttl: 8.64e15 })));
+  again.close();
+  const reopened = openKeystore(poisoned);
+  expect(reopened.get("fine@a")!.meta.ttl).toBe(8.64e15);
+  reopened.close();
 });

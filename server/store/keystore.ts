@@ -12,7 +12,7 @@ import { dirname } from "node:path";
 import { isCommittedKey } from "../../core/keys/index.ts";
 import { openSqlite } from "../../core/store/sqlite.ts";
 import { logger } from "../../core/log.ts";
-import { metaNeedsRepairSql, repairRows } from "./meta_repair.ts";
+import { METADATA_REPAIR_MIGRATION, metaNeedsRepairSql, repairRows } from "./meta_repair.ts";
 
 const log = logger("keystore");
 
@@ -136,7 +136,7 @@ function parseMeta(row: Row): StoredMeta | null {
   }
 }
 
-/** Repairs keys whose metadata is past the bounds (see meta_repair.ts), the date columns with it. */
+/** Once after the upgrade: repairs keys whose metadata is past the bounds (see meta_repair.ts), date columns with it. */
 function repairKeys(db: Database): void {
   const update = db.query("UPDATE keys SET meta = ?1, expires_at = json_extract(?1, '$.expiresAt'), available_at = json_extract(?1, '$.availableAt') WHERE key = ?2");
   repairRows(db, {
@@ -162,7 +162,7 @@ export function openKeystore(path: string): Keystore {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     closeSync(openSync(path, "a", 0o600));
   }
-  const db: Database = openSqlite(path, { migrations: [SCHEMA_V1, SCHEMA_V2] });
+  const db: Database = openSqlite(path, { migrations: [SCHEMA_V1, SCHEMA_V2, METADATA_REPAIR_MIGRATION] });
   repairKeys(db);
   const q = {
     get: db.query<Row, [string]>("SELECT key, value, meta FROM keys WHERE key = ?"),

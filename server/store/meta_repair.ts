@@ -1,13 +1,23 @@
 /**
  * Repair of stored metadata written by versions before the metadata bounds: a ttl/ttb/ttr past
  * METADATA_TIME_LIMITS, or a date past DART_DATE_LIMIT_MS, made every later list, replay or sync that formatted
- * it fail. The stores find such rows at open (one sqlite scan, no JSON parsed in JS for sound rows), bring the
- * fields back within the limits and log each row they repaired; they never refuse to open over one.
+ * it fail. Since every write is bounded now, the repair runs once per store, at the first open after the
+ * upgrade: a migration (METADATA_REPAIR_MIGRATION) leaves a pending-repair row, and repairRows finds the bad rows
+ * (one sqlite scan, ~6 µs a row; no JSON parsed in JS for sound rows), brings the fields back within the limits,
+ * logs each row and clears the pending row. A store never refuses to open over one.
  */
 import type { Database } from "bun:sqlite";
 import { METADATA_TIME_LIMITS, timeWithinLimit, type MetadataTimeField } from "../../core/verbs/index.ts";
 import { DART_DATE_LIMIT_MS } from "../../core/wire/index.ts";
 import type { Logger } from "../../core/log.ts";
+
+const REPAIR_NAME = "metadata_bounds";
+
+/** Append to a store's migrations: asks repairRows to run once at the next open. */
+export const METADATA_REPAIR_MIGRATION = `
+CREATE TABLE pending_repairs (name TEXT PRIMARY KEY);
+INSERT INTO pending_repairs (name) VALUES ('${REPAIR_NAME}');
+`;
 
 const TIME_FIELDS = Object.keys(METADATA_TIME_LIMITS) as MetadataTimeField[];
 /** The date fields of a key's metadata (epoch ms). */
@@ -62,12 +72,13 @@ export interface RepairTarget {
 }
 
 /**
- * Repairs every row `target.select` finds, in one transaction, logging one warn line per row. Returns how many.
+ * When the repair is pending: repairs every row `target.select` finds and clears the pending row, in one
+ * transaction, logging one warn line per row. Returns how many rows it repaired or skipped.
  * @example repairRows(db, { select, update, unreadable, withDates: true, log })
  */
 export function repairRows(db: Database, target: RepairTarget): number {
+  if (!db.query("SELECT 1 FROM pending_repairs WHERE name = ?").get(REPAIR_NAME)) return 0;
   const rows = db.query<{ id: string | number; meta: string }, []>(target.select).all();
-  if (rows.length === 0) return 0;
   db.transaction(() => {
     for (const r of rows) {
       let meta: unknown;
@@ -85,6 +96,7 @@ export function repairRows(db: Database, target: RepairTarget): number {
       target.update(JSON.stringify(meta), r.id);
       target.log.warn("stored metadata out of bounds (written by an older version); repaired", { row: r.id, fields: fixed });
     }
+    db.query("DELETE FROM pending_repairs WHERE name = ?").run(REPAIR_NAME);
   })();
   return rows.length;
 }
