@@ -22,6 +22,11 @@ const spec = {
   tlsCert: { kind: "string", help: "PEM certificate chain (default: issued by the dev CA)", arg: "FILE" },
   tlsKey: { kind: "string", help: "PEM private key", arg: "FILE" },
   ca: { kind: "string", help: "extra CA file trusted for the directory and other atServers (default: the dev CA of $INLAY_HOME)", arg: "FILE" },
+  resetOnboarding: {
+    kind: "boolean",
+    help: "accept an empty keystore of an onboarded @sign (its data is lost): onboard it again with a new CRAM secret (unless --cram-secret)",
+    default: false,
+  },
   peerCa: { kind: "string", help: "CAs accepted for other atServers' client certificates (default: the system roots with --tls-cert, else the dev CA)", arg: "FILE" },
 } satisfies OptionSpec;
 
@@ -47,6 +52,7 @@ await runEntry({ name: "server", usage, about, spec }, process.argv.slice(2), pr
     tls: { key: tls.key, cert: tls.cert, ca: peerCas(o.peerCa, tls.ca) },
     directory: { host: dirHost, port: dirPort, ca: trustedCasLater({ caFile: o.ca, home }) },
     directoryAdmin: token ? { url: o.directoryAdmin, token } : undefined,
+    resetOnboarding: o.resetOnboarding,
   });
   // console.*, not process.stdout: see core/log.ts (~7 MiB RSS).
   console.log(`${atSign} listening on ${o.host}:${server.port}`);

@@ -5,14 +5,14 @@
  * lowercase hex SHA-512(secret + challenge), compared in constant time. PKAM verifies a signature over the
  * challenge with `privatekey:at_pkam_publickey`; once that key exists CRAM is refused (our hardening: the
  * bootstrap secret stops being a second way in). Failures keep the connection open but are counted per
- * connection and per address.
+ * connection, per address, per network prefix and (CRAM) in total (auth_throttle.ts).
  */
 import { constantTimeEqual } from "../core/crypto/constant_time_equal.ts";
 import { CryptoError } from "../core/crypto/crypto_error.ts";
 import { cramDigest } from "../core/crypto/digests.ts";
 import { verifyPkam } from "../core/crypto/pkam.ts";
 import { AtProtocolError, CHALLENGE_TTL_MS } from "../core/wire/index.ts";
-import { AUTH_FAILURES_PER_CONNECTION_MAX } from "./auth_throttle.ts";
+import { AUTH_FAILURES_PER_CONNECTION_MAX, type AuthAttempt } from "./auth_throttle.ts";
 import type { Connection } from "./connection.ts";
 import type { ServerContext } from "./context.ts";
 import { legacyKeyEnrollment, readEnrollment, type Enrollment } from "./enroll/enrollment_store.ts";
@@ -30,13 +30,13 @@ export function issueChallenge(conn: Connection, atSign: string): string {
   return text;
 }
 
-function refuseWhenThrottled(ctx: ServerContext, conn: Connection): void {
-  const waitMs = ctx.throttle.retryAfterMs(conn.address);
+function refuseWhenThrottled(ctx: ServerContext, conn: Connection, attempt: AuthAttempt): void {
+  const waitMs = ctx.throttle.retryAfterMs(conn.address, attempt);
   if (conn.authFailures >= AUTH_FAILURES_PER_CONNECTION_MAX) {
     throw new AtProtocolError("AT0401", "Too many failed authentication attempts on this connection; reconnect to try again");
   }
   if (waitMs > 0) {
-    throw new AtProtocolError("AT0401", `Too many failed authentication attempts from this address; try again in ${Math.ceil(waitMs / 1000)} s`);
+    throw new AtProtocolError("AT0401", `Too many failed authentication attempts from this address or network; try again in ${Math.ceil(waitMs / 1000)} s`);
   }
 }
 
@@ -50,9 +50,9 @@ function takeChallenge(conn: Connection): string {
   return c.text;
 }
 
-function fail(ctx: ServerContext, conn: Connection, message: string): never {
+function fail(ctx: ServerContext, conn: Connection, attempt: AuthAttempt, message: string): never {
   conn.authFailures++;
-  ctx.throttle.fail(conn.address);
+  ctx.throttle.fail(conn.address, attempt);
   throw new AtProtocolError("AT0401", message);
 }
 
@@ -66,14 +66,14 @@ function succeed(ctx: ServerContext, conn: Connection, method: "cram" | "pkam"):
 
 /** Checks a `cram:<digest>`; on success the connection becomes owner-authenticated. Throws AT0401 otherwise. */
 export async function authenticateCram(ctx: ServerContext, conn: Connection, digest: string): Promise<void> {
-  refuseWhenThrottled(ctx, conn);
+  refuseWhenThrottled(ctx, conn, "secret");
   const challenge = takeChallenge(conn);
   if (ctx.keystore.get(PKAM_PUBLIC_KEY)) {
     throw new AtProtocolError("AT0401", "Authentication Failed: CRAM is disabled once a PKAM public key is stored; use pkam");
   }
   const secret = ctx.keystore.get(CRAM_SECRET_KEY)?.value;
   if (!secret) throw new AtProtocolError("AT0401", "Authentication Failed: this @sign has no CRAM secret");
-  if (!constantTimeEqual(await cramDigest(secret, challenge), digest.trim().toLowerCase())) fail(ctx, conn, "Authentication Failed");
+  if (!constantTimeEqual(await cramDigest(secret, challenge), digest.trim().toLowerCase())) fail(ctx, conn, "secret", "Authentication Failed");
   succeed(ctx, conn, "cram");
 }
 
@@ -87,7 +87,7 @@ export interface PkamRequest {
 
 /** Checks a `pkam:` signature; on success the connection becomes owner-authenticated. Throws otherwise. */
 export async function authenticatePkam(ctx: ServerContext, conn: Connection, req: PkamRequest): Promise<void> {
-  refuseWhenThrottled(ctx, conn);
+  refuseWhenThrottled(ctx, conn, "signature");
   const challenge = takeChallenge(conn);
   const legacyKey = ctx.keystore.get(PKAM_PUBLIC_KEY)?.value;
   // A legacy key that onboarding copied from an enrollment stays bound to it: its grants apply and revoking it ends it.
@@ -95,15 +95,15 @@ export async function authenticatePkam(ctx: ServerContext, conn: Connection, req
   const enrollmentId = req.enrollmentId ?? legacyEnrollment ?? undefined;
   const enrollment = enrollmentId === undefined ? null : approvedEnrollment(ctx, enrollmentId);
   const publicKey = enrollment ? enrollment.record.apkamPublicKey : legacyKey;
-  if (!publicKey) fail(ctx, conn, "pkam authentication failed: no PKAM public key is stored");
+  if (!publicKey) fail(ctx, conn, "signature", "pkam authentication failed: no PKAM public key is stored");
   let ok: boolean;
   try {
     ok = await verifyPkam(challenge, req.signature, publicKey, { signingAlgo: req.signingAlgo, hashingAlgo: req.hashingAlgo });
   } catch (err) {
-    if (err instanceof CryptoError) fail(ctx, conn, `pkam authentication failed: ${err.message}`);
+    if (err instanceof CryptoError) fail(ctx, conn, "signature", `pkam authentication failed: ${err.message}`);
     throw err;
   }
-  if (!ok) fail(ctx, conn, "pkam authentication failed");
+  if (!ok) fail(ctx, conn, "signature", "pkam authentication failed");
   succeed(ctx, conn, "pkam");
   forgetEnrollmentConnection(conn);
   conn.enrollmentId = enrollment?.id;

@@ -3,7 +3,7 @@
  * records.
  */
 import type { LookupOperation } from "../core/verbs/command.ts";
-import { lookupAllJson, metadataJson, type AtMetadata } from "../core/verbs/index.ts";
+import { lookupAllJson, metadataJson, timeWithinLimit, type AtMetadata } from "../core/verbs/index.ts";
 import { parseDartDate } from "../core/wire/index.ts";
 import type { RemoteRecord } from "./remote_lookup.ts";
 import type { StoredMeta, StoredRecord } from "./store/keystore.ts";
@@ -37,11 +37,13 @@ const text = (v: unknown) => (typeof v === "string" && v !== "" && v !== "null" 
 
 /**
  * Metadata for the cached copy of a remote public record, or null when it must not be cached. Cached when
- * the remote ttr is -1 or positive; public records without ttr are kept 24 h; the public encryption key is
+ * the remote ttr is -1 or positive (and within METADATA_TIME_LIMITS); public records without ttr are kept 24 h; the public encryption key is
  * always cached with ttr -1.
  */
 export function cachedMetaFromRemote(remote: Record<string, unknown>, atSign: string, old: StoredMeta | null, isPublicKey: boolean, now = Date.now()): StoredMeta | null {
+  // A ttr past the limit (a hostile or broken peer) is ignored like a missing one: its refreshAt could not be written.
   let ttr = num(remote.ttr);
+  if (ttr !== undefined && !timeWithinLimit("ttr", ttr)) ttr = undefined;
   if (isPublicKey) ttr = -1;
   const meta: StoredMeta = {
     createdBy: text(remote.createdBy) ?? atSign,

@@ -3,7 +3,6 @@
  * registration in the directory. The entry (server.ts) only turns flags into these options.
  */
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { normalizeAtSign } from "../core/atsign.ts";
 import { newAuthThrottle } from "./auth_throttle.ts";
 import type { ServerContext } from "./context.ts";
@@ -15,7 +14,10 @@ import { registerInDirectory } from "./registration.ts";
 import { startNotifyService, type NotifyOptions } from "./notify/notify_service.ts";
 import { newRemoteLookup, type RemoteLookup } from "./remote_lookup.ts";
 import { ensureServerKeys, isOnboarded, loadOrCreateCramSecret } from "./server_keys.ts";
-import { openKeystore } from "./store/keystore.ts";
+import { openGuardedKeystore } from "./onboarded_marker.ts";
+import { logger } from "../core/log.ts";
+
+const log = logger("server");
 
 /** Options of startServer (see docs/INTERFACES: the fixed part, plus optional limits for tests). */
 export interface ServerOptions {
@@ -44,6 +46,11 @@ export interface ServerOptions {
   notify?: NotifyOptions;
   /** Enrollment limits (pending lifetime, request rate, OTP back-off and lifetimes). */
   enrollment?: Partial<EnrollmentLimits>;
+  /**
+   * Accept an empty keystore of an onboarded @sign (server/onboarded_marker.ts): the marker and the CRAM secret
+   * file go, and the @sign can be onboarded again with a new secret. Without it such a start is refused.
+   */
+  resetOnboarding?: boolean;
 }
 
 /** A running atServer. */
@@ -64,9 +71,11 @@ export interface RunningServer {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const atSign = normalizeAtSign(opts.atSign);
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-  const cramSecret = loadOrCreateCramSecret(opts.dataDir, opts.cramSecret);
-  const keystore = openKeystore(join(opts.dataDir, "keystore.sqlite"));
+  const { keystore, wasReset } = openGuardedKeystore(opts.dataDir, atSign, opts.resetOnboarding === true);
+  if (wasReset) log.warn("onboarding reset: the keystore was empty; onboard again with the new CRAM secret", { atSign });
+  let cramSecret: string;
   try {
+    cramSecret = loadOrCreateCramSecret(opts.dataDir, opts.cramSecret);
     await ensureServerKeys(keystore, atSign, cramSecret);
   } catch (err) {
     keystore.close();

@@ -5,6 +5,7 @@
  * as seconds).
  */
 import type { MetadataPatch } from "../core/verbs/command.ts";
+import { checkTimeLimit } from "../core/verbs/index.ts";
 import { AtProtocolError } from "../core/wire/index.ts";
 import type { StoredMeta } from "./store/keystore.ts";
 
@@ -29,7 +30,9 @@ export function patchIsEmpty(patch: MetadataPatch): boolean {
   return Object.values(patch).every((v) => v === undefined);
 }
 
+// The upper limits are the parser's (core/verbs), checked again here for update:json, whose metadata is JSON.
 function checkTimes(patch: MetadataPatch): void {
+  for (const f of ["ttl", "ttb", "ttr"] as const) if (patch[f] != null) checkTimeLimit(f, patch[f]);
   if (patch.ttl != null && patch.ttl < 0) throw new AtProtocolError("AT0003", `Invalid syntax. ttl must be 0 or more, got ${patch.ttl}`);
   if (patch.ttb != null && patch.ttb < 0) throw new AtProtocolError("AT0003", `Invalid syntax. ttb must be 0 or more, got ${patch.ttb}`);
   if (patch.ttr != null && patch.ttr < -1) throw new AtProtocolError("AT0003", `Invalid syntax. ttr must be -1, 0 or more, got ${patch.ttr}`);
@@ -44,7 +47,7 @@ function pick<T>(patched: T | null | undefined, old: T | undefined, zeroClears =
 
 /**
  * The metadata after applying `patch` to `existing` (null for a new key) at `now`, written by `atSign`.
- * Throws AT0003 for negative ttl/ttb or ttr below -1.
+ * Throws AT0003 for negative ttl/ttb, ttr below -1, or any of them past METADATA_TIME_LIMITS.
  */
 export function applyMetadata(existing: StoredMeta | null, patch: MetadataPatch, atSign: string, now = Date.now()): StoredMeta {
   checkTimes(patch);

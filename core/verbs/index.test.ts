@@ -93,6 +93,11 @@ const GOOD: [string, Command][] = [
       value: "v",
     },
   ],
+  // The largest times METADATA_TIME_LIMITS allows.
+  [
+    "update:ttl:1000000000000000:ttb:1000000000000000:ttr:1000000000000:k@alice v",
+    { verb: "update", key: { name: "k", owner: "@alice" }, metadata: { ttl: 1e15, ttb: 1e15, ttr: 1e12 }, value: "v" },
+  ],
   [
     "update:ttl:null:ivNonce:null:k@alice v",
     { verb: "update", key: { name: "k", owner: "@alice" }, metadata: { ttl: null, ivNonce: null }, value: "v" },
@@ -404,6 +409,15 @@ const BAD: [string, AtErrorCode][] = [
   ["update:ttl:abc:k@alice v", "AT0003"],
   ["update:ttl:1.5:k@alice v", "AT0003"],
   ["update:ttl:99999999999999999999:k@alice v", "AT0003"],
+  // Times past METADATA_TIME_LIMITS (issue 13: 8640000000000000 made every later date formatting throw).
+  ["update:ttl:8640000000000000:k@alice v", "AT0003"],
+  ["update:ttb:1000000000000001:k@alice v", "AT0003"],
+  ["update:ttr:1000000000001:@bob:k@alice v", "AT0003"],
+  ["update:meta:phone@alice:ttr:8640000000000000", "AT0003"],
+  ["notify:ttr:8640000000000000:@bob:k@alice:v", "AT0003"],
+  ["notify:ttl:8640000000000000:@bob:k@alice", "AT0003"],
+  ["notify:all:ttb:8640000000000000:@bob:k", "AT0003"],
+  ["notify:all:ttr:-8640000000000000:@bob:k", "AT0003"],
   ["update:isEncrypted:yes:k@alice v", "AT0003"],
   ["update:ivNonce:a@b:k@alice v", "AT0003"],
   ["update:@bob:ttl:5:k@alice v", "AT0003"],

@@ -187,7 +187,7 @@ export function buildCommand(cmd: Command): string {
 }
 
 export { keyRefText } from "./key_ref.ts";
-export { METADATA_FIELDS } from "./metadata_patch.ts";
+export { METADATA_FIELDS, METADATA_TIME_LIMITS, checkTimeLimit, timeWithinLimit, type MetadataTimeField } from "./metadata_patch.ts";
 export * from "./metadata_json.ts";
 export * from "./stats_json.ts";
 export * from "./notification_json.ts";

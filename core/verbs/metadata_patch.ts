@@ -6,7 +6,38 @@
  * and the literal `null` clears a field.
  */
 import type { MetadataPatch } from "./command.ts";
+import { AtProtocolError } from "../wire/at_protocol_error.ts";
 import { fail, isEntity, parseBool, parseInteger } from "./_syntax.ts";
+
+/**
+ * Largest magnitude of each time field (ttl and ttb in milliseconds, ttr in seconds): 10^15 ms, about 31,700
+ * years. The reference checks only the lower ends, then fails with an internal error when the sum of now and
+ * these leaves the date range (DART_DATE_LIMIT_MS); with both at most 10^15, any sum stays far inside it, so
+ * every derived date (expiresAt, availableAt, refreshAt) can be written and read back by a Dart client.
+ */
+export const METADATA_TIME_LIMITS = { ttl: 1e15, ttb: 1e15, ttr: 1e12 } as const;
+
+/** A time field of the metadata. */
+export type MetadataTimeField = keyof typeof METADATA_TIME_LIMITS;
+
+/**
+ * Whether `value` is a safe integer within the field's limit (either sign: the lower ends are the server's
+ * rule, see server/metadata.ts).
+ * @example timeWithinLimit("ttl", 8640000000000000) // false
+ */
+export function timeWithinLimit(field: MetadataTimeField, value: number): boolean {
+  return Number.isSafeInteger(value) && Math.abs(value) <= METADATA_TIME_LIMITS[field];
+}
+
+/**
+ * Throws AT0003 (the reference's InvalidSyntaxException) when `value` is past the field's limit.
+ * @example checkTimeLimit("ttr", 86400) // ok
+ */
+export function checkTimeLimit(field: MetadataTimeField, value: number): void {
+  if (timeWithinLimit(field, value)) return;
+  const unit = field === "ttr" ? "s" : "ms";
+  throw new AtProtocolError("AT0003", `Invalid syntax. ${field} must be at most ${METADATA_TIME_LIMITS[field]} ${unit}, got ${value}`);
+}
 
 type Kind = "int" | "bool" | "text";
 
@@ -53,6 +84,7 @@ export function applyMetadataPair(patch: MetadataPatch, name: string, value: str
   if (kind === "int") {
     const n = parseInteger(value, true);
     if (n === null) fail(usage);
+    checkTimeLimit(key as MetadataTimeField, n);
     p[key] = n;
   } else if (kind === "bool") {
     const b = parseBool(value);

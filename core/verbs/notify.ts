@@ -4,7 +4,7 @@
  */
 import type { CommandOf, MetadataPatch } from "./command.ts";
 import { after, eq, fail, isEntity, isParamName, parseBool, parseInteger } from "./_syntax.ts";
-import { applyMetadataPair, formatMetadataPatch } from "./metadata_patch.ts";
+import { applyMetadataPair, checkTimeLimit, formatMetadataPatch, type MetadataTimeField } from "./metadata_patch.ts";
 
 const NOTIFY_USAGE =
   "notify[:id:<id>][:update|delete][:messageType:key|text][:priority:<p>][:strategy:all|latest][:latestN:<n>][:notifier:<n>][:ttln:<ms>][<metadata>]:public|@<to>:<key>[@<owner>][:<value>]";
@@ -233,9 +233,7 @@ export function parseNotifyAll(line: string): CommandOf<"notifyAll"> {
     const value = m[2];
     if (value === undefined) break;
     if (name === "messagetype") cmd.messageType = eq(value, "key") ? "key" : eq(value, "text") ? "text" : fail(ALL_USAGE);
-    else if (name === "ttl") cmd.ttl = parseInteger(value, false) ?? fail(ALL_USAGE);
-    else if (name === "ttb") cmd.ttb = parseInteger(value, false) ?? fail(ALL_USAGE);
-    else if (name === "ttr") cmd.ttr = parseInteger(value, true) ?? fail(ALL_USAGE);
+    else if (name === "ttl" || name === "ttb" || name === "ttr") cmd[name] = allTime(name, value);
     else if (name === "ccd") cmd.ccd = parseBool(value) ?? fail(ALL_USAGE);
     else break;
     rest = rest.slice(m[0].length);
@@ -262,6 +260,13 @@ export function parseNotifyAll(line: string): CommandOf<"notifyAll"> {
     out.value = tail.slice(1);
   }
   return out;
+}
+
+// ttl/ttb unsigned, ttr signed (-1 = cache forever), each within its limit.
+function allTime(name: MetadataTimeField, value: string): number {
+  const n = parseInteger(value, name === "ttr") ?? fail(ALL_USAGE);
+  checkTimeLimit(name, n);
+  return n;
 }
 
 /**

@@ -29,6 +29,12 @@ describe("mayAccessKey", () => {
     [app, "shared_key.bob@alice", "rw", true],
     [app, "cached:@alice:shared_key@bob", "r", true],
     [app, "@bob:shared_key.x@alice", "rw", false],
+    // The s2s signing private key: the reference lets every enrollment read it; here only __manage or *.
+    [app, "@alice:signing_privatekey@alice", "r", false],
+    [{ wavi: "rw", __manage: "r" }, "@alice:signing_privatekey@alice", "r", true],
+    [{ wavi: "rw", __manage: "r" }, "@alice:signing_privatekey@alice", "rw", false],
+    [{ "*": "r" }, "@alice:signing_privatekey@alice", "r", true],
+    [manager, "@alice:signing_privatekey@alice", "rw", true],
   ] as const)("%o %s %s -> %s", (grants, key, need, expected) => {
     expect(mayAccessKey(grants, key, need)).toBe(expected);
   });

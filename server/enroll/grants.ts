@@ -6,8 +6,9 @@
  *
  * Beyond the reference (which lets any enrollment touch reserved keys), writes to reserved keys other than
  * shared-key records need `*:rw`,
- * `privatekey:` keys need `*` (and `__manage:rw` to write), and the enrollment/OTP keys need `__manage`:
- * otherwise an app enrolled for `wavi` could replace the @sign's public key or approve itself.
+ * `privatekey:` keys need `*` (and `__manage:rw` to write), the enrollment/OTP keys need `__manage`, and the
+ * server's signing private key needs `__manage` or `*` to read: otherwise an app enrolled for `wavi` could
+ * replace the @sign's public key, approve itself, or sign server-to-server proofs as the @sign.
  */
 import { hasManageAccess, isNamespaceAuthorized, isReservedKey, normalizeKey, type NamespaceAccess, type NamespaceGrants } from "../../core/keys/index.ts";
 import type { Command, CommandOf, VerbName } from "../../core/verbs/command.ts";
@@ -23,6 +24,9 @@ function isManagementKey(key: string): boolean {
   const name = at <= 0 ? key : key.slice(0, at);
   return name.endsWith(".__manage") || (name.startsWith("private:") && (name.endsWith(".__otp") || name === "private:spp"));
 }
+
+/** The server's signing private key (`@alice:signing_privatekey@alice`): whoever reads it can sign pol proofs as @alice. */
+const SIGNING_PRIVATE_KEY_RE = /^@([^:@\s]+):signing_privatekey@\1$/;
 
 /** Shared-key records (`@bob:shared_key@me`, `shared_key.bob@me`): any app that shares data needs them. */
 const SHARED_KEY_RE = /^(?:@[^:@\s]+:shared_key|shared_key\.[^:@\s]+)@[^:@\s]+$/;
@@ -40,6 +44,7 @@ export function mayAccessKey(grants: NamespaceGrants | null, key: string, need: 
   if (grants === null) return true;
   if (isManagementKey(key)) return hasManageAccess(grants, need);
   if (key.startsWith("privatekey:")) return grantAllows(grants["*"], need) && (need === "r" || hasManageAccess(grants, "rw"));
+  if (SIGNING_PRIVATE_KEY_RE.test(key)) return grantAllows(grants["*"], need) || (need === "r" && hasManageAccess(grants, "r"));
   if (SHARED_KEY_RE.test(key)) return true;
   if (need === "rw" && isReservedKey(key)) return grantAllows(grants["*"], "rw");
   return isNamespaceAuthorized(grants, key, need);

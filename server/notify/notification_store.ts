@@ -9,6 +9,10 @@ import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { MetadataPatch } from "../../core/verbs/command.ts";
 import { openSqlite } from "../../core/store/sqlite.ts";
+import { logger } from "../../core/log.ts";
+import { METADATA_REPAIR_MIGRATION, metaNeedsRepairSql, repairRows } from "../store/meta_repair.ts";
+
+const log = logger("notifications");
 
 /** sent = queued for another @sign; received = from another @sign (or from ourselves); self = server-made. */
 export type NotificationType = "sent" | "received" | "self";
@@ -126,6 +130,25 @@ const toRow = (r: Row): NotificationRow => ({
   meta: JSON.parse(r.meta) as NotificationRow["meta"],
 });
 
+/**
+ * Once after the upgrade: repairs rows whose metadata is past the bounds (server/store/meta_repair.ts). A row
+ * whose metadata is not JSON cannot be shown or delivered: it is expired (the purge removes it), so no list or
+ * replay meets it.
+ */
+function repairNotifications(db: Database): void {
+  const update = db.query("UPDATE notifications SET meta = ? WHERE seq = ?");
+  const expire = db.query(
+    `UPDATE notifications SET meta = '{"isEncrypted":true}', status = 'expired', next_at = NULL, expires_at = MIN(expires_at, created_at) WHERE seq = ?`,
+  );
+  repairRows(db, {
+    select: `SELECT seq AS id, meta FROM notifications WHERE ${metaNeedsRepairSql("meta", false)}`,
+    update: (meta, seq) => void update.run(meta, seq),
+    unreadable: (seq) => void expire.run(seq),
+    withDates: false,
+    log,
+  });
+}
+
 /** Outcome of one delivery attempt. */
 export type DeliveryOutcome = { seq: number; delivered: true } | { seq: number; delivered: false; retryAt: number | null };
 
@@ -169,7 +192,8 @@ export function openNotificationStore(path: string): NotificationStore {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     closeSync(openSync(path, "a", 0o600));
   }
-  const db: Database = openSqlite(path, { migrations: [SCHEMA_V1] });
+  const db: Database = openSqlite(path, { migrations: [SCHEMA_V1, METADATA_REPAIR_MIGRATION] });
+  repairNotifications(db);
   const cols = "seq, id, type, from_at, to_at, key, value, op, message_type, priority, strategy, latest_n, notifier, status, attempts, created_at, expires_at, next_at, ttln, meta";
   const q = {
     insert: db.query(

@@ -1,7 +1,10 @@
+import { Database } from "bun:sqlite";
+import { asOlderVersion } from "../../test/older_store.ts";
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DART_DATE_LIMIT_MS } from "../../core/wire/index.ts";
 import { openKeystore, type StoredMeta } from "./keystore.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "inlay-keystore-"));
@@ -56,4 +59,29 @@ test("activeKeys leaves out keys before availableAt and after expiresAt", () => 
   expect(ks.activeKeys(600)).toContain("later@a");
   expect(ks.activeKeys(600)).not.toContain("t1@a");
   ks.close();
+});
+
+test("at open, metadata an older version stored past the bounds is clamped, date columns with it", () => {
+  const poisoned = join(dir, "poisoned.sqlite");
+  openKeystore(poisoned).close();
+  const db = asOlderVersion(poisoned);
+  const bad = meta({ ttl: 8.64e15, ttr: 8.64e15, availableAt: -1e300, expiresAt: 8.64e15 + 5_000, createdAt: "soon" as unknown as number });
+  db.query("INSERT INTO keys (key, value, meta, expires_at, available_at) VALUES ('p@a', 'v', ?, ?, ?)").run(JSON.stringify(bad), bad.expiresAt!, -1e300);
+  db.query("INSERT INTO keys (key, value, meta, expires_at) VALUES ('fine@a', 'v', ?, 6)").run(JSON.stringify(meta({ ttl: 5, expiresAt: 6 })));
+  db.close();
+  const ks = openKeystore(poisoned);
+  const m = ks.get("p@a")!.meta;
+  expect(m).toMatchObject({ ttl: 1e15, ttr: 1e12, availableAt: -DART_DATE_LIMIT_MS, expiresAt: DART_DATE_LIMIT_MS });
+  expect(m.createdAt).toBeUndefined();
+  expect(ks.get("fine@a")!.meta).toEqual(meta({ ttl: 5, expiresAt: 6 }));
+  expect(ks.expiredKeys(DART_DATE_LIMIT_MS, 10).sort()).toEqual(["fine@a", "p@a"]);
+  expect(ks.activeKeys(7)).toEqual(["p@a"]);
+  ks.close();
+  // The repair ran once: a row written past the bounds later (only by hand: every write is bounded) stays.
+  const again = new Database(poisoned);
+  again.query("UPDATE keys SET meta = ? WHERE key = 'fine@a'").run(JSON.stringify(meta({ ttl: 8.64e15 })));
+  again.close();
+  const reopened = openKeystore(poisoned);
+  expect(reopened.get("fine@a")!.meta.ttl).toBe(8.64e15);
+  reopened.close();
 });

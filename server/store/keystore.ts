@@ -11,6 +11,10 @@ import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { isCommittedKey } from "../../core/keys/index.ts";
 import { openSqlite } from "../../core/store/sqlite.ts";
+import { logger } from "../../core/log.ts";
+import { METADATA_REPAIR_MIGRATION, metaNeedsRepairSql, repairRows } from "./meta_repair.ts";
+
+const log = logger("keystore");
 
 /** Commit operation symbols of the reference: `+` value only, `#` metadata only, `*` value and metadata, `-` delete. */
 export type CommitOp = "+" | "#" | "*" | "-";
@@ -122,6 +126,28 @@ export interface Keystore {
   close(): void;
 }
 
+// A row whose metadata is not JSON (damage from outside) reads as absent, so no read that meets it fails.
+function parseMeta(row: Row): StoredMeta | null {
+  try {
+    return JSON.parse(row.meta) as StoredMeta;
+  } catch {
+    log.debug("stored metadata is not JSON; the key reads as absent", { key: row.key });
+    return null;
+  }
+}
+
+/** Once after the upgrade: repairs keys whose metadata is past the bounds (see meta_repair.ts), date columns with it. */
+function repairKeys(db: Database): void {
+  const update = db.query("UPDATE keys SET meta = ?1, expires_at = json_extract(?1, '$.expiresAt'), available_at = json_extract(?1, '$.availableAt') WHERE key = ?2");
+  repairRows(db, {
+    select: `SELECT key AS id, meta FROM keys WHERE ${metaNeedsRepairSql("meta", true)}`,
+    update: (meta, key) => void update.run(meta, key),
+    unreadable: () => {},
+    withDates: true,
+    log,
+  });
+}
+
 function* mapRows<R, T>(rows: Iterable<R>, f: (r: R) => T): IterableIterator<T> {
   for (const r of rows) yield f(r);
 }
@@ -136,7 +162,8 @@ export function openKeystore(path: string): Keystore {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     closeSync(openSync(path, "a", 0o600));
   }
-  const db: Database = openSqlite(path, { migrations: [SCHEMA_V1, SCHEMA_V2] });
+  const db: Database = openSqlite(path, { migrations: [SCHEMA_V1, SCHEMA_V2, METADATA_REPAIR_MIGRATION] });
+  repairKeys(db);
   const q = {
     get: db.query<Row, [string]>("SELECT key, value, meta FROM keys WHERE key = ?"),
     upsert: db.query(
@@ -180,7 +207,8 @@ export function openKeystore(path: string): Keystore {
   return {
     get(key) {
       const row = q.get.get(key);
-      return row ? { key: row.key, value: row.value, meta: JSON.parse(row.meta) as StoredMeta } : null;
+      const meta = row ? parseMeta(row) : null;
+      return row && meta ? { key: row.key, value: row.value, meta } : null;
     },
     put: (record, op, opts) => putTx(record, op, opts?.skipCommit === true),
     remove: (key) => removeTx(key),

@@ -128,10 +128,10 @@ async function request(ctx: ServerContext, conn: Connection, p: EnrollParams | u
 
   if (conn.state.auth === "none") {
     const otp = p?.otp;
-    const waitMs = ctx.throttle.retryAfterMs(conn.address);
+    const waitMs = ctx.throttle.retryAfterMs(conn.address, "secret");
     if (waitMs > 0) throw refused(`Too many failed attempts from this address; try again in ${Math.ceil(waitMs / 1000)} s`);
     if (otp === undefined || !consumePasscode(ctx, otp)) {
-      ctx.throttle.fail(conn.address);
+      ctx.throttle.fail(conn.address, "secret");
       await sleep(otpFailureDelayMs(conn, limits));
       throw refused("invalid otp. Cannot process enroll request");
     }

@@ -107,11 +107,25 @@ describe("verbs without a key", () => {
     { line: () => "update:privatekey:at_pkam_publickey MIIB", app: "denied", why: "the legacy PKAM key needs * and __manage" },
     { line: () => `update:${managerId}.new.enrollments.__manage@alice {}`, app: "denied", why: "enrollment records need __manage" },
     { line: () => "llookup:private:zzzzzz.__otp@alice", app: "denied", why: "OTP keys need __manage" },
+    { line: () => "llookup:@alice:signing_privatekey@alice", app: "denied", why: "the s2s signing private key needs __manage or *" },
+    { line: () => "keys:get:keyName:@alice:signing_privatekey@alice", app: "denied", why: "keys:get does not hand out the signing private key either" },
   ];
   test.each(ROWS)("$why", async ({ line, app: expected }) => {
     const answer = await app.send(line());
     if (expected === "ok") expect(answer).toStartWith("data:");
     else expect(answer).toStartWith("error:AT0009");
+  });
+
+  test("the s2s signing private key is read with __manage (or *), never by an app without them", async () => {
+    expect(await manager.send("llookup:@alice:signing_privatekey@alice")).toStartWith("data:");
+    const keeper = await connectApkam(f, await enrollApp(f, manager, "keeper", { wavi: "rw", __manage: "r" }));
+    try {
+      expect(await keeper.send("llookup:@alice:signing_privatekey@alice")).toStartWith("data:");
+      expect(await keeper.send("update:@alice:signing_privatekey@alice forged")).toStartWith("error:AT0009");
+    } finally {
+      keeper.close();
+    }
+    expect(await app.send("llookup:@alice:signing_privatekey@alice")).toStartWith("error:AT0009");
   });
 
   test("enroll:list on an app without __manage shows only its own enrollment", async () => {
