@@ -100,7 +100,7 @@ export const SDKS: readonly SdkSpec[] = [
     name: "Go",
     coordinate: "github.com/atsign-foundation/at_go",
     registry: "the Go module proxy",
-    pinned: "v0.0.0-…-45b8ce0f452b (its only commit; no tags)",
+    pinned: "commit 45b8ce0f452b (pseudo-version; no tag known)",
     unavailable:
       'the Go module proxy answers 403 "This module version is not available" for github.com/atsign-foundation/at_go (`go list -m -versions`, and the pseudo-version of commit 45b8ce0) (asked 2026-12-07)',
     probe: ["go", "list", "-m", "-json", "github.com/atsign-foundation/at_go@45b8ce0f452be83d7c5633d9cfcb529cdcde6bc6"],
