@@ -43,6 +43,7 @@ function values(): Record<string, string> {
     peerPublic: v("inlay public"),
     self: v("sdk self"),
     sharedBySdk: v("sdk shared"),
+    unflaggedBySdk: v("sdk shared without isEncrypted"),
     sharedByPeer: v("inlay shared"),
     notifyBySdk: v("sdk notify"),
     notifyByPeer: v("inlay notify"),
@@ -127,6 +128,10 @@ async function exercise(run: Run, inlay: AtClient, v: Record<string, string>): P
     expectValue("value", got.value, v.sharedBySdk!);
     return "lookup through Inlay's server, decrypted with the SDK's shared key";
   });
+  await inlayStep(run, "shared_put_unflagged_read_by_inlay", async () => {
+    expectValue("value", (await inlay.get(`unflagged.interop${SDK_ATSIGN}`)).value, v.unflaggedBySdk!);
+    return "decrypted with the shared key although the record is not marked isEncrypted";
+  });
   const found = await notificationsAt(inlay, since, [`note.interop${SDK_ATSIGN}`, `forpeer.interop${SDK_ATSIGN}`]);
   await inlayStep(run, "notify_received_by_inlay_monitor", async () => {
     const n = arrived(found, `note.interop${SDK_ATSIGN}`);
@@ -156,7 +161,11 @@ async function storeAndForward(run: Run, v: Record<string, string>): Promise<voi
   await stack.addServer(INLAY_ATSIGN);
   const inlay = await freshInlay(stack);
   try {
-    const found = await notificationsAt(inlay, since, [`offline.interop${SDK_ATSIGN}`]);
+    await inlayStep(run, "shared_put_unflagged_read_by_inlay", async () => {
+    expectValue("value", (await inlay.get(`unflagged.interop${SDK_ATSIGN}`)).value, v.unflaggedBySdk!);
+    return "decrypted with the shared key although the record is not marked isEncrypted";
+  });
+  const found = await notificationsAt(inlay, since, [`offline.interop${SDK_ATSIGN}`]);
     await inlayStep(run, "store_forward_to_inlay_monitor", async () => {
       expectValue("decrypted value", arrived(found, `offline.interop${SDK_ATSIGN}`).value, v.offlineBySdk!);
       return "queued by the SDK's atServer, delivered to the new address from the directory";

@@ -24,6 +24,8 @@ export const STEPS: readonly StepSpec[] = [
   { id: "shared_put_sdk_to_inlay", label: "shared put by the SDK", phase: "exercise" },
   { id: "shared_put_sdk_read_by_inlay", label: "… read and decrypted by Inlay's client", phase: "inlay" },
   { id: "sdk_fresh_iv", label: "the SDK's shared value and notification carry a fresh ivNonce", phase: "inlay" },
+  { id: "shared_put_sdk_unflagged", label: "shared put by the SDK without isEncrypted (as the C SDK writes)", phase: "exercise" },
+  { id: "shared_put_unflagged_read_by_inlay", label: "… read and decrypted by Inlay's client", phase: "inlay" },
   { id: "shared_get_inlay_to_sdk", label: "shared put by Inlay's client, read by the SDK", phase: "exercise" },
   { id: "scan", label: "scan", phase: "exercise" },
   { id: "notify_sdk_to_inlay", label: "notify by the SDK to another @sign", phase: "exercise" },
@@ -40,6 +42,8 @@ export const STEPS: readonly StepSpec[] = [
 
 /** The automatic-notification fix of issue 12 §2 (the value travels). */
 const AUTO_NOTIFY = "issue 12 §2, branch sdkfix: Inlay's server sends the automatic notification of a shared write without its value";
+/** The fix of issue 12 §2 for shared data written without isEncrypted. */
+const UNFLAGGED = "issue 12 §2, branch sdkfix: Inlay's client refuses shared data that is not marked isEncrypted";
 /** The store-and-forward fix of issue 12 §2. */
 const STORE_FORWARD = "issue 12 §2, branch sdkfix: Inlay's client fetches the recipient's public key from the recipient's own atServer";
 
@@ -50,6 +54,7 @@ const STORE_FORWARD = "issue 12 §2, branch sdkfix: Inlay's client fetches the r
 export const EXPECTED_FAIL_UNTIL_SDKFIX: Readonly<Record<string, string>> = {
   shared_write_sdk_notifies_inlay_monitor: AUTO_NOTIFY,
   monitor_shared_write_from_inlay: AUTO_NOTIFY,
+  shared_put_unflagged_read_by_inlay: UNFLAGGED,
   inlay_notify_while_sdk_down: STORE_FORWARD,
   receive_after_sdk_server_down: STORE_FORWARD,
 };

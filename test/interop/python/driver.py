@@ -155,6 +155,15 @@ def phase_exercise(ctx):
         client.put(in_ns(SharedKey("forpeer", me, peer)), v["sharedBySdk"])
         return f"wrote {in_ns(SharedKey('forpeer', me, peer))}"
 
+    def shared_put_unflagged():
+        # Metadata is the SDK's public key attribute; with is_encrypted False its update line carries ivNonce but
+        # no isEncrypted, the shape of the C SDK's shared records (issue 12). The value is encrypted all the same.
+        key = in_ns(SharedKey("unflagged", me, peer))
+        key.metadata.is_encrypted = False
+        client.put(key, v["unflaggedBySdk"])
+        expect_equal("read back by the SDK", client.get(in_ns(SharedKey("unflagged", me, peer))), v["unflaggedBySdk"])
+        return f"wrote {key} without isEncrypted and read it back"
+
     def shared_get():
         expect_equal("value", client.get(in_ns(SharedKey("frompeer", peer, me))), v["sharedByPeer"])
         return f"read frompeer.{NAMESPACE}{peer} via lookup:all and the shared_key {peer} wrote for me"
@@ -176,6 +185,7 @@ def phase_exercise(ctx):
         ("public_get_signed_by_inlay", public_get_signed_by_peer),
         ("self_put_get", self_put_get),
         ("shared_put_sdk_to_inlay", shared_put),
+        ("shared_put_sdk_unflagged", shared_put_unflagged),
         ("shared_get_inlay_to_sdk", shared_get),
         ("scan", scan),
         ("notify_sdk_to_inlay", notify),
