@@ -67,12 +67,14 @@ async function installPython(cache: string): Promise<InstalledSdk> {
   const venv = join(cache, `python-atsdk-${new Bun.CryptoHasher("sha256").update(pins).digest("hex").slice(0, 12)}`);
   const marker = join(venv, ".inlay-installed");
   const python = join(venv, "bin", "python");
-  if (!existsSync(marker) || readFileSync(marker, "utf8") !== pins) {
+  // The venv belongs to the interpreter that made it: a different python3 on PATH makes a new one.
+  const installed = `${(await run(["python3", "-c", "import sys; print(sys.executable, sys.version)"], PROBE_TIMEOUT_MS)).trim()}\n${pins}`;
+  if (!existsSync(marker) || readFileSync(marker, "utf8") !== installed) {
     rmSync(venv, { recursive: true, force: true });
     mkdirSync(cache, { recursive: true });
     await run(["python3", "-m", "venv", venv], INSTALL_TIMEOUT_MS);
     await run([python, "-m", "pip", "install", "--no-input", "--timeout", "30", "--retries", "2", "--no-deps", "-r", requirements], INSTALL_TIMEOUT_MS);
-    writeFileSync(marker, pins);
+    writeFileSync(marker, installed);
   }
   return { driver: [python, join(HERE, "python", "driver.py")], env: { PYTHONDONTWRITEBYTECODE: "1", PYTHONUNBUFFERED: "1" } };
 }
