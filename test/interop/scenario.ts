@@ -181,6 +181,11 @@ async function storeAndForward(run: Run, v: Record<string, string>): Promise<voi
     sender.close();
   }
   await stack.addServer(SDK_ATSIGN);
+  const sent = run.result.steps.get("inlay_notify_while_sdk_down")!;
+  if (sent.status !== "ok") {
+    run.result.steps.set("receive_after_sdk_server_down", { status: "fail", detail: `nothing to receive: ${sent.detail}` });
+    return;
+  }
   // The sender's queue retries with a growing pause: as long a wait as Inlay's monitor gets.
   await driverPhase(run, "offline_receive", { monitorWaitSeconds: INLAY_MONITOR_WAIT_MS / 1000 });
 }

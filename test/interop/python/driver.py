@@ -203,41 +203,51 @@ def unsupported(reason):
 
 
 def watch(client, targets, wait_seconds=MONITOR_WAIT_SECONDS):
-    """Runs the SDK's monitor from epoch 0 until every target (step, key part, value) came decrypted, or
-    wait_seconds passed; returns one step function per target saying what arrived."""
+    """Runs the SDK's monitor from epoch 0 until a notification came for every target (step, key part, value),
+    or wait_seconds passed; returns one step function per target saying what arrived."""
     events = queue.Queue()
     client.queue = events
     threading.Thread(target=client.start_monitor, args=(f".*{NAMESPACE}",), daemon=True).start()
-    seen = {part: [] for _, part, _ in targets}
-    decrypted = {}
+    arrived = {}
     deadline = time.monotonic() + wait_seconds
-    while len(decrypted) < len(targets) and time.monotonic() < deadline:
+    while len(arrived) < len(targets) and time.monotonic() < deadline:
         try:
             event = events.get(timeout=max(0.05, deadline - time.monotonic()))
         except queue.Empty:
             break
         data = event.event_data or {}
         part = next((p for _, p, _ in targets if p in str(data.get("key", ""))), None)
-        if part is None:
-            continue
-        if event.event_type == AtEventType.UPDATE_NOTIFICATION:
-            seen[part].append(f"value={'none' if data.get('value') is None else 'present'}")
-            try:
-                client.handle_event(events, event)
-            except Exception as e:
-                seen[part].append(f"handle_event raised {type(e).__name__}: {e}")
-        elif event.event_type == AtEventType.DECRYPTED_UPDATE_NOTIFICATION:
-            decrypted[part] = data.get("decryptedValue")
+        if part is not None and part not in arrived and event.event_type == AtEventType.UPDATE_NOTIFICATION:
+            arrived[part] = opened(client, event)
 
     def check(part, want):
         def run():
-            if part not in decrypted:
-                raise AssertionError(f"no decrypted notification for {part} in {wait_seconds}s; saw {seen[part] or 'nothing'}")
-            expect_equal("decrypted value", decrypted[part], want)
+            if part not in arrived:
+                raise AssertionError(f"no notification for {part} in {wait_seconds}s")
+            value, why = arrived[part]
+            if why:
+                raise AssertionError(f"the notification for {part} arrived but was not decrypted: {why}")
+            expect_equal("decrypted value", value, want)
             return "received by AtClient's monitor and decrypted by handle_event"
         return run
 
     return [(name, check(part, want)) for name, part, want in targets]
+
+
+def opened(client, event):
+    """What AtClient.handle_event makes of an update notification: (decrypted value, None) or (None, why not).
+    It puts its decrypted event on the queue it is given, synchronously, so a queue of its own tells."""
+    if event.event_data.get("value") is None:
+        return None, "it carries no value"
+    out = queue.Queue()
+    try:
+        client.handle_event(out, event)
+    except Exception as e:
+        return None, f"handle_event raised {type(e).__name__}: {e}"
+    try:
+        return out.get_nowait().event_data.get("decryptedValue"), None
+    except queue.Empty:
+        return None, "handle_event could not decrypt it (it printed why)"
 
 
 # --- store-and-forward phases -----------------------------------------------------------------------------
