@@ -13,8 +13,9 @@ import { runDriverPhase, type PhaseResult } from "./driver_run.ts";
 import type { InstalledSdk } from "./sdks.ts";
 import { STEPS, type Outcome, type Phase } from "./steps.ts";
 
-/** The SDK's @sign and Inlay's. */
+/** The SDK's @sign, its second one (for SDK-to-SDK notifications), and Inlay's. */
 export const SDK_ATSIGN = "@sdk";
+export const SECOND_SDK_ATSIGN = "@sdktwo";
 export const INLAY_ATSIGN = "@inlay";
 /** Longest wait for a notification at Inlay's monitor (store-and-forward retries included). */
 export const INLAY_MONITOR_WAIT_MS = 30_000;
@@ -47,6 +48,7 @@ function values(): Record<string, string> {
     sharedByPeer: v("inlay shared"),
     notifyBySdk: v("sdk notify"),
     notifyByPeer: v("inlay notify"),
+    notifySdkToSdk: v("sdk to sdk notify"),
     offlineBySdk: v("sdk offline notify"),
     awayByPeer: v("inlay notify while sdk away"),
   };
@@ -190,9 +192,15 @@ async function storeAndForward(run: Run, v: Record<string, string>): Promise<voi
   await driverPhase(run, "offline_receive", { monitorWaitSeconds: INLAY_MONITOR_WAIT_MS / 1000 });
 }
 
+/** What a driver needs to onboard `atSign`: which @sign, its CRAM secret, where the directory must say it is. */
+function onboarding(stack: Stack, atSign: string): Record<string, string> {
+  const s = stack.servers.get(atSign)!;
+  return { atSign, cramSecret: s.cramSecret, expectAddress: `${s.host}:${s.port}` };
+}
+
 /** Runs every step of `sdk` against a new stack. */
 export async function runScenario(sdk: InstalledSdk): Promise<ScenarioResult> {
-  const stack = await startStack({ atSigns: [SDK_ATSIGN, INLAY_ATSIGN] });
+  const stack = await startStack({ atSigns: [SDK_ATSIGN, SECOND_SDK_ATSIGN, INLAY_ATSIGN] });
   const home = mkdtempSync(join(tmpdir(), "inlay-interop-home-"));
   const v = values();
   const result: ScenarioResult = { steps: new Map(), log: [] };
@@ -201,14 +209,15 @@ export async function runScenario(sdk: InstalledSdk): Promise<ScenarioResult> {
     sdk,
     home,
     result,
-    context: { atSign: SDK_ATSIGN, peer: INLAY_ATSIGN, root: `${stack.directory.host}:${stack.directory.port}`, values: v },
+    context: { atSign: SDK_ATSIGN, peer: INLAY_ATSIGN, second: SECOND_SDK_ATSIGN, root: `${stack.directory.host}:${stack.directory.port}`, values: v },
   };
   const inlay = await onboarded(stack, INLAY_ATSIGN);
   try {
-    const sdkServer = stack.servers.get(SDK_ATSIGN)!;
-    await driverPhase(run, "onboard", { cramSecret: sdkServer.cramSecret, expectAddress: `${sdkServer.host}:${sdkServer.port}` });
+    await driverPhase(run, "onboard", onboarding(stack, SDK_ATSIGN));
     if (result.steps.get("pkam_auth")?.status !== "ok") return result;
+    await driverPhase(run, "onboard_second", onboarding(stack, SECOND_SDK_ATSIGN));
     await exercise(run, inlay, v);
+    await driverPhase(run, "receive_second", { atSign: SECOND_SDK_ATSIGN });
     inlay.close();
     await storeAndForward(run, v);
     return result;

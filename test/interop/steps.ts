@@ -4,7 +4,7 @@
  */
 
 /** When a step runs: driver phases are `python driver.py <phase>`; `inlay` steps run in the test between them. */
-export type Phase = "onboard" | "exercise" | "offline_send" | "offline_receive" | "inlay";
+export type Phase = "onboard" | "onboard_second" | "exercise" | "receive_second" | "offline_send" | "offline_receive" | "inlay";
 
 export interface StepSpec {
   id: string;
@@ -17,6 +17,7 @@ export const STEPS: readonly StepSpec[] = [
   { id: "directory_lookup", label: "directory lookup of the SDK's @sign", phase: "onboard" },
   { id: "cram_onboard", label: "CRAM onboarding with the SDK's own onboarding", phase: "onboard" },
   { id: "pkam_auth", label: "PKAM authentication with the keys it saved", phase: "onboard" },
+  { id: "second_sdk_onboard", label: "a second @sign onboarded by the SDK", phase: "onboard_second" },
   { id: "public_put_get", label: "public put and get (signature checked)", phase: "exercise" },
   { id: "public_get_signed_by_inlay", label: "SDK reads Inlay's public value (signature checked)", phase: "exercise" },
   { id: "public_read_by_inlay", label: "Inlay's client reads the SDK's public value (signature checked)", phase: "inlay" },
@@ -31,6 +32,8 @@ export const STEPS: readonly StepSpec[] = [
   { id: "notify_sdk_to_inlay", label: "notify by the SDK to another @sign", phase: "exercise" },
   { id: "notify_received_by_inlay_monitor", label: "… received and decrypted by Inlay's monitor", phase: "inlay" },
   { id: "shared_write_sdk_notifies_inlay_monitor", label: "the SDK's shared put reaches Inlay's monitor with its value", phase: "inlay" },
+  { id: "notify_sdk_to_sdk", label: "notify by the SDK to its second @sign", phase: "exercise" },
+  { id: "monitor_sdk_from_sdk", label: "… received and decrypted by the SDK's monitor", phase: "receive_second" },
   { id: "monitor_notify_from_inlay", label: "notify by Inlay's client, received and decrypted by the SDK's monitor", phase: "exercise" },
   { id: "monitor_shared_write_from_inlay", label: "Inlay's shared put reaches the SDK's monitor with its value", phase: "exercise" },
   { id: "apkam_enroll", label: "APKAM enrollment", phase: "exercise" },

@@ -91,39 +91,61 @@ def in_ns(key):
 # --- phase onboard: directory lookup, CRAM onboarding with the SDK's own utilities, PKAM ---------------------
 
 
-def phase_onboard(ctx):
+def lookup(ctx):
+    root = AtRootConnection.get_instance(host=root_address(ctx).host, port=root_address(ctx).port)
+    address = root.find_secondary(AtSign(ctx["atSign"]))
+    expect_equal("address", str(address), ctx["expectAddress"])
+    return address
+
+
+def onboard(ctx, address):
     me = AtSign(ctx["atSign"])
+    conn = AtSecondaryConnection(address)
+    conn.connect()
+    AuthUtil.authenticate_with_cram(conn, me, ctx["cramSecret"])
+    keys = {}
+    OnboardingUtil.generate_pkam_keypair(keys)
+    OnboardingUtil.generate_encryption_keypair(keys)
+    OnboardingUtil.generate_self_encryption_key(keys)
+    OnboardingUtil.store_pkam_public_key(conn, keys)
+    OnboardingUtil.store_public_encryption_key(conn, me.without_prefix, keys)
+    OnboardingUtil.delete_cram_key(conn)
+    KeysUtil.save_keys(me.to_string(), keys)
+    conn.disconnect()
+    return "CRAM with AuthUtil, keys by OnboardingUtil, saved by KeysUtil.save_keys"
+
+
+def pkam(ctx):
+    if not open_client(ctx).is_authenticated():
+        raise AssertionError("AtClient is not authenticated")
+    return "AtClient authenticated with the keys it loaded from ~/.atsign/keys"
+
+
+def phase_onboard(ctx):
     found = {}
 
-    def lookup():
-        root = AtRootConnection.get_instance(host=root_address(ctx).host, port=root_address(ctx).port)
-        found["address"] = root.find_secondary(me)
-        expect_equal("address", str(found["address"]), ctx["expectAddress"])
+    def found_address():
+        found["address"] = lookup(ctx)
         return str(found["address"])
 
-    def onboard():
-        conn = AtSecondaryConnection(found["address"])
-        conn.connect()
-        AuthUtil.authenticate_with_cram(conn, me, ctx["cramSecret"])
-        keys = {}
-        OnboardingUtil.generate_pkam_keypair(keys)
-        OnboardingUtil.generate_encryption_keypair(keys)
-        OnboardingUtil.generate_self_encryption_key(keys)
-        OnboardingUtil.store_pkam_public_key(conn, keys)
-        OnboardingUtil.store_public_encryption_key(conn, me.without_prefix, keys)
-        OnboardingUtil.delete_cram_key(conn)
-        KeysUtil.save_keys(me.to_string(), keys)
-        conn.disconnect()
-        return "CRAM with AuthUtil, keys by OnboardingUtil, saved by KeysUtil.save_keys"
+    if step("directory_lookup", found_address) and step("cram_onboard", lambda: onboard(ctx, found["address"])):
+        step("pkam_auth", lambda: pkam(ctx))
 
-    def pkam():
-        client = open_client(ctx)
-        if not client.is_authenticated():
-            raise AssertionError("AtClient is not authenticated")
-        return "AtClient authenticated with the keys it loaded from ~/.atsign/keys"
 
-    if step("directory_lookup", lookup) and step("cram_onboard", onboard):
-        step("pkam_auth", pkam)
+def phase_onboard_second(ctx):
+    """A second @sign run by this SDK, to receive the first one's notification with the SDK's monitor."""
+    def onboard_second():
+        onboard(ctx, lookup(ctx))
+        pkam(ctx)
+        return f"{ctx['atSign']} onboarded the same way"
+
+    step("second_sdk_onboard", onboard_second)
+
+
+def phase_receive_second(ctx):
+    targets = [("monitor_sdk_from_sdk", f"hello.{NAMESPACE}", ctx["values"]["notifySdkToSdk"])]
+    for name, fn in watch(open_client(ctx), targets):
+        step(name, fn)
 
 
 # --- phase exercise: data, scan, notify, monitor -----------------------------------------------------------
@@ -180,6 +202,10 @@ def phase_exercise(ctx):
         notification_id = client.notify(in_ns(SharedKey("note", me, peer)), v["notifyBySdk"])
         return f"queued as {notification_id}"
 
+    def notify_second():
+        second = AtSign(ctx["second"])
+        return f"queued as {client.notify(in_ns(SharedKey('hello', me, second)), v['notifySdkToSdk'])}"
+
     for name, fn in [
         ("public_put_get", public_put_get),
         ("public_get_signed_by_inlay", public_get_signed_by_peer),
@@ -189,6 +215,7 @@ def phase_exercise(ctx):
         ("shared_get_inlay_to_sdk", shared_get),
         ("scan", scan),
         ("notify_sdk_to_inlay", notify),
+        ("notify_sdk_to_sdk", notify_second),
     ]:
         step(name, fn)
     step("apkam_enroll", lambda: unsupported("atsdk 0.2.81 has no enrollment (APKAM) API"))
@@ -272,6 +299,8 @@ def phase_offline_receive(ctx):
 
 PHASES = {
     "onboard": phase_onboard,
+    "onboard_second": phase_onboard_second,
+    "receive_second": phase_receive_second,
     "exercise": phase_exercise,
     "offline_send": phase_offline_send,
     "offline_receive": phase_offline_receive,
