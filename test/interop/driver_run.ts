@@ -6,8 +6,8 @@
 import type { InstalledSdk } from "./sdks.ts";
 import type { Outcome, Status } from "./steps.ts";
 
-/** Longest time one driver phase may take (its own monitor waits stop at 20 s). */
-export const DRIVER_PHASE_TIMEOUT_MS = 90_000;
+/** Longest time one driver phase may take (its monitor waits stop at 30 s; the rest takes a few seconds). */
+export const DRIVER_PHASE_TIMEOUT_MS = 60_000;
 /** Lines of the driver's stderr kept for a failure message. */
 const STDERR_TAIL_LINES = 20;
 

@@ -11,15 +11,17 @@ import { expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { matrixIn, renderMatrix, withMatrix, type Column } from "./matrix.ts";
-import { runScenario } from "./scenario.ts";
+import { INLAY_MONITOR_WAIT_MS, runScenario } from "./scenario.ts";
 import { interopCache, SDKS, INSTALL_TIMEOUT_MS, type SdkSpec } from "./sdks.ts";
 import { DRIVER_PHASE_TIMEOUT_MS } from "./driver_run.ts";
 import { STEPS, verdict } from "./steps.ts";
 
 const README = join(import.meta.dir, "..", "..", "README.md");
 const IN_CI = !!process.env.CI && process.env.CI !== "false";
-/** An SDK's whole run: its install, four driver phases, and Inlay's monitor waits. */
-const SDK_TEST_TIMEOUT_MS = INSTALL_TIMEOUT_MS * 2 + DRIVER_PHASE_TIMEOUT_MS * 4 + 120_000;
+/** The driver phases of one SDK's run. */
+const DRIVER_PHASES = new Set(STEPS.map((s) => s.phase).filter((p) => p !== "inlay")).size;
+/** An SDK's whole run, each part at its own bound: the install (venv, pip), the driver phases, Inlay's two monitor waits, a minute for the rest. */
+const SDK_TEST_TIMEOUT_MS = INSTALL_TIMEOUT_MS * 2 + DRIVER_PHASE_TIMEOUT_MS * DRIVER_PHASES + INLAY_MONITOR_WAIT_MS * 2 + 60_000;
 
 const columns: Column[] = [];
 /** True once an SDK could not be installed: the README check is skipped then (that SDK's test says why). */
