@@ -23,16 +23,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
+# The names the SDK's packages export (at_python's own onboarding example imports the same ones).
 from at_client.atclient import AtClient
-from at_client.common.atsign import AtSign
+from at_client.common import AtSign
 from at_client.common.keys import PublicKey, SelfKey, SharedKey
-from at_client.connections.address import Address
-from at_client.connections.atrootconnection import AtRootConnection
-from at_client.connections.atsecondaryconnection import AtSecondaryConnection
-from at_client.connections.notification.atevents import AtEventType
-from at_client.util.authutil import AuthUtil
-from at_client.util.keysutil import KeysUtil
-from at_client.util.onboardingutil import OnboardingUtil
+from at_client.connections import Address, AtEventType, AtRootConnection, AtSecondaryConnection
+from at_client.util import AuthUtil, KeysUtil, OnboardingUtil
 
 # Longest wait for notifications a monitor should see, unless the context gives monitorWaitSeconds (the
 # test's own timeout for the run is longer).
