@@ -43,26 +43,6 @@ export const STEPS: readonly StepSpec[] = [
   { id: "receive_after_sdk_server_down", label: "… received by the SDK's monitor once it is back on another port", phase: "offline_receive" },
 ];
 
-/** The automatic-notification fix of issue 12 §2 (the value travels). */
-const AUTO_NOTIFY = "issue 12 §2, branch sdkfix: Inlay's server sends the automatic notification of a shared write without its value";
-/** The fix of issue 12 §2 for shared data written without isEncrypted. */
-const UNFLAGGED = "issue 12 §2, branch sdkfix: Inlay's client refuses shared data that is not marked isEncrypted";
-/** The store-and-forward fix of issue 12 §2. */
-const STORE_FORWARD = "issue 12 §2, branch sdkfix: Inlay's client fetches the recipient's public key from the recipient's own atServer";
-
-/**
- * Steps that fail on this branch because of a deviation that the sdkfix branch fixes; each fails the suite
- * once it passes, so that whoever merges the fix removes it here (with the reasons no step uses any more),
- * then rewrites the README's matrix: INLAY_INTEROP_WRITE=1 bun test test/interop.
- */
-export const EXPECTED_FAIL_UNTIL_SDKFIX: Readonly<Record<string, string>> = {
-  shared_write_sdk_notifies_inlay_monitor: AUTO_NOTIFY,
-  monitor_shared_write_from_inlay: AUTO_NOTIFY,
-  shared_put_unflagged_read_by_inlay: UNFLAGGED,
-  inlay_notify_while_sdk_down: STORE_FORWARD,
-  receive_after_sdk_server_down: STORE_FORWARD,
-};
-
 export type Status = "ok" | "fail" | "unsupported";
 
 /** What one step came to. */
@@ -71,14 +51,7 @@ export interface Outcome {
   detail: string;
 }
 
-/** How a step counts in the suite: an expected failure passes the suite, an unexpected pass fails it. */
-export function verdict(
-  id: string,
-  o: Outcome | undefined,
-  expectedToFail: Readonly<Record<string, string>> = EXPECTED_FAIL_UNTIL_SDKFIX,
-): "ok" | "unsupported" | "xfail" | "xpass" | "fail" {
-  const xfail = id in expectedToFail;
-  if (!o || o.status === "fail") return xfail ? "xfail" : "fail";
-  if (o.status === "unsupported") return "unsupported";
-  return xfail ? "xpass" : "ok";
+/** How a step counts in the suite: a step not reached counts as failed. */
+export function verdict(o: Outcome | undefined): Status {
+  return o?.status ?? "fail";
 }
