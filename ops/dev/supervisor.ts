@@ -94,7 +94,7 @@ function onExit(child: Child, code: number, cwd: string, say: Say): void {
   child.restartTimer = setTimeout(() => {
     child.restartTimer = null;
     if (child.stopping) return;
-    void launch(child, cwd, say).then((line) => line && say(`${child.spec.name} is back`));
+    void launch(child, cwd, say).then((line) => line && say(`${child.spec.name} is back (pid ${child.proc?.pid})`));
   }, delay);
 }
 
@@ -116,6 +116,7 @@ export async function startChild(spec: ChildSpec, cwd: string, say: Say): Promis
   }
   if (line === null) throw new Error(`${spec.name} exited before it was ready (see its output above)`);
   child.stopping = false;
+  say(`${spec.name} is up (pid ${child.proc!.pid})`);
   return { child, readyLine: line };
 }
 
