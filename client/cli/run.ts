@@ -83,7 +83,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     }
     const ca = (parsed.options as { ca?: string }).ca;
     if (ca) checkCaFile(ca);
-    return await command.run(parsed.options, parsed.positionals, io);
+    return await command.run(parsed.options, parsed.positionals, { ...io, err: (line) => io.err(named(line)) });
   } catch (e) {
     const f = failure(e);
     return fail(e instanceof UsageError ? { ...f, message: `${f.message} (see ${CLI_PROGRAM} ${name} --help)` } : f);
