@@ -84,7 +84,7 @@ async function request(o: Opts, io: Parameters<CliCommand["run"]>[2]): Promise<n
     io.err(`Resuming enrollment ${sent.enrollmentId} (kept in ${pendingFileOf(p.keysFile)})`);
   } else {
     await savePending(p.keysFile, p, sent);
-    io.err(`Enrollment ${sent.enrollmentId} requested for ${p.appName} on ${p.deviceName}; approve it from a manager device (\`bun client.ts enroll approve ${sent.enrollmentId}\`)`);
+    io.err(`Enrollment ${sent.enrollmentId} requested for ${p.appName} on ${p.deviceName} and pending; approve it from a manager device (\`bun client.ts enroll approve ${sent.enrollmentId}\`)`);
   }
   let keys: AtKeys;
   try {
