@@ -13,6 +13,7 @@ import { ADMIN_TOKEN_FILE } from "./directory/admin_token.ts";
 const spec = {
   host: { kind: "string", default: "0.0.0.0", arg: "HOST", help: "address of the root protocol listener" },
   port: { kind: "number", default: DIRECTORY_PORT_DEFAULT, schema: portSchema, arg: "PORT", help: "root protocol port (TLS)" },
+  publicHost: { kind: "string", arg: "HOST", help: "host name clients dial (e.g. the container's name); the dev certificate covers it" },
   adminHost: { kind: "string", default: "127.0.0.1", arg: "HOST", help: "address of the admin API; bind it beyond loopback (e.g. 0.0.0.0) only where servers on other hosts register, it is token-protected" },
   adminPort: { kind: "number", default: ADMIN_PORT_DEFAULT, schema: portSchema, arg: "PORT", help: "admin API port (HTTP)" },
   data: { kind: "string", arg: "DIR", help: "data directory (default $INLAY_HOME/directory)" },
@@ -32,7 +33,7 @@ const listeners = (o: { host: string; port: number; adminHost: string; adminPort
 await runEntry({ name: "directory", usage, about, spec, listeners }, process.argv.slice(2), process.env, async (o) => {
   const home = inlayHome();
   const dataDir = o.data ?? join(home, "directory");
-  const tls = await serviceTls({ certFile: o.tlsCert, keyFile: o.tlsKey, home, hosts: [o.host] });
+  const tls = await serviceTls({ certFile: o.tlsCert, keyFile: o.tlsKey, home, hosts: [o.host, ...(o.publicHost ? [o.publicHost] : [])] });
   const dir = await startDirectory({ host: o.host, port: o.port, adminHost: o.adminHost, adminPort: o.adminPort, dataDir, token: o.token, tls });
   console.log(`directory listening on ${o.host}:${dir.port}`);
   console.log(`admin API on ${dir.adminUrl} (token ${o.token ? "from --token" : `in ${join(dataDir, ADMIN_TOKEN_FILE)}`})`);
