@@ -17,9 +17,10 @@ import { AtClientError } from "../errors.ts";
 /**
  * Exit statuses of the CLI (the table in client/README.md): 1 the key or enrollment does not exist; 2 the command
  * line is wrong (flag, argument, --ca file); 3 keys are missing or do not authenticate, or a value does not
- * decrypt or verify; 4 the directory, the atServer, the relay or the peer cannot be reached, or refused.
+ * decrypt or verify; 4 the directory, the atServer, the relay or the peer cannot be reached, or refused; 130 Ctrl-C
+ * where a command says how to come back (enroll request).
  */
-export const EXIT = { ok: 0, notFound: 1, usage: 2, authOrCrypto: 3, network: 4 } as const;
+export const EXIT = { ok: 0, notFound: 1, usage: 2, authOrCrypto: 3, network: 4, interrupted: 130 } as const;
 
 /** Largest value accepted from stdin: an encrypted value grows by 4/3 and must fit one request line. */
 export const MAX_VALUE_BYTES = 7 * 1024 * 1024;

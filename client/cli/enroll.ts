@@ -15,7 +15,7 @@ import { approveEnrollment, decideEnrollment, fetchEnrollment, listEnrollments, 
 import { loadPending, pendingFileOf, removePending, savePending, sentOf, type PendingRequest } from "../enroll/pending_request.ts";
 import { completeEnrollment, sendEnrollmentRequest, type SentRequest } from "../enroll/request_enrollment.ts";
 import { AtClientError } from "../errors.ts";
-import { COMMON_SPEC, emit, openClient, type CliCommand } from "./command.ts";
+import { COMMON_SPEC, emit, EXIT, openClient, type CliCommand } from "./command.ts";
 
 const spec = {
   app: { kind: "string", help: "request: the app name, e.g. wavi", arg: "NAME" },
@@ -77,7 +77,7 @@ async function request(o: Opts, io: Parameters<CliCommand["run"]>[2]): Promise<n
   // handler goes in before the pending file is written, so no interrupt falls between the two.
   const onInterrupt = () => {
     io.err(`Interrupted; enrollment ${sent.enrollmentId} is still pending and kept in ${pendingFileOf(p.keysFile)}: ${resumeHint}`);
-    process.exit(130);
+    process.exit(EXIT.interrupted);
   };
   process.once("SIGINT", onInterrupt);
   if (pending) {
