@@ -1,5 +1,6 @@
 /** Entry of the client CLI: `bun client.ts <command> [options]` (see client/cli/). */
 import { runCli } from "./client/cli/run.ts";
+import { programName } from "./core/entry.ts";
 
 // Output is collected and written in order, each flush waiting for its write's callback (the bytes went to the
 // pipe), so process.exit cannot cut a large binary value short. Not Bun.write(Bun.stdout): in Bun 1.4.5, repeated
@@ -17,6 +18,6 @@ const code = await runCli(process.argv.slice(2), process.env, {
   err: (line) => void process.stderr.write(line + "\n"),
   stdoutIsTty: process.stdout.isTTY === true,
   flush,
-});
+}, programName("client"));
 await flush();
 process.exit(code);

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { inlayHome } from "./core/crypto/dev_ca.ts";
-import { oneAtSign, runEntry } from "./core/entry.ts";
+import { oneAtSign, programName, runEntry } from "./core/entry.ts";
 import { requireHostPort } from "./core/host_port.ts";
 import { hostPortSchema, portSchema, type OptionSpec } from "./core/options.ts";
 import { serviceTls, systemRootCas, trustedCasLater } from "./core/net/tls.ts";
@@ -30,11 +30,13 @@ const spec = {
   peerCa: { kind: "string", help: "CAs accepted for other atServers' client certificates (default: the system roots with --tls-cert, else the dev CA)", arg: "FILE" },
 } satisfies OptionSpec;
 
-const usage = "bun server.ts @alice [options]";
+const usage = "@alice [options]";
 const about = "Runs the atServer of one @sign: registers it in the directory and serves atProtocol clients over TLS.";
 
-await runEntry({ name: "server", usage, about, spec }, process.argv.slice(2), process.env, async (o, positionals) => {
-  const atSign = oneAtSign(positionals, usage);
+const listeners = (o: { host: string; port: number }) => [{ what: "atServer", host: o.host, port: o.port, portFlag: "--port", hostFlag: "--host" }];
+
+await runEntry({ name: "server", usage, about, spec, listeners }, process.argv.slice(2), process.env, async (o, positionals) => {
+  const atSign = oneAtSign(positionals, `${programName("server")} @alice`);
   const home = inlayHome();
   const tls = await serviceTls({ certFile: o.tlsCert, keyFile: o.tlsKey, hosts: [o.publicHost, o.host], home });
   const { host: dirHost, port: dirPort } = requireHostPort(o.directory, "--directory");
@@ -57,7 +59,7 @@ await runEntry({ name: "server", usage, about, spec }, process.argv.slice(2), pr
   // console.*, not process.stdout: see core/log.ts (~7 MiB RSS).
   console.log(`${atSign} listening on ${o.host}:${server.port}`);
   if (!server.onboarded()) {
-    console.log(`not onboarded yet; run:\n  bun client.ts onboard ${atSign} --cram ${server.cramSecret} --directory ${o.directory}`);
+    console.log(`not onboarded yet; run:\n  ${programName("client")} onboard ${atSign} --cram ${server.cramSecret} --directory ${o.directory}`);
   }
   return server;
 });

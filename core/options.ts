@@ -43,9 +43,11 @@ export interface Parsed<S extends OptionSpec> {
   positionals: string[];
   /** True when `--help`/`-h` was given; the caller prints `helpText` and exits 0. */
   help: boolean;
+  /** True when `--version` was given; the caller prints the version and exits 0. */
+  version: boolean;
 }
 
-/** A usage problem: the entry prints the message and exits with status 2. */
+/** A usage problem: the entry prints the message (plus where to find `--help`) and exits with status 2. */
 export class UsageError extends Error {
   override name = "UsageError";
 }
@@ -67,6 +69,7 @@ export function parseOptions<S extends OptionSpec>(spec: S, argv: string[], env:
   const raw: Record<string, string[]> = {};
   const positionals: string[] = [];
   let help = false;
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") {
@@ -77,6 +80,10 @@ export function parseOptions<S extends OptionSpec>(spec: S, argv: string[], env:
       help = true;
       continue;
     }
+    if (arg === "--version") {
+      version = true;
+      continue;
+    }
     if (!arg.startsWith("-") || arg === "-") {
       positionals.push(arg);
       continue;
@@ -84,7 +91,7 @@ export function parseOptions<S extends OptionSpec>(spec: S, argv: string[], env:
     const eq = arg.indexOf("=");
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const name = byFlag.get(flag);
-    if (!name) throw new UsageError(`Unknown option ${flag} (see --help)`);
+    if (!name) throw new UsageError(`Unknown option ${flag}`);
     const def = spec[name]!;
     let value: string;
     if (eq > 0) value = arg.slice(eq + 1);
@@ -109,7 +116,7 @@ export function parseOptions<S extends OptionSpec>(spec: S, argv: string[], env:
       options[name] = r.data;
     }
   }
-  return { options: options as Options<S>, positionals, help };
+  return { options: options as Options<S>, positionals, help, version };
 }
 
 function convert(name: string, def: OptionDef, values: string[]): unknown {
@@ -140,7 +147,7 @@ export function helpText(usage: string, description: string, spec: OptionSpec): 
     return [flag, def.help + (extra ? ` (${extra})` : "")] as const;
   });
   const width = Math.max(...rows.map(([f]) => f.length), 10) + 2;
-  return [`Usage: ${usage}`, "", description, "", "Options:", ...rows.map(([f, h]) => `  ${f.padEnd(width)}${h}`), `  ${"-h, --help".padEnd(width)}show this help`].join("\n") + "\n";
+  return [`Usage: ${usage}`, "", description, "", "Options:", ...rows.map(([f, h]) => `  ${f.padEnd(width)}${h}`), `  ${"-h, --help".padEnd(width)}show this help`, `  ${"--version".padEnd(width)}print the version`].join("\n") + "\n";
 }
 
 /** Validators shared by several entries. */

@@ -4,7 +4,8 @@
  */
 import { readBounded } from "../../core/bytes.ts";
 import { requireHostPort } from "../../core/host_port.ts";
-import { readdirSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { atSignSchema } from "../../core/atsign.ts";
@@ -13,8 +14,13 @@ import { hostPortSchema, UsageError, type OptionSpec, type Options } from "../..
 import { AtClient, atKeysPath } from "../at_client.ts";
 import { AtClientError } from "../errors.ts";
 
-/** Exit statuses of the CLI. */
-export const EXIT = { ok: 0, notFound: 1, usage: 2, authOrCrypto: 3, network: 4 } as const;
+/**
+ * Exit statuses of the CLI (the table in client/README.md): 1 the key or enrollment does not exist; 2 the command
+ * line is wrong (flag, argument, --ca file); 3 keys are missing or do not authenticate, or a value does not
+ * decrypt or verify; 4 the directory, the atServer, the relay or the peer cannot be reached, or refused; 130 Ctrl-C
+ * where a command says how to come back (enroll request).
+ */
+export const EXIT = { ok: 0, notFound: 1, usage: 2, authOrCrypto: 3, network: 4, interrupted: 130 } as const;
 
 /** Largest value accepted from stdin: an encrypted value grows by 4/3 and must fit one request line. */
 export const MAX_VALUE_BYTES = 7 * 1024 * 1024;
@@ -48,17 +54,49 @@ export interface CliCommand<S extends OptionSpec = OptionSpec> {
   run(options: Options<S & typeof COMMON_SPEC>, positionals: string[], io: CliIo): Promise<number>;
 }
 
-/** Maps any error to its exit status and a one-line message naming the fix. */
-export function failure(e: unknown): { code: number; message: string } {
+/** A failed command: its exit status, one line naming the fix, and the atProtocol code when there is one. */
+export interface Failure {
+  code: number;
+  message: string;
+  atCode?: string;
+}
+
+/** Maps any error to its exit status and a one-line message naming the fix (the atProtocol code said once). */
+export function failure(e: unknown): Failure {
   if (e instanceof UsageError) return { code: EXIT.usage, message: e.message };
   if (e instanceof AtKeysFileError || e instanceof CryptoError) return { code: EXIT.authOrCrypto, message: e.message };
   if (e instanceof AtClientError) {
     const code = { not_found: EXIT.notFound, usage: EXIT.usage, auth: EXIT.authOrCrypto, crypto: EXIT.authOrCrypto, network: EXIT.network, server: EXIT.network }[e.kind];
+    const tag = e.message.includes(e.code) ? "" : ` [${e.code}]`;
     const hint = e.kind === "not_found" ? " (list existing keys with `bun client.ts scan`)" : "";
-    return { code, message: `${e.message} [${e.code}]${hint}` };
+    return { code, message: `${e.message}${tag}${hint}`, atCode: e.code };
   }
   return { code: EXIT.network, message: e instanceof Error ? e.message : String(e) };
 }
+
+/**
+ * Checks a `--ca` file before anything dials, so that a wrong file is blamed on the file and not on the
+ * directory whose certificate it then fails to verify.
+ */
+export function checkCaFile(file: string): void {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`Cannot read the --ca file ${file} (${(e as { code?: string }).code ?? String(e)})`);
+  }
+  const blocks = text.match(PEM_CERTIFICATE_RE) ?? [];
+  if (blocks.length === 0) throw new UsageError(`The --ca file ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  for (const [i, pem] of blocks.entries()) {
+    try {
+      new X509Certificate(pem);
+    } catch (e) {
+      throw new UsageError(`The --ca file ${file}: certificate ${i + 1} does not parse (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+}
+
+const PEM_CERTIFICATE_RE = /-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----/g;
 
 /** The .atKeys file for `--keys` / `--as`, else the only one in the keys folder. */
 export function keysFileFor(opts: { keys?: string | undefined; as?: string | undefined; keysDir?: string | undefined }): string {
@@ -72,7 +110,7 @@ export function keysFileFor(opts: { keys?: string | undefined; as?: string | und
     // no directory: same answer as an empty one
   }
   if (files.length === 1) return join(dir, files[0]!);
-  if (files.length === 0) throw new UsageError(`No .atKeys file in ${dir}; run \`onboard\` first or pass --keys FILE`);
+  if (files.length === 0) throw new AtKeysFileError(dir, "no .atKeys file in this folder; run `onboard` first or pass --keys FILE");
   throw new UsageError(`Several .atKeys files in ${dir}; choose one with --as @SIGN`);
 }
 
@@ -88,10 +126,10 @@ export function openClient(opts: Options<typeof COMMON_SPEC>): Promise<AtClient>
 }
 
 
-/** Reads all of stdin, refusing more than `limit` bytes. */
-export async function readStdin(io: CliIo, limit = MAX_VALUE_BYTES): Promise<Uint8Array> {
+/** Reads all of stdin, refusing more than `limit` bytes; `lift` names the flag that lifts the limit, if one does. */
+export async function readStdin(io: CliIo, limit = MAX_VALUE_BYTES, lift?: string): Promise<Uint8Array> {
   const bytes = await readBounded(io.stdin(), limit);
-  if (!bytes) throw new UsageError(`Value on stdin is larger than ${limit} bytes`);
+  if (!bytes) throw new UsageError(`Value on stdin is larger than ${limit} bytes${lift ? `; ${lift}` : ""}`);
   return bytes;
 }
 

@@ -10,6 +10,7 @@
 import { atSignSchema } from "../../core/atsign.ts";
 import { UsageError } from "../../core/options.ts";
 import { ApiCaller, DEFAULT_AT_FETCH_TIMEOUT_MS, MAX_ENVELOPE_BODY_BYTES } from "../api/serve/index.ts";
+import { TUNNEL_RETRY_HEADER, TUNNEL_RETRY_VALUE } from "../api/serve/envelope.ts";
 import { COMMON_SPEC, EXIT, openClient, readStdin, type CliCommand, type CliIo } from "./command.ts";
 
 const spec = {
@@ -23,6 +24,18 @@ const spec = {
   fail: { kind: "boolean", short: "f", help: "exit 1 when the status is 400 or more", default: false, env: false },
   timeout: { kind: "number", help: "ms to wait for the answer", default: DEFAULT_AT_FETCH_TIMEOUT_MS, arg: "MS" },
 } as const;
+
+/** What lifts the notification bound on bodies: a relay, over which they stream through a tunnel. */
+const RELAY_LIFTS = "give --relay @RELAY to stream it over a tunnel";
+
+/** The flag that lifts a size refusal, for stderr: 413 from the caller without a relay, 502 asking for the tunnel. */
+export function sizeLimitHint(res: Response, o: { relay?: string | undefined; tunnel: boolean }): string | null {
+  if (res.status === 413 && !o.relay) return `The request body is larger than a notification carries; ${RELAY_LIFTS}`;
+  if (res.status === 502 && res.headers.get(TUNNEL_RETRY_HEADER) === TUNNEL_RETRY_VALUE && !o.tunnel) {
+    return "The response is larger than a notification carries; ask again with --tunnel --relay @RELAY";
+  }
+  return null;
+}
 
 const HEADER_RE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/;
 
@@ -75,7 +88,7 @@ export const fetchCommand: CliCommand<typeof spec & typeof COMMON_SPEC> = {
     if (o.tunnel && !o.relay) throw new UsageError("--tunnel needs --relay");
     const fromStdin = o.data === "-" || o.data === "@-";
     // With a relay, stdin streams over the tunnel as it is read; without, it must fit a notification.
-    const body = o.data === undefined ? undefined : fromStdin ? (o.relay ? stdinStream(io) : await readStdin(io, MAX_ENVELOPE_BODY_BYTES)) : new TextEncoder().encode(o.data);
+    const body = o.data === undefined ? undefined : fromStdin ? (o.relay ? stdinStream(io) : await readStdin(io, MAX_ENVELOPE_BODY_BYTES, RELAY_LIFTS)) : new TextEncoder().encode(o.data);
     const method = (o.request ?? (body !== undefined ? "POST" : "GET")).toUpperCase();
     if (!/^[A-Z]{1,16}$/.test(method)) throw new UsageError(`Invalid method "${o.request}"`);
     if (body !== undefined && (method === "GET" || method === "HEAD")) throw new UsageError(`A ${method} request has no body (use -X POST)`);
@@ -90,6 +103,8 @@ export const fetchCommand: CliCommand<typeof spec & typeof COMMON_SPEC> = {
           io.err(`< ${res.status} ${res.statusText}`.trimEnd());
           res.headers.forEach((v, k) => io.err(`< ${k}: ${v}`));
         }
+        const hint = sizeLimitHint(res, o);
+        if (hint) io.err(hint);
         // Streamed: each chunk is written before the next is read, so a large response never sits in memory.
         if (res.body) {
           for await (const chunk of res.body) {

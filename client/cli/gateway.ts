@@ -75,7 +75,7 @@ export const gateway: CliCommand<typeof spec & typeof COMMON_SPEC> = {
           },
         });
       } catch (e) {
-        throw new UsageError(`Cannot listen on ${o.listen}: ${(e as Error).message}`);
+        throw new UsageError(`Cannot listen on ${o.listen}: ${(e as Error).message}; choose another with --listen`);
       }
       io.err(`gateway listening on http://${host}:${server.port} -> ${api} as ${client.atSign}`);
       await new Promise<void>((resolve) => {

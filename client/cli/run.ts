@@ -1,6 +1,13 @@
-/** The CLI dispatcher: picks the command, parses its options, maps failures to one stderr line + exit status. */
-import { helpText, parseOptions } from "../../core/options.ts";
-import { EXIT, failure, type CliCommand, type CliIo } from "./command.ts";
+/**
+ * The CLI dispatcher: picks the command, parses its options (the local stack's config standing in for
+ * INLAY_DIRECTORY), maps failures to one stderr line — or, with --json, one JSON object on stdout — and the exit
+ * status.
+ */
+import { inlayHome } from "../../core/crypto/dev_ca.ts";
+import { helpText, parseOptions, UsageError } from "../../core/options.ts";
+import { INLAY_VERSION } from "../../core/version.ts";
+import { checkCaFile, EXIT, failure, type CliCommand, type CliIo, type Failure } from "./command.ts";
+import { readLocalConfig, withLocalConfig } from "./local_config.ts";
 /**
  * The commands, loaded on use: a command imports only its own part of the SDK (a tunnel does not load the L402
  * backends, `get` does not load the tunnel), which keeps start-up short — it is most of `tunnel`'s time to ready.
@@ -25,40 +32,60 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<CliCom
   gateway: { description: "Serves an @sign API as plain HTTP on a local port (requests go out as my @sign).", load: async () => (await import("./gateway.ts")).gateway },
 };
 
-const OVERVIEW = `Usage: bun client.ts <command> [options]
+/** How the texts below name the CLI; runCli replaces it with the program actually running (a bundle, say). */
+const CLI_PROGRAM = "bun client.ts";
+
+const OVERVIEW = `Usage: ${CLI_PROGRAM} <command> [options]
 
 Commands:
 ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(13)} ${c.description}`)
   .join("\n")}
 
-Exit status: 0 ok, 1 not found, 2 usage, 3 auth/crypto, 4 network.
-Run \`bun client.ts <command> --help\` for a command's options.
+Exit status: 0 ok, 1 not found, 2 usage, 3 keys/auth/crypto, 4 network or refused (client/README.md).
+Run \`${CLI_PROGRAM} <command> --help\` for a command's options; \`${CLI_PROGRAM} --version\` prints the version.
 `;
 
-/** Runs one CLI invocation; returns the exit status. */
-export async function runCli(argv: string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
+/**
+ * Runs one CLI invocation; returns the exit status. `program` is how the user runs the CLI (`bun dist/client.js`
+ * when bundled); help, usage and hints name it.
+ */
+export async function runCli(argv: string[], env: Record<string, string | undefined>, io: CliIo, program = CLI_PROGRAM): Promise<number> {
+  const named = (text: string) => (program === CLI_PROGRAM ? text : text.replaceAll(CLI_PROGRAM, program));
   const [name, ...rest] = argv;
+  const json = rest.includes("--json") || /^(1|true|yes)$/i.test(env.INLAY_JSON ?? "");
+  const fail = (f: Failure): number => {
+    const message = named(f.message.replace(/\s*\n\s*/g, " "));
+    if (json) io.out(JSON.stringify({ error: { message, exit: f.code, ...(f.atCode ? { code: f.atCode } : {}) } }) + "\n");
+    else io.err(message);
+    return f.code;
+  };
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    io.out(OVERVIEW);
+    io.out(named(OVERVIEW));
     return name ? EXIT.ok : EXIT.usage;
   }
-  const entry = COMMANDS[name];
-  if (!entry) {
-    io.err(`Unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(", ")}; see --help)`);
-    return EXIT.usage;
+  if (name === "--version") {
+    io.out(`inlay client ${INLAY_VERSION}\n`);
+    return EXIT.ok;
   }
+  const entry = COMMANDS[name];
+  if (!entry) return fail({ code: EXIT.usage, message: `Unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(", ")}; see ${CLI_PROGRAM} --help)` });
   try {
     const command = await entry.load();
-    const parsed = parseOptions(command.spec, rest, env);
+    const parsed = parseOptions(command.spec, rest, withLocalConfig(env, readLocalConfig(inlayHome(env))));
     if (parsed.help) {
-      io.out(helpText(command.usage, entry.description, command.spec));
+      io.out(named(helpText(command.usage, entry.description, command.spec)));
       return EXIT.ok;
     }
-    return await command.run(parsed.options, parsed.positionals, io);
+    if (parsed.version) {
+      io.out(`inlay client ${INLAY_VERSION}\n`);
+      return EXIT.ok;
+    }
+    const ca = (parsed.options as { ca?: string }).ca;
+    if (ca) checkCaFile(ca);
+    return await command.run(parsed.options, parsed.positionals, { ...io, err: (line) => io.err(named(line)) });
   } catch (e) {
     const f = failure(e);
-    io.err(f.message.replace(/\s*\n\s*/g, " "));
-    return f.code;
+    return fail(e instanceof UsageError ? { ...f, message: `${f.message} (see ${CLI_PROGRAM} ${name} --help)` } : f);
   }
 }

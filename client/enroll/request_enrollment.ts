@@ -50,7 +50,11 @@ async function expectData(conn: AtConnection, line: string): Promise<string> {
   return r.data;
 }
 
-async function send(req: EnrollmentRequest): Promise<SentRequest> {
+/**
+ * Sends the request (new APKAM key pair and symmetric key) and returns what the device must keep until the
+ * request is decided: the id and the keys (the CLI keeps them in a 0600 file, so a rerun resumes).
+ */
+export async function sendEnrollmentRequest(req: EnrollmentRequest): Promise<SentRequest> {
   const atSign = normalizeAtSign(req.atSign);
   const pkamAlgo = req.pkamAlgo ?? "rsa2048";
   const conn = await AtConnection.open({ ...req.address, ca: req.ca });
@@ -81,7 +85,7 @@ async function send(req: EnrollmentRequest): Promise<SentRequest> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Authenticates with the enrollment, retrying while it is pending; returns the authenticated connection. */
-async function awaitApproval(req: EnrollmentRequest, sent: SentRequest): Promise<AtConnection> {
+async function awaitApproval(req: WaitOptions, sent: SentRequest): Promise<AtConnection> {
   const waitMs = req.waitMs ?? APPROVAL_WAIT_DEFAULT_MS;
   const deadline = Date.now() + waitMs;
   const key = { algo: sent.keys.pkamAlgo, privateKey: sent.keys.pkamPrivateKey };
@@ -106,7 +110,7 @@ async function awaitApproval(req: EnrollmentRequest, sent: SentRequest): Promise
     if (left <= 0) {
       conn.close();
       throw new AtAuthError(
-        `Enrollment ${sent.enrollmentId} is still pending after ${Math.round(waitMs / 1000)} s; approve it from a manager device (\`enroll approve ${sent.enrollmentId}\`) and run this again with a longer --wait`,
+        `Enrollment ${sent.enrollmentId} is still pending after ${Math.round(waitMs / 1000)} s; approve it from a manager device (\`enroll approve ${sent.enrollmentId}\`), then ${req.resumeHint ?? "call completeEnrollment again"}`,
         "AT0026",
       );
     }
@@ -131,13 +135,19 @@ async function fetchDefaultKey(conn: AtConnection, sent: SentRequest, name: stri
   return unwrapDefaultKey(sent.keys.apkamSymmetricKey!, wrapped, what);
 }
 
+/** What waiting for a decision needs (a resumed request has no OTP or names any more). */
+export type WaitOptions = Pick<EnrollmentRequest, "address" | "ca" | "waitMs" | "pollIntervalMs" | "onProgress"> & {
+  /** What the timeout message tells the user to do next (the CLI: run the same command again). */
+  resumeHint?: string;
+};
+
 /**
- * Runs the whole new-device flow and returns the keys of the enrolled app (write them with writeAtKeysFile).
- * @example const keys = await requestEnrollment({ atSign: "@alice", address, ca, appName: "wavi", deviceName: "phone", namespaces: { wavi: "rw" }, otp: "ABC123" });
+ * Waits for the decision on a sent request; once approved, fetches the default keys the approver wrapped for
+ * this device and returns everything an .atKeys file holds. Denied, revoked and expired requests throw
+ * AtAuthError (AT0025, AT0027, AT0028); a request still pending at the deadline throws AT0026 and may be
+ * completed later with the same `sent`.
  */
-export async function requestEnrollment(req: EnrollmentRequest): Promise<AtKeys> {
-  const sent = await send(req);
-  req.onProgress?.(`Enrollment ${sent.enrollmentId} requested for ${req.appName} on ${req.deviceName}; approve it from a manager device`);
+export async function completeEnrollment(req: WaitOptions, sent: SentRequest): Promise<AtKeys> {
   const conn = await awaitApproval(req, sent);
   try {
     req.onProgress?.(`Enrollment ${sent.enrollmentId} approved; fetching keys`);
@@ -150,4 +160,14 @@ export async function requestEnrollment(req: EnrollmentRequest): Promise<AtKeys>
   } finally {
     conn.close();
   }
+}
+
+/**
+ * Runs the whole new-device flow and returns the keys of the enrolled app (write them with writeAtKeysFile).
+ * @example const keys = await requestEnrollment({ atSign: "@alice", address, ca, appName: "wavi", deviceName: "phone", namespaces: { wavi: "rw" }, otp: "ABC123" });
+ */
+export async function requestEnrollment(req: EnrollmentRequest): Promise<AtKeys> {
+  const sent = await sendEnrollmentRequest(req);
+  req.onProgress?.(`Enrollment ${sent.enrollmentId} requested for ${req.appName} on ${req.deviceName}; approve it from a manager device`);
+  return completeEnrollment(req, sent);
 }
