@@ -22,6 +22,8 @@ const spec = {
   tlsCert: { kind: "string", help: "PEM certificate chain (default: issued by the dev CA)", arg: "FILE" },
   tlsKey: { kind: "string", help: "PEM private key", arg: "FILE" },
   ca: { kind: "string", help: "extra CA file trusted for the directory and other atServers (default: the dev CA of $INLAY_HOME)", arg: "FILE" },
+  adminHost: { kind: "string", help: "address of the admin port (keep it on loopback)", default: "127.0.0.1", arg: "HOST" },
+  adminPort: { kind: "number", help: "admin HTTP port for /metrics, /healthz, /readyz (0 picks a free one; default: no admin port)", schema: portSchema, arg: "PORT" },
   peerCa: { kind: "string", help: "CAs accepted for other atServers' client certificates (default: the system roots with --tls-cert, else the dev CA)", arg: "FILE" },
 } satisfies OptionSpec;
 
@@ -47,9 +49,11 @@ await runEntry({ name: "server", usage, about, spec }, process.argv.slice(2), pr
     tls: { key: tls.key, cert: tls.cert, ca: peerCas(o.peerCa, tls.ca) },
     directory: { host: dirHost, port: dirPort, ca: trustedCasLater({ caFile: o.ca, home }) },
     directoryAdmin: token ? { url: o.directoryAdmin, token } : undefined,
+    admin: o.adminPort === undefined ? undefined : { host: o.adminHost, port: o.adminPort },
   });
   // console.*, not process.stdout: see core/log.ts (~7 MiB RSS).
   console.log(`${atSign} listening on ${o.host}:${server.port}`);
+  if (server.admin) console.log(`admin (/metrics, /healthz, /readyz) on ${server.admin.url}`);
   if (!server.onboarded()) {
     console.log(`not onboarded yet; run:\n  bun client.ts onboard ${atSign} --cram ${server.cramSecret} --directory ${o.directory}`);
   }

@@ -95,6 +95,7 @@ export function newOutboundPool(ctx: ServerContext, opts: PoolOptions): Outbound
         },
       });
     } catch (err) {
+      ctx.metrics.outbound.failed++;
       remote.forget(atSign);
       throw err;
     }
@@ -126,6 +127,7 @@ export function newOutboundPool(ctx: ServerContext, opts: PoolOptions): Outbound
         throw new AtProtocolError("AT0021", "Server is stopping");
       }
       sessions.set(atSign, opened);
+      ctx.metrics.outbound.opened++;
       log.debug("s2s session open", { to: atSign });
       return opened;
     }
