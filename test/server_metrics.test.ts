@@ -4,8 +4,9 @@
  * quarantined) and then up again (delivered over an outbound session), the expiry sweeper, a refused
  * connection. Every exposition goes through a strict Prometheus text parser.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, spyOn, test } from "bun:test";
 import { join } from "node:path";
+import { setLogLevel } from "../core/log.ts";
 import { serviceTls } from "../core/net/tls.ts";
 import { startServer, type RunningServer } from "../server/index.ts";
 import { startStack, STACK_HOST, type Stack } from "./harness.ts";
@@ -95,7 +96,23 @@ test("auth attempts by method and result, connections by kind, verbs by name and
   expect(sampleValue(during, "inlay_server_keystore_bytes")).toBeGreaterThan(0);
 });
 
-test("a notification to a server that is down is postponed and quarantined, then delivered over a session", async () => {
+test("a notification to a server that is down is postponed and quarantined, then delivered over a session; logs name no @sign or key", async () => {
+  const lines: string[] = [];
+  const logged = spyOn(console, "error").mockImplementation((line: unknown) => void lines.push(String(line)));
+  setLogLevel("debug");
+  try {
+    await undeliverableThenDelivered();
+  } finally {
+    setLogLevel("warn");
+    logged.mockRestore();
+  }
+  expect(lines.some((l) => l.includes("recipient unreachable"))).toBe(true);
+  // The directory's own lines name what it publishes anyway (registrations); the atServer's must not.
+  const serverLines = lines.filter((l) => !l.includes('"part":"directory"'));
+  expect(serverLines.filter((l) => /@bob|phone|metrics-down/.test(l))).toEqual([]);
+});
+
+async function undeliverableThenDelivered(): Promise<void> {
   const o = await owner();
   await stack.servers.get("@bob")!.stop();
   const before = await metrics();
@@ -116,7 +133,7 @@ test("a notification to a server that is down is postponed and quarantined, then
   expect(sampleValue(after, "inlay_server_outbound_sessions")).toBe(1);
   expect(delta(before, after)("inlay_server_outbound_sessions_total", { result: "opened" })).toBe(1);
   expect(delta(before, after)("inlay_server_notifications_total", { event: "errored" })).toBe(0);
-});
+}
 
 test("the expiry sweeper's work and a refused connection are counted", async () => {
   const before = await metrics();

@@ -11,7 +11,7 @@
  */
 import { buildNotify } from "../../core/verbs/notify.ts";
 import type { CommandOf } from "../../core/verbs/command.ts";
-import { logger } from "../../core/log.ts";
+import { errorKind, logger } from "../../core/log.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
 import { countOutcomes, type NotifyCounters } from "../metrics/server_metrics.ts";
 import type { OutboundPool } from "../s2s/outbound_pool.ts";
@@ -117,7 +117,7 @@ export function startDelivery(store: NotificationStore, pool: OutboundPool, limi
     const now = Date.now();
     const pause = Math.min(L.quarantineMaxMs, L.quarantineBaseMs * 2 ** (failures - 1));
     store.postpone(to, now, now + pause);
-    log.debug("recipient unreachable", { to, pauseMs: pause, error: String(err) });
+    log.debug("recipient unreachable", { pauseMs: pause, error: errorKind(err) });
   };
 
   const drain = async (to: string) => {
@@ -174,7 +174,7 @@ export function startDelivery(store: NotificationStore, pool: OutboundPool, limi
             if (active.has(to)) continue;
             active.add(to);
             drain(to)
-              .catch((err: unknown) => log.error("delivery failed", { to, error: String(err) }))
+              .catch((err: unknown) => log.error("delivery failed", { error: errorKind(err) }))
               .finally(() => {
                 active.delete(to);
                 schedule();

@@ -128,7 +128,7 @@ export function newOutboundPool(ctx: ServerContext, opts: PoolOptions): Outbound
       }
       sessions.set(atSign, opened);
       ctx.metrics.outbound.opened++;
-      log.debug("s2s session open", { to: atSign });
+      log.debug("s2s session open");
       return opened;
     }
     return await p;
