@@ -3,7 +3,7 @@
  * Takes a list of @signs' records and shows their sum, so a hosting process reports totals at a cost that
  * does not grow with its series (see server_metrics.ts).
  */
-import { expositionWriter, labels, type Series } from "../../core/metrics/exposition.ts";
+import { expositionWriter, labels, type ExpositionWriter, type Series } from "../../core/metrics/exposition.ts";
 import { addHistogram, newHistogram, type Histogram } from "../../core/metrics/histogram.ts";
 import {
   AUTH_METHODS, AUTH_RESULTS, CONNECTION_KINDS, CONNECTION_REFUSALS, RESULT_LABELS, VERB_LABELS, connectionKind,
@@ -60,7 +60,7 @@ export function renderServerMetrics(tenants: readonly TenantFigures[]): string {
 }
 
 // Only verbs and results that occurred get series: 31 verbs x 30 results would be ~900 mostly-zero lines.
-function renderVerbs(w: ReturnType<typeof expositionWriter>, tenants: readonly TenantFigures[]): void {
+function renderVerbs(w: ExpositionWriter, tenants: readonly TenantFigures[]): void {
   const counts: Series[] = [];
   const latency: [string, Histogram][] = [];
   for (const verb of VERB_LABELS) {
