@@ -4,6 +4,7 @@
  */
 import type { Observable } from "../core/metrics/admin_routes.ts";
 import { expositionWriter, labels, type ExpositionWriter, type Series } from "../core/metrics/exposition.ts";
+import { writeProcessMetrics } from "../core/metrics/process_metrics.ts";
 import type { Registry } from "./registry.ts";
 import type { RootListener } from "./root_listener.ts";
 
@@ -66,6 +67,7 @@ export function renderDirectoryMetrics(registered: number, root: RootView | null
   const calls: Series[] = [];
   for (const op of OPERATIONS) for (const result of RESULTS) calls.push([labels({ operation: op, result }), admin[op][result]]);
   w.counter("inlay_directory_admin_requests_total", "Admin API /v1 requests by operation and result.", calls);
+  writeProcessMetrics(w);
   return lines.join("\n") + "\n";
 }
 

@@ -5,6 +5,7 @@
  */
 import { expositionWriter, labels, type ExpositionWriter, type Series } from "../../core/metrics/exposition.ts";
 import { addHistogram, newHistogram, type Histogram } from "../../core/metrics/histogram.ts";
+import { writeProcessMetrics } from "../../core/metrics/process_metrics.ts";
 import {
   AUTH_METHODS, AUTH_RESULTS, CONNECTION_KINDS, CONNECTION_REFUSALS, RESULT_LABELS, VERB_LABELS, connectionKind,
   type NotifyCounters, type ServerMetrics, type SweeperCounters,
@@ -56,6 +57,7 @@ export function renderServerMetrics(tenants: readonly TenantFigures[]): string {
   w.gauge("inlay_server_keystore_bytes", "Size of the keystore file.", sum(tenants, (t) => t.gauges.keystoreBytes));
   w.counter("inlay_server_expiry_sweeper_total", "Expiry sweeper work: rounds run, expired keys removed, failed rounds.",
     SWEEPER_WORK.map((k) => [labels({ work: k }), sum(tenants, (t) => t.metrics.sweeper[k])]));
+  writeProcessMetrics(w);
   return lines.join("\n") + "\n";
 }
 
