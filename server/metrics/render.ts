@@ -76,5 +76,5 @@ function renderVerbs(w: ExpositionWriter, tenants: readonly TenantFigures[]): vo
     });
   }
   w.counter("inlay_server_commands_total", "Commands by verb and result (ok, or the atProtocol error code answered).", counts);
-  w.histogram("inlay_server_command_duration_seconds", "Time from a parsed line to its answer, by verb.", latency);
+  w.histogram("inlay_server_command_duration_seconds", "Time from a request line to its answer, by verb.", latency);
 }

@@ -12,6 +12,7 @@ import type { Command, VerbName } from "../../core/verbs/command.ts";
 import { newHistogram, observe, type Histogram } from "../../core/metrics/histogram.ts";
 import { AtProtocolError, ERROR_CODES } from "../../core/wire/index.ts";
 import type { Connection } from "../connection.ts";
+import type { DeliveryOutcome } from "../notify/notification_store.ts";
 
 // Typed against VerbName both ways, so a new verb cannot go uncounted.
 const VERB_TABLE = {
@@ -144,12 +145,16 @@ export function countSweep(s: SweeperCounters | undefined, removed: number | nul
   }
 }
 
-/** Counts delivery outcomes as the store is about to record them. */
-export function countOutcomes(n: NotifyCounters | undefined, outcomes: readonly { delivered: boolean; retryAt?: number | null }[]): void {
-  if (!n) return;
+/**
+ * Counts delivery outcomes as the store is about to record them; returns them unchanged.
+ * @example store.recordOutcomes(countOutcomes(counts, outcomes));
+ */
+export function countOutcomes(n: NotifyCounters | undefined, outcomes: DeliveryOutcome[]): DeliveryOutcome[] {
+  if (!n) return outcomes;
   for (const o of outcomes) {
     if (o.delivered) n.delivered++;
     else if (o.retryAt === null) n.errored++;
     else n.retried++;
   }
+  return outcomes;
 }

@@ -132,9 +132,7 @@ export function startDelivery(store: NotificationStore, pool: OutboundPool, limi
         // attempt, so the status says errored and the retry budget applies. An unreachable one only pauses.
         if (err instanceof AtProtocolError && err.code === "AT0008") {
           const now = Date.now();
-          const refused = rows.map((r) => ({ seq: r.seq, delivered: false as const, retryAt: retryAt(r, now) }));
-          countOutcomes(counts, refused);
-          store.recordOutcomes(refused);
+          store.recordOutcomes(countOutcomes(counts, rows.map((r) => ({ seq: r.seq, delivered: false, retryAt: retryAt(r, now) }))));
         }
         return unreachable(to, err);
       }
@@ -151,8 +149,7 @@ export function startDelivery(store: NotificationStore, pool: OutboundPool, limi
         return { seq: r.seq, delivered: false, retryAt: retryAt(r, now) };
       });
       if (stopped) return;
-      countOutcomes(counts, outcomes);
-      store.recordOutcomes(outcomes);
+      store.recordOutcomes(countOutcomes(counts, outcomes));
       if (broken !== null) return unreachable(to, broken);
     }
   };
