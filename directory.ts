@@ -8,7 +8,7 @@ import { serviceTls } from "./core/net/tls.ts";
 import { runEntry } from "./core/entry.ts";
 import { portSchema, type OptionSpec } from "./core/options.ts";
 import { ADMIN_PORT_DEFAULT, DIRECTORY_PORT_DEFAULT, startDirectory } from "./directory/index.ts";
-import { ADMIN_TOKEN_FILE } from "./directory/admin_token.ts";
+import { ADMIN_TOKEN_FILE } from "./core/admin_token.ts";
 
 const spec = {
   host: { kind: "string", default: "0.0.0.0", arg: "HOST", help: "address of the root protocol listener" },

@@ -27,6 +27,8 @@ const spec = {
     help: "accept an empty keystore of an onboarded @sign (its data is lost): onboard it again with a new CRAM secret (unless --cram-secret)",
     default: false,
   },
+  adminHost: { kind: "string", help: "address of the admin port (keep it on loopback)", default: "127.0.0.1", arg: "HOST" },
+  adminPort: { kind: "number", help: "admin HTTP port for /metrics, /healthz, /readyz (0 picks a free one; default: no admin port)", schema: portSchema, arg: "PORT" },
   peerCa: { kind: "string", help: "CAs accepted for other atServers' client certificates (default: the system roots with --tls-cert, else the dev CA)", arg: "FILE" },
 } satisfies OptionSpec;
 
@@ -55,9 +57,11 @@ await runEntry({ name: "server", usage, about, spec, listeners }, process.argv.s
     directory: { host: dirHost, port: dirPort, ca: trustedCasLater({ caFile: o.ca, home }) },
     directoryAdmin: token ? { url: o.directoryAdmin, token } : undefined,
     resetOnboarding: o.resetOnboarding,
+    admin: o.adminPort === undefined ? undefined : { host: o.adminHost, port: o.adminPort },
   });
   // console.*, not process.stdout: see core/log.ts (~7 MiB RSS).
   console.log(`${atSign} listening on ${o.host}:${server.port}`);
+  if (server.admin) console.log(`admin (/metrics, /healthz, /readyz) on ${server.admin.url}`);
   if (!server.onboarded()) {
     console.log(`not onboarded yet; run:\n  ${programName("client")} onboard ${atSign} --cram ${server.cramSecret} --directory ${o.directory}`);
   }

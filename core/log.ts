@@ -30,3 +30,14 @@ export function logger(part: string): Logger {
   };
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
 }
+
+/**
+ * What a log line may say about an error that a user's request or data caused: its atProtocol code or its
+ * class, not its message, which can quote key names, values or other @signs.
+ * @example log.debug("cache refresh failed", { error: errorKind(err) }) // "AT0021"
+ */
+export function errorKind(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string") return code;
+  return err instanceof Error ? err.name : typeof err;
+}

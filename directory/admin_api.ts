@@ -6,6 +6,8 @@
  *   DELETE /v1/atsigns/:atsign   -> 200 {"deleted":true} | 404
  *   GET    /v1/atsigns?after=<atsign>&limit=<1..1000> -> {"items":[...],"next":"@x"|null}
  *   GET    /healthz              -> {"ok":true,"count":n}   (no token)
+ *   GET    /readyz               -> {"ready":true} | 503    (no token)
+ *   GET    /metrics              -> Prometheus text         (token; core/metrics/admin_routes.ts)
  *
  * Every /v1 route needs `Authorization: Bearer <token>`. Errors are JSON `{"error":"<what and why>"}`.
  */
@@ -15,6 +17,8 @@ import * as z from "zod/mini";
 import { atSignProblem, normalizeAtSign } from "../core/atsign.ts";
 import { constantTimeEqual } from "../core/crypto/constant_time_equal.ts";
 import { logger } from "../core/log.ts";
+import { adminRoutes } from "../core/metrics/admin_routes.ts";
+import { countAdminCall, directoryObservable, newAdminCalls, type RootView } from "./metrics.ts";
 import { REGISTRY_PAGE_MAX, type Registration, type Registry } from "./registry.ts";
 
 /** Largest request body the admin API reads. */
@@ -64,13 +68,15 @@ const firstIssue = (e: z.core.$ZodError) => {
 };
 
 /**
- * Builds the admin app over `registry`, guarded by `token`. Serve it with `Bun.serve({ fetch: app.fetch })`;
- * tests call `app.request(...)`.
+ * Builds the admin app over `registry`, guarded by `token`; /metrics also shows `root`'s figures. Serve it
+ * with `Bun.serve({ fetch: app.fetch })`; tests call `app.request(...)`.
  * @example const app = adminApi(registry, token); await app.request("/healthz");
  */
-export function adminApi(registry: Registry, token: string): Hono {
+export function adminApi(registry: Registry, token: string, root: RootView | null = null): Hono {
   const app = new Hono();
   const expected = "Bearer " + token;
+  const calls = newAdminCalls();
+  const observe = adminRoutes(directoryObservable(registry, root, calls), token, "inlay-directory");
 
   app.onError((err, c) => {
     log.error("admin request failed", { path: c.req.path, error: String(err) });
@@ -78,8 +84,12 @@ export function adminApi(registry: Registry, token: string): Hono {
   });
   app.notFound((c) => fail(c, 404, `no route ${c.req.method} ${c.req.path}`));
 
-  app.get("/healthz", (c) => c.json({ ok: true, count: registry.count() }));
+  app.on(["GET", "HEAD"], ["/healthz", "/readyz", "/metrics"], (c) => observe(c.req.raw)!);
 
+  app.use("/v1/*", async function countCall(c, next) {
+    await next();
+    countAdminCall(calls, c.req.method, c.req.path, c.res.status);
+  });
   app.use("/v1/*", async function adminAuth(c, next) {
     const header = c.req.header("authorization") ?? "";
     if (!constantTimeEqual(header, expected)) {

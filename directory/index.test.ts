@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serviceTls } from "../core/net/tls.ts";
-import { ADMIN_TOKEN_FILE } from "./admin_token.ts";
+import { ADMIN_TOKEN_FILE } from "../core/admin_token.ts";
 import { BindError, startDirectory } from "./index.ts";
 import { dialTls } from "./raw_tls_client.ts";
 

@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { logger } from "../core/log.ts";
 import { adminApi, ADMIN_BODY_LIMIT_BYTES } from "./admin_api.ts";
-import { loadOrCreateAdminToken } from "./admin_token.ts";
+import { loadOrCreateAdminToken } from "../core/admin_token.ts";
 import { openRegistry } from "./registry.ts";
 import { listenRoot, type RootLimits, type RootStats } from "./root_listener.ts";
 
@@ -67,7 +67,7 @@ const log = logger("directory");
 export async function startDirectory(opts: DirectoryOptions): Promise<Directory> {
   const host = opts.host ?? "127.0.0.1";
   const adminHost = opts.adminHost ?? "127.0.0.1";
-  const token = opts.token ?? loadOrCreateAdminToken(opts.dataDir);
+  const token = opts.token ?? loadOrCreateAdminToken(opts.dataDir, "directory");
   if (token.trim() === "") throw new RangeError("Cannot start the directory: the admin token is empty");
   const registry = openRegistry(join(opts.dataDir, REGISTRY_FILE));
   let root: ReturnType<typeof listenRoot> | undefined;
@@ -75,7 +75,7 @@ export async function startDirectory(opts: DirectoryOptions): Promise<Directory>
     root = bind("--port", host, opts.port ?? DIRECTORY_PORT_DEFAULT, (port) =>
       listenRoot({ host, port, tls: opts.tls, lookup: (key) => registry.lookup(key), limits: opts.limits }),
     );
-    const app = adminApi(registry, token);
+    const app = adminApi(registry, token, root);
     const admin = bind("--admin-port", adminHost, opts.adminPort ?? ADMIN_PORT_DEFAULT, (port) =>
       // reusePort must be explicit: with development:false Bun 1.4.5 sets SO_REUSEPORT, and a second
       // directory would then share the port silently instead of failing with EADDRINUSE.

@@ -14,6 +14,7 @@
  */
 import type { Socket, TCPSocketListener } from "bun";
 import { logger } from "../core/log.ts";
+import { newHistogram, observe, type Histogram } from "../core/metrics/histogram.ts";
 import { LineTooLongError, newLineBuffer, pushChunk, type LineBuffer } from "../core/net/line_buffer.ts";
 import { flush, newWriteQueue, send, type WriteQueue } from "../core/net/write_queue.ts";
 
@@ -71,6 +72,10 @@ export interface RootStats {
   lookups: number;
   found: number;
   misses: number;
+  /** Misses answered late or by hanging up (the reference's throttle: every miss after the first). */
+  throttled: number;
+  /** Time the registry took per lookup (seconds). */
+  lookupSeconds: Histogram;
   /** Connections closed at accept because a connection bound was reached. */
   refused: number;
   /** Connections closed for a line over the limit, too many pending lines, or an unread reply queue. */
@@ -79,11 +84,20 @@ export interface RootStats {
   timeouts: number;
 }
 
+/** Open connections: in the TLS handshake, ready for a line, or waiting out a throttled miss. */
+export interface RootConnectionStates {
+  handshake: number;
+  ready: number;
+  throttled: number;
+}
+
 /** A running root listener. */
 export interface RootListener {
   host: string;
   port: number;
   stats(): RootStats;
+  /** Open connections by state, counted now. */
+  connectionStates(): RootConnectionStates;
   /** Closes the listener and every connection. */
   stop(): void;
 }
@@ -119,7 +133,7 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
   const limits: RootLimits = { ...ROOT_DEFAULT_LIMITS, ...Object.fromEntries(given) };
   const conns = new Set<RootSocket>();
   const perIp = new Map<string, number>();
-  const stats: RootStats = { connections: 0, lookups: 0, found: 0, misses: 0, refused: 0, overflows: 0, timeouts: 0 };
+  const stats: RootStats = { connections: 0, lookups: 0, found: 0, misses: 0, throttled: 0, lookupSeconds: newHistogram(), refused: 0, overflows: 0, timeouts: 0 };
 
   const close = (s: RootSocket) => {
     if (!s.data.closed) s.end();
@@ -138,8 +152,10 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
     if (key === EXIT) return close(s);
     stats.lookups++;
     let address: string | null;
+    const startedMs = performance.now();
     try {
       address = opts.lookup(key.startsWith("@") ? key.slice(1) : key);
+      observe(stats.lookupSeconds, (performance.now() - startedMs) / 1000);
     } catch (err) {
       log.error("lookup failed", { error: String(err) });
       return close(s);
@@ -151,6 +167,7 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
     stats.misses++;
     conn.misses++;
     if (conn.misses === 1) return reply(s, "null\r\n@");
+    stats.throttled++;
     // Reference abuse throttle: the 2nd miss waits, the 3rd waits and then hangs up.
     conn.delay = setTimeout(() => {
       conn.delay = null;
@@ -262,6 +279,11 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
     host: opts.host,
     port: server.port,
     stats: () => ({ ...stats }),
+    connectionStates() {
+      const states: RootConnectionStates = { handshake: 0, ready: 0, throttled: 0 };
+      for (const s of conns) states[s.data.delay !== null ? "throttled" : s.data.ready ? "ready" : "handshake"]++;
+      return states;
+    },
     stop() {
       clearInterval(sweeper);
       for (const s of conns) close(s);

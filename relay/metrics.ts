@@ -2,6 +2,7 @@
  * What the relay counts, from metadata only (who, how many bytes, how long — never content), and how it is
  * shown: Prometheus text on the loopback admin port.
  */
+import { EXPOSITION_CONTENT_TYPE, expositionWriter } from "../core/metrics/exposition.ts";
 import { type GcStats, newGcStats } from "./gc_pacer.ts";
 import { type PipeStats, newPipeStats } from "./pipe.ts";
 
@@ -91,11 +92,7 @@ export function recordSession(c: RelayCounters, atSigns: string[], bytes: number
 export function renderMetrics(c: RelayCounters): string {
   const s = c.stats;
   const lines: string[] = [];
-  const gauge = (name: string, help: string, value: number) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`);
-  const counter = (name: string, help: string, rows: [string, number][]) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
-    for (const [labels, v] of rows) lines.push(`${name}${labels} ${v}`);
-  };
+  const { gauge, counter } = expositionWriter(lines);
   gauge("inlay_relay_preauth_connections", "Connections in the handshake.", s.preAuth);
   gauge("inlay_relay_pending_legs", "Authenticated legs waiting for their peer.", s.pending);
   gauge("inlay_relay_pairs", "Paired sessions.", s.pairs);
@@ -125,7 +122,7 @@ export function relayAdminApp(c: RelayCounters): { fetch(req: Request): Response
     fetch(req) {
       if (req.method !== "GET" && req.method !== "HEAD") return new Response("405 Method Not Allowed", { status: 405, headers: { allow: "GET, HEAD" } });
       const path = new URL(req.url).pathname;
-      if (path === "/metrics") return new Response(renderMetrics(c), { headers: { "content-type": "text/plain; version=0.0.4" } });
+      if (path === "/metrics") return new Response(renderMetrics(c), { headers: { "content-type": EXPOSITION_CONTENT_TYPE } });
       if (path === "/healthz") return Response.json({ ok: true, pairs: c.stats.pairs });
       return new Response("404 Not Found", { status: 404 });
     },

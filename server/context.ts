@@ -3,6 +3,7 @@
  * throttle, the remote-lookup client and a few counters. One per running server.
  */
 import type { AuthThrottle } from "./auth_throttle.ts";
+import type { ServerMetrics } from "./metrics/server_metrics.ts";
 import type { NotifyService } from "./notify/notify_service.ts";
 import type { EnrollmentLimits } from "./enroll/enrollment_limits.ts";
 import type { RemoteLookup } from "./remote_lookup.ts";
@@ -17,6 +18,8 @@ export interface ServerContext {
   /** Fetches another @sign's public data from its server; null when no directory is configured. */
   readonly remote: RemoteLookup | null;
   readonly startedAt: number;
+  /** Counters for /metrics (server/metrics/). */
+  readonly metrics: ServerMetrics;
   /** Open inbound connections (stats id 1). */
   connectionCount(): number;
   /** Call after a write that sets an expiry, so the sweeper can wake up earlier. */

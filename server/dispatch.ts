@@ -13,6 +13,7 @@ import { forgetEnrollmentConnection } from "./enroll/live_enrollments.ts";
 import type { LineHandler } from "./listener.ts";
 import { authHandlers } from "./verbs/auth.ts";
 import { withWriteHooks } from "./notify/write_hooks.ts";
+import { countAnswer, countFailure } from "./metrics/server_metrics.ts";
 import { assertAllowed, configHandlers } from "./verbs/config.ts";
 import { enrollHandlers } from "./verbs/enroll.ts";
 import { runHandler, type HandlerTable, type Reply } from "./verbs/handler.ts";
@@ -115,10 +116,11 @@ export function newDispatcher(ctx: ServerContext): LineHandler {
     handleLine(conn, line) {
       if (line.trim() === "") return prompt(conn.state);
       let cmd: Command;
+      const startedMs = performance.now();
       try {
         cmd = parseCommand(line);
       } catch (err) {
-        return fail(conn, err);
+        return fail(conn, countFailure(ctx.metrics, null, startedMs, err));
       }
       if (cmd.verb === "exit") {
         conn.close();
@@ -129,13 +131,13 @@ export function newDispatcher(ctx: ServerContext): LineHandler {
         checkAuth(ctx, conn, cmd.verb);
         checkCommandAccess(ctx, conn, cmd);
         const r = runHandler(table, ctx, conn, cmd);
-        if (!(r instanceof Promise)) return frame(conn, r);
+        if (!(r instanceof Promise)) return frame(conn, countAnswer(ctx.metrics, cmd, startedMs, r));
         return r.then(
-          (reply) => frame(conn, reply),
-          (err: unknown) => fail(conn, err),
+          (reply) => frame(conn, countAnswer(ctx.metrics, cmd, startedMs, reply)),
+          (err: unknown) => fail(conn, countFailure(ctx.metrics, cmd, startedMs, err)),
         );
       } catch (err) {
-        return fail(conn, err);
+        return fail(conn, countFailure(ctx.metrics, cmd, startedMs, err));
       }
     },
   };

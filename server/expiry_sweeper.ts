@@ -4,6 +4,7 @@
  * earliest expiry (at most SWEEP_MAX_INTERVAL_MS away) and re-armed when a write sets an earlier one.
  */
 import { logger } from "../core/log.ts";
+import { countSweep, type SweeperCounters } from "./metrics/server_metrics.ts";
 import type { Keystore } from "./store/keystore.ts";
 
 /** Longest sleep between sweeps, even when nothing is due (matches the reference's cron period). */
@@ -20,8 +21,8 @@ export interface ExpirySweeper {
   stop(): void;
 }
 
-/** Starts sweeping `ks` now and whenever keys are due. */
-export function startExpirySweeper(ks: Keystore): ExpirySweeper {
+/** Starts sweeping `ks` now and whenever keys are due, counting its work in `counts`. */
+export function startExpirySweeper(ks: Keystore, counts?: SweeperCounters): ExpirySweeper {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let dueAt = Infinity;
   let stopped = false;
@@ -43,8 +44,10 @@ export function startExpirySweeper(ks: Keystore): ExpirySweeper {
     try {
       const keys = ks.expiredKeys(now, SWEEP_BATCH_KEYS);
       for (const key of keys) ks.remove(key);
+      countSweep(counts, keys.length);
       if (keys.length === SWEEP_BATCH_KEYS) return arm(now);
     } catch (err) {
+      countSweep(counts, null);
       log.error("expiry sweep failed", { error: String(err) });
     }
     arm(ks.nextExpiry() ?? Infinity);

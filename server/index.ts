@@ -3,6 +3,8 @@
  * registration in the directory. The entry (server.ts) only turns flags into these options.
  */
 import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { loadOrCreateAdminToken } from "../core/admin_token.ts";
 import { normalizeAtSign } from "../core/atsign.ts";
 import { newAuthThrottle } from "./auth_throttle.ts";
 import type { ServerContext } from "./context.ts";
@@ -10,6 +12,9 @@ import { newDispatcher } from "./dispatch.ts";
 import type { EnrollmentLimits } from "./enroll/enrollment_limits.ts";
 import { startExpirySweeper } from "./expiry_sweeper.ts";
 import { startListener, type Listener, type ListenerLimits } from "./listener.ts";
+import { serverObservable, startAdminEndpoint, type AdminEndpoint } from "./metrics/admin_endpoint.ts";
+import { countedHandler } from "./metrics/counted_handler.ts";
+import { newServerMetrics } from "./metrics/server_metrics.ts";
 import { registerInDirectory } from "./registration.ts";
 import { startNotifyService, type NotifyOptions } from "./notify/notify_service.ts";
 import { newRemoteLookup, type RemoteLookup } from "./remote_lookup.ts";
@@ -51,6 +56,11 @@ export interface ServerOptions {
    * file go, and the @sign can be onboarded again with a new secret. Without it such a start is refused.
    */
   resetOnboarding?: boolean;
+  /**
+   * The admin HTTP port (/metrics, /healthz, /readyz; server/metrics/admin_endpoint.ts); none when absent.
+   * Host default 127.0.0.1; token default: read or generated once in `dataDir/admin.token` (0600).
+   */
+  admin?: { host?: string; port: number; token?: string };
 }
 
 /** A running atServer. */
@@ -61,6 +71,8 @@ export interface RunningServer {
   cramSecret: string;
   /** False until the owner stored a PKAM public key (then CRAM is refused). */
   onboarded(): boolean;
+  /** The admin port and the token its /metrics needs; null without `opts.admin`. */
+  admin: { url: string; token: string } | null;
   stop(): Promise<void>;
 }
 
@@ -81,11 +93,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     keystore.close();
     throw err;
   }
-  const sweeper = startExpirySweeper(keystore);
+  const metrics = newServerMetrics();
+  const sweeper = startExpirySweeper(keystore, metrics.sweeper);
   let connectionCount = () => 0;
   const ctx: ServerContext = {
     atSign,
     keystore,
+    metrics,
     throttle: newAuthThrottle(),
     remote: opts.directory ? lazyRemoteLookup(opts.directory) : null,
     startedAt: Date.now(),
@@ -98,7 +112,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? "0.0.0.0";
   let listener: Listener;
   try {
-    listener = startListener({ host, port: opts.port ?? 0, tls: opts.tls, limits: opts.limits, handler: newDispatcher(ctx) });
+    listener = startListener({ host, port: opts.port ?? 0, tls: opts.tls, limits: opts.limits, handler: countedHandler(metrics, newDispatcher(ctx)) });
   } catch (err) {
     notify.stop();
     sweeper.stop();
@@ -106,12 +120,23 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     throw err;
   }
   connectionCount = listener.connectionCount;
+  let admin: AdminEndpoint | null = null;
+  let accepting = true;
   const stop = async () => {
+    accepting = false;
+    await admin?.stop();
     listener.stop();
     notify.stop();
     sweeper.stop();
     keystore.close();
   };
+  const adminToken = opts.admin ? (opts.admin.token ?? loadOrCreateAdminToken(opts.dataDir, "server")) : "";
+  try {
+    if (opts.admin) admin = startAdminEndpoint({ ...opts.admin, token: adminToken }, serverObservable(ctx, notify, () => accepting));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   if (opts.directoryAdmin) {
     try {
       await registerInDirectory(opts.directoryAdmin, atSign, opts.publicHost ?? "localhost", listener.port);
@@ -120,7 +145,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       throw err;
     }
   }
-  return { atSign, host, port: listener.port, cramSecret, onboarded: () => isOnboarded(keystore), stop };
+  const adminView = admin ? { url: admin.url, token: adminToken } : null;
+  return { atSign, host, port: listener.port, cramSecret, onboarded: () => isOnboarded(keystore), admin: adminView, stop };
 }
 
 /** The remote lookup, made on first use, when its CA list (system roots: several MiB RSS) is first needed. */

@@ -13,6 +13,7 @@ import { LineTooLongError, newLineBuffer, pushChunk, type LineBuffer } from "../
 import { flush, newWriteQueue, send, type WriteQueue } from "../core/net/write_queue.ts";
 import { AtProtocolError, ERROR_CODES, MAX_REQUEST_BYTES, errorResponse, inboundLimitResponse } from "../core/wire/index.ts";
 import { newConnection, type Connection } from "./connection.ts";
+import type { ConnectionRefusal } from "./metrics/server_metrics.ts";
 
 /** Limits of the listener; every one has a default below. */
 export interface ListenerLimits {
@@ -84,6 +85,10 @@ export interface LineHandler {
   handleLine(conn: Connection, line: string): string | null | Promise<string | null>;
   /** Called once when a connection is gone (cleanup of per-connection state elsewhere). */
   onClose?(conn: Connection): void;
+  /** Called once a connection is accepted (within the limits); onClose follows it. */
+  onOpen?(conn: Connection): void;
+  /** Called when a limit closes a connection (metrics). */
+  onRefuse?(reason: ConnectionRefusal): void;
 }
 
 interface SocketState {
@@ -145,6 +150,7 @@ export function startListener(opts: {
     if (st.conn.closed && !st.ending) return;
     const r = send(s, st.out, text);
     if (r === "overflow") {
+      opts.handler.onRefuse?.("slow_reader");
       log.warn("closing a connection that does not read its responses", { conn: st.conn.id });
       st.out.chunks.length = 0;
       st.out.bytes = 0;
@@ -216,16 +222,19 @@ export function startListener(opts: {
         s.data = st;
         const fromAddress = perAddress.get(address) ?? 0;
         if (sockets.size >= limits.maxConnections || fromAddress >= limits.maxConnectionsPerAddress) {
+          opts.handler.onRefuse?.(sockets.size >= limits.maxConnections ? "capacity" : "per_address");
           st.conn.closed = true;
           return;
         }
         st.counted = true;
         sockets.add(s);
         perAddress.set(address, fromAddress + 1);
+        opts.handler.onOpen?.(st.conn);
       },
       handshake(s, success) {
         const st = s.data;
         if (!success) {
+          opts.handler.onRefuse?.("tls_handshake");
           s.end();
           return;
         }
@@ -243,6 +252,7 @@ export function startListener(opts: {
         if (st.conn.closed) return;
         st.conn.lastActivityAt = Date.now();
         const tooLong = (max: number) => {
+          opts.handler.onRefuse?.("line_too_long");
           const e = new AtProtocolError("AT0005", `${ERROR_CODES.AT0005.description}: request is longer than ${max} bytes`);
           write(s, errorResponse(e, { state: st.conn.state, clientVersion: st.conn.clientVersion }));
           endWhenFlushed(s);
@@ -301,6 +311,7 @@ export function startListener(opts: {
       const limit = c.state.auth === "none" ? unauthLimit : authLimit;
       if (!s.data.busy && now - c.lastActivityAt > limit) {
         log.debug("closing idle connection", { conn: c.id });
+        opts.handler.onRefuse?.("idle");
         c.closed = true;
         s.end();
       }

@@ -60,3 +60,30 @@ test("starts, registers in the directory, prints the listening line and the onbo
   proc.kill("SIGTERM");
   expect(await proc.exited).toBe(0);
 }, 30_000);
+
+test("--admin-port serves /healthz, /readyz and /metrics (with the token from DATA/admin.token, 0600)", async () => {
+  const data = join(home, "servers", "@adminport");
+  const proc = Bun.spawn(
+    ["bun", ENTRY, "@adminport", "--host", "127.0.0.1", "--public-host", "127.0.0.1", "--directory", `${dir.host}:${dir.port}`, "--directory-admin", dir.adminUrl, "--token", dir.token, "--data", data, "--admin-port", "0"],
+    { env: env(), stdout: "pipe", stderr: "pipe" },
+  );
+  const reader = proc.stdout.getReader();
+  let out = "";
+  const deadline = Date.now() + 20_000;
+  while (!/admin .* on http:\/\/127\.0\.0\.1:\d+/.test(out) && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += new TextDecoder().decode(value);
+  }
+  const url = /admin .* on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+  expect(url).toBeDefined();
+  expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true, atSign: "@adminport" });
+  expect((await fetch(`${url}/readyz`)).status).toBe(200);
+  expect((await fetch(`${url}/metrics`)).status).toBe(401);
+  const tokenFile = join(data, "admin.token");
+  expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+  const metrics = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${(await Bun.file(tokenFile).text()).trim()}` } });
+  expect(await metrics.text()).toContain("# TYPE inlay_server_commands_total counter");
+  proc.kill("SIGTERM");
+  expect(await proc.exited).toBe(0);
+}, 30_000);

@@ -4,7 +4,7 @@
  * deletes it (which is how a copy without cascade delete learns that the original is gone). Lookups also
  * refresh lazily; this job keeps copies nobody reads from going stale forever.
  */
-import { logger } from "../../core/log.ts";
+import { errorKind, logger } from "../../core/log.ts";
 import type { ServerContext } from "../context.ts";
 import { lookupSharedOfOther } from "./shared_cache.ts";
 
@@ -48,7 +48,7 @@ export function startCacheRefresher(ctx: ServerContext, intervalMs = CACHE_REFRE
         await lookupSharedOfOther(ctx, target, undefined, true);
       } catch (err) {
         // A miss already removed the copy; an unreachable owner is tried again next round.
-        log.debug("cache refresh", { key: target.cacheKey, error: String(err) });
+        log.debug("cache refresh failed", { error: errorKind(err) });
       }
     }
   };

@@ -11,8 +11,9 @@
  */
 import { buildNotify } from "../../core/verbs/notify.ts";
 import type { CommandOf } from "../../core/verbs/command.ts";
-import { logger } from "../../core/log.ts";
+import { errorKind, logger } from "../../core/log.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
+import { countOutcomes, type NotifyCounters } from "../metrics/server_metrics.ts";
 import type { OutboundPool } from "../s2s/outbound_pool.ts";
 import type { DeliveryOutcome, NotificationRow, NotificationStore } from "./notification_store.ts";
 
@@ -92,10 +93,10 @@ export function deliveryLine(r: NotificationRow): string {
 }
 
 /**
- * Starts the delivery job.
+ * Starts the delivery job; what happens to each row is counted in `counts`.
  * @example const d = startDelivery(store, pool); d.wake();
  */
-export function startDelivery(store: NotificationStore, pool: OutboundPool, limits: Partial<DeliveryLimits> = {}): Delivery {
+export function startDelivery(store: NotificationStore, pool: OutboundPool, limits: Partial<DeliveryLimits> = {}, counts?: NotifyCounters): Delivery {
   const L: DeliveryLimits = { ...DEFAULT_DELIVERY_LIMITS, ...limits };
   const active = new Set<string>();
   const quarantine = new Map<string, number>();
@@ -112,10 +113,11 @@ export function startDelivery(store: NotificationStore, pool: OutboundPool, limi
     if (stopped) return;
     const failures = (quarantine.get(to) ?? 0) + 1;
     quarantine.set(to, failures);
+    if (counts) counts.quarantined++;
     const now = Date.now();
     const pause = Math.min(L.quarantineMaxMs, L.quarantineBaseMs * 2 ** (failures - 1));
     store.postpone(to, now, now + pause);
-    log.debug("recipient unreachable", { to, pauseMs: pause, error: String(err) });
+    log.debug("recipient unreachable", { pauseMs: pause, error: errorKind(err) });
   };
 
   const drain = async (to: string) => {
@@ -130,7 +132,7 @@ export function startDelivery(store: NotificationStore, pool: OutboundPool, limi
         // attempt, so the status says errored and the retry budget applies. An unreachable one only pauses.
         if (err instanceof AtProtocolError && err.code === "AT0008") {
           const now = Date.now();
-          store.recordOutcomes(rows.map((r) => ({ seq: r.seq, delivered: false, retryAt: retryAt(r, now) })));
+          store.recordOutcomes(countOutcomes(counts, rows.map((r) => ({ seq: r.seq, delivered: false, retryAt: retryAt(r, now) }))));
         }
         return unreachable(to, err);
       }
@@ -147,7 +149,7 @@ export function startDelivery(store: NotificationStore, pool: OutboundPool, limi
         return { seq: r.seq, delivered: false, retryAt: retryAt(r, now) };
       });
       if (stopped) return;
-      store.recordOutcomes(outcomes);
+      store.recordOutcomes(countOutcomes(counts, outcomes));
       if (broken !== null) return unreachable(to, broken);
     }
   };
@@ -169,7 +171,7 @@ export function startDelivery(store: NotificationStore, pool: OutboundPool, limi
             if (active.has(to)) continue;
             active.add(to);
             drain(to)
-              .catch((err: unknown) => log.error("delivery failed", { to, error: String(err) }))
+              .catch((err: unknown) => log.error("delivery failed", { error: errorKind(err) }))
               .finally(() => {
                 active.delete(to);
                 schedule();

@@ -13,6 +13,7 @@ import { logger } from "../../core/log.ts";
 import { METADATA_REPAIR_MIGRATION, metaNeedsRepairSql, repairRows } from "../store/meta_repair.ts";
 
 const log = logger("notifications");
+import type { NotifyCounters } from "../metrics/server_metrics.ts";
 
 /** sent = queued for another @sign; received = from another @sign (or from ourselves); self = server-made. */
 export type NotificationType = "sent" | "received" | "self";
@@ -174,6 +175,8 @@ export interface NotificationStore {
   due(to: string, now: number, limit: number): NotificationRow[];
   /** Earliest pending delivery time, or null. */
   nextDue(): number | null;
+  /** Sent rows waiting for delivery (the queue depth). */
+  pendingCount(): number;
   /** Records delivery attempts (one transaction). */
   recordOutcomes(outcomes: DeliveryOutcome[]): void;
   /** Pushes every due row of `to` to `retryAt` (the recipient is unreachable). */
@@ -184,10 +187,11 @@ export interface NotificationStore {
 }
 
 /**
- * Opens (creating if needed) the store file, mode 0600.
+ * Opens (creating if needed) the store file, mode 0600; rows queued, postponed and expired undelivered count in
+ * `counts`.
  * @example const store = openNotificationStore(join(dataDir, "notifications.sqlite"));
  */
-export function openNotificationStore(path: string): NotificationStore {
+export function openNotificationStore(path: string, counts?: NotifyCounters): NotificationStore {
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     closeSync(openSync(path, "a", 0o600));
@@ -219,12 +223,16 @@ export function openNotificationStore(path: string): NotificationStore {
     due: db.query<Row, [string, number, number]>(`SELECT ${cols} FROM notifications WHERE next_at IS NOT NULL AND to_at = ? AND next_at <= ? ORDER BY seq LIMIT ?`),
     expireDue: db.query("UPDATE notifications SET status = 'expired', next_at = NULL WHERE next_at IS NOT NULL AND to_at = ? AND expires_at <= ?"),
     nextDue: db.query<{ t: number | null }, []>("SELECT MIN(next_at) AS t FROM notifications WHERE next_at IS NOT NULL"),
+    pending: db.query<{ n: number }, []>("SELECT count(*) AS n FROM notifications WHERE next_at IS NOT NULL"),
     delivered: db.query("UPDATE notifications SET status = 'delivered', attempts = attempts + 1, next_at = NULL WHERE seq = ?"),
     failed: db.query("UPDATE notifications SET status = 'errored', attempts = attempts + 1, next_at = ? WHERE seq = ?"),
     postpone: db.query("UPDATE notifications SET next_at = ? WHERE next_at IS NOT NULL AND to_at = ? AND next_at <= ?"),
     purge: db.query("DELETE FROM notifications WHERE seq IN (SELECT seq FROM notifications WHERE expires_at < ? LIMIT ?)"),
   } satisfies Record<string, Statement<any, any>>;
 
+  const count = (event: "expired" | "retried", rows: number) => {
+    if (counts) counts[event] += rows;
+  };
   const insertTx = db.transaction((n: NewNotification): { row: NotificationRow; inserted: boolean } => {
     const nextAt = n.type === "sent" && n.status === "queued" ? n.createdAt : null;
     const r = q.insert.run(
@@ -232,7 +240,8 @@ export function openNotificationStore(path: string): NotificationStore {
       n.status, n.createdAt, n.expiresAt, nextAt, n.ttln, JSON.stringify(n.meta),
     );
     const inserted = r.changes > 0;
-    if (inserted && n.type === "sent" && n.strategy === "latest") q.supersede.run(n.to, n.notifier, Math.max(1, n.latestN));
+    if (inserted && counts && nextAt !== null) counts.queued++;
+    if (inserted && n.type === "sent" && n.strategy === "latest") count("expired", q.supersede.run(n.to, n.notifier, Math.max(1, n.latestN)).changes);
     return { row: toRow(q.byKey.get(n.id, n.from, n.to)!), inserted };
   });
   const outcomesTx = db.transaction((outcomes: DeliveryOutcome[]) => {
@@ -250,12 +259,13 @@ export function openNotificationStore(path: string): NotificationStore {
     sentTo: (to, limit, now = Date.now()) => q.sentTo.all(to, now, limit).map(toRow),
     dueRecipients: (now, limit) => q.dueRecipients.all(now, limit).map((r) => r.to_at),
     due(to, now, limit) {
-      q.expireDue.run(to, now);
+      count("expired", q.expireDue.run(to, now).changes);
       return q.due.all(to, now, limit).map(toRow);
     },
     nextDue: () => q.nextDue.get()?.t ?? null,
+    pendingCount: () => q.pending.get()?.n ?? 0,
     recordOutcomes: (outcomes) => outcomesTx(outcomes),
-    postpone: (to, now, retryAt) => void q.postpone.run(retryAt, to, now),
+    postpone: (to, now, retryAt) => count("retried", q.postpone.run(retryAt, to, now).changes),
     purgeExpired: (before, limit) => q.purge.run(before, limit).changes,
     close: () => db.close(),
   };

@@ -50,10 +50,10 @@ export interface NotifyService {
  * @example ctx.notify = startNotifyService(ctx, dataDir, tls);
  */
 export function startNotifyService(ctx: ServerContext, dataDir: string, tls: { key: string; cert: string }, opts: NotifyOptions = {}): NotifyService {
-  const store = openNotificationStore(join(dataDir, "notifications.sqlite"));
+  const store = openNotificationStore(join(dataDir, "notifications.sqlite"), ctx.metrics.notify);
   const hub = newMonitorHub(store, () => ctx.keystore.lastCommitId(), ctx.atSign);
   const pool = newOutboundPool(ctx, { tls, ...opts.pool });
-  const delivery = startDelivery(store, pool, opts.delivery);
+  const delivery = startDelivery(store, pool, opts.delivery, ctx.metrics.notify);
   const cacheRefresher = startCacheRefresher(ctx, opts.cacheRefreshMs);
   const purge = setInterval(() => {
     try {

@@ -109,6 +109,7 @@ export function newOutboundPool(ctx: ServerContext, opts: PoolOptions): Outbound
         },
       });
     } catch (err) {
+      ctx.metrics.outbound.failed++;
       remote.forget(atSign);
       throw err;
     }
@@ -140,7 +141,8 @@ export function newOutboundPool(ctx: ServerContext, opts: PoolOptions): Outbound
         throw new AtProtocolError("AT0021", "Server is stopping");
       }
       sessions.set(atSign, opened);
-      log.debug("s2s session open", { to: atSign });
+      ctx.metrics.outbound.opened++;
+      log.debug("s2s session open");
       return opened;
     }
     return await p;
