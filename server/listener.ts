@@ -22,16 +22,16 @@ export interface ListenerLimits {
   maxLineBytes: number;
   /** Longest line before authentication (bytes): strangers cannot make us buffer 10 MB per connection. */
   maxUnauthLineBytes: number;
-  /** Open connections in total; beyond it a stranger makes room (see maxUnauthConnections), else AT0012 and close. */
+  /** Open connections in total; beyond it a stranger makes room (see unauthShare), else AT0012 and close. */
   maxConnections: number;
   /** Open connections from one address, authenticated or not; beyond it AT0012 and close. */
   maxConnectionsPerAddress: number;
   /**
-   * Unauthenticated connections at once: the strangers' share of maxConnections, the rest is kept for the owner
-   * and authenticated peers. A newcomer to a full share takes the place of the oldest stranger of its own
-   * address, else of its own /24 or /64, else of the prefix holding the most (core/net/stranger_pool.ts).
+   * Fraction (0..1] of maxConnections unauthenticated connections may hold; the rest is kept for the owner and
+   * authenticated peers. A newcomer to a full share takes the place of the oldest stranger of its own address,
+   * else of its own /24 or /64, else of the prefix holding the most (core/net/stranger_pool.ts).
    */
-  maxUnauthConnections: number;
+  unauthShare: number;
   /** Unauthenticated connections from one address (same rule when full). */
   maxUnauthPerAddress: number;
   /** Unauthenticated connections from one /24 (IPv4) or /64 (IPv6) (same rule when full). */
@@ -64,7 +64,7 @@ export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
   maxUnauthLineBytes: 64 * 1024,
   maxConnections: 200,
   maxConnectionsPerAddress: 100,
-  maxUnauthConnections: 100,
+  unauthShare: 0.5,
   maxUnauthPerAddress: 32,
   maxUnauthPerPrefix: 64,
   handshakeTimeoutMs: 10_000,
@@ -444,7 +444,11 @@ export function startListener(opts: {
     handler: opts.handler,
     sockets: new Set(),
     perAddress: new Map(),
-    strangers: newStrangerPool({ total: limits.maxUnauthConnections, perAddress: limits.maxUnauthPerAddress, perPrefix: limits.maxUnauthPerPrefix }),
+    strangers: newStrangerPool({
+      total: Math.max(1, Math.floor(limits.maxConnections * limits.unauthShare)),
+      perAddress: limits.maxUnauthPerAddress,
+      perPrefix: limits.maxUnauthPerPrefix,
+    }),
     recent: [{ s: null, at: 0 }, { s: null, at: 0 }],
   };
 

@@ -156,7 +156,7 @@ describe("slow and half-open peers (issue 13)", () => {
   }
 
   test("dripping strangers filling every slot do not lock the owner out; the owner is answered", async () => {
-    const g = await startServerFixture({ limits: { maxConnections: 12, maxUnauthConnections: 8, maxUnauthPerAddress: 8 } });
+    const g = await startServerFixture({ limits: { maxConnections: 12, unauthShare: 2 / 3, maxUnauthPerAddress: 8 } });
     const drip = await drippers(g, 12);
     try {
       for (let attempt = 0; attempt < 3; attempt++) {

@@ -7,17 +7,17 @@
  *  - slowloris: connections that take their prompt, then drip one byte per drip interval, reopened when closed;
  *  - strangers pipelining catastrophic scan regexes (`scan (.*.*.*)*Z`), run last (they may hold the server);
  *  - AUTH frames naming random @signs with signatures of the right shape, from many connections at once.
+ * Each attack runs in its own process (bench/abuse_attacks.ts via fixtures/abuse_attacker.ts) on the load
+ * generator's CPU, so the services' CPU is theirs and the owner's client has an event loop of its own.
  * Target: the owner's p99 under attack at most 3× the quiet p99, and every owner request answered.
  */
-import net from "node:net";
-import tls from "node:tls";
+import { fileURLToPath } from "node:url";
 import { cramAuthenticate } from "../../client/auth/authenticate.ts";
 import { AtConnection } from "../../client/connection/at_connection.ts";
 import type { TlsTarget } from "../../client/connection/tls_link.ts";
 import { generateRsaKeyPair } from "../../core/crypto/rsa.ts";
 import type { AtSignSigningKey } from "../../core/crypto/tunnel/at_sign_signature.ts";
 import { dialRelay } from "../../core/relay/dial_relay.ts";
-import { encodeLegAuth, encodeLegAuthBody } from "../../core/relay/wire.ts";
 import type { BenchContext } from "../context.ts";
 import { openDirectoryConn } from "../directory_client.ts";
 import { freePort } from "../peers.ts";
@@ -28,34 +28,26 @@ const OWNER = "@abuseowner";
 const RELAY = "@abuserelay";
 /** One owner visit longer than this counts as unanswered (and is recorded at this latency). */
 const VISIT_TIMEOUT_MS = { full: 10_000, quick: 2_000 };
-/** Attack budget: a connection is reopened at most this many times per slot. */
-const REOPENS_PER_SLOT = 20;
-/** Scans each stranger connection pipelines, and how many strangers. */
-const SCANS_PER_STRANGER = 10;
-const SCAN_STRANGERS = 3;
-/** The catastrophic pattern of the issue: exponential backtracking on any key without a Z. */
-const CATASTROPHIC_SCAN = "scan (.*.*.*)*Z";
 /** Keys the owner stores, so scans have something to match against. */
 const OWNER_KEYS = 20;
-/** Where the strangers come from: four addresses of one /24 that is not the owner's (127.0.0.1). */
-const STRANGER_ADDRESSES = ["127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.1.4"];
-const strangerAddress = (i: number) => STRANGER_ADDRESSES[i % STRANGER_ADDRESSES.length]!;
-
-/** A TLS connection from a stranger's address; `onPrompt` runs at the first bytes received. */
-function strangerTls(target: { host: string; port: number }, i: number, onPrompt: (s: tls.TLSSocket) => void): tls.TLSSocket {
-  const socket = net.connect({ host: target.host, port: target.port, localAddress: strangerAddress(i) });
-  socket.on("error", () => {});
-  const s = tls.connect({ socket, rejectUnauthorized: false });
-  s.once("data", () => onPrompt(s));
-  s.on("error", () => {});
-  return s;
+/** A running attack: a child process (fixtures/abuse_attacker.ts) that says what it did when stopped. */
+interface Attack {
+  stop(): Promise<string>;
 }
 
-/** A running attack. */
-interface Attack {
-  /** What it did, for the notes. */
-  summary(): string;
-  stop(): Promise<void>;
+const ATTACKER = fileURLToPath(new URL("../fixtures/abuse_attacker.ts", import.meta.url));
+/** Attackers are load generators: on CPU 0 with the bench (bench/cpu_placement.ts), not with the services. */
+const ON_LOAD_GENERATOR_CPU = Bun.which("taskset") ? ["taskset", "-c", "0"] : [];
+
+/** Starts `bun fixtures/abuse_attacker.ts KIND HOST PORT ARGS...` and waits until it attacks. */
+async function spawnAttack(ctx: BenchContext, kind: string, target: { host: string; port: number }, ...args: (string | number)[]): Promise<Attack> {
+  const child = await ctx.spawn([...ON_LOAD_GENERATOR_CPU, process.execPath, ATTACKER, kind, target.host, String(target.port), ...args.map(String)], { ready: /^attacking/m });
+  return {
+    async stop() {
+      await child.stop();
+      return /done: (.*)/.exec(child.outputTail())?.[1] ?? "no summary";
+    },
+  };
 }
 
 interface Phase {
@@ -87,82 +79,6 @@ async function ownerVisits(ctx: BenchContext, phase: Phase, visit: () => Promise
   const h = rec.summary();
   ctx.metric({ id: `${phase.id}_p99`, label: `owner p99, ${phase.label} (${r.count} visits)`, value: h.p99, unit: "µs", histogram: h });
   ctx.metric({ id: `${phase.id}_unanswered`, label: `owner visits unanswered, ${phase.label}`, value: unanswered, unit: "visits" });
-}
-
-/** TLS connections that take their prompt and then drip a byte per `dripMs`, reopened `dripMs` after a close. */
-function slowloris(target: { host: string; port: number }, slots: number, dripMs: number): Attack {
-  let stopped = false;
-  let opened = 0;
-  let closedByServer = 0;
-  const live = new Set<tls.TLSSocket>();
-  const slot = async (i: number, reopens: number): Promise<void> => {
-    if (stopped || reopens > REOPENS_PER_SLOT) return;
-    opened++;
-    let drip: ReturnType<typeof setInterval> | undefined;
-    await new Promise<void>((resolve) => {
-      const s = strangerTls(target, i, (sock) => (drip = setInterval(() => sock.write("x"), dripMs)));
-      live.add(s);
-      s.on("close", () => {
-        live.delete(s);
-        if (!stopped) closedByServer++;
-        resolve();
-      });
-    });
-    clearInterval(drip);
-    await Bun.sleep(dripMs);
-    return slot(i, reopens + 1);
-  };
-  const running = Array.from({ length: slots }, (_, i) => slot(i, 0));
-  return {
-    summary: () => `${slots} dripping slots, ${opened} connections opened, ${closedByServer} closed by the server`,
-    async stop() {
-      stopped = true;
-      for (const s of live) s.destroy();
-      await Promise.all(running);
-    },
-  };
-}
-
-/** Stranger connections, each pipelining SCANS_PER_STRANGER catastrophic scans once it has its prompt. */
-function scanStrangers(target: { host: string; port: number }): Attack {
-  const socks = Array.from({ length: SCAN_STRANGERS }, (_, i) => strangerTls(target, i, (s) => s.write(`${CATASTROPHIC_SCAN}\n`.repeat(SCANS_PER_STRANGER))));
-  return {
-    summary: () => `${SCAN_STRANGERS} strangers × ${SCANS_PER_STRANGER} pipelined "${CATASTROPHIC_SCAN}"`,
-    async stop() {
-      for (const s of socks) s.destroy();
-    },
-  };
-}
-
-/**
- * `workers` loops, each: connect from a stranger's address, send one AUTH naming a random @sign (a forged
- * signature of the right shape), half-close, and go again once the relay has closed it.
- */
-function authFlood(relay: { host: string; port: number }, workers: number, maxFrames: number): Attack {
-  let stopped = false;
-  let frames = 0;
-  const worker = async (i: number) => {
-    while (!stopped && frames < maxFrames) {
-      frames++;
-      const atSign = `@r${crypto.randomUUID().slice(0, 12)}`;
-      const body = encodeLegAuthBody({ sessionId: crypto.randomUUID(), side: "a", atSign, peerAtSign: OWNER, algo: "rsa2048" });
-      const frame = encodeLegAuth(body, crypto.getRandomValues(new Uint8Array(256)));
-      await new Promise<void>((resolve) => {
-        const s = net.connect({ host: relay.host, port: relay.port, localAddress: strangerAddress(i) }, () => s.end(frame));
-        s.on("error", () => {});
-        s.on("data", () => {});
-        s.on("close", () => resolve());
-      });
-    }
-  };
-  const running = Array.from({ length: workers }, (_, i) => worker(i));
-  return {
-    summary: () => `${workers} connections at a time, ${frames} AUTH frames naming random @signs`,
-    async stop() {
-      stopped = true;
-      await Promise.all(running);
-    },
-  };
 }
 
 /** The owner's visit to its atServer: connect, CRAM, one llookup, close. */
@@ -198,15 +114,17 @@ async function relayVisit(relay: { host: string; port: number }, key: AtSignSign
 }
 
 /** Runs the owner's visits for `phase` while `attack` runs, then stops the attack and notes what it did. */
-async function underAttack(ctx: BenchContext, phase: Phase, attack: Attack, visit: () => Promise<unknown>, settleMs: number): Promise<void> {
+async function underAttack(ctx: BenchContext, phase: Phase, start: () => Promise<Attack>, visit: () => Promise<unknown>, settleMs: number): Promise<void> {
   ctx.progress(phase.label);
+  const attack = await start();
+  let summary = "stopped early";
   try {
     await Bun.sleep(settleMs);
     await ownerVisits(ctx, phase, visit);
   } finally {
-    await attack.stop();
+    summary = await attack.stop();
   }
-  ctx.note(`${phase.label}: ${attack.summary()}`);
+  ctx.note(`${phase.label}: ${summary}`);
 }
 
 const PHASES = {
@@ -279,14 +197,14 @@ export const abuseScenario: Scenario = {
     for (let i = 0; i < WARMUP_VISITS; i++) await Promise.all([server(), directory(), relay()]);
     ctx.progress(PHASES.serverQuiet.label);
     await ownerVisits(ctx, PHASES.serverQuiet, server);
-    await underAttack(ctx, PHASES.serverSlowloris, slowloris(w.server, ctx.pick(200, 50), dripMs), server, settleMs);
+    await underAttack(ctx, PHASES.serverSlowloris, () => spawnAttack(ctx, "slowloris", w.server, ctx.pick(200, 50), dripMs), server, settleMs);
     ctx.progress(PHASES.directoryQuiet.label);
     await ownerVisits(ctx, PHASES.directoryQuiet, directory);
-    await underAttack(ctx, PHASES.directorySlowloris, slowloris(w.directory, ctx.pick(500, 100), dripMs), directory, settleMs);
+    await underAttack(ctx, PHASES.directorySlowloris, () => spawnAttack(ctx, "slowloris", w.directory, ctx.pick(500, 100), dripMs), directory, settleMs);
     ctx.progress(PHASES.relayQuiet.label);
     await ownerVisits(ctx, PHASES.relayQuiet, relay);
-    await underAttack(ctx, PHASES.relayFlood, authFlood(w.relay, ctx.pick(64, 16), ctx.pick(50_000, 2_000)), relay, settleMs);
+    await underAttack(ctx, PHASES.relayFlood, () => spawnAttack(ctx, "authflood", w.relay, ctx.pick(64, 16), ctx.pick(50_000, 2_000), OWNER), relay, settleMs);
     // Last: a server stuck in a regex cannot be interrupted; the scenario's cleanup stops it.
-    await underAttack(ctx, PHASES.serverScan, scanStrangers(w.server), server, settleMs);
+    await underAttack(ctx, PHASES.serverScan, () => spawnAttack(ctx, "scan", w.server), server, settleMs);
   },
 };
