@@ -40,6 +40,10 @@ export const ROOT_MAX_CONNECTIONS = 10_000;
 export const ROOT_MAX_CONNECTIONS_PER_IP = 64;
 /** Open connections per /24 (IPv4) or /64 (IPv6); a newcomer beyond it replaces that prefix's oldest. */
 export const ROOT_MAX_CONNECTIONS_PER_PREFIX = 256;
+/** Times per churn window a prefix may push out one of its own connections; then its newcomers are closed at accept. */
+export const ROOT_CHURN_PER_PREFIX = 256;
+/** Length of a churn window. */
+export const ROOT_CHURN_WINDOW_MS = 10_000;
 /** Misses one address may have in a miss window before each further miss waits and hangs up (the 3rd-miss rule). */
 export const ROOT_MISSES_PER_ADDRESS = 10;
 /** The same for one /24 or /64. */
@@ -64,6 +68,8 @@ export interface RootLimits {
   maxConnections: number;
   maxConnectionsPerIp: number;
   maxConnectionsPerPrefix: number;
+  churnPerPrefix: number;
+  churnWindowMs: number;
   missesPerAddress: number;
   missesPerPrefix: number;
   missWindowMs: number;
@@ -78,6 +84,8 @@ export const ROOT_DEFAULT_LIMITS: RootLimits = {
   maxConnections: ROOT_MAX_CONNECTIONS,
   maxConnectionsPerIp: ROOT_MAX_CONNECTIONS_PER_IP,
   maxConnectionsPerPrefix: ROOT_MAX_CONNECTIONS_PER_PREFIX,
+  churnPerPrefix: ROOT_CHURN_PER_PREFIX,
+  churnWindowMs: ROOT_CHURN_WINDOW_MS,
   missesPerAddress: ROOT_MISSES_PER_ADDRESS,
   missesPerPrefix: ROOT_MISSES_PER_PREFIX,
   missWindowMs: ROOT_MISS_WINDOW_MS,
@@ -100,7 +108,7 @@ export interface RootStats {
   lookups: number;
   found: number;
   misses: number;
-  /** Connections closed to make room for a newcomer because a connection bound was reached. */
+  /** Connections closed to make room for a newcomer (a bound was reached), or at accept (their prefix churned too often). */
   refused: number;
   /** Misses answered by waiting and hanging up because their address or prefix had its share of misses. */
   throttled: number;
@@ -151,7 +159,13 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
   const given = Object.entries(opts.limits ?? {}).filter(([, v]) => v !== undefined);
   const limits: RootLimits = { ...ROOT_DEFAULT_LIMITS, ...Object.fromEntries(given) };
   // Every root connection is a stranger: there is no authentication to move one out of the pool.
-  const conns: StrangerPool<RootSocket> = newStrangerPool({ total: limits.maxConnections, perAddress: limits.maxConnectionsPerIp, perPrefix: limits.maxConnectionsPerPrefix });
+  const conns: StrangerPool<RootSocket> = newStrangerPool({
+    total: limits.maxConnections,
+    perAddress: limits.maxConnectionsPerIp,
+    perPrefix: limits.maxConnectionsPerPrefix,
+    churnPerPrefix: limits.churnPerPrefix,
+    churnWindowMs: limits.churnWindowMs,
+  });
   const missWindow = (max: number) => newWindowCounter({ max, windowMs: limits.missWindowMs, maxKeys: ROOT_MISS_KEYS_MAX });
   const misses = { byAddress: missWindow(limits.missesPerAddress), byPrefix: missWindow(limits.missesPerPrefix) };
   const stats: RootStats = { connections: 0, lookups: 0, found: 0, misses: 0, refused: 0, throttled: 0, overflows: 0, timeouts: 0 };
@@ -235,8 +249,15 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
           lines: newLineBuffer(ROOT_LINE_LIMIT_BYTES - 1),
           out: newWriteQueue(ROOT_WRITE_QUEUE_LIMIT_BYTES),
         };
-        const evicted = admitStranger(conns, s, ip);
+        const admission = admitStranger(conns, s, ip);
         stats.connections++;
+        if (!admission.admitted) {
+          // Closed before the TLS handshake: a prefix that keeps reconnecting into its full share costs little.
+          stats.refused++;
+          s.data.counted = false;
+          return close(s);
+        }
+        const evicted = admission.evicted;
         if (evicted === null) return;
         stats.refused++;
         log.debug("connection closed to make room: bound reached", { ip: evicted.data.ip, total: conns.members.size });

@@ -101,7 +101,13 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   const allow = opts.allow ? new Set(opts.allow.map((a) => normalizeAtSign(a))) : null;
   const counters: RelayCounters = newRelayCounters();
   /** Legs not yet authenticated, bounded in total, per address and per /24 or /64. */
-  const preAuth: StrangerPool<Leg> = newStrangerPool({ total: limits.maxPreAuthConnections, perAddress: limits.maxPreAuthPerAddress, perPrefix: limits.maxPreAuthPerPrefix });
+  const preAuth: StrangerPool<Leg> = newStrangerPool({
+    total: limits.maxPreAuthConnections,
+    perAddress: limits.maxPreAuthPerAddress,
+    perPrefix: limits.maxPreAuthPerPrefix,
+    churnPerPrefix: limits.preAuthChurnPerPrefix,
+    churnWindowMs: limits.preAuthChurnWindowMs,
+  });
   const pending = new Map<string, Leg>();
   const sessions = new Map<string, Session>();
   const legsPerAtSign = new Map<string, number>();
@@ -269,8 +275,9 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
         pipe: newPipeEnd(limits.queueLimitBytes),
       };
       // A full pool makes room: the oldest leg of this address, else of its prefix, else of the busiest prefix.
-      const evicted = admitStranger(preAuth, s, s.remoteAddress);
-      if (evicted) refuse(evicted, "capacity");
+      const admission = admitStranger(preAuth, s, s.remoteAddress);
+      if (!admission.admitted) return refuse(s, "capacity");
+      if (admission.evicted) refuse(admission.evicted, "capacity");
       send(s, s.data.pipe.out, encodeRelayHello(s.data.challenge, relayAtSign));
     },
     data(s, chunk) {

@@ -19,6 +19,10 @@ export interface RelayLimits {
   maxPreAuthPerAddress: number;
   /** Connections in the handshake from one /24 (IPv4) or /64 (IPv6). */
   maxPreAuthPerPrefix: number;
+  /** Times per preAuthChurnWindowMs a prefix may push out its own handshaking legs; then its newcomers are closed. */
+  preAuthChurnPerPrefix: number;
+  /** Length of that window (ms). */
+  preAuthChurnWindowMs: number;
   /** An authenticated leg waits this long for its peer. */
   unpairedTtlMs: number;
   /** Authenticated legs waiting at once. */
@@ -43,6 +47,8 @@ export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   maxPreAuthConnections: 10_000,
   maxPreAuthPerAddress: 256,
   maxPreAuthPerPrefix: 1_024,
+  preAuthChurnPerPrefix: 4_096,
+  preAuthChurnWindowMs: 10_000,
   unpairedTtlMs: 30_000,
   maxPendingLegs: 20_000,
   maxPairs: 50_000,

@@ -5,6 +5,9 @@
  * (`waitMs`) while others are served, so one peer pipelining expensive commands cannot starve the rest.
  */
 
+/** Longest a connection waits for its share (ms): debt beyond it (one enormous command) is forgiven. */
+export const CPU_WAIT_MAX_MS = 30_000;
+
 /** What a connection may take; see DEFAULT_LISTENER_LIMITS for the defaults. */
 export interface CpuShareLimits {
   /** Fraction of wall time (0..1] a connection's handlers may run while other connections are active. */
@@ -33,7 +36,7 @@ function refill(b: CpuShare, limits: CpuShareLimits, nowMs: number): void {
 /** Records `spentMs` of handler time. */
 export function chargeCpu(b: CpuShare, limits: CpuShareLimits, spentMs: number, nowMs: number): void {
   refill(b, limits, nowMs);
-  b.tokensMs -= spentMs;
+  b.tokensMs = Math.max(b.tokensMs - spentMs, -CPU_WAIT_MAX_MS * limits.share);
 }
 
 /** How long the connection must wait before its next command (0 = it may go now). */

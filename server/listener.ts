@@ -36,6 +36,13 @@ export interface ListenerLimits {
   maxUnauthPerAddress: number;
   /** Unauthenticated connections from one /24 (IPv4) or /64 (IPv6) (same rule when full). */
   maxUnauthPerPrefix: number;
+  /**
+   * Times per unauthChurnWindowMs a prefix may evict one of its own strangers; past it its newcomers are closed
+   * at accept, before the TLS handshake (a flood that keeps reconnecting would otherwise cost a handshake each).
+   */
+  maxUnauthChurnPerPrefix: number;
+  /** Length of that window (ms). */
+  unauthChurnWindowMs: number;
   /** Time (ms) to complete the TLS handshake; then the connection is closed. */
   handshakeTimeoutMs: number;
   /** Time (ms) an unauthenticated connection may live: it is for a few lookups or to authenticate. */
@@ -67,6 +74,8 @@ export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
   unauthShare: 0.5,
   maxUnauthPerAddress: 32,
   maxUnauthPerPrefix: 64,
+  maxUnauthChurnPerPrefix: 64,
+  unauthChurnWindowMs: 10_000,
   handshakeTimeoutMs: 10_000,
   unauthMaxAgeMs: 5 * 60_000,
   unauthLineDeadlineMs: 10_000,
@@ -243,24 +252,26 @@ function newSocketState(s: Sock, limits: ListenerLimits): SocketState {
 const cpuLimits = (l: ListenerLimits) => ({ share: l.cpuShare, burstMs: l.cpuBurstMs });
 
 /**
- * Counts a new connection in, making room by evicting a stranger where a strangers' bound is full. Returns
- * false when it must be refused: its address holds its share, or every slot is authenticated.
+ * Counts a new connection in, making room by evicting a stranger where a strangers' bound is full. Says
+ * "refuse" when its address holds its share or every slot is authenticated (AT0012 after the handshake), and
+ * "drop" when its prefix has churned through its strangers' share too often (closed before the handshake).
  */
-function admit(L: ListenerState, s: Sock): boolean {
+function admit(L: ListenerState, s: Sock): "ok" | "refuse" | "drop" {
   const address = s.data.conn.address;
   const fromAddress = L.perAddress.get(address) ?? 0;
-  if (fromAddress >= L.limits.maxConnectionsPerAddress) return false;
+  if (fromAddress >= L.limits.maxConnectionsPerAddress) return "refuse";
   if (L.sockets.size >= L.limits.maxConnections) {
     const victim = oldestOfHeaviest(L.strangers);
-    if (victim === null) return false;
+    if (victim === null) return "refuse";
     evict(L, victim);
   }
-  const victim = admitStranger(L.strangers, s, address);
-  if (victim !== null) evict(L, victim);
+  const admission = admitStranger(L.strangers, s, address);
+  if (!admission.admitted) return "drop";
+  if (admission.evicted !== null) evict(L, admission.evicted);
   s.data.counted = true;
   L.sockets.add(s);
   L.perAddress.set(address, (L.perAddress.get(address) ?? 0) + 1);
-  return true;
+  return "ok";
 }
 
 /** Takes a connection out of every table once (at close or eviction). */
@@ -416,8 +427,10 @@ function sweep(L: ListenerState): void {
     const why = overdue(L, s.data, now, idle);
     if (why === null) continue;
     log.debug("closing an overdue connection", { conn: s.data.conn.id, why: why === "silent" ? "idle or handshake" : why.message });
-    if (why === "silent") abort(s);
-    else closeWithError(s, why);
+    if (why === "silent") {
+      s.data.conn.closed = true;
+      s.end();
+    } else closeWithError(s, why);
   }
 }
 
@@ -448,6 +461,8 @@ export function startListener(opts: {
       total: Math.max(1, Math.floor(limits.maxConnections * limits.unauthShare)),
       perAddress: limits.maxUnauthPerAddress,
       perPrefix: limits.maxUnauthPerPrefix,
+      churnPerPrefix: limits.maxUnauthChurnPerPrefix,
+      churnWindowMs: limits.unauthChurnWindowMs,
     }),
     recent: [{ s: null, at: 0 }, { s: null, at: 0 }],
   };
@@ -459,7 +474,9 @@ export function startListener(opts: {
     socket: {
       open(s) {
         s.data = newSocketState(s, limits);
-        if (!admit(L, s)) s.data.conn.closed = true;
+        const admission = admit(L, s);
+        if (admission !== "ok") s.data.conn.closed = true;
+        if (admission === "drop") s.end();
       },
       handshake(s, success) {
         const st = s.data;

@@ -197,10 +197,10 @@ export const abuseScenario: Scenario = {
     for (let i = 0; i < WARMUP_VISITS; i++) await Promise.all([server(), directory(), relay()]);
     ctx.progress(PHASES.serverQuiet.label);
     await ownerVisits(ctx, PHASES.serverQuiet, server);
-    await underAttack(ctx, PHASES.serverSlowloris, () => spawnAttack(ctx, "slowloris", w.server, ctx.pick(200, 50), dripMs), server, settleMs);
+    await underAttack(ctx, PHASES.serverSlowloris, () => spawnAttack(ctx, "slowloris", w.server, ctx.pick(200, 100), dripMs), server, settleMs);
     ctx.progress(PHASES.directoryQuiet.label);
     await ownerVisits(ctx, PHASES.directoryQuiet, directory);
-    await underAttack(ctx, PHASES.directorySlowloris, () => spawnAttack(ctx, "slowloris", w.directory, ctx.pick(500, 100), dripMs), directory, settleMs);
+    await underAttack(ctx, PHASES.directorySlowloris, () => spawnAttack(ctx, "slowloris", w.directory, ctx.pick(500, 300), dripMs), directory, settleMs);
     ctx.progress(PHASES.relayQuiet.label);
     await ownerVisits(ctx, PHASES.relayQuiet, relay);
     await underAttack(ctx, PHASES.relayFlood, () => spawnAttack(ctx, "authflood", w.relay, ctx.pick(64, 16), ctx.pick(50_000, 2_000), OWNER), relay, settleMs);
