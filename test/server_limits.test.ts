@@ -175,6 +175,24 @@ describe("slow and half-open peers (issue 13)", () => {
     }
   });
 
+  test("an address that keeps evicting its own strangers has its newcomers closed before the handshake", async () => {
+    const g = await startServerFixture({ limits: { maxUnauthPerAddress: 2, maxUnauthChurnPerPrefix: 1 } });
+    try {
+      const [a, b] = [await g.connect(), await g.connect()];
+      const c = await g.connect(); // evicts a: the prefix's one eviction of this window
+      await a.closed;
+      await expect(g.connect()).rejects.toThrow(/closed/);
+      // With room again (b left), a newcomer needs no eviction and is admitted.
+      b.close();
+      const o = await g.connectOwner();
+      expect(await o.send("noop:0")).toBe("data:ok");
+      o.close();
+      c.close();
+    } finally {
+      await g.stop();
+    }
+  });
+
   test("a line that does not end within its deadline closes the connection, however often bytes come", async () => {
     const g = await startServerFixture({ limits: { unauthLineDeadlineMs: 300 } });
     const drip = await drippers(g, 1);
