@@ -178,27 +178,43 @@ describe("not-found throttle", () => {
     a.close();
     b.close();
   });
+
+  test("misses by reconnecting are throttled per address: a fresh connection over the share waits and hangs up", async () => {
+    const l = start({ missesPerAddress: 3 });
+    for (let i = 0; i < 3; i++) {
+      const c = await connect(l);
+      expect(await ask(c, `nobody${i}\n`)).toBe("null\r\n@");
+      c.close();
+    }
+    const c = await connect(l);
+    c.write("nobody4\n");
+    await c.closed;
+    expect(c.received()).toBe("");
+    expect(l.stats().throttled).toBe(1);
+    // Hits stay answered on a fresh connection from the same address.
+    expect(await ask(await connect(l), "alice\n")).toBe("alice.example:6464\r\n@");
+  });
+
+  test("the miss share is per prefix too: under the address's share, the /24's share throttles", async () => {
+    const l = start({ missesPerAddress: 100, missesPerPrefix: 2 });
+    for (let i = 0; i < 2; i++) expect(await ask(await connect(l), "nobody\n")).toBe("null\r\n@");
+    const c = await connect(l);
+    c.write("nobody\n");
+    await c.closed;
+    expect(c.received()).toBe("");
+  });
 });
 
 describe("bounds", () => {
-  test("connections over the per-address bound are closed at accept; the listener keeps serving", async () => {
+  test("a newcomer over the per-address bound takes the place of that address's oldest connection", async () => {
     const l = start({ maxConnectionsPerIp: 2 });
     const a = await connect(l);
     const b = await connect(l);
-    const third = await dialTls(l.port, { ca }).then(
-      async (c) => {
-        conns.push(c);
-        await c.closed;
-        return c.received();
-      },
-      () => "refused",
-    );
-    expect(third === "refused" || third === "").toBe(true);
-    expect(l.stats().refused).toBe(1);
-    a.close();
-    await a.closed;
     const c = await connect(l);
+    await a.closed;
+    expect(l.stats().refused).toBe(1);
     expect(await ask(c, "alice\n")).toBe("alice.example:6464\r\n@");
+    expect(await ask(b, "bob\n")).toBe("bob.example:7001\r\n@");
     b.close();
     c.close();
   });
@@ -206,15 +222,30 @@ describe("bounds", () => {
   test("the total bound applies across addresses", async () => {
     const l = start({ maxConnections: 1 });
     const a = await connect(l);
-    await dialTls(l.port, { ca }).then(
-      async (c) => {
-        conns.push(c);
-        await c.closed;
-      },
-      () => undefined,
-    );
+    const b = await connect(l);
+    await a.closed;
     expect(l.stats().refused).toBe(1);
-    a.close();
+    expect(await ask(b, "alice\n")).toBe("alice.example:6464\r\n@");
+    b.close();
+  });
+
+  test("dripping connections in every slot do not stop a lookup; a line must end within its deadline", async () => {
+    const l = start({ maxConnections: 8, lineDeadlineMs: 400 });
+    const drippers: RawTlsConn[] = [];
+    for (let i = 0; i < 8; i++) drippers.push(await connect(l));
+    const drip = setInterval(() => {
+      for (const d of drippers) if (!d.isClosed()) d.write("x");
+    }, 20);
+    try {
+      const c = await connect(l);
+      expect(await ask(c, "alice\n")).toBe("alice.example:6464\r\n@");
+      c.close();
+      // Bytes keep coming, but no line ends: the deadline closes the rest.
+      await Promise.all(drippers.map((d) => d.closed));
+      expect(l.stats().timeouts).toBeGreaterThanOrEqual(1);
+    } finally {
+      clearInterval(drip);
+    }
   });
 
   test("an idle connection is closed at the idle deadline", async () => {

@@ -10,26 +10,49 @@
  *
  * A line (with its `\n`) may be at most 255 bytes; more closes the connection. Lines sent while a delayed
  * reply is pending are answered in order afterwards. The reference has no idle limit and no connection
- * bounds; we add both so that a directory on the open internet cannot be exhausted by idle sockets.
+ * bounds; we add both so that a directory on the open internet cannot be exhausted by idle or dripping
+ * sockets: a line must end within a deadline, only whole lines count as activity, connections are bounded in
+ * total, per address and per /24 or /64, and a newcomer to a full bound takes the place of the oldest
+ * connection there (core/net/stranger_pool.ts), so a client from elsewhere is always answered. Misses are
+ * also throttled per address and per prefix, so reconnecting does not reset the reference's throttle.
  */
 import type { Socket, TCPSocketListener } from "bun";
 import { logger } from "../core/log.ts";
 import { newHistogram, observe, type Histogram } from "../core/metrics/histogram.ts";
 import { LineTooLongError, newLineBuffer, pushChunk, type LineBuffer } from "../core/net/line_buffer.ts";
+import { canonicalAddress, networkPrefix } from "../core/net/address_prefix.ts";
+import { admitStranger, newStrangerPool, releaseStranger, type StrangerPool } from "../core/net/stranger_pool.ts";
+import { countEvent, newWindowCounter, retryAfterMs, type WindowCounter } from "../core/net/window_counter.ts";
 import { flush, newWriteQueue, send, type WriteQueue } from "../core/net/write_queue.ts";
 
 /** Reference input buffer capacity, the terminating `\n` included. */
 export const ROOT_LINE_LIMIT_BYTES = 255;
 /** Reference delay before answering the 2nd and 3rd miss on one connection. */
 export const ROOT_MISS_DELAY_MS = 3_000;
-/** A connection with no input for this long is closed (clients look up and leave within seconds). */
+/** A connection with no complete line for this long is closed (clients look up and leave within seconds). */
 export const ROOT_IDLE_TIMEOUT_MS = 30_000;
+/** A line must end (its `\n`) within this time of its first byte; then the connection is closed. */
+export const ROOT_LINE_DEADLINE_MS = 5_000;
 /** A connection must finish its TLS handshake within this time. */
 export const ROOT_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** Open connections in total; more are closed at accept. */
+/** Open connections in total; a newcomer beyond it replaces the oldest of the prefix holding the most. */
 export const ROOT_MAX_CONNECTIONS = 10_000;
-/** Open connections per remote address; more are closed at accept. */
+/** Open connections per remote address; a newcomer beyond it replaces that address's oldest. */
 export const ROOT_MAX_CONNECTIONS_PER_IP = 64;
+/** Open connections per /24 (IPv4) or /64 (IPv6); a newcomer beyond it replaces that prefix's oldest. */
+export const ROOT_MAX_CONNECTIONS_PER_PREFIX = 256;
+/** Times per churn window a prefix may push out one of its own connections; then its newcomers are closed at accept. */
+export const ROOT_CHURN_PER_PREFIX = 256;
+/** Length of a churn window. */
+export const ROOT_CHURN_WINDOW_MS = 10_000;
+/** Misses one address may have in a miss window before each further miss waits and hangs up (the 3rd-miss rule). */
+export const ROOT_MISSES_PER_ADDRESS = 10;
+/** The same for one /24 or /64. */
+export const ROOT_MISSES_PER_PREFIX = 50;
+/** Length of a miss window. */
+export const ROOT_MISS_WINDOW_MS = 10_000;
+/** Addresses and prefixes whose misses are tracked at once (core/net/window_counter.ts forgets the oldest). */
+const ROOT_MISS_KEYS_MAX = 100_000;
 /** Complete lines waiting behind a delayed reply; more closes the connection. */
 export const ROOT_MAX_PENDING_LINES = 16;
 /** Unsent reply bytes per connection (a client that does not read); more closes the connection. */
@@ -41,18 +64,32 @@ const SWEEP_INTERVAL_MAX_MS = 1_000;
 export interface RootLimits {
   missDelayMs: number;
   idleTimeoutMs: number;
+  lineDeadlineMs: number;
   handshakeTimeoutMs: number;
   maxConnections: number;
   maxConnectionsPerIp: number;
+  maxConnectionsPerPrefix: number;
+  churnPerPrefix: number;
+  churnWindowMs: number;
+  missesPerAddress: number;
+  missesPerPrefix: number;
+  missWindowMs: number;
 }
 
 /** The reference delay and our bounds. */
 export const ROOT_DEFAULT_LIMITS: RootLimits = {
   missDelayMs: ROOT_MISS_DELAY_MS,
   idleTimeoutMs: ROOT_IDLE_TIMEOUT_MS,
+  lineDeadlineMs: ROOT_LINE_DEADLINE_MS,
   handshakeTimeoutMs: ROOT_HANDSHAKE_TIMEOUT_MS,
   maxConnections: ROOT_MAX_CONNECTIONS,
   maxConnectionsPerIp: ROOT_MAX_CONNECTIONS_PER_IP,
+  maxConnectionsPerPrefix: ROOT_MAX_CONNECTIONS_PER_PREFIX,
+  churnPerPrefix: ROOT_CHURN_PER_PREFIX,
+  churnWindowMs: ROOT_CHURN_WINDOW_MS,
+  missesPerAddress: ROOT_MISSES_PER_ADDRESS,
+  missesPerPrefix: ROOT_MISSES_PER_PREFIX,
+  missWindowMs: ROOT_MISS_WINDOW_MS,
 };
 
 /** Where to listen, with which certificate, and how to resolve a key. */
@@ -72,15 +109,18 @@ export interface RootStats {
   lookups: number;
   found: number;
   misses: number;
-  /** Misses answered late or by hanging up (the reference's throttle: every miss after the first). */
+  /**
+   * Misses answered late or by hanging up: the reference's throttle (every miss after the first on a connection),
+   * and every miss of an address or prefix past its share, on whichever connection it comes.
+   */
   throttled: number;
   /** Time the registry took per lookup (seconds). */
   lookupSeconds: Histogram;
-  /** Connections closed at accept because a connection bound was reached. */
+  /** Connections closed to make room for a newcomer (a bound was reached), or at accept (their prefix churned too often). */
   refused: number;
   /** Connections closed for a line over the limit, too many pending lines, or an unread reply queue. */
   overflows: number;
-  /** Connections closed by the handshake or idle deadline. */
+  /** Connections closed by the handshake, line or idle deadline. */
   timeouts: number;
 }
 
@@ -104,12 +144,14 @@ export interface RootListener {
 
 interface RootConn {
   ip: string;
-  /** False for connections refused at accept: they were never counted. */
+  /** Counted in the bounds (false once closed or evicted). */
   counted: boolean;
   /** TLS is up and the prompt was sent. */
   ready: boolean;
   closed: boolean;
   deadlineMs: number;
+  /** When the unfinished line got its first byte (0: none). */
+  lineStartedMs: number;
   misses: number;
   /** Set while a delayed miss reply is pending; lines wait in `pending` meanwhile. */
   delay: ReturnType<typeof setTimeout> | null;
@@ -131,12 +173,25 @@ const decoder = new TextDecoder();
 export function listenRoot(opts: RootListenerOptions): RootListener {
   const given = Object.entries(opts.limits ?? {}).filter(([, v]) => v !== undefined);
   const limits: RootLimits = { ...ROOT_DEFAULT_LIMITS, ...Object.fromEntries(given) };
-  const conns = new Set<RootSocket>();
-  const perIp = new Map<string, number>();
-  const stats: RootStats = { connections: 0, lookups: 0, found: 0, misses: 0, throttled: 0, lookupSeconds: newHistogram(), refused: 0, overflows: 0, timeouts: 0 };
+  // Every root connection is a stranger: there is no authentication to move one out of the pool.
+  const conns: StrangerPool<RootSocket> = newStrangerPool({
+    total: limits.maxConnections,
+    perAddress: limits.maxConnectionsPerIp,
+    perPrefix: limits.maxConnectionsPerPrefix,
+    churnPerPrefix: limits.churnPerPrefix,
+    churnWindowMs: limits.churnWindowMs,
+  });
+  const missWindow = (max: number) => newWindowCounter({ max, windowMs: limits.missWindowMs, maxKeys: ROOT_MISS_KEYS_MAX });
+  const misses = { byAddress: missWindow(limits.missesPerAddress), byPrefix: missWindow(limits.missesPerPrefix) };
+  const stats: RootStats = { connections: 0, lookups: 0, found: 0, misses: 0, refused: 0, throttled: 0, lookupSeconds: newHistogram(), overflows: 0, timeouts: 0 };
 
   const close = (s: RootSocket) => {
     if (!s.data.closed) s.end();
+  };
+  const forget = (s: RootSocket) => {
+    if (!s.data.counted) return;
+    s.data.counted = false;
+    releaseStranger(conns, s);
   };
 
   const reply = (s: RootSocket, text: string) => {
@@ -166,6 +221,10 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
     }
     stats.misses++;
     conn.misses++;
+    if (overMissShare(misses, conn.ip)) {
+      // Reconnecting must not reset the throttle: this address or prefix gets the 3rd-miss treatment.
+      conn.misses = Math.max(conn.misses, 3);
+    }
     if (conn.misses === 1) return reply(s, "null\r\n@");
     stats.throttled++;
     // Reference abuse throttle: the 2nd miss waits, the 3rd waits and then hangs up.
@@ -194,28 +253,33 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
     socket: {
       open(s) {
         const ip = s.remoteAddress;
-        const ipCount = perIp.get(ip) ?? 0;
-        const counted = conns.size < limits.maxConnections && ipCount < limits.maxConnectionsPerIp;
         s.data = {
           ip,
-          counted,
+          counted: true,
           ready: false,
           closed: false,
           deadlineMs: Date.now() + limits.handshakeTimeoutMs,
+          lineStartedMs: 0,
           misses: 0,
           delay: null,
           pending: [],
           lines: newLineBuffer(ROOT_LINE_LIMIT_BYTES - 1),
           out: newWriteQueue(ROOT_WRITE_QUEUE_LIMIT_BYTES),
         };
-        if (!counted) {
+        const admission = admitStranger(conns, s, ip);
+        stats.connections++;
+        if (!admission.admitted) {
+          // Closed before the TLS handshake: a prefix that keeps reconnecting into its full share costs little.
           stats.refused++;
-          log.debug("connection refused: bound reached", { ip, total: conns.size, fromIp: ipCount });
+          s.data.counted = false;
           return close(s);
         }
-        conns.add(s);
-        perIp.set(ip, ipCount + 1);
-        stats.connections++;
+        const evicted = admission.evicted;
+        if (evicted === null) return;
+        stats.refused++;
+        log.debug("connection closed to make room: bound reached", { ip: evicted.data.ip, total: conns.members.size });
+        forget(evicted);
+        close(evicted);
       },
       handshake(s, success) {
         if (!success || s.data.closed) return close(s);
@@ -226,14 +290,20 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
       data(s, chunk) {
         const conn = s.data;
         if (!conn.ready || conn.closed) return;
-        conn.deadlineMs = Date.now() + limits.idleTimeoutMs;
+        let lines: string[];
         try {
-          conn.pending.push(...pushChunk(conn.lines, chunk));
+          lines = pushChunk(conn.lines, chunk);
         } catch (err) {
           if (!(err instanceof LineTooLongError)) throw err;
           stats.overflows++;
           return close(s);
         }
+        // Only whole lines count as activity: a byte now and then keeps nothing open (slowloris).
+        const now = Date.now();
+        if (lines.length > 0) conn.deadlineMs = now + limits.idleTimeoutMs;
+        if (conn.lines.bytes === 0) conn.lineStartedMs = 0;
+        else if (lines.length > 0 || conn.lineStartedMs === 0) conn.lineStartedMs = now;
+        conn.pending.push(...lines);
         pump(s);
         // Lines only pile up behind a delayed miss reply; a client that keeps sending then is flooding.
         if (conn.pending.length > ROOT_MAX_PENDING_LINES) {
@@ -250,12 +320,7 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
         conn.closed = true;
         if (conn.delay) clearTimeout(conn.delay);
         conn.delay = null;
-        if (!conn.counted) return;
-        conn.counted = false;
-        conns.delete(s);
-        const n = (perIp.get(conn.ip) ?? 1) - 1;
-        if (n > 0) perIp.set(conn.ip, n);
-        else perIp.delete(conn.ip);
+        forget(s);
       },
       error(_s, err) {
         log.debug("connection error", { error: String(err) });
@@ -263,11 +328,13 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
     },
   });
 
-  const sweepMs = Math.max(10, Math.min(SWEEP_INTERVAL_MAX_MS, limits.idleTimeoutMs / 4, limits.handshakeTimeoutMs / 4));
+  const sweepMs = Math.max(10, Math.min(SWEEP_INTERVAL_MAX_MS, limits.idleTimeoutMs / 4, limits.handshakeTimeoutMs / 4, limits.lineDeadlineMs / 4));
+  const overdue = (c: RootConn, now: number) =>
+    c.delay === null && (c.deadlineMs <= now || (c.lineStartedMs !== 0 && now - c.lineStartedMs > limits.lineDeadlineMs));
   const sweeper = setInterval(() => {
     const now = Date.now();
-    for (const s of conns) {
-      if (s.data.deadlineMs <= now && s.data.delay === null) {
+    for (const s of conns.members.keys()) {
+      if (overdue(s.data, now)) {
         stats.timeouts++;
         close(s);
       }
@@ -281,13 +348,23 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
     stats: () => ({ ...stats }),
     connectionStates() {
       const states: RootConnectionStates = { handshake: 0, ready: 0, throttled: 0 };
-      for (const s of conns) states[s.data.delay !== null ? "throttled" : s.data.ready ? "ready" : "handshake"]++;
+      for (const s of conns.members.keys()) states[s.data.delay !== null ? "throttled" : s.data.ready ? "ready" : "handshake"]++;
       return states;
     },
     stop() {
       clearInterval(sweeper);
-      for (const s of conns) close(s);
+      for (const s of conns.members.keys()) close(s);
       server.stop(true);
     },
   };
+}
+
+/** Counts a miss from `ip`; true when its address or prefix had its share of misses in this window already. */
+function overMissShare(m: { byAddress: WindowCounter; byPrefix: WindowCounter }, ip: string): boolean {
+  const prefix = networkPrefix(ip);
+  const address = canonicalAddress(ip);
+  const over = retryAfterMs(m.byAddress, address) > 0 || retryAfterMs(m.byPrefix, prefix) > 0;
+  countEvent(m.byAddress, address);
+  countEvent(m.byPrefix, prefix);
+  return over;
 }

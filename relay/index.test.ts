@@ -8,6 +8,7 @@ import { signAsAtSign } from "../core/crypto/tunnel/at_sign_signer.ts";
 import { RelayDialError } from "../core/relay/dial_relay.ts";
 import { RELAY_PREAUTH_LIMIT_BYTES, encodeLegAuth, encodeLegAuthBody, legAuthSignedBytes, parseRelayHello } from "../core/relay/wire.ts";
 import { type RelayHandle, startRelay } from "./index.ts";
+import { cachedResolver } from "./public_key_resolver.ts";
 import { testLeg, testPair } from "./test_legs.ts";
 
 // Keys are generated once per file (RSA keygen is slow on this machine) and served by an in-test resolver;
@@ -170,6 +171,77 @@ describe("startRelay() pre-auth limits", () => {
     const before = relay.stats().refused.malformed;
     await rawConnect(relay.port, (sock) => sock.write(new Uint8Array([0, 0, 0, 3, 9, 9, 9])));
     expect(relay.stats().refused.malformed).toBe(before + 1);
+  });
+});
+
+describe("startRelay() hostile strangers (issue 13)", () => {
+  /** An AUTH frame for `atSign` with a signature of `sigBytes` random bytes (never valid). */
+  const forgedAuth = (atSign: string, sigBytes: number) =>
+    encodeLegAuth(encodeLegAuthBody({ sessionId: sid(), side: "a", atSign, peerAtSign: "@bob", algo: "rsa2048" }), randomBytes(sigBytes));
+
+  test("a pre-auth flood from one address does not keep a legitimate pair out", async () => {
+    const r = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey, limits: { ...limits, preAuthTimeoutMs: 30_000, maxPreAuthConnections: 20, maxPreAuthPerAddress: 10 } });
+    const flood: Socket<undefined>[] = [];
+    try {
+      for (let i = 0; i < 30; i++) flood.push(await Bun.connect({ hostname: "127.0.0.1", port: r.port, socket: { data() {} } }));
+      await until(() => r.stats().connectionsTotal === 30, "the flood to be accepted");
+      expect(r.stats().preAuth).toBe(10);
+      const [a, b] = await testPair(r.port, sid(), alice, bob);
+      await a.writeAll(new TextEncoder().encode("hi"));
+      await b.waitBytes(2);
+      a.socket.end();
+      await b.closed;
+    } finally {
+      for (const f of flood) f.end();
+      await r.stop();
+    }
+  });
+
+  test("AUTH frames naming random @signs do not each cost a directory lookup", async () => {
+    const lookups: string[] = [];
+    const directory = async (atSign: string) => {
+      lookups.push(atSign);
+      return keys.get(atSign) ?? null;
+    };
+    const r = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey: cachedResolver(directory, { lookupsPerAddress: 5 }), limits });
+    try {
+      // Wrong signature shape: refused before any lookup.
+      await Promise.all(Array.from({ length: 10 }, (_, i) => rawConnect(r.port, (sock) => sock.write(forgedAuth(`@short${i}`, 10)))));
+      expect(lookups).toEqual([]);
+      // Right shape, invented names: the address's lookup budget stops them.
+      await Promise.all(Array.from({ length: 30 }, (_, i) => rawConnect(r.port, (sock) => sock.write(forgedAuth(`@random${i}`, 256)))));
+      expect(lookups.length).toBe(5);
+      expect(r.stats().refused.lookup_throttled).toBe(25);
+      // Names already known to be unknown are answered from the negative cache.
+      await rawConnect(r.port, (sock) => sock.write(forgedAuth(lookups[0]!, 256)));
+      expect(lookups.length).toBe(5);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  test("/metrics counts legs in the handshake, waiting and paired", async () => {
+    const r = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, adminPort: 0, resolvePublicKey, limits: { ...limits, preAuthTimeoutMs: 30_000, unpairedTtlMs: 30_000 } });
+    const raw = await Bun.connect({ hostname: "127.0.0.1", port: r.port, socket: { data() {} } });
+    try {
+      const waiting = await rawHandshake(r.port, (hello) => {
+        const body = encodeLegAuthBody({ sessionId: sid(), side: "a", atSign: "@alice", peerAtSign: "@bob", algo: "rsa2048" });
+        return encodeLegAuth(body, signAsAtSign(alice.key, legAuthSignedBytes(body, hello.challenge, hello.relayAtSign)));
+      });
+      expect(waiting.frame.byteLength).toBeGreaterThan(0);
+      const [a, b] = await testPair(r.port, sid(), alice, bob);
+      await until(() => r.stats().pending === 1 && r.stats().preAuth === 1, "one leg waiting, one in the handshake");
+      const metrics = await (await fetch(`http://127.0.0.1:${r.adminPort}/metrics`)).text();
+      expect(metrics).toMatch(/^inlay_relay_preauth_connections 1$/m);
+      expect(metrics).toMatch(/^inlay_relay_pending_legs 1$/m);
+      expect(metrics).toMatch(/^inlay_relay_pairs 1$/m);
+      expect(await (await fetch(`http://127.0.0.1:${r.adminPort}/healthz`)).json()).toEqual({ ok: true, pairs: 1 });
+      a.socket.end();
+      await b.closed;
+    } finally {
+      raw.end();
+      await r.stop();
+    }
   });
 });
 

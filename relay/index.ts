@@ -6,8 +6,9 @@
 import { concatBytes } from "../core/bytes.ts";
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import { normalizeAtSign } from "../core/atsign.ts";
-import { verifyAtSignSignature } from "../core/crypto/tunnel/at_sign_signature.ts";
+import { type AtSignSigningAlgo, verifyAtSignSignature } from "../core/crypto/tunnel/at_sign_signature.ts";
 import { logger } from "../core/log.ts";
+import { admitStranger, newStrangerPool, releaseStranger, type StrangerPool } from "../core/net/stranger_pool.ts";
 import { flush, send } from "../core/net/write_queue.ts";
 import {
   RELAY_CHALLENGE_BYTES,
@@ -21,9 +22,9 @@ import {
 } from "../core/relay/wire.ts";
 import { DEFAULT_GC_PACING, type GcPacing, newGcPacer } from "./gc_pacer.ts";
 import { DEFAULT_RELAY_LIMITS, type RelayLimits, SWEEP_INTERVAL_MAX_MS } from "./limits.ts";
-import { type PairEndReason, type RefuseReason, type RelayCounters, type RelayStats, newRelayCounters, recordSession, relayAdminApp } from "./metrics.ts";
+import { type PairEndReason, type RefuseReason, type RelayCounters, type RelayGauges, type RelayStats, newRelayCounters, recordSession, relayAdminApp } from "./metrics.ts";
 import { type PairMeter, type PipeContext, type PipeEnd, linkPipe, newPipeEnd, pipeData, pipeClosed, pipeDiscard, pipeDrain, pipeEnd } from "./pipe.ts";
-import type { ResolvePublicKey } from "./public_key_resolver.ts";
+import { LookupThrottled, type ResolvePublicKey } from "./public_key_resolver.ts";
 
 export type { RelayStats } from "./metrics.ts";
 export type { RelayLimits } from "./limits.ts";
@@ -85,6 +86,8 @@ interface Conn {
 type Leg = Socket<Conn>;
 
 const OK_BYTES = new Uint8Array([RELAY_OK]);
+/** Signature length of each algorithm: a frame of another shape is refused before any key lookup. */
+const SIGNATURE_BYTES: Record<AtSignSigningAlgo, number> = { rsa2048: 256, ed25519: 64 };
 const SWEEP_INTERVAL_MIN_MS = 10;
 const log = logger("relay");
 
@@ -97,7 +100,14 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   const relayAtSign = normalizeAtSign(opts.relayAtSign);
   const allow = opts.allow ? new Set(opts.allow.map((a) => normalizeAtSign(a))) : null;
   const counters: RelayCounters = newRelayCounters();
-  const preAuth = new Set<Leg>();
+  /** Legs not yet authenticated, bounded in total, per address and per /24 or /64. */
+  const preAuth: StrangerPool<Leg> = newStrangerPool({
+    total: limits.maxPreAuthConnections,
+    perAddress: limits.maxPreAuthPerAddress,
+    perPrefix: limits.maxPreAuthPerPrefix,
+    churnPerPrefix: limits.preAuthChurnPerPrefix,
+    churnWindowMs: limits.preAuthChurnWindowMs,
+  });
   const pending = new Map<string, Leg>();
   const sessions = new Map<string, Session>();
   const legsPerAtSign = new Map<string, number>();
@@ -116,6 +126,8 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     closePair: (s, reason) => endSession((s as Leg).data.session, reason),
   };
 
+  const gauges = (): RelayGauges => ({ preAuth: preAuth.members.size, pending: pending.size, pairs: sessions.size });
+
   function refuse(s: Leg, reason: RefuseReason): void {
     if (s.data.phase === "closed" || s.data.phase === "paired") return;
     counters.stats.refused[reason]++;
@@ -127,7 +139,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   /** Removes a leg that is not paired from every table. Idempotent. */
   function forget(s: Leg): void {
     const c = s.data;
-    if (c.phase === "preauth" || c.phase === "verifying") preAuth.delete(s);
+    if (c.phase === "preauth" || c.phase === "verifying") releaseStranger(preAuth, s);
     if (c.phase === "pending" && pending.get(c.auth!.sessionId) === s) pending.delete(c.auth!.sessionId);
     uncount(s);
     c.phase = "closed";
@@ -186,13 +198,15 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
 
   async function verifyLeg(s: Leg, auth: LegAuth): Promise<void> {
     if (!isCanonical(auth.atSign) || !isCanonical(auth.peerAtSign)) return refuse(s, "malformed");
+    if (auth.signature.byteLength !== SIGNATURE_BYTES[auth.algo]) return refuse(s, "bad_signature");
     if (allow && !allow.has(auth.atSign)) return refuse(s, "not_allowed");
     if (sessions.has(auth.sessionId)) return refuse(s, "duplicate");
     if ((legsPerAtSign.get(auth.atSign) ?? 0) >= limits.sessionsPerAtSign) return refuse(s, "quota");
     let key: string | null;
     try {
-      key = await opts.resolvePublicKey(auth.atSign);
+      key = await opts.resolvePublicKey(auth.atSign, s.remoteAddress);
     } catch (e) {
+      if (e instanceof LookupThrottled) return refuse(s, "lookup_throttled");
       log.warn("public key lookup failed", { atSign: auth.atSign, err: String(e) });
       return refuse(s, "resolver_error");
     }
@@ -203,7 +217,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     if (s.data.phase !== "verifying") return; // closed or timed out meanwhile
     if (!valid) return refuse(s, "bad_signature");
     if ((legsPerAtSign.get(auth.atSign) ?? 0) >= limits.sessionsPerAtSign) return refuse(s, "quota");
-    preAuth.delete(s);
+    releaseStranger(preAuth, s);
     legsPerAtSign.set(auth.atSign, (legsPerAtSign.get(auth.atSign) ?? 0) + 1);
     s.data.counted = true;
     pairLeg(s, auth);
@@ -240,7 +254,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
 
   function sweep(): void {
     const now = (clock.ms = Date.now());
-    for (const s of preAuth) if (now >= s.data.deadlineMs) refuse(s, "preauth_timeout");
+    for (const s of preAuth.members.keys()) if (now >= s.data.deadlineMs) refuse(s, "preauth_timeout");
     for (const s of pending.values()) if (now >= s.data.deadlineMs) refuse(s, "unpaired_timeout");
     for (const session of sessions.values()) if (now - session.meter.lastActiveMs >= limits.idleTimeoutMs) endSession(session, "idle_timeout");
   }
@@ -260,8 +274,10 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
         session: null,
         pipe: newPipeEnd(limits.queueLimitBytes),
       };
-      if (preAuth.size >= limits.maxPreAuthConnections) return refuse(s, "capacity");
-      preAuth.add(s);
+      // A full pool makes room: the oldest leg of this address, else of its prefix, else of the busiest prefix.
+      const admission = admitStranger(preAuth, s, s.remoteAddress);
+      if (!admission.admitted) return refuse(s, "capacity");
+      if (admission.evicted) refuse(admission.evicted, "capacity");
       send(s, s.data.pipe.out, encodeRelayHello(s.data.challenge, relayAtSign));
     },
     data(s, chunk) {
@@ -311,7 +327,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   const admin =
     opts.adminPort === undefined
       ? null
-      : Bun.serve({ hostname: opts.adminHost ?? "127.0.0.1", port: opts.adminPort, fetch: relayAdminApp(counters).fetch });
+      : Bun.serve({ hostname: opts.adminHost ?? "127.0.0.1", port: opts.adminPort, fetch: relayAdminApp(counters, gauges).fetch });
 
   return {
     host,
@@ -321,9 +337,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       const st = counters.stats;
       return {
         ...st,
-        preAuth: preAuth.size,
-        pending: pending.size,
-        pairs: sessions.size,
+        ...gauges(),
         refused: { ...st.refused },
         pairEnds: { ...st.pairEnds },
         pipe: { ...st.pipe },
@@ -334,7 +348,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       clearInterval(sweeper);
       clearInterval(gcTimer);
       for (const session of [...sessions.values()]) endSession(session, "stopped");
-      for (const s of [...preAuth, ...pending.values()]) {
+      for (const s of [...preAuth.members.keys(), ...pending.values()]) {
         forget(s);
         s.end();
       }

@@ -9,8 +9,20 @@ import { PIPE_QUEUE_LIMIT_BYTES, PIPE_TOTAL_QUEUE_LIMIT_BYTES } from "./pipe.ts"
 export interface RelayLimits {
   /** A connection must finish the handshake within this time. */
   preAuthTimeoutMs: number;
-  /** Connections allowed in the handshake at once; more are closed on accept. */
+  /**
+   * Connections in the handshake at once. A newcomer to a full bound (this, or the two below) takes the place
+   * of the oldest leg of its own address, else of its own prefix, else of the prefix holding the most
+   * (core/net/stranger_pool.ts): a flood churns its own legs, and a pair from elsewhere still gets through.
+   */
   maxPreAuthConnections: number;
+  /** Connections in the handshake from one address. */
+  maxPreAuthPerAddress: number;
+  /** Connections in the handshake from one /24 (IPv4) or /64 (IPv6). */
+  maxPreAuthPerPrefix: number;
+  /** Times per preAuthChurnWindowMs a prefix may push out its own handshaking legs; then its newcomers are closed. */
+  preAuthChurnPerPrefix: number;
+  /** Length of that window (ms). */
+  preAuthChurnWindowMs: number;
   /** An authenticated leg waits this long for its peer. */
   unpairedTtlMs: number;
   /** Authenticated legs waiting at once. */
@@ -33,6 +45,10 @@ export interface RelayLimits {
 export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   preAuthTimeoutMs: RELAY_PREAUTH_TIMEOUT_MS,
   maxPreAuthConnections: 10_000,
+  maxPreAuthPerAddress: 256,
+  maxPreAuthPerPrefix: 1_024,
+  preAuthChurnPerPrefix: 4_096,
+  preAuthChurnWindowMs: 10_000,
   unpairedTtlMs: 30_000,
   maxPendingLegs: 20_000,
   maxPairs: 50_000,

@@ -15,6 +15,7 @@ export type RefuseReason =
   | "unknown_atsign"
   | "bad_signature"
   | "resolver_error"
+  | "lookup_throttled"
   | "quota"
   | "mismatch"
   | "duplicate"
@@ -24,14 +25,18 @@ export type RefuseReason =
 /** Why a pair ended. */
 export type PairEndReason = "closed" | "half_closed" | "idle_timeout" | "byte_quota" | "queue_overflow" | "stopped";
 
-/** A snapshot of the relay's state and counters. */
-export interface RelayStats {
+/** How many legs are in each state right now (read from the relay's tables, never counted apart). */
+export interface RelayGauges {
   /** Connections still in the handshake (including those being verified). */
   preAuth: number;
   /** Authenticated legs waiting for their peer. */
   pending: number;
   /** Paired sessions. */
   pairs: number;
+}
+
+/** A snapshot of the relay's state and counters. */
+export interface RelayStats extends RelayGauges {
   /** Sessions paired since start. */
   pairsTotal: number;
   connectionsTotal: number;
@@ -52,9 +57,9 @@ export interface AtSignUsage {
   seconds: number;
 }
 
-/** The relay's counters. */
+/** The relay's counters; the gauges are not among them (RelayGauges reads them from the tables). */
 export interface RelayCounters {
-  stats: RelayStats;
+  stats: Omit<RelayStats, keyof RelayGauges>;
   perAtSign: Map<string, AtSignUsage>;
 }
 
@@ -65,14 +70,14 @@ export function newRelayCounters(): RelayCounters {
   const pairEnds = {} as Record<PairEndReason, number>;
   for (const r of PAIR_END_REASONS) pairEnds[r] = 0;
   return {
-    stats: { preAuth: 0, pending: 0, pairs: 0, pairsTotal: 0, connectionsTotal: 0, refused, pairEnds, pipe: newPipeStats(), gc: newGcStats() },
+    stats: { pairsTotal: 0, connectionsTotal: 0, refused, pairEnds, pipe: newPipeStats(), gc: newGcStats() },
     perAtSign: new Map(),
   };
 }
 
 const REFUSE_REASONS: RefuseReason[] = [
   "malformed", "oversize", "preauth_timeout", "not_allowed", "unknown_atsign", "bad_signature",
-  "resolver_error", "quota", "mismatch", "duplicate", "capacity", "unpaired_timeout",
+  "resolver_error", "lookup_throttled", "quota", "mismatch", "duplicate", "capacity", "unpaired_timeout",
 ];
 const PAIR_END_REASONS: PairEndReason[] = ["closed", "half_closed", "idle_timeout", "byte_quota", "queue_overflow", "stopped"];
 
@@ -89,13 +94,13 @@ export function recordSession(c: RelayCounters, atSigns: string[], bytes: number
 }
 
 /** Prometheus text exposition of the counters. */
-export function renderMetrics(c: RelayCounters): string {
+export function renderMetrics(c: RelayCounters, now: RelayGauges): string {
   const s = c.stats;
   const lines: string[] = [];
   const { gauge, counter } = expositionWriter(lines);
-  gauge("inlay_relay_preauth_connections", "Connections in the handshake.", s.preAuth);
-  gauge("inlay_relay_pending_legs", "Authenticated legs waiting for their peer.", s.pending);
-  gauge("inlay_relay_pairs", "Paired sessions.", s.pairs);
+  gauge("inlay_relay_preauth_connections", "Connections in the handshake.", now.preAuth);
+  gauge("inlay_relay_pending_legs", "Authenticated legs waiting for their peer.", now.pending);
+  gauge("inlay_relay_pairs", "Paired sessions.", now.pairs);
   gauge("inlay_relay_queued_bytes", "Bytes queued in user space.", s.pipe.queuedBytes);
   gauge("inlay_relay_paused_reads", "Legs paused by backpressure.", s.pipe.pausedReads);
   counter("inlay_relay_connections_total", "Connections accepted.", [["", s.connectionsTotal]]);
@@ -117,13 +122,13 @@ export function renderMetrics(c: RelayCounters): string {
  * The admin HTTP handler: `GET /metrics` (Prometheus text) and `GET /healthz`. Serve it on loopback only.
  * A plain fetch handler, not a router: two fixed routes do not justify loading one into every relay (RSS budget).
  */
-export function relayAdminApp(c: RelayCounters): { fetch(req: Request): Response } {
+export function relayAdminApp(c: RelayCounters, gauges: () => RelayGauges): { fetch(req: Request): Response } {
   return {
     fetch(req) {
       if (req.method !== "GET" && req.method !== "HEAD") return new Response("405 Method Not Allowed", { status: 405, headers: { allow: "GET, HEAD" } });
       const path = new URL(req.url).pathname;
-      if (path === "/metrics") return new Response(renderMetrics(c), { headers: { "content-type": EXPOSITION_CONTENT_TYPE } });
-      if (path === "/healthz") return Response.json({ ok: true, pairs: c.stats.pairs });
+      if (path === "/metrics") return new Response(renderMetrics(c, gauges()), { headers: { "content-type": EXPOSITION_CONTENT_TYPE } });
+      if (path === "/healthz") return Response.json({ ok: true, pairs: gauges().pairs });
       return new Response("404 Not Found", { status: 404 });
     },
   };

@@ -4,7 +4,7 @@ import { type Stack, startStack } from "../test/harness.ts";
 import { cramAuth } from "../test/server_fixture.ts";
 import { connectWire } from "../test/wire_client.ts";
 import { startRelay } from "./index.ts";
-import { cachedResolver, directoryResolver } from "./public_key_resolver.ts";
+import { LookupThrottled, cachedResolver, directoryResolver } from "./public_key_resolver.ts";
 import { testPair } from "./test_legs.ts";
 
 describe("cachedResolver()", () => {
@@ -49,6 +49,29 @@ describe("cachedResolver()", () => {
     const resolve = cachedResolver(inner, { maxEntries: 2 });
     for (const a of ["@a", "@b", "@c", "@b", "@a"]) await resolve(a);
     expect(calls).toEqual(["@a", "@b", "@c", "@a"]);
+  });
+
+  test("unknown @signs are cached apart: a flood of invented names does not push known keys out", async () => {
+    const { calls, inner } = counting({ "@alice": "KEY" });
+    const resolve = cachedResolver(inner, { maxEntries: 2 });
+    await resolve("@alice");
+    for (const a of ["@x", "@y", "@z"]) expect(await resolve(a)).toBeNull();
+    expect(await resolve("@alice")).toBe("KEY");
+    expect(calls).toEqual(["@alice", "@x", "@y", "@z"]);
+  });
+
+  test("lookups past the cache are budgeted per requesting address and per prefix", async () => {
+    const { calls, inner } = counting({});
+    const resolve = cachedResolver(inner, { lookupsPerAddress: 2, lookupsPerPrefix: 3 });
+    await resolve("@a", "10.0.0.1");
+    await resolve("@b", "10.0.0.1");
+    await expect(resolve("@c", "10.0.0.1")).rejects.toThrow(LookupThrottled);
+    await resolve("@d", "10.0.0.2");
+    await expect(resolve("@e", "10.0.0.3")).rejects.toThrow(LookupThrottled);
+    // Cached answers cost nothing.
+    expect(await resolve("@a", "10.0.0.1")).toBeNull();
+    await resolve("@f", "10.0.9.1");
+    expect(calls).toEqual(["@a", "@b", "@d", "@f"]);
   });
 });
 

@@ -1,54 +1,124 @@
 /**
  * Finding an @sign's public key: `public:publickey@<atsign>` read from the @sign's own server, whose address
  * the directory gives. Wrapped in a cache with expiry, a size bound and one lookup in flight per @sign, so
- * 100 legs arriving together cost one lookup.
+ * 100 legs arriving together cost one lookup; "no such @sign" is cached apart (its own bound, a short
+ * lifetime), so a flood of invented names cannot push the known keys out. Lookups that miss the cache are
+ * budgeted per requesting address and per /24 or /64 (core/net/window_counter.ts), and bounded in flight, so
+ * unauthenticated legs naming random @signs cannot make the relay hammer the directory.
  */
+import { canonicalAddress, networkPrefix } from "../core/net/address_prefix.ts";
+import { countEvent, newWindowCounter, retryAfterMs } from "../core/net/window_counter.ts";
 import { type WriteQueue, flush, newWriteQueue, send } from "../core/net/write_queue.ts";
 
-/** Returns the base64 public key of `atSign` ("@alice"), or null when the @sign or its key does not exist. */
-export type ResolvePublicKey = (atSign: string) => Promise<string | null>;
+/**
+ * Returns the base64 public key of `atSign` ("@alice"), or null when the @sign or its key does not exist.
+ * `requester` is the address of the leg that asks (the lookup budgets key on it); throws LookupThrottled
+ * when it has had its share.
+ */
+export type ResolvePublicKey = (atSign: string, requester?: string) => Promise<string | null>;
 
 /** How long a found key is trusted before it is fetched again. */
 export const PUBLIC_KEY_TTL_MS = 5 * 60_000;
 /** How long "no such @sign or key" is remembered (short: a new @sign should work soon). */
 export const PUBLIC_KEY_NEGATIVE_TTL_MS = 30_000;
-/** Most @signs kept in the cache; the oldest entry goes first. */
+/** Most @signs kept in each of the two caches (found, not found); the oldest entry goes first. */
 export const PUBLIC_KEY_CACHE_ENTRIES = 10_000;
+/** Lookups past the cache one requesting address may cause per lookup window. */
+export const LOOKUPS_PER_ADDRESS = 60;
+/** The same for one /24 (IPv4) or /64 (IPv6). */
+export const LOOKUPS_PER_PREFIX = 240;
+/** Length of a lookup window. */
+export const LOOKUP_WINDOW_MS = 10_000;
+/** Directory lookups running at once, for all requesters together. */
+export const LOOKUPS_IN_FLIGHT_MAX = 64;
+/** Requesting addresses and prefixes tracked at once (the window counters forget the oldest). */
+const LOOKUP_BUDGET_KEYS_MAX = 100_000;
 /** Deadline of one directory or server exchange. */
 export const AT_LOOKUP_TIMEOUT_MS = 5_000;
 /** Longest reply line accepted from a directory or server (an RSA-4096 key in base64 is ~740 bytes). */
 export const AT_LOOKUP_REPLY_MAX_BYTES = 64 * 1024;
 
+/** A lookup was not run: the requester had its share of lookups, or too many are in flight. */
+export class LookupThrottled extends Error {
+  override name = "LookupThrottled";
+}
+
+/** Options of cachedResolver; every one has a default above. */
+export interface CachedResolverOptions {
+  ttlMs?: number;
+  negativeTtlMs?: number;
+  maxEntries?: number;
+  lookupsPerAddress?: number;
+  lookupsPerPrefix?: number;
+  lookupWindowMs?: number;
+  maxInFlight?: number;
+  nowMs?: () => number;
+}
+
+interface Cached {
+  key: string | null;
+  expiresMs: number;
+}
+
 /**
- * Wraps `inner` with a bounded, expiring cache. Lookup failures (throws) are not cached.
+ * Wraps `inner` with bounded, expiring caches and the lookup budgets. Lookup failures (throws) are not cached.
  * @example const resolve = cachedResolver(directoryResolver({ host, port, ca }));
  */
-export function cachedResolver(
-  inner: ResolvePublicKey,
-  opts: { ttlMs?: number; negativeTtlMs?: number; maxEntries?: number; nowMs?: () => number } = {},
-): ResolvePublicKey {
+export function cachedResolver(inner: ResolvePublicKey, opts: CachedResolverOptions = {}): ResolvePublicKey {
   const ttl = opts.ttlMs ?? PUBLIC_KEY_TTL_MS;
   const negativeTtl = opts.negativeTtlMs ?? PUBLIC_KEY_NEGATIVE_TTL_MS;
   const max = opts.maxEntries ?? PUBLIC_KEY_CACHE_ENTRIES;
+  const maxInFlight = opts.maxInFlight ?? LOOKUPS_IN_FLIGHT_MAX;
   const now = opts.nowMs ?? Date.now;
-  const cache = new Map<string, { key: string | null; expiresMs: number }>();
+  const found = new Map<string, Cached>();
+  const unknown = new Map<string, Cached>();
   const inFlight = new Map<string, Promise<string | null>>();
-  return (atSign) => {
-    const hit = cache.get(atSign);
-    if (hit && hit.expiresMs > now()) return Promise.resolve(hit.key);
+  const windowMs = opts.lookupWindowMs ?? LOOKUP_WINDOW_MS;
+  const budget = (n: number) => newWindowCounter({ max: n, windowMs, maxKeys: LOOKUP_BUDGET_KEYS_MAX });
+  const byAddress = budget(opts.lookupsPerAddress ?? LOOKUPS_PER_ADDRESS);
+  const byPrefix = budget(opts.lookupsPerPrefix ?? LOOKUPS_PER_PREFIX);
+
+  const admitLookup = (atSign: string, requester: string | undefined) => {
+    if (inFlight.size >= maxInFlight) throw new LookupThrottled(`Cannot look up ${atSign}: ${maxInFlight} lookups are running`);
+    if (requester === undefined) return;
+    const address = canonicalAddress(requester);
+    const prefix = networkPrefix(address);
+    const t = now();
+    if (retryAfterMs(byAddress, address, t) > 0 || retryAfterMs(byPrefix, prefix, t) > 0) {
+      throw new LookupThrottled(`Cannot look up ${atSign}: ${address} had its share of lookups`);
+    }
+    countEvent(byAddress, address, t);
+    countEvent(byPrefix, prefix, t);
+  };
+
+  return (atSign, requester) => {
+    for (const cache of [found, unknown]) {
+      const hit = cache.get(atSign);
+      if (hit && hit.expiresMs > now()) return Promise.resolve(hit.key);
+    }
     const running = inFlight.get(atSign);
     if (running) return running;
+    try {
+      admitLookup(atSign, requester);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const p = inner(atSign)
       .then((key) => {
-        cache.delete(atSign);
-        if (cache.size >= max) cache.delete(cache.keys().next().value!);
-        cache.set(atSign, { key, expiresMs: now() + (key === null ? negativeTtl : ttl) });
+        found.delete(atSign);
+        unknown.delete(atSign);
+        remember(key === null ? unknown : found, max, atSign, { key, expiresMs: now() + (key === null ? negativeTtl : ttl) });
         return key;
       })
       .finally(() => inFlight.delete(atSign));
     inFlight.set(atSign, p);
     return p;
   };
+}
+
+function remember(cache: Map<string, Cached>, max: number, atSign: string, entry: Cached): void {
+  if (cache.size >= max) cache.delete(cache.keys().next().value!);
+  cache.set(atSign, entry);
 }
 
 /** Where the directory is and which CAs to trust for it and for the servers it names. */

@@ -138,6 +138,90 @@ describe("connection limits and timeouts", () => {
   });
 });
 
+describe("slow and half-open peers (issue 13)", () => {
+  /** Strangers that got their prompt and then drip one byte at a time, never finishing a line. */
+  async function drippers(target: ServerFixture, n: number): Promise<{ clients: WireClient[]; stop(): void }> {
+    const clients: WireClient[] = [];
+    for (let i = 0; i < n; i++) clients.push(await target.connect());
+    const timer = setInterval(() => {
+      for (const c of clients) if (!c.isClosed()) c.raw("x");
+    }, 20);
+    return {
+      clients,
+      stop() {
+        clearInterval(timer);
+        for (const c of clients) c.close();
+      },
+    };
+  }
+
+  test("dripping strangers filling every slot do not lock the owner out; the owner is answered", async () => {
+    const g = await startServerFixture({ limits: { maxConnections: 12, unauthShare: 2 / 3, maxUnauthPerAddress: 8 } });
+    const drip = await drippers(g, 12);
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const o = await g.connectOwner();
+        expect(await o.send("update:public:k.slow@alice v")).toMatch(/^data:\d+$/);
+        expect(await o.send("llookup:public:k.slow@alice")).toBe("data:v");
+        o.close();
+      }
+      // The strangers that made room were told why, in the reference's limit form.
+      const evicted = drip.clients.filter((c) => c.isClosed());
+      expect(evicted.length).toBeGreaterThanOrEqual(4);
+      expect(evicted[0]!.chunks.join("")).toContain("error:AT0012-Inbound connection limit exceeded");
+    } finally {
+      drip.stop();
+      await g.stop();
+    }
+  });
+
+  test("an address that keeps evicting its own strangers has its newcomers closed before the handshake", async () => {
+    const g = await startServerFixture({ limits: { maxUnauthPerAddress: 2, maxUnauthChurnPerPrefix: 1 } });
+    try {
+      const [a, b] = [await g.connect(), await g.connect()];
+      const c = await g.connect(); // evicts a: the prefix's one eviction of this window
+      await a.closed;
+      await expect(g.connect()).rejects.toThrow(/closed/);
+      // With room again (b left), a newcomer needs no eviction and is admitted.
+      b.close();
+      const o = await g.connectOwner();
+      expect(await o.send("noop:0")).toBe("data:ok");
+      o.close();
+      c.close();
+    } finally {
+      await g.stop();
+    }
+  });
+
+  test("a line that does not end within its deadline closes the connection, however often bytes come", async () => {
+    const g = await startServerFixture({ limits: { unauthLineDeadlineMs: 300 } });
+    const drip = await drippers(g, 1);
+    try {
+      const c = drip.clients[0]!;
+      await Promise.race([c.closed, Bun.sleep(8_000)]);
+      expect(c.isClosed()).toBe(true);
+      expect(c.chunks.join("")).toContain("error:AT0013-Exception: Connection Exception: request not completed within 300 ms");
+    } finally {
+      drip.stop();
+      await g.stop();
+    }
+  });
+
+  test("a connection that never starts TLS is closed at the handshake deadline", async () => {
+    const g = await startServerFixture({ limits: { handshakeTimeoutMs: 200 } });
+    let closed = false;
+    const raw = await Bun.connect({ hostname: "127.0.0.1", port: g.server.port, socket: { data() {}, close: () => void (closed = true) } });
+    try {
+      const end = Date.now() + 8_000;
+      while (!closed && Date.now() < end) await Bun.sleep(20);
+      expect(closed).toBe(true);
+    } finally {
+      raw.end();
+      await g.stop();
+    }
+  });
+});
+
 describe("restart", () => {
   test("data written before a restart is there after it", async () => {
     const o = await f.connectOwner();

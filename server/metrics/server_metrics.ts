@@ -36,8 +36,13 @@ export type ConnectionKind = "owner" | "apkam" | "peer" | "unauthenticated";
 export const CONNECTION_KINDS: readonly ConnectionKind[] = ["owner", "apkam", "peer", "unauthenticated"];
 
 /** Why the listener closed a connection (a limit, not the client's own exit). */
-export type ConnectionRefusal = "capacity" | "per_address" | "tls_handshake" | "line_too_long" | "slow_reader" | "idle";
-export const CONNECTION_REFUSALS: readonly ConnectionRefusal[] = ["capacity", "per_address", "tls_handshake", "line_too_long", "slow_reader", "idle"];
+/**
+ * Why a limit closed a connection: every slot taken; its address's share taken; its prefix churned through the
+ * strangers' share (closed before the handshake); evicted to make room for a newcomer; TLS failed; a line too
+ * long; a reader too slow; silent too long; a line or the authentication not finished in time.
+ */
+export type ConnectionRefusal = "capacity" | "per_address" | "churn" | "evicted" | "tls_handshake" | "line_too_long" | "slow_reader" | "idle" | "deadline";
+export const CONNECTION_REFUSALS: readonly ConnectionRefusal[] = ["capacity", "per_address", "churn", "evicted", "tls_handshake", "line_too_long", "slow_reader", "idle", "deadline"];
 
 /** How a connection authenticated: owner CRAM, owner PKAM, APKAM (PKAM with an enrollment), another server's pol. */
 export type AuthMethodLabel = "cram" | "pkam" | "apkam" | "pol";
