@@ -338,7 +338,7 @@ export async function writeAtKeysText(file: string, text: string): Promise<strin
   return file;
 }
 
-/** Writes keys to `file` (default: defaultAtKeysPath) in `layout` (default: a new legacy file); see writeAtKeysText. */
-export async function writeAtKeysFile(keys: AtKeys, file: string = defaultAtKeysPath(keys.atSign), layout?: AtKeysLayout): Promise<string> {
-  return writeAtKeysText(file, encodeAtKeys(keys, layout));
+/** Writes keys as a new legacy file to `file` (default: defaultAtKeysPath); see writeAtKeysText. */
+export async function writeAtKeysFile(keys: AtKeys, file: string = defaultAtKeysPath(keys.atSign)): Promise<string> {
+  return writeAtKeysText(file, encodeAtKeys(keys));
 }

@@ -127,13 +127,16 @@ export function encodeEnvelope(e: PassphraseEnvelope): string {
   return JSON.stringify({ v: 1, content: e.content, iv: e.iv, hashingAlgoType: ALGO, salt: e.salt, kdfParams: { memory, iterations, parallelism } });
 }
 
-/** Checks a passphrase's size; the legacy form also needs 8 characters, its salt being the passphrase. */
-function checkPassphrase(passphrase: string, legacy: boolean, file: string): void {
+/**
+ * Checks a passphrase's size. Sealing needs ATKEYS_MIN_PASSPHRASE_CHARS; so does opening a legacy envelope,
+ * whose Argon2id salt is the passphrase; a v1 envelope written elsewhere opens with any non-empty one.
+ */
+function checkPassphrase(passphrase: string, use: "seal" | "open-legacy" | "open-v1", file: string): void {
   if (passphrase.length === 0) throw new AtKeysFileError(file, "the passphrase is empty");
   if (utf8(passphrase).byteLength > ATKEYS_MAX_PASSPHRASE_BYTES) throw new AtKeysFileError(file, `the passphrase is longer than ${ATKEYS_MAX_PASSPHRASE_BYTES} bytes (ATKEYS_MAX_PASSPHRASE_BYTES)`);
-  if (legacy && passphrase.length < ATKEYS_MIN_PASSPHRASE_CHARS) {
-    throw new AtKeysFileError(file, `a legacy envelope uses the passphrase as its Argon2id salt, which must be at least ${ATKEYS_MIN_PASSPHRASE_CHARS} characters`);
-  }
+  if (use === "open-v1" || passphrase.length >= ATKEYS_MIN_PASSPHRASE_CHARS) return;
+  const why = use === "seal" ? "a passphrase" : "a legacy envelope uses the passphrase as its Argon2id salt, which";
+  throw new AtKeysFileError(file, `${why} must be at least ${ATKEYS_MIN_PASSPHRASE_CHARS} characters`);
 }
 
 /** The legacy salt: each UTF-16 code unit of the passphrase cut to its low byte (Dart's Uint8List.fromList(codeUnits)). */
@@ -152,7 +155,7 @@ async function deriveKey(passphrase: string, salt: Uint8Array, p: Argon2Params):
 
 /** Decrypts the envelope to the inner document's text; a wrong passphrase is named as such. */
 export async function openEnvelope(e: PassphraseEnvelope, passphrase: string, file: string): Promise<string> {
-  checkPassphrase(passphrase, e.version === 0, file);
+  checkPassphrase(passphrase, e.version === 0 ? "open-legacy" : "open-v1", file);
   const salt = e.version === 0 ? legacySalt(passphrase) : fromBase64(e.salt!, "salt");
   const key = await deriveKey(passphrase, salt, e.params);
   try {
@@ -167,7 +170,7 @@ export async function openEnvelope(e: PassphraseEnvelope, passphrase: string, fi
 
 /** Encrypts an inner document's text under `passphrase` with a fresh IV (and, for v1, a fresh salt). */
 export async function sealEnvelope(inner: string, passphrase: string, form: EnvelopeForm, file: string): Promise<PassphraseEnvelope> {
-  checkPassphrase(passphrase, form === "legacy", file);
+  checkPassphrase(passphrase, "seal", file);
   const iv = new Uint8Array(randomBytes(IV_BYTES));
   const version = form === "legacy" ? 0 : 1;
   const salt = version === 0 ? legacySalt(passphrase) : new Uint8Array(randomBytes(V1_SALT_BYTES));

@@ -89,7 +89,8 @@ describe("protected forms", () => {
   test("protectAtKeys refuses what is not a plaintext .atKeys file, and passphrases out of bounds", async () => {
     await expect(protectAtKeys(fixture("protected_v1.atKeys"), FIXTURE_PASSPHRASE, "v1", "f")).rejects.toBeInstanceOf(AtKeysPassphraseRequired);
     await expect(protectAtKeys("{}", FIXTURE_PASSPHRASE, "v1", "f")).rejects.toThrow(/not a valid \.atKeys file/);
-    await expect(protectAtKeys(fixture("@alice_key.atKeys"), "short", "legacy", "f")).rejects.toThrow(/at least 8 characters/);
+    await expect(protectAtKeys(fixture("@alice_key.atKeys"), "short", "v1", "f")).rejects.toThrow("f: a passphrase must be at least 8 characters");
+    await expect(openAtKeys(fixture("protected_legacy.atKeys"), "f", given("short"))).rejects.toThrow("its Argon2id salt, which must be at least 8 characters");
     await expect(protectAtKeys(fixture("@alice_key.atKeys"), "x".repeat(1025), "v1", "f")).rejects.toThrow(/longer than 1024 bytes/);
   });
 });

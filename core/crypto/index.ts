@@ -89,4 +89,4 @@ export {
   writeAtKeysText,
 } from "./atkeys.ts";
 /** The passphrase envelope of protected .atKeys files. */
-export { ATKEYS_MAX_PASSPHRASE_BYTES, ATKEYS_MIN_PASSPHRASE_CHARS, type EnvelopeForm } from "./atkeys_envelope.ts";
+export { ATKEYS_MAX_PASSPHRASE_BYTES, type EnvelopeForm } from "./atkeys_envelope.ts";

@@ -59,6 +59,13 @@ describe("keys protect / unprotect and the commands that read a protected file",
     expect(r.err).toBe(`${keysFile}: is passphrase-protected; pass --passphrase-file FILE (a file holding the passphrase) or run on a terminal to be prompted\n`);
   });
 
+  test("an empty passphrase file: exit 2, naming the file", async () => {
+    const empty = join(home, "empty");
+    writeFileSync(empty, "\n", { mode: 0o600 });
+    const r = await cli(["get", "city", "--passphrase-file", empty, ...common]);
+    expect({ code: r.code, err: r.err }).toEqual({ code: 2, err: `--passphrase-file ${empty}: empty\n` });
+  });
+
   test("a wrong passphrase: exit 3, named as such", async () => {
     const wrong = join(home, "wrong");
     writeFileSync(wrong, "not the passphrase at all", { mode: 0o600 });
