@@ -171,15 +171,17 @@ function keyFieldValue(field: Extract<AtKeysField, { fromKeys: true }>, keys: At
 
 /**
  * Serialises keys to .atKeys JSON text in `layout` (default: a new legacy file). Key fields the layout lacks
- * but the keys have (say, a new enrollment id) are added at the end.
+ * but the keys have a value for (say, a new enrollment id) are added at the end.
  */
 export function encodeAtKeys(keys: AtKeys, layout: AtKeysLayout = freshLayout(keys, "legacy")): string {
-  const present = new Set(layout.fields.map((f) => f.name));
-  const added = freshLayout(keys, layout.form).fields.filter((f) => f.fromKeys && !present.has(f.name) && KEY_FIELDS.has(f.name));
   const parts: string[] = [];
-  for (const field of [...layout.fields, ...added]) {
-    const value = field.fromKeys ? keyFieldValue(field, keys) : field.value;
-    if (value !== undefined) parts.push(`${JSON.stringify(field.name)}:${JSON.stringify(value)}`);
+  const put = (name: string, value: unknown) => value !== undefined && parts.push(`${JSON.stringify(name)}:${JSON.stringify(value)}`);
+  for (const field of layout.fields) put(field.name, field.fromKeys ? keyFieldValue(field, keys) : field.value);
+  const present = new Set(layout.fields.map((f) => f.name));
+  for (const field of freshLayout(keys, layout.form).fields) {
+    if (!field.fromKeys || present.has(field.name) || !KEY_FIELDS.has(field.name)) continue;
+    const value = keyFieldValue(field, keys);
+    if (value !== null) put(field.name, value);
   }
   return `{${parts.join(",")}}`;
 }

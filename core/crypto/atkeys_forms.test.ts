@@ -38,6 +38,16 @@ describe("plaintext forms round-trip byte for byte", () => {
     expect(decodeAtKeysDocument(JSON.stringify(doc)).keys).toEqual(keys);
   });
 
+  test("key fields a file lacks are added at the end when the keys have them, never as null", () => {
+    const doc = JSON.parse(fixture("typed_3.3.atKeys"));
+    delete doc.apkamSymmetricKey;
+    delete doc.enrollmentId;
+    const read = decodeAtKeysDocument(JSON.stringify(doc));
+    expect(encodeAtKeys(read.keys, read.layout)).toBe(JSON.stringify(doc));
+    const enrolled = JSON.parse(encodeAtKeys({ ...read.keys, enrollmentId: "e1" }, read.layout));
+    expect(Object.keys(enrolled).slice(-2)).toEqual(["keys", "enrollmentId"]);
+  });
+
   test("a typed part without status or operations is written as at_auth writes it", () => {
     const doc = JSON.parse(fixture("typed_3.3.atKeys"));
     delete doc.keys[0].keyParts[0].status;
