@@ -5,15 +5,13 @@
  */
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { FIXTURE_PASSPHRASE } from "../../test/vectors/atkeys_fixtures.ts";
 import { aesCtrEncrypt } from "./aes_ctr.ts";
 import { AtKeysFileError, AtKeysPassphraseRequired, decodeAtKeysDocument, encodeAtKeys, freshLayout, openAtKeys, protectAtKeys } from "./atkeys.ts";
 import { ATKEYS_ARGON2_MAX_MEMORY_KIB, encodeEnvelope, parseEnvelope } from "./atkeys_envelope.ts";
 import { toBase64, utf8 } from "./encoding.ts";
 
-const dir = join(import.meta.dir, "..", "..", "test", "fixtures", "atkeys");
-const fixture = (name: string) => readFileSync(join(dir, name), "utf8");
+const fixture = (name: string) => readFileSync(new URL(`../../test/fixtures/atkeys/${name}`, import.meta.url), "utf8");
 const PLAIN = ["@alice_key.atKeys", "legacy_cli_newer.atKeys", "typed_3.3.atKeys"];
 const PROTECTED = { "protected_legacy.atKeys": "@alice_key.atKeys", "protected_v1.atKeys": "typed_3.3.atKeys" };
 const given = (p: string) => async () => p;

@@ -12,6 +12,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { argon2id } from "@noble/hashes/argon2.js";
 import { aesCtrEncrypt } from "../../core/crypto/aes_ctr.ts";
 import { toBase64, utf8 } from "../../core/crypto/encoding.ts";
@@ -21,7 +22,7 @@ export const FIXTURE_PASSPHRASE = "correct horse battery staple";
 /** at_chops' captured Argon2id (m=10000, t=2, p=2, salt = the passphrase) of FIXTURE_PASSPHRASE. */
 export const REFERENCE_LEGACY_KEY = "9XTo7JZhehnGb89UDi1oMIzUHDFcfVP3meBYdNh4sj0=";
 
-const dir = join(import.meta.dir, "..", "fixtures", "atkeys");
+const dir = fileURLToPath(new URL("../fixtures/atkeys/", import.meta.url));
 const compact = (fields: [string, unknown][]) => `{${fields.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(",")}}`;
 
 if (import.meta.main) {
