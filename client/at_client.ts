@@ -15,6 +15,7 @@ import {
   readAtKeysFile,
   writeAtKeysFile,
   type AtKeys,
+  type PassphraseSource,
   type PkamSigningAlgo,
 } from "../core/crypto/index.ts";
 import { trustedCas } from "../core/net/tls.ts";
@@ -66,6 +67,8 @@ export interface OpenOptions extends ConnectOptions {
   keysDir?: string;
   /** The @sign; needed when keysFile is not given. */
   atSign?: string;
+  /** Asked for the passphrase when the .atKeys file is passphrase-protected. */
+  passphrase?: PassphraseSource;
 }
 
 /** Options of `AtClient.onboard`. */
@@ -170,7 +173,7 @@ export class AtClient {
   static async open(opts: OpenOptions): Promise<AtClient> {
     const file = opts.keysFile ?? (opts.atSign ? atKeysPath(opts.atSign, opts.keysDir) : undefined);
     if (!file) throw new AtUsageError("Cannot find keys: give an @sign or an .atKeys file");
-    const keys = await readAtKeysFile(file);
+    const keys = await readAtKeysFile(file, opts.passphrase ? { passphrase: opts.passphrase } : {});
     if (opts.atSign && normalizeAtSign(opts.atSign) !== normalizeAtSign(keys.atSign)) {
       throw new AtUsageError(`${file} holds the keys of ${keys.atSign}, not ${normalizeAtSign(opts.atSign)}`);
     }

@@ -13,6 +13,7 @@ import { AtKeysFileError, CryptoError } from "../../core/crypto/index.ts";
 import { hostPortSchema, UsageError, type OptionSpec, type Options } from "../../core/options.ts";
 import { AtClient, atKeysPath } from "../at_client.ts";
 import { AtClientError } from "../errors.ts";
+import { passphraseFor } from "./passphrase.ts";
 
 /**
  * Exit statuses of the CLI (the table in client/README.md): 1 the key or enrollment does not exist; 2 the command
@@ -30,6 +31,7 @@ export const COMMON_SPEC = {
   as: { kind: "string", help: "act as this @sign (default: the only .atKeys in ~/.atsign/keys)", arg: "@SIGN", schema: atSignSchema },
   keys: { kind: "string", help: "the .atKeys file to use", arg: "FILE" },
   keysDir: { kind: "string", help: "folder of .atKeys files (default ~/.atsign/keys)", arg: "DIR" },
+  passphraseFile: { kind: "string", help: "file holding the passphrase of a protected .atKeys file (else you are prompted on a terminal)", arg: "FILE" },
   directory: { kind: "string", help: "the atDirectory", arg: "HOST:PORT", default: "root.atsign.org:64", schema: hostPortSchema },
   server: { kind: "string", help: "talk to my atServer at this address instead of asking the directory", arg: "HOST:PORT", schema: hostPortSchema },
   ca: { kind: "string", help: "PEM CA file to trust besides the system roots (default: the dev CA of INLAY_HOME)", arg: "FILE" },
@@ -116,8 +118,10 @@ export function keysFileFor(opts: { keys?: string | undefined; as?: string | und
 
 /** Opens an authenticated client for the common options. */
 export function openClient(opts: Options<typeof COMMON_SPEC>): Promise<AtClient> {
+  const keysFile = keysFileFor(opts);
   return AtClient.open({
-    keysFile: keysFileFor(opts),
+    keysFile,
+    passphrase: passphraseFor(opts.passphraseFile, keysFile),
     ...(opts.as ? { atSign: opts.as } : {}),
     directory: opts.directory,
     ...(opts.ca ? { caFile: opts.ca } : {}),

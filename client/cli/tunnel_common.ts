@@ -6,6 +6,7 @@ import { trustedCas } from "../../core/net/tls.ts";
 import type { Options } from "../../core/options.ts";
 import { type Endpoint, type EndpointOptions, type StartingEndpoint, openEndpoint, startEndpoint } from "../tunnel/endpoint.ts";
 import { COMMON_SPEC, keysFileFor } from "./command.ts";
+import { passphraseFor } from "./passphrase.ts";
 
 /** Opens the endpoint of the `--as` @sign for device name `device`. */
 export async function endpointFor(o: Options<typeof COMMON_SPEC>, device: string, onRejected?: EndpointOptions["onRejected"]): Promise<Endpoint> {
@@ -18,7 +19,8 @@ export async function startingEndpointFor(o: Options<typeof COMMON_SPEC>, device
 }
 
 async function endpointOptions(o: Options<typeof COMMON_SPEC>, device: string, onRejected?: EndpointOptions["onRejected"]): Promise<EndpointOptions> {
-  const keys = await readAtKeysFile(keysFileFor(o));
+  const keysFile = keysFileFor(o);
+  const keys = await readAtKeysFile(keysFile, { passphrase: passphraseFor(o.passphraseFile, keysFile) });
   const ca = trustedCas(o.ca ? { caFile: o.ca, home: inlayHome() } : { home: inlayHome() });
   return {
     keys,

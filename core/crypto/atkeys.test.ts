@@ -128,7 +128,7 @@ describe("files", () => {
   test("readAtKeysFile names a missing or oversized file", async () => {
     await expect(readAtKeysFile(join(dir, "missing.atKeys"))).rejects.toThrow(/missing\.atKeys: no such file/);
     const big = join(dir, "big.atKeys");
-    await writeFile(big, "x".repeat(70_000));
+    await writeFile(big, "x".repeat(300_000));
     await expect(readAtKeysFile(big)).rejects.toThrow(/larger than/);
   });
 });
