@@ -63,7 +63,7 @@ describe("keys protect / unprotect and the commands that read a protected file",
     const empty = join(home, "empty");
     writeFileSync(empty, "\n", { mode: 0o600 });
     const r = await cli(["get", "city", "--passphrase-file", empty, ...common]);
-    expect({ code: r.code, err: r.err }).toEqual({ code: 2, err: `--passphrase-file ${empty}: empty\n` });
+    expect({ code: r.code, err: r.err }).toEqual({ code: 2, err: `--passphrase-file ${empty}: empty (see bun client.ts get --help)\n` });
   });
 
   test("a wrong passphrase: exit 3, named as such", async () => {
@@ -87,7 +87,7 @@ describe("keys protect / unprotect and the commands that read a protected file",
     expect(readFileSync(keysFile, "utf8")).toBe(original);
     const again = await cli(["keys", "unprotect", ...common]);
     expect(again.code).toBe(2);
-    expect(again.err).toBe(`${keysFile} is not passphrase-protected\n`);
+    expect(again.err).toBe(`${keysFile} is not passphrase-protected (see bun client.ts keys --help)\n`);
   });
 });
 
