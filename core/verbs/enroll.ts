@@ -19,7 +19,8 @@ const NAMESPACE_OPERATIONS: readonly EnrollOperation[] = ["listns", "infons"];
 const LIST_NAMESPACE_RE = /^([^:{\s]+)(?::(.*))?$/s;
 
 // Unknown fields are dropped (zod strips them); Dart's generated toJson sends absent fields as null, so nulls
-// are removed before validation.
+// are removed before validation. The fields are in at_commons' EnrollParams order, which zod keeps on output,
+// so a line in the builder's order builds back byte for byte.
 const enrollParamsSchema = z.object({
   enrollmentId: z.optional(z.string()),
   appName: z.optional(z.string()),
@@ -27,18 +28,18 @@ const enrollParamsSchema = z.object({
   namespaces: z.optional(z.record(z.string(), z.string())),
   otp: z.optional(z.string()),
   encryptedDefaultEncryptionPrivateKey: z.optional(z.string()),
+  encPrivateKeyIV: z.optional(z.string()),
   encryptedDefaultSelfEncryptionKey: z.optional(z.string()),
+  selfEncKeyIV: z.optional(z.string()),
   encryptedAPKAMSymmetricKey: z.optional(z.string()),
   apkamPublicKey: z.optional(z.string()),
-  enrollmentStatusFilter: z.optional(z.array(z.enum(["pending", "approved", "denied", "revoked", "expired"]))),
-  apkamKeysExpiryInMillis: z.optional(z.number().check(z.int(), z.nonnegative())),
-  encPrivateKeyIV: z.optional(z.string()),
-  selfEncKeyIV: z.optional(z.string()),
   signingAlgo: z.optional(z.string()),
   apsk: z.optional(z.record(z.string(), z.unknown())),
   apskLegacy: z.optional(z.string()),
   apkamPublicKeySignature: z.optional(z.string()),
   metadata: z.optional(z.record(z.string(), z.unknown())),
+  enrollmentStatusFilter: z.optional(z.array(z.enum(["pending", "approved", "denied", "revoked", "expired"]))),
+  apkamKeysExpiryInMillis: z.optional(z.number().check(z.int(), z.nonnegative())),
 });
 
 /**

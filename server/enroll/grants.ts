@@ -33,13 +33,18 @@ const PER_ENROLLMENT_RE = /(?:^|[.:])([A-Za-z0-9_-]+)\.[ard]\.__e@[^:@\s]+$/;
 
 /**
  * Whether `key` lies in another enrollment's per-enrollment namespace, which no grant reaches, not even `*`
- * (3.15); public keys there stay readable.
+ * (3.15); public keys there stay readable. (The namespace of the enrollment itself is always its own.)
  * @example isOtherEnrollmentsKey("e1", "public:_apsk.e2.a.__e@alice", "rw") // true
  */
 export function isOtherEnrollmentsKey(ownId: string | undefined, key: string, need: NamespaceAccess): boolean {
-  const owner = PER_ENROLLMENT_RE.exec(key)?.[1];
+  const owner = perEnrollmentOwner(key);
   if (owner === undefined || owner === ownId) return false;
   return !(need === "r" && key.startsWith("public:"));
+}
+
+/** The enrollment whose per-enrollment namespace holds `key`, if it is in one. */
+function perEnrollmentOwner(key: string): string | undefined {
+  return PER_ENROLLMENT_RE.exec(key)?.[1];
 }
 
 /** Shared-key records (`@bob:shared_key@me`, `shared_key.bob@me`): any app that shares data needs them. */
@@ -58,6 +63,8 @@ function grantAllows(grant: string | undefined, need: NamespaceAccess): boolean 
 export function mayAccessKey(grants: NamespaceGrants | null, key: string, need: NamespaceAccess, ownEnrollmentId?: string): boolean {
   if (grants === null) return true;
   if (isOtherEnrollmentsKey(ownEnrollmentId, key, need)) return false;
+  // An enrollment's own `<id>.a|r|d.__e` namespace is its own data (its `_apsk`, per-device records).
+  if (ownEnrollmentId !== undefined && perEnrollmentOwner(key) === ownEnrollmentId) return true;
   if (isManagementKey(key)) return hasManageAccess(grants, need);
   if (key.startsWith("privatekey:")) return grantAllows(grants["*"], need) && (need === "r" || hasManageAccess(grants, "rw"));
   if (SIGNING_PRIVATE_KEY_RE.test(key)) return grantAllows(grants["*"], need) || (need === "r" && hasManageAccess(grants, "r"));
@@ -99,6 +106,13 @@ function named(conn: Connection, grants: NamespaceGrants, name: string, owner: s
   const full = normalizeKey(`${name}${owner}`);
   if (need === "r" && isReservedKey(`public:${full}`)) return;
   key(conn, grants, full, need);
+}
+
+/** `plookup:` reads only public keys: a public key in another enrollment's namespace stays readable. */
+function publicNamed(conn: Connection, grants: NamespaceGrants, name: string, owner: string): void {
+  const full = normalizeKey(`${name}${owner}`);
+  if (isOtherEnrollmentsKey(conn.enrollmentId, full, "r") && !isOtherEnrollmentsKey(conn.enrollmentId, `public:${full}`, "r")) return;
+  named(conn, grants, name, owner, "r");
 }
 
 function everything(need: NamespaceAccess) {
@@ -143,7 +157,7 @@ const CHECKS: { [V in VerbName]: Check<V> } = {
   delete: (ctx, conn, g, cmd) => key(conn, g, storageKey(cmd.key, ctx.atSign), "rw"),
   llookup: (ctx, conn, g, cmd) => key(conn, g, storageKey(cmd.key, ctx.atSign), "r"),
   lookup: (_ctx, conn, g, cmd) => named(conn, g, cmd.name, cmd.atSign, "r"),
-  plookup: (_ctx, conn, g, cmd) => named(conn, g, cmd.name, cmd.atSign, "r"),
+  plookup: (_ctx, conn, g, cmd) => publicNamed(conn, g, cmd.name, cmd.atSign),
   notify: (ctx, conn, g, cmd) => named(conn, g, cmd.atKey, cmd.atSign ?? ctx.atSign, "rw"),
   notifyAll: (ctx, conn, g, cmd) => named(conn, g, cmd.atKey, cmd.atSign ?? ctx.atSign, "rw"),
   notifyStatus: none,

@@ -116,13 +116,14 @@ async function request(ctx: ServerContext, conn: Connection, p: EnrollParams | u
     throw new AtProtocolError("AT0028", `Too many enrollment requests on this connection; at most ${limits.requestsPerWindow} per ${limits.requestWindowMs / 60_000} min`, { form: "handler" });
   }
   const record = requestedRecord(conn, p);
+  // Before anything is written or an OTP spent.
+  checkRecordSize(record);
   const id = crypto.randomUUID();
 
   if (conn.state.auth === "owner" && conn.authMethod === "cram") {
     // Onboarding: the first device gets everything and becomes the PKAM key of the @sign.
     record.namespaces = { ...record.namespaces, [MANAGE_NAMESPACE]: "rw", "*": "rw" };
     record.approval = { state: "approved" };
-    checkRecordSize(record);
     storeDefaultKeys(ctx, id, p!);
     writeEnrollment(ctx, id, record, approvedExpiry(record));
     writeValue(ctx, apkamPublicKeyKey(record, ctx.atSign), record.apkamPublicKey);
@@ -144,7 +145,6 @@ async function request(ctx: ServerContext, conn: Connection, p: EnrollParams | u
     }
   }
   if (!record.encryptedAPKAMSymmetricKey) throw illegal("encryptedAPKAMSymmetricKey is required");
-  checkRecordSize(record);
   const all = listEnrollments(ctx);
   if (all.length >= limits.maxEnrollments) throw refused(`This @sign holds ${limits.maxEnrollments} enrollments; delete denied or revoked ones first`);
   const same = all.find((e) => (e.status === "pending" || e.status === "approved") && e.record.appName === record.appName && e.record.deviceName === record.deviceName);
