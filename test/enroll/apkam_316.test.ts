@@ -7,7 +7,9 @@
  * the size caps (apsk 20 KB, record 500 KB).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { generatePkamKeyPair, signPkam, type KeyPairText } from "../../core/crypto/index.ts";
+import { AtAuthError, AtClient } from "../../client/index.ts";
+import { namespaceLastRevokedAt, namespaceMembers, rotateApkamKey } from "../../client/enroll/rotate_enrollment.ts";
+import { generatePkamKeyPair, signPkam, type AtKeys, type KeyPairText } from "../../core/crypto/index.ts";
 import { buildCommand } from "../../core/verbs/index.ts";
 import { startServerFixture, type ServerFixture } from "../server_fixture.ts";
 import type { WireClient } from "../wire_client.ts";
@@ -330,5 +332,28 @@ describe("rotating the onboarding enrollment's key", () => {
     expect(await legacy(viaNew, fresh)).toBe("data:success");
     viaOld.close();
     viaNew.close();
+  });
+});
+
+describe("the SDK sends the new forms", () => {
+  test("rotateApkamKey keeps the enrollment id; the old keys no longer open a session; listns and infons", async () => {
+    const id = await enrollApp(f, manager, "sdkapp", { sdk: "rw" });
+    const { publicKey, privateKey } = await apkamKeys;
+    const keys: AtKeys = { atSign: "@alice", pkamAlgo: "ed25519", pkamPublicKey: publicKey, pkamPrivateKey: privateKey, encryptionPublicKey: "", encryptionPrivateKey: "", selfEncryptionKey: "", enrollmentId: id };
+    const net = { directory: "127.0.0.1:1", address: { host: "127.0.0.1", port: f.server.port }, ca: [f.ca] };
+    const before = AtClient.fromKeys(keys, net);
+    expect((await namespaceMembers(before, "sdk")).map((m) => [m.enrollmentId, m.access])).toContainEqual([id, "rw"]);
+    expect(await namespaceLastRevokedAt(before, "sdk")).toBeNull();
+    const rotated = await rotateApkamKey(before);
+    before.close();
+    expect(rotated).toMatchObject({ enrollmentId: id, pkamAlgo: "ed25519" });
+    expect(rotated.pkamPublicKey).not.toBe(publicKey);
+    const after = AtClient.fromKeys(rotated, net);
+    await after.authenticate();
+    expect(dataJson(await manager.send(enrollLine("fetch", { enrollmentId: id }))).status).toBe("approved");
+    after.close();
+    const stale = AtClient.fromKeys(keys, net);
+    await expect(stale.authenticate()).rejects.toThrow(AtAuthError);
+    stale.close();
   });
 });
