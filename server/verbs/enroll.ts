@@ -210,7 +210,8 @@ function setState(ctx: ServerContext, e: Enrollment, state: "denied" | "revoked"
 
 /**
  * Revokes the enrollment and (3.16) every approved enrollment that replaced it through self-enrollment, so a
- * stolen key file cannot keep a successor alive; a caller inside that chain is refused, as it would revoke itself.
+ * stolen key file cannot keep a successor alive; a caller inside that chain is refused, as it would revoke itself,
+ * and so is the last root enrollment revoking itself even with force (the @sign could approve no one after).
  */
 function revoke(ctx: ServerContext, conn: Connection, cmd: CommandOf<"enroll">): Reply {
   const e = liveEnrollment(ctx, cmd.params?.enrollmentId);
@@ -220,6 +221,9 @@ function revoke(ctx: ServerContext, conn: Connection, cmd: CommandOf<"enroll">):
   const cascade = successorsOf(ctx, e.id).filter((s) => s.status === "approved");
   if (cascade.some((s) => s.id === conn.enrollmentId)) {
     throw refused(`Cannot revoke enrollment ${e.id}: ${conn.enrollmentId}, the enrollment making this request, replaced it and would be revoked with it`);
+  }
+  if (own && isRoot(e) && !listEnrollments(ctx).some((o) => o.status === "approved" && isRoot(o) && o.id !== e.id && !cascade.includes(o))) {
+    throw refused(`Cannot revoke enrollment ${e.id}: it is the last enrollment holding * and __manage, and no enrollment could approve a replacement; approve another first`);
   }
   const now = Date.now();
   for (const target of [...cascade, e]) {
@@ -231,6 +235,11 @@ function revoke(ctx: ServerContext, conn: Connection, cmd: CommandOf<"enroll">):
   // The answer is written after the handler returns; the connection closes right after that.
   setTimeout(() => conn.close(), 0);
   return statusReply("revoked", e.id, { ...extra, message: "This connection used the revoked enrollment and is closed" });
+}
+
+/** Whether `e` holds everything (`*` and `__manage`, both rw): the kind of enrollment that can approve any other. */
+function isRoot(e: Enrollment): boolean {
+  return e.record.namespaces["*"] === "rw" && e.record.namespaces[MANAGE_NAMESPACE] === "rw";
 }
 
 /** Unrevoke; refused while the enrollment this one replaced exists and is not approved (the cascade stays one-way). */

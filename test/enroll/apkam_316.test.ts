@@ -29,12 +29,12 @@ afterAll(async () => {
   await f?.stop();
 });
 
-/** `from:` + `pkam:` signed with `key` for enrollment `id`; the pkam answer. */
-async function pkamWith(c: WireClient, id: string | undefined, key: KeyPairText): Promise<string> {
-  const challenge = (await c.send(`from:${f.atSign}`)).replace(/^data:/, "");
+/** `from:` + `pkam:` signed with `key` for enrollment `id` (none: the legacy form); the pkam answer. */
+async function pkamWith(c: WireClient, id: string | undefined, key: KeyPairText, atSign = f.atSign): Promise<string> {
+  const challenge = (await c.send(`from:${atSign}`)).replace(/^data:/, "");
   const signature = signPkam(challenge, { algo: "ed25519", privateKey: key.privateKey });
-  const answer = await c.send(buildCommand({ verb: "pkam", signingAlgo: "ed25519", ...(id ? { enrollmentId: id } : {}), signature }), [`${f.atSign}@`, "@"]);
-  if (answer === "data:success") c.prompt = `${f.atSign}@`;
+  const answer = await c.send(buildCommand({ verb: "pkam", signingAlgo: "ed25519", ...(id ? { enrollmentId: id } : {}), signature }), [`${atSign}@`, "@"]);
+  if (answer === "data:success") c.prompt = `${atSign}@`;
   return answer;
 }
 
@@ -300,7 +300,7 @@ describe("_apsk and the size caps", () => {
   });
 });
 
-describe("rotating the onboarding enrollment's key", () => {
+describe("a fresh @sign: APKAM-only verbs, and rotating the onboarding enrollment's key", () => {
   let g: ServerFixture;
   beforeAll(async () => {
     g = await startServerFixture();
@@ -323,14 +323,12 @@ describe("rotating the onboarding enrollment's key", () => {
     expect(dataJson(await c.send(rotation(id, fresh))).status).toBe("approved");
     c.close();
     const [viaOld, viaNew] = [await g.connect(), await g.connect()];
-    const legacy = async (w: WireClient, key: KeyPairText) => {
-      const challenge = (await w.send(`from:${g.atSign}`)).replace(/^data:/, "");
-      const signature = signPkam(challenge, { algo: "ed25519", privateKey: key.privateKey });
-      return w.send(buildCommand({ verb: "pkam", signingAlgo: "ed25519", signature }), [`${g.atSign}@`, "@"]);
-    };
-    expect(await legacy(viaOld, await apkamKeys)).toStartWith("error:AT0401");
-    expect(await legacy(viaNew, fresh)).toBe("data:success");
+    expect(await pkamWith(viaOld, undefined, await apkamKeys, g.atSign)).toStartWith("error:AT0401");
+    expect(await pkamWith(viaNew, undefined, fresh, g.atSign)).toBe("data:success");
     viaOld.close();
+    // The only root enrollment may not revoke itself, even with force: nothing could approve a replacement.
+    expect(await viaNew.send(enrollLine("revoke", { enrollmentId: id }, true))).toStartWith(`error:AT0011-Internal server exception : Cannot revoke enrollment ${id}: it is the last enrollment holding * and __manage`);
+    expect(dataJson(await viaNew.send(enrollLine("fetch", { enrollmentId: id }))).status).toBe("approved");
     viaNew.close();
   });
 });
