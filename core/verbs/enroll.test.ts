@@ -52,22 +52,10 @@ const NEW_FORMS: [string, CommandOf<"enroll">][] = [
   ["enroll:infons:wavi", { verb: "enroll", operation: "infons", namespace: "wavi" }],
   [
     `enroll:request:{"appName":"wavi","deviceName":"pixel","namespaces":{"wavi":"rw"},"otp":"ABC123","encryptedAPKAMSymmetricKey":"ZW5j","apkamPublicKey":"MIIB","signingAlgo":"rsa2048","apsk":${JSON.stringify(APSK)},"metadata":{"keyPackage":{"v":1}},"apkamKeysExpiryInMillis":86400000}`,
-    {
-      verb: "enroll",
-      operation: "request",
-      params: {
-        appName: "wavi",
-        deviceName: "pixel",
-        namespaces: { wavi: "rw" },
-        otp: "ABC123",
-        encryptedAPKAMSymmetricKey: "ZW5j",
-        apkamPublicKey: "MIIB",
-        signingAlgo: "rsa2048",
-        apsk: APSK,
-        metadata: { keyPackage: { v: 1 } },
-        apkamKeysExpiryInMillis: 86400000,
-      },
-    },
+    { verb: "enroll", operation: "request", params: {
+      appName: "wavi", deviceName: "pixel", namespaces: { wavi: "rw" }, otp: "ABC123", encryptedAPKAMSymmetricKey: "ZW5j", apkamPublicKey: "MIIB",
+      signingAlgo: "rsa2048", apsk: APSK, metadata: { keyPackage: { v: 1 } }, apkamKeysExpiryInMillis: 86400000,
+    } },
   ],
   [
     `enroll:approve:{"enrollmentId":"${UUID}","encryptedDefaultEncryptionPrivateKey":"ZW5j","encPrivateKeyIV":"aXYx","encryptedDefaultSelfEncryptionKey":"c2Vs","selfEncKeyIV":"aXYy"}`,

@@ -13,16 +13,14 @@ import { generatePkamKeyPair, signPkam, type AtKeys, type KeyPairText } from "..
 import { buildCommand } from "../../core/verbs/index.ts";
 import { startServerFixture, type ServerFixture } from "../server_fixture.ts";
 import type { WireClient } from "../wire_client.ts";
-import { apkamKeys, connectApkam, dataJson, enrollApp, enrollLine, onboardManager, requestWithOtp } from "./wire_enroll.ts";
+import { apkamKeys, connectApkam, dataJson, enrollApp, enrollLine, onboardManager, startManagedServer } from "./wire_enroll.ts";
 
 let f: ServerFixture;
 let manager: WireClient;
 let managerId: string;
 
 beforeAll(async () => {
-  f = await startServerFixture();
-  managerId = await onboardManager(f);
-  manager = await connectApkam(f, managerId);
+  ({ f, manager, managerId } = await startManagedServer());
 });
 afterAll(async () => {
   manager?.close();
