@@ -13,7 +13,7 @@ import { generatePkamKeyPair, signPkam, type AtKeys, type KeyPairText } from "..
 import { buildCommand } from "../../core/verbs/index.ts";
 import { startServerFixture, type ServerFixture } from "../server_fixture.ts";
 import type { WireClient } from "../wire_client.ts";
-import { apkamKeys, connectApkam, dataJson, enrollApp, enrollLine, onboardManager, startManagedServer } from "./wire_enroll.ts";
+import { apkamKeys, connectApkam, dataJson, enrollApp, enrollLine, onboardManager, requestWithOtp, startManagedServer } from "./wire_enroll.ts";
 
 let f: ServerFixture;
 let manager: WireClient;
@@ -176,6 +176,24 @@ describe("self-enrollment, listns and infons", () => {
     // A successor may not revoke what it replaced: the cascade would take it too.
     expect(await succ.send(enrollLine("revoke", { enrollmentId: managerId }))).toStartWith(`error:AT0011-Internal server exception : Cannot revoke enrollment ${managerId}: ${answer.enrollmentId}`);
     succ.close();
+  });
+
+  test("a successor's key lifetime may be shorter than its predecessor's, never longer", async () => {
+    const boundId = await requestWithOtp(f, manager, "bounded", { wavi: "r" });
+    const approve = { enrollmentId: boundId, encryptedDefaultEncryptionPrivateKey: "ZW5j", encryptedDefaultSelfEncryptionKey: "c2VsZg==", apkamKeysExpiryInMillis: 3_600_000 };
+    expect(dataJson(await manager.send(enrollLine("approve", approve))).status).toBe("approved");
+    const bound = await connectApkam(f, boundId);
+    const lifetime = async (extra: Record<string, unknown>) => {
+      const id = dataJson(await selfEnroll(bound, "bounded", "phone", extra)).enrollmentId as string;
+      return Date.parse((await recordMeta(id)).expiresAt as string) - Date.now();
+    };
+    for (const asked of [0, 7_200_000, undefined]) {
+      const ms = await lifetime(asked === undefined ? {} : { apkamKeysExpiryInMillis: asked });
+      expect(ms).toBeGreaterThan(3_500_000);
+      expect(ms).toBeLessThanOrEqual(3_600_000);
+    }
+    expect(await lifetime({ apkamKeysExpiryInMillis: 60_000 })).toBeLessThanOrEqual(60_000);
+    bound.close();
   });
 
   test("listns lists the approved enrollments holding the namespace, to an enrollment that holds it", async () => {
