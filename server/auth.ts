@@ -17,6 +17,7 @@ import type { Connection } from "./connection.ts";
 import type { ServerContext } from "./context.ts";
 import { legacyKeyEnrollment, readEnrollment, type Enrollment } from "./enroll/enrollment_store.ts";
 import { forgetEnrollmentConnection, trackEnrollmentConnection } from "./enroll/live_enrollments.ts";
+import { capPredecessorOnFirstAuth } from "./enroll/self_enrollment.ts";
 
 /** Reserved key holding the CRAM secret. */
 export const CRAM_SECRET_KEY = "privatekey:at_secret";
@@ -109,6 +110,7 @@ export async function authenticatePkam(ctx: ServerContext, conn: Connection, req
   conn.enrollmentId = enrollment?.id;
   conn.grants = enrollment?.record.namespaces;
   if (enrollment) trackEnrollmentConnection(conn, enrollment.id);
+  if (enrollment) capPredecessorOnFirstAuth(ctx, enrollment);
 }
 
 /** The APKAM states that refuse `pkam:...:enrollmentId:<id>`, as form-C errors (ATPROTOCOL.md §4.2). */

@@ -65,8 +65,8 @@ export interface BatchItem {
   command: string;
 }
 
-/** Enrollment operations of §8.1. */
-export type EnrollOperation = "request" | "approve" | "deny" | "revoke" | "unrevoke" | "list" | "fetch" | "delete";
+/** Enrollment operations of §8.1, with the 3.15/3.16 additions `update`, `listns` and `infons`. */
+export type EnrollOperation = "request" | "approve" | "deny" | "revoke" | "unrevoke" | "list" | "fetch" | "delete" | "update" | "listns" | "infons";
 
 /** Statuses an enrollment can have; `enrollmentStatusFilter` takes a list of them. */
 export type EnrollStatus = "pending" | "approved" | "denied" | "revoked" | "expired";
@@ -84,6 +84,19 @@ export interface EnrollParams {
   apkamPublicKey?: string;
   enrollmentStatusFilter?: EnrollStatus[];
   apkamKeysExpiryInMillis?: number;
+  /** IVs of the two wrapped default keys (stored beside them as `iv`). */
+  encPrivateKeyIV?: string;
+  selfEncKeyIV?: string;
+  /** The algorithm of `apkamPublicKey`, kept on the record. */
+  signingAlgo?: string;
+  /** The client-composed `_apsk` document, published JSON-encoded at `public:_apsk.<id>.a.__e@me`. */
+  apsk?: Record<string, unknown>;
+  /** The bare legacy `_apsk` string, published verbatim; never together with `apsk`. */
+  apskLegacy?: string;
+  /** `enroll:update`: the new key's signature over `<enrollmentId>|<apkamPublicKey>|<signingAlgo>`. */
+  apkamPublicKeySignature?: string;
+  /** Opaque map stored on the record and shown by list, fetch and listns. */
+  metadata?: Record<string, unknown>;
 }
 
 /** Every request line, one variant per verb. */
@@ -167,7 +180,7 @@ export type Command =
   | { verb: "info"; brief?: true }
   | { verb: "noop"; delayMs: number }
   | { verb: "batch"; items: BatchItem[] }
-  | { verb: "enroll"; operation: EnrollOperation; force?: true; params?: EnrollParams }
+  | { verb: "enroll"; operation: EnrollOperation; force?: true; namespace?: string; params?: EnrollParams }
   | { verb: "otp"; operation: "get"; ttlMs?: number }
   | { verb: "otp"; operation: "put"; otp: string; ttlMs?: number }
   | {

@@ -7,13 +7,20 @@ import type { CommandOf, EnrollOperation, EnrollParams } from "./command.ts";
 import { AtProtocolError } from "../wire/at_protocol_error.ts";
 import { fail, parseInteger } from "./_syntax.ts";
 
-const ENROLL_USAGE = "enroll:request|approve|deny|revoke|unrevoke|list|fetch|delete[:force][:{json}]";
+const ENROLL_USAGE = "enroll:request|approve|deny|revoke|unrevoke|list|fetch|delete|update[:force][:{json}] | enroll:listns|infons:<namespace>";
 const OTP_USAGE = "otp:get[:ttl:<ms>] | otp:put:<passcode>[:ttl:<ms>]";
 
-const OPERATIONS: readonly EnrollOperation[] = ["request", "approve", "deny", "revoke", "unrevoke", "list", "fetch", "delete"];
+const OPERATIONS: readonly EnrollOperation[] = ["request", "approve", "deny", "revoke", "unrevoke", "list", "fetch", "delete", "update", "listns", "infons"];
+
+/** Operations that name a namespace after the operation (`enroll:listns:<ns>`). */
+const NAMESPACE_OPERATIONS: readonly EnrollOperation[] = ["listns", "infons"];
+
+/** The reference's `listNamespace` token: no `:`, `{` or line break (and, here, no whitespace). */
+const LIST_NAMESPACE_RE = /^([^:{\s]+)(?::(.*))?$/s;
 
 // Unknown fields are dropped (zod strips them); Dart's generated toJson sends absent fields as null, so nulls
-// are removed before validation.
+// are removed before validation. The fields are in at_commons' EnrollParams order, which zod keeps on output,
+// so a line in the builder's order builds back byte for byte.
 const enrollParamsSchema = z.object({
   enrollmentId: z.optional(z.string()),
   appName: z.optional(z.string()),
@@ -21,17 +28,25 @@ const enrollParamsSchema = z.object({
   namespaces: z.optional(z.record(z.string(), z.string())),
   otp: z.optional(z.string()),
   encryptedDefaultEncryptionPrivateKey: z.optional(z.string()),
+  encPrivateKeyIV: z.optional(z.string()),
   encryptedDefaultSelfEncryptionKey: z.optional(z.string()),
+  selfEncKeyIV: z.optional(z.string()),
   encryptedAPKAMSymmetricKey: z.optional(z.string()),
   apkamPublicKey: z.optional(z.string()),
+  signingAlgo: z.optional(z.string()),
+  apsk: z.optional(z.record(z.string(), z.unknown())),
+  apskLegacy: z.optional(z.string()),
+  apkamPublicKeySignature: z.optional(z.string()),
+  metadata: z.optional(z.record(z.string(), z.unknown())),
   enrollmentStatusFilter: z.optional(z.array(z.enum(["pending", "approved", "denied", "revoked", "expired"]))),
   apkamKeysExpiryInMillis: z.optional(z.number().check(z.int(), z.nonnegative())),
 });
 
 /**
- * Parses `enroll:<operation>[:force][:<json params>]`.
+ * Parses `enroll:<operation>[:force][:<json params>]` and `enroll:listns|infons:<namespace>[:<json params>]`.
  * @example parseEnroll('enroll:approve:{"enrollmentId":"e1"}')
  *   // { verb: "enroll", operation: "approve", params: { enrollmentId: "e1" } }
+ * @example parseEnroll("enroll:listns:wavi") // { verb: "enroll", operation: "listns", namespace: "wavi" }
  */
 export function parseEnroll(line: string): CommandOf<"enroll"> {
   const m = /^enroll:([a-z]+)(:force)?(?::)?(.*)$/is.exec(line);
@@ -39,8 +54,23 @@ export function parseEnroll(line: string): CommandOf<"enroll"> {
   if (!m || !operation) fail(ENROLL_USAGE);
   const cmd: CommandOf<"enroll"> = { verb: "enroll", operation };
   if (m[2]) cmd.force = true;
-  const json = m[3] ?? "";
-  if (json.length === 0) return cmd;
+  let json = m[3] ?? "";
+  if (NAMESPACE_OPERATIONS.includes(operation)) {
+    const ns = LIST_NAMESPACE_RE.exec(json) ?? fail(ENROLL_USAGE);
+    cmd.namespace = ns[1]!;
+    json = ns[2] ?? "";
+  }
+  if (json.length > 0) cmd.params = parseEnrollParams(json, operation);
+  return cmd;
+}
+
+/**
+ * Fields that would set an enrollment's state. Unknown fields are dropped, but on `enroll:update` these are
+ * refused by name (AT0022), so a client that tries to change its own approval learns it cannot.
+ */
+const STATE_FIELDS = ["approval", "status", "state"] as const;
+
+function parseEnrollParams(json: string, operation: EnrollOperation): EnrollParams {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
@@ -48,13 +78,14 @@ export function parseEnroll(line: string): CommandOf<"enroll"> {
     throw new AtProtocolError("AT0003", `Invalid syntax. enroll parameters are not valid JSON. Usage: ${ENROLL_USAGE}`);
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail(ENROLL_USAGE);
+  const stateField = operation === "update" ? STATE_FIELDS.find((f) => f in raw) : undefined;
+  if (stateField) throw new AtProtocolError("AT0022", `enroll:update cannot change the approval state (${stateField}): an enrollment amending itself must not change its own approval`);
   const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null));
   const parsed = enrollParamsSchema.safeParse(present, ENGLISH);
   if (!parsed.success) {
     throw new AtProtocolError("AT0022", `Invalid enroll parameters: ${z.prettifyError(parsed.error).replace(/\n/g, " ")}`);
   }
-  cmd.params = stripUndefined(parsed.data);
-  return cmd;
+  return stripUndefined(parsed.data as EnrollParams);
 }
 
 function stripUndefined(p: EnrollParams): EnrollParams {
@@ -66,7 +97,8 @@ function stripUndefined(p: EnrollParams): EnrollParams {
  * @example buildEnroll({ verb: "enroll", operation: "list" }) // "enroll:list"
  */
 export function buildEnroll(cmd: CommandOf<"enroll">): string {
-  return `enroll:${cmd.operation}${cmd.force ? ":force" : ""}${cmd.params ? `:${JSON.stringify(cmd.params)}` : ""}`;
+  const ns = cmd.namespace === undefined ? "" : `:${cmd.namespace}`;
+  return `enroll:${cmd.operation}${cmd.force ? ":force" : ""}${ns}${cmd.params ? `:${JSON.stringify(cmd.params)}` : ""}`;
 }
 
 /**

@@ -22,9 +22,14 @@ export interface EnrollmentLimits {
   otpMaxTtlMs: number;
   /** Enrollment records (any status) a server keeps; further requests are refused. */
   maxEnrollments: number;
+  /**
+   * Self-enrollment: how long a replaced enrollment keeps working after its successor first authenticates
+   * (the reference's `apkamSelfEnrollmentGraceHours`), so sibling copies of one key file can migrate too.
+   */
+  selfEnrollmentGraceMs: number;
 }
 
-/** The reference's values: 48 h pending, 5 requests per hour, Fibonacci back-off to 55 s, OTPs of 5 min. */
+/** The reference's values: 48 h pending, 5 requests per hour, Fibonacci back-off to 55 s, OTPs of 5 min; a 24 h self-enrollment grace. */
 export const DEFAULT_ENROLLMENT_LIMITS: EnrollmentLimits = {
   pendingLifetimeMs: 48 * 3_600_000,
   requestsPerWindow: 5,
@@ -34,6 +39,7 @@ export const DEFAULT_ENROLLMENT_LIMITS: EnrollmentLimits = {
   otpDefaultTtlMs: 5 * 60_000,
   otpMaxTtlMs: 24 * 3_600_000,
   maxEnrollments: 10_000,
+  selfEnrollmentGraceMs: 24 * 3_600_000,
 };
 
 /** The effective limits for a server's optional overrides. */

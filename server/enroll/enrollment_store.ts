@@ -26,6 +26,49 @@ export interface EnrollmentRecord {
   approval: { state: ApprovalState };
   encryptedAPKAMSymmetricKey?: string;
   apkamKeysExpiryInMillis?: number;
+  /** The algorithm of `apkamPublicKey` as the request stated it (the proof of `enroll:update` signs it). */
+  signingAlgo?: string;
+  /** Opaque client map (key packages); `enroll:update` merges into it key by key. */
+  metadata?: Record<string, unknown>;
+  /** The client-composed `_apsk` document (published JSON-encoded) or the legacy bare string (verbatim). */
+  apsk?: Record<string, unknown>;
+  apskLegacy?: string;
+  /** Self-enrollment: the enrollment this one replaced (revoking that one revokes this one too). */
+  parentEnrollmentId?: string;
+  /** Epoch ms of the last revocation while it stands (unrevoke clears it); `enroll:infons` reports it. */
+  revokedAt?: number;
+  /** Self-enrollment: set at the successor's first authentication, when the predecessor's expiry was capped. */
+  predecessorCappedAt?: number;
+}
+
+/** The reference's bound on one enrollment record, measured on its JSON encoding (3.16.1). */
+export const ENROLLMENT_RECORD_MAX_BYTES = 500 * 1024;
+/** The bound on the `_apsk` value, measured on its encoding (the reference's 3.16.0 cap; we keep it beside the record's). */
+export const APSK_MAX_BYTES = 20 * 1024;
+
+/** Throws AT0022 when `record` would not fit ENROLLMENT_RECORD_MAX_BYTES or its `_apsk` value APSK_MAX_BYTES. */
+export function checkRecordSize(record: EnrollmentRecord): void {
+  const apsk = apskValue(record);
+  if (apsk !== null && utf8Bytes(apsk) > APSK_MAX_BYTES) {
+    throw new AtProtocolError("AT0022", `apsk is ${utf8Bytes(apsk)} bytes encoded, over the ${APSK_MAX_BYTES} byte limit`);
+  }
+  const bytes = utf8Bytes(JSON.stringify(record));
+  if (bytes > ENROLLMENT_RECORD_MAX_BYTES) {
+    throw new AtProtocolError("AT0022", `enrollment record is ${bytes} bytes encoded, over the ${ENROLLMENT_RECORD_MAX_BYTES} byte limit`);
+  }
+}
+
+const utf8Bytes = (text: string): number => new TextEncoder().encode(text).byteLength;
+
+/** What the enrollment publishes as its `_apsk`: the legacy string verbatim, the document JSON-encoded, or null. */
+export function apskValue(record: Pick<EnrollmentRecord, "apsk" | "apskLegacy">): string | null {
+  if (record.apskLegacy !== undefined) return record.apskLegacy;
+  return record.apsk === undefined ? null : JSON.stringify(record.apsk);
+}
+
+/** Where an enrollment's `_apsk` signing key is published. */
+export function apskKey(id: string, atSign: string): string {
+  return `public:_apsk.${id}.a.__e${atSign}`;
 }
 
 /** A record read back, with its id and effective status. */
@@ -130,6 +173,7 @@ export function listEnrollments(ctx: ServerContext, now = Date.now()): Enrollmen
  * creation time and version across updates).
  */
 export function writeEnrollment(ctx: ServerContext, id: string, record: EnrollmentRecord, expiresAt: number | undefined, now = Date.now()): void {
+  checkRecordSize(record);
   const key = enrollmentKey(id, ctx.atSign);
   const old = ctx.keystore.get(key);
   const meta: StoredMeta = old ? { ...old.meta, updatedAt: now, version: old.meta.version + 1 } : freshMeta(ctx.atSign, now);

@@ -11,7 +11,7 @@
  * replace the @sign's public key, approve itself, or sign server-to-server proofs as the @sign.
  */
 import { hasManageAccess, isNamespaceAuthorized, isReservedKey, normalizeKey, type NamespaceAccess, type NamespaceGrants } from "../../core/keys/index.ts";
-import type { Command, CommandOf, VerbName } from "../../core/verbs/command.ts";
+import type { Command, CommandOf, EnrollOperation, VerbName } from "../../core/verbs/command.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
 import type { Connection } from "../connection.ts";
 import type { ServerContext } from "../context.ts";
@@ -28,6 +28,25 @@ function isManagementKey(key: string): boolean {
 /** The server's signing private key (`@alice:signing_privatekey@alice`): whoever reads it can sign pol proofs as @alice. */
 const SIGNING_PRIVATE_KEY_RE = /^@([^:@\s]+):signing_privatekey@\1$/;
 
+/** Per-enrollment namespaces `<enrollmentId>.a|r|d.__e` (the reference's); group 1 is the owning enrollment. */
+const PER_ENROLLMENT_RE = /(?:^|[.:])([A-Za-z0-9_-]+)\.[ard]\.__e@[^:@\s]+$/;
+
+/**
+ * Whether `key` lies in another enrollment's per-enrollment namespace, which no grant reaches, not even `*`
+ * (3.15); public keys there stay readable. (The namespace of the enrollment itself is always its own.)
+ * @example isOtherEnrollmentsKey("e1", "public:_apsk.e2.a.__e@alice", "rw") // true
+ */
+export function isOtherEnrollmentsKey(ownId: string | undefined, key: string, need: NamespaceAccess): boolean {
+  const owner = perEnrollmentOwner(key);
+  if (owner === undefined || owner === ownId) return false;
+  return !(need === "r" && key.startsWith("public:"));
+}
+
+/** The enrollment whose per-enrollment namespace holds `key`, if it is in one. */
+function perEnrollmentOwner(key: string): string | undefined {
+  return PER_ENROLLMENT_RE.exec(key)?.[1];
+}
+
 /** Shared-key records (`@bob:shared_key@me`, `shared_key.bob@me`): any app that shares data needs them. */
 const SHARED_KEY_RE = /^(?:@[^:@\s]+:shared_key|shared_key\.[^:@\s]+)@[^:@\s]+$/;
 
@@ -36,12 +55,16 @@ function grantAllows(grant: string | undefined, need: NamespaceAccess): boolean 
 }
 
 /**
- * Whether grants (null = no enrollment: full access) allow `need` on the stored key `key`.
+ * Whether grants (null = no enrollment: full access) allow `need` on the stored key `key`, for the connection
+ * of enrollment `ownEnrollmentId` (whose per-enrollment namespace is its own).
  * @example mayAccessKey({ wavi: "r" }, "phone.wavi@alice", "r") // true
  * @example mayAccessKey({ wavi: "rw" }, "public:publickey@alice", "rw") // false
  */
-export function mayAccessKey(grants: NamespaceGrants | null, key: string, need: NamespaceAccess): boolean {
+export function mayAccessKey(grants: NamespaceGrants | null, key: string, need: NamespaceAccess, ownEnrollmentId?: string): boolean {
   if (grants === null) return true;
+  if (isOtherEnrollmentsKey(ownEnrollmentId, key, need)) return false;
+  // An enrollment's own `<id>.a|r|d.__e` namespace is its own data (its `_apsk`, per-device records).
+  if (ownEnrollmentId !== undefined && perEnrollmentOwner(key) === ownEnrollmentId) return true;
   if (isManagementKey(key)) return hasManageAccess(grants, need);
   if (key.startsWith("privatekey:")) return grantAllows(grants["*"], need) && (need === "r" || hasManageAccess(grants, "rw"));
   if (SIGNING_PRIVATE_KEY_RE.test(key)) return grantAllows(grants["*"], need) || (need === "r" && hasManageAccess(grants, "r"));
@@ -57,7 +80,7 @@ export function grantsOf(conn: Connection): NamespaceGrants | null {
 
 /** Whether scan may list `key` to this connection: public keys, and keys it may read (§5.8). */
 export function scanMayList(conn: Connection, key: string): boolean {
-  return conn.enrollmentId === undefined || key.startsWith("public:") || mayAccessKey(grantsOf(conn), key, "r");
+  return conn.enrollmentId === undefined || key.startsWith("public:") || mayAccessKey(grantsOf(conn), key, "r", conn.enrollmentId);
 }
 
 /** The AT0009 denial; it names the grants, so the user of an app sees what the enrollment covers. */
@@ -75,7 +98,7 @@ type Check<V extends VerbName> = (ctx: ServerContext, conn: Connection, grants: 
 const none = (): void => {};
 
 function key(conn: Connection, grants: NamespaceGrants, full: string, need: NamespaceAccess): void {
-  if (!mayAccessKey(grants, full, need)) throw denied(conn, full, need);
+  if (!mayAccessKey(grants, full, need, conn.enrollmentId)) throw denied(conn, full, need);
 }
 
 /** An unqualified name (`lookup:`/`notify:` targets): authorised as `name@owner`, reserved names as public keys. */
@@ -83,6 +106,13 @@ function named(conn: Connection, grants: NamespaceGrants, name: string, owner: s
   const full = normalizeKey(`${name}${owner}`);
   if (need === "r" && isReservedKey(`public:${full}`)) return;
   key(conn, grants, full, need);
+}
+
+/** `plookup:` reads only public keys: a public key in another enrollment's namespace stays readable. */
+function publicNamed(conn: Connection, grants: NamespaceGrants, name: string, owner: string): void {
+  const full = normalizeKey(`${name}${owner}`);
+  if (isOtherEnrollmentsKey(conn.enrollmentId, full, "r") && !isOtherEnrollmentsKey(conn.enrollmentId, `public:${full}`, "r")) return;
+  named(conn, grants, name, owner, "r");
 }
 
 function everything(need: NamespaceAccess) {
@@ -96,6 +126,13 @@ function manage(need: NamespaceAccess) {
     if (!hasManageAccess(grants, need)) throw denied(conn, "enrollments and OTPs (this needs the __manage namespace)", need);
   };
 }
+
+/**
+ * Enroll operations any approved enrollment may send; the handler decides what they show or allow: list and
+ * fetch (own enrollment), request (self-enrollment, never wider than the requester), update (self only),
+ * listns and infons (namespaces the caller holds).
+ */
+const SELF_SERVED_ENROLL_OPERATIONS: readonly EnrollOperation[] = ["list", "fetch", "request", "update", "listns", "infons"];
 
 /**
  * Every verb's needs. `none`: nothing to check, or the handler filters what it shows (scan, sync:from, enroll
@@ -120,7 +157,7 @@ const CHECKS: { [V in VerbName]: Check<V> } = {
   delete: (ctx, conn, g, cmd) => key(conn, g, storageKey(cmd.key, ctx.atSign), "rw"),
   llookup: (ctx, conn, g, cmd) => key(conn, g, storageKey(cmd.key, ctx.atSign), "r"),
   lookup: (_ctx, conn, g, cmd) => named(conn, g, cmd.name, cmd.atSign, "r"),
-  plookup: (_ctx, conn, g, cmd) => named(conn, g, cmd.name, cmd.atSign, "r"),
+  plookup: (_ctx, conn, g, cmd) => publicNamed(conn, g, cmd.name, cmd.atSign),
   notify: (ctx, conn, g, cmd) => named(conn, g, cmd.atKey, cmd.atSign ?? ctx.atSign, "rw"),
   notifyAll: (ctx, conn, g, cmd) => named(conn, g, cmd.atKey, cmd.atSign ?? ctx.atSign, "rw"),
   notifyStatus: none,
@@ -136,7 +173,7 @@ const CHECKS: { [V in VerbName]: Check<V> } = {
     else if (cmd.operation !== "set" && cmd.operation !== "reset" && cmd.operation !== "print") everything("rw")(ctx, conn, g);
   },
   enroll: (ctx, conn, g, cmd) => {
-    if (cmd.operation !== "list" && cmd.operation !== "fetch") manage("rw")(ctx, conn, g);
+    if (!SELF_SERVED_ENROLL_OPERATIONS.includes(cmd.operation)) manage("rw")(ctx, conn, g);
   },
   otp: (ctx, conn, g, cmd) => manage(cmd.operation === "get" ? "r" : "rw")(ctx, conn, g),
   stream: everything("rw"),

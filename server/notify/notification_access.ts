@@ -13,5 +13,5 @@ import type { NotificationRow } from "./notification_store.ts";
  * @example mayReadNotification(wavi, row) // true for "@bob:phone.wavi@alice", false for "@bob:x.buzz@alice"
  */
 export function mayReadNotification(conn: Connection, row: Pick<NotificationRow, "key">): boolean {
-  return conn.enrollmentId === undefined || mayAccessKey(grantsOf(conn), row.key, "r");
+  return conn.enrollmentId === undefined || mayAccessKey(grantsOf(conn), row.key, "r", conn.enrollmentId);
 }

@@ -42,7 +42,7 @@ function get(ctx: ServerContext, conn: Connection, r: EnrollmentRecord, cmd: Key
   if (cmd.keyName !== undefined) {
     const key = cmd.keyName.toLowerCase();
     // Server secrets (privatekey:) are never handed out, as llookup does not either.
-    if (key.startsWith("privatekey:") || (!ownDefaultKeys(ctx, conn).includes(key) && !mayAccessKey(grants, key, "r"))) throw denied(conn, key, "r");
+    if (key.startsWith("privatekey:") || (!ownDefaultKeys(ctx, conn).includes(key) && !mayAccessKey(grants, key, "r", conn.enrollmentId))) throw denied(conn, key, "r");
     const stored = ctx.keystore.get(key);
     if (!stored || stored.value === null || !isActive(stored.meta)) throw new AtProtocolError("AT0015", `${key} does not exist in keystore`);
     return stored.value;
@@ -50,7 +50,7 @@ function get(ctx: ServerContext, conn: Connection, r: EnrollmentRecord, cmd: Key
   if (cmd.visibility === undefined) throw new AtProtocolError("AT0022", "keys:get needs a visibility (public, private, self) or keyName");
   const marker = { public: ".__public_keys.", private: ".__private_keys.", self: ".__self_keys." }[cmd.visibility];
   const prefix = cmd.visibility === "public" ? "public:" : cmd.visibility === "private" ? `private:${r.appName}.${r.deviceName}.` : `${r.appName}.${r.deviceName}.`;
-  const names = ctx.keystore.keys().filter((k) => k.startsWith(prefix.toLowerCase()) && k.includes(marker) && mayAccessKey(grants, k, "r"));
+  const names = ctx.keystore.keys().filter((k) => k.startsWith(prefix.toLowerCase()) && k.includes(marker) && mayAccessKey(grants, k, "r", conn.enrollmentId));
   if (cmd.visibility === "private") names.push(ownDefaultKeys(ctx, conn)[0]!);
   if (cmd.visibility === "self") names.push(ownDefaultKeys(ctx, conn)[1]!);
   return JSON.stringify(names);
@@ -76,7 +76,7 @@ function put(ctx: ServerContext, conn: Connection, r: EnrollmentRecord, cmd: Key
 function remove(ctx: ServerContext, conn: Connection, cmd: KeysCommand): string {
   if (cmd.keyName === undefined) throw new AtProtocolError("AT0022", "keys:delete needs keyName");
   const key = cmd.keyName.toLowerCase();
-  if (!mayAccessKey(grantsOf(conn), key, "rw")) throw denied(conn, key, "rw");
+  if (!mayAccessKey(grantsOf(conn), key, "rw", conn.enrollmentId)) throw denied(conn, key, "rw");
   if (ctx.keystore.get(key)) ctx.keystore.remove(key);
   return "-1";
 }

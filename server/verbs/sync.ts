@@ -70,7 +70,7 @@ export const syncHandlers: HandlerTable = {
       const batch = ctx.keystore.commitsFrom(from, SYNC_SCAN_BATCH);
       for (const c of batch) {
         if (re && !re.test(c.key) && !alwaysSyncs(c.key)) continue;
-        if (!mayAccessKey(grants, c.key, "r")) continue;
+        if (!mayAccessKey(grants, c.key, "r", conn.enrollmentId)) continue;
         if (c.op === "-" && cmd.skipDeletesUntil !== undefined && c.id < cmd.skipDeletesUntil) continue;
         const json = syncEntry(ctx, c);
         if (json === null) continue;

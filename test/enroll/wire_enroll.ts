@@ -5,7 +5,7 @@
  */
 import { generatePkamKeyPair, signPkam, type KeyPairText } from "../../core/crypto/index.ts";
 import { buildCommand } from "../../core/verbs/index.ts";
-import type { ServerFixture } from "../server_fixture.ts";
+import { startServerFixture, type ServerFixture } from "../server_fixture.ts";
 import type { WireClient } from "../wire_client.ts";
 
 /** One Ed25519 key pair used as the APKAM key of every enrollment in a test file. */
@@ -85,4 +85,18 @@ export async function enrollApp(f: ServerFixture, manager: WireClient, app: stri
   const answer = await manager.send(enrollLine("approve", { enrollmentId: id, encryptedDefaultEncryptionPrivateKey: "ZW5j", encryptedDefaultSelfEncryptionKey: "c2VsZg==" }));
   if (dataJson(answer).status !== "approved") throw new Error(`approve failed: ${answer}`);
   return id;
+}
+
+/** A server with an onboarded manager enrollment and an APKAM connection of it. */
+export interface ManagedServer {
+  f: ServerFixture;
+  manager: WireClient;
+  managerId: string;
+}
+
+/** Starts a server, onboards the manager enrollment and connects it. */
+export async function startManagedServer(): Promise<ManagedServer> {
+  const f = await startServerFixture();
+  const managerId = await onboardManager(f);
+  return { f, managerId, manager: await connectApkam(f, managerId) };
 }
