@@ -17,6 +17,8 @@ export interface ServerContext {
   /** Fetches another @sign's public data from its server; null when no directory is configured. */
   readonly remote: RemoteLookup | null;
   readonly startedAt: number;
+  /** The PEM chain this server presents as its client certificate to other atServers (`info:mtls`); loaded at start. */
+  readonly mtlsChain?: string;
   /** Open inbound connections (stats id 1). */
   connectionCount(): number;
   /** Call after a write that sets an expiry, so the sweeper can wake up earlier. */

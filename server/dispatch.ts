@@ -21,6 +21,9 @@ import { keysHandlers } from "./verbs/keys.ts";
 import { lookupHandlers } from "./verbs/lookup.ts";
 import { monitorHandlers } from "./verbs/monitor.ts";
 import { notifyHandlers } from "./verbs/notify.ts";
+import { notifyMultiHandlers } from "./verbs/notify_multi.ts";
+import { toHandlers } from "./verbs/to.ts";
+import { forgetConnection, noteConnection } from "./inbound_connections.ts";
 import { otpHandlers } from "./verbs/otp.ts";
 import { pendingHandlers } from "./verbs/pending.ts";
 import { polHandlers } from "./verbs/pol.ts";
@@ -30,7 +33,7 @@ import { updateHandlers } from "./verbs/update.ts";
 
 /** Verbs that need an owner-authenticated connection (ATPROTOCOL.md §5.1). */
 const OWNER_ONLY: ReadonlySet<VerbName> = new Set<VerbName>([
-  "update", "updateJson", "updateMeta", "delete", "llookup", "plookup", "notify", "notifyList", "notifyFetch",
+  "update", "updateJson", "updateMeta", "delete", "llookup", "plookup", "notify", "notifyMulti", "notifyList", "notifyFetch",
   "notifyRemove", "monitor", "syncFrom", "stats", "config", "batch", "otp", "keys",
 ]);
 
@@ -58,6 +61,8 @@ export function newDispatcher(ctx: ServerContext): LineHandler {
     ...infoHandlers,
     ...pendingHandlers,
     ...notifyHandlers,
+    ...notifyMultiHandlers,
+    ...toHandlers,
     ...monitorHandlers,
     ...polHandlers,
     ...enrollHandlers,
@@ -111,8 +116,10 @@ export function newDispatcher(ctx: ServerContext): LineHandler {
   return {
     onClose(conn) {
       forgetEnrollmentConnection(conn);
+      forgetConnection(ctx, conn);
     },
     handleLine(conn, line) {
+      noteConnection(ctx, conn);
       if (line.trim() === "") return prompt(conn.state);
       let cmd: Command;
       try {

@@ -7,9 +7,9 @@ import type { MetadataPatch } from "./command.ts";
 
 /**
  * A stored key's metadata as the server keeps it: what a request can set (but `sharedKeyStatus`, which the
- * reference never stores) plus what the server maintains. Dates in epoch milliseconds; absent or null = not set.
+ * reference never stores; the asserted times arrive as the dates below) plus what the server maintains. Dates in epoch milliseconds; absent or null = not set.
  */
-export interface AtMetadata extends Omit<MetadataPatch, "sharedKeyStatus"> {
+export interface AtMetadata extends Omit<MetadataPatch, "sharedKeyStatus" | "cAt" | "uAt" | "eAt" | "aAt"> {
   createdBy?: string | null;
   updatedBy?: string | null;
   createdAt?: number | null;
@@ -50,6 +50,9 @@ export const AT_METADATA_FIELDS: readonly { name: keyof AtMetadata; date?: true 
   { name: "ivNonce" },
   { name: "skeEncKeyName" },
   { name: "skeEncAlgo" },
+  // The fields the reference added last (3.4, 3.14) come last, in the order of its metadata fragment.
+  { name: "immutable" },
+  { name: "appMetadata" },
 ];
 
 /**
