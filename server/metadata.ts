@@ -103,8 +103,9 @@ export function assertedMillis(field: string, text: string): number {
 /**
  * Epoch ms of an ISO 8601 UTC time with any number of fraction digits (Date.parse takes at most three), or null
  * past the dates a Dart client can read back.
+ * @example isoMillis("2026-05-05T11:59:44.123456Z") // 1777982384123
  */
-function isoMillis(text: string): number | null {
+export function isoMillis(text: string): number | null {
   const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$/.exec(text);
   if (!m) return null;
   const ms = Date.parse(`${m[1]}.${(m[2] ?? "").padEnd(3, "0").slice(0, 3)}Z`);

@@ -1,0 +1,84 @@
+/**
+ * notify:multi end to end: one request from @alice's client, one notification per recipient delivered by
+ * @alice's server to @bob's and @carol's (real servers, real directory, TLS), value and appMetadata intact.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { startStack, type Stack } from "../harness.ts";
+import { connectWire, type WireClient } from "../wire_client.ts";
+import { eventually, ownerClient, startMonitor } from "../notify/helpers.ts";
+
+let stack: Stack;
+let alice: WireClient;
+
+beforeAll(async () => {
+  stack = await startStack({ atSigns: ["@alice", "@bob", "@carol"] });
+  alice = await ownerClient(stack, "@alice");
+});
+afterAll(async () => {
+  alice.close();
+  await stack.stop();
+});
+
+/** A monitor of `atSign`, registered once its noop answered (lines run in order). */
+async function monitor(atSign: string): Promise<WireClient> {
+  const c = await ownerClient(stack, atSign);
+  startMonitor(c);
+  c.raw("noop:0\n");
+  await c.until((r) => r.includes("data:ok"));
+  return c;
+}
+
+const APP = btoa(JSON.stringify({ providerId: "at/symmetric/AES/GCM/multirecipient", ckKid: "abcd", iv: "aXY=" }));
+
+test("each recipient's monitor gets the value and the appMetadata; the answer maps recipient to id", async () => {
+  const bob = await monitor("@bob");
+  const carol = await monitor("@carol");
+  try {
+    const answer = await alice.send(`notify:multi:ttln:900000:isEncrypted:true:appMetadata:${APP}:@bob,@carol,@BOB:msg.chat.myapp@alice:CIPHERTEXT`);
+    const ids = JSON.parse(answer.replace(/^data:/, ""));
+    expect(Object.keys(ids)).toEqual(["@bob", "@carol"]);
+    for (const [who, c] of [["@bob", bob], ["@carol", carol]] as const) {
+      const all = await c.until((r) => r.includes(`"id":"${ids[who]}"`));
+      const start = all.indexOf(`notification: {"id":"${ids[who]}"`);
+      const n = JSON.parse(all.slice(start + "notification: ".length, all.indexOf("\n", start)));
+      expect(n).toMatchObject({ from: "@alice", to: who, key: `${who}:msg.chat.myapp@alice`, value: "CIPHERTEXT", isEncrypted: true });
+      expect(n.metadata.appMetadata).toBe(APP);
+    }
+  } finally {
+    bob.close();
+    carol.close();
+  }
+});
+
+test("refused: the fields no single value suits (AT0003, naming it), another's key (AT0009), no auth (AT0401)", async () => {
+  for (const field of ["ttr:60000", "sharedKeyEnc:abc", "pubKeyHash:ab", "dataSignature:c2ln"]) {
+    const answer = await alice.send(`notify:multi:${field}:@bob:msg.chat.myapp@alice:v`);
+    expect(answer).toStartWith("error:AT0003-");
+    expect(answer).toContain(`notify:multi does not take ${field.split(":")[0]}`);
+  }
+  expect(await alice.send("notify:multi:@bob,sitaram:msg.chat.myapp@alice:v")).toStartWith("error:AT0003-");
+  expect(await alice.send("notify:multi:@bob:msg.chat.myapp@colin:v")).toStartWith("error:AT0009-");
+  const s = stack.servers.get("@alice")!;
+  const anon = await connectWire(s.port, stack.ca);
+  try {
+    expect(await anon.send("notify:multi:@bob:msg.chat.myapp@alice:v")).toStartWith("error:AT0401-");
+  } finally {
+    anon.close();
+  }
+});
+
+test("server to server: the asserted cAt/uAt of a notification become the recipient's cached copy's times", async () => {
+  const cAt = "2026-01-02T03:04:05.678901Z";
+  const uAt = "2026-02-03T04:05:06.789Z";
+  expect(await alice.send(`notify:update:ttr:-1:cAt:${cAt}:uAt:${uAt}:isEncrypted:true:@bob:times.chat@alice:djE=`)).toMatch(/^data:[\w-]+$/);
+  const bob = await ownerClient(stack, "@bob");
+  try {
+    let meta = "";
+    await eventually(async () => (meta = await bob.send("llookup:meta:cached:@bob:times.chat@alice")).startsWith("data:{"));
+    const m = JSON.parse(meta.slice(5));
+    expect(m.createdAt).toBe("2026-01-02 03:04:05.678Z");
+    expect(m.updatedAt).toBe("2026-02-03 04:05:06.789Z");
+  } finally {
+    bob.close();
+  }
+});
