@@ -2,7 +2,7 @@
  * How `update` / `update:meta` change a key's metadata (ATPROTOCOL.md §5.4): fields not mentioned are kept,
  * the literal `null` clears one, 0 means "unset" for ttl/ttb/ttr, and the derived times are recomputed from now
  * (expiresAt = now + ttl + ttb, availableAt = now + ttb, refreshAt = now + ttr seconds — the reference adds ttr
- * as seconds). The caller may assert the times instead (at_commons 5.10's cAt/uAt/eAt/aAt, at_server 3.16.3): an
+ * as seconds); a write that names neither a time nor its ttl/ttb keeps the stored expiresAt/availableAt. The caller may assert the times instead (at_commons 5.10's cAt/uAt/eAt/aAt, at_server 3.16.3): an
  * asserted time is stored (to the millisecond) and suppresses the derivation of that axis, and a relative the
  * request left out is derived from it, so every server computes the same record from the same assertions.
  */
@@ -66,10 +66,13 @@ export function applyMetadata(existing: StoredMeta | null, patch: MetadataPatch,
     // ccd only means something with ttr; it defaults to false there and is dropped without it.
     meta.ccd = pick(patch.ccd, existing?.ccd) ?? false;
   }
-  if (asserted.aAt !== undefined) meta.availableAt = asserted.aAt;
-  else if (ttb !== undefined) meta.availableAt = now + ttb;
-  if (asserted.eAt !== undefined) meta.expiresAt = asserted.eAt;
-  else if (ttl !== undefined) meta.expiresAt = now + ttl + (ttb ?? 0);
+  // Once set, an absolute moves only when the request speaks about its axis (3.16.3): a write that names no
+  // time keeps the stored one instead of restarting the clock from the kept ttl/ttb.
+  const availableAt = asserted.aAt ?? (patch.ttb != null ? restamped(now, patch.ttb, existing) : ttb !== undefined ? (existing?.availableAt ?? now + ttb) : undefined);
+  const expiresAt =
+    asserted.eAt ?? (patch.ttl ? now + patch.ttl + (patch.ttb ?? 0) : ttl !== undefined && patch.ttl === undefined ? (existing?.expiresAt ?? now + ttl + (ttb ?? 0)) : undefined);
+  if (availableAt !== undefined) meta.availableAt = availableAt;
+  if (expiresAt !== undefined) meta.expiresAt = expiresAt;
   if (ttr !== undefined && ttr > 0) meta.refreshAt = now + ttr * 1000;
   for (const f of COPIED) {
     const v = pick<string | boolean>(patch[f], existing?.[f]);
@@ -77,6 +80,10 @@ export function applyMetadata(existing: StoredMeta | null, patch: MetadataPatch,
   }
   return meta;
 }
+
+// ttb:0 on a record born later re-stamps its birth to now; on one without a birth time it sets none.
+const restamped = (now: number, ttb: number, existing: StoredMeta | null): number | undefined =>
+  ttb > 0 ? now + ttb : existing?.availableAt !== undefined ? now : undefined;
 
 const positiveOrNull = (ms: number): number | null => (ms > 0 ? ms : null);
 

@@ -91,7 +91,7 @@ const ROUTES: readonly Route[] = [
   { accepts: starts("notify:fetch"), parse: parseNotifyFetch },
   { accepts: starts("enroll:"), parse: parseEnroll },
   { accepts: starts("otp:"), parse: parseOtp },
-  // Deprecated by the reference (its grammar says so; APKAM keys travel in enroll and the key store now).
+  // Deprecated by the reference, kept for the clients that still send it (see keys.ts).
   { accepts: starts("keys:"), parse: parseKeys },
   { accepts: starts("to:"), parse: parseTo },
 ];

@@ -65,6 +65,22 @@ describe(":nc (no commit-log entry)", () => {
     expect(body(await owner.send(`sync:from:${id - 1}`)).map((e: any) => e.atKey)).not.toContain("nc.wavi@alice");
   });
 
+  test("monitors hear no stats notification for a :nc write (it made no commit)", async () => {
+    const mon = await f.connectOwner();
+    try {
+      mon.raw("monitor statsNotification\n");
+      mon.raw("noop:0\n");
+      await mon.until((r) => r.includes("data:ok"));
+      expect(await owner.send("update:nc:quiet.wavi@alice v")).toBe("data:-1");
+      const id = (await owner.send("update:loud.wavi@alice v")).slice(5);
+      const seen = await mon.until((r) => r.includes(`"value":"${id}"`));
+      // Lines run in order: the first stats notification after the monitor is the committed write's.
+      expect(seen).not.toContain('"value":"-1"');
+    } finally {
+      mon.close();
+    }
+  });
+
   test("update:meta:nc, update:nc:json and delete:nc write no entry either", async () => {
     expect(await owner.send("update:meta:nc:ncmeta.wavi@alice:ttr:60")).toBe("data:-1");
     expect(await owner.send('update:nc:json:{"atKey":"ncjson.wavi","value":"v","sharedBy":"@alice"}')).toBe("data:-1");
