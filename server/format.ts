@@ -3,7 +3,7 @@
  * records.
  */
 import type { LookupOperation } from "../core/verbs/command.ts";
-import { lookupAllJson, metadataJson, timeWithinLimit, type AtMetadata } from "../core/verbs/index.ts";
+import { AT_METADATA_TEXT_FIELDS, lookupAllJson, metadataJson, timeWithinLimit, type AtMetadata } from "../core/verbs/index.ts";
 import { parseDartDate } from "../core/wire/index.ts";
 import type { RemoteRecord } from "./remote_lookup.ts";
 import type { StoredMeta, StoredRecord } from "./store/keystore.ts";
@@ -63,7 +63,7 @@ export function cachedMetaFromRemote(remote: Record<string, unknown>, atSign: st
   }
   const remoteExpiry = typeof remote.expiresAt === "string" ? parseDartDate(remote.expiresAt) : null;
   if (remoteExpiry !== null) meta.expiresAt = Math.min(meta.expiresAt ?? Infinity, remoteExpiry);
-  for (const f of ["dataSignature", "sharedKeyEnc", "pubKeyCS", "encoding", "encKeyName", "encAlgo", "ivNonce", "skeEncKeyName", "skeEncAlgo"] as const) {
+  for (const f of AT_METADATA_TEXT_FIELDS) {
     const v = text(remote[f]);
     if (v !== undefined) meta[f] = v;
   }

@@ -4,6 +4,7 @@
  */
 import { dartDate } from "../wire/dart_date.ts";
 import type { MetadataPatch } from "./command.ts";
+import { metadataFieldsOf } from "./metadata_patch.ts";
 
 /**
  * A stored key's metadata as the server keeps it: what a request can set (but `sharedKeyStatus`, which the
@@ -20,6 +21,12 @@ export interface AtMetadata extends Omit<MetadataPatch, "sharedKeyStatus" | "cAt
   status?: string | null;
   version?: number | null;
 }
+
+/**
+ * The request's text fields that AtMetaData JSON carries as plain strings (pubKeyHash and hashingAlgo travel as
+ * the object `pubKeyHash: {hash, hashingAlgo}`; sharedKeyStatus is never stored).
+ */
+export const AT_METADATA_TEXT_FIELDS = metadataFieldsOf("text").filter((f) => f !== "pubKeyHash" && f !== "hashingAlgo" && f !== "sharedKeyStatus");
 
 /** A value of the metadata JSON object. */
 export type MetadataValue = string | number | boolean | { hash: string; hashingAlgo: string | null };

@@ -3,7 +3,7 @@
  * committed to sqlite before the commit id goes back.
  */
 import type { KeyRef, MetadataPatch } from "../../core/verbs/command.ts";
-import { isAppMetadata, metadataFieldsOf } from "../../core/verbs/index.ts";
+import { AT_METADATA_TEXT_FIELDS, isAppMetadata, metadataFieldsOf } from "../../core/verbs/index.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
 import { CRAM_SECRET_KEY } from "../auth.ts";
 import type { ServerContext } from "../context.ts";
@@ -41,7 +41,7 @@ export function updateJsonKey(ctx: ServerContext, body: { atKey: string; sharedB
 // object `{hash, hashingAlgo}` there, and appMetadata must be what at_commons writes.
 const JSON_NUMBERS = metadataFieldsOf("int");
 const JSON_BOOLEANS = metadataFieldsOf("bool");
-const JSON_TEXTS = metadataFieldsOf("text").filter((f) => f !== "pubKeyHash" && f !== "hashingAlgo");
+const JSON_TEXTS = AT_METADATA_TEXT_FIELDS;
 
 /** The metadata of an `update:json` body (AtMetaData JSON) as a patch; fields of the wrong type are ignored. */
 function patchFromJson(m: Record<string, unknown>): MetadataPatch {
