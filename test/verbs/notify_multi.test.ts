@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startStack, type Stack } from "../harness.ts";
 import { connectWire, type WireClient } from "../wire_client.ts";
-import { eventually, ownerClient, startMonitor } from "../notify/helpers.ts";
+import { eventually, ownerClient, registeredMonitor } from "../notify/helpers.ts";
 
 let stack: Stack;
 let alice: WireClient;
@@ -19,14 +19,7 @@ afterAll(async () => {
   await stack.stop();
 });
 
-/** A monitor of `atSign`, registered once its noop answered (lines run in order). */
-async function monitor(atSign: string): Promise<WireClient> {
-  const c = await ownerClient(stack, atSign);
-  startMonitor(c);
-  c.raw("noop:0\n");
-  await c.until((r) => r.includes("data:ok"));
-  return c;
-}
+const monitor = (atSign: string) => registeredMonitor(stack, atSign);
 
 const APP = btoa(JSON.stringify({ providerId: "at/symmetric/AES/GCM/multirecipient", ckKid: "abcd", iv: "aXY=" }));
 
