@@ -9,7 +9,7 @@ import { CRAM_SECRET_KEY } from "../auth.ts";
 import type { ServerContext } from "../context.ts";
 import { checkKeyLength, checkUpdatableKey, isProtectedKey } from "../../core/keys/index.ts";
 import { storageKey } from "../key_policy.ts";
-import { applyMetadata, assertedMillis, isActive, patchIsEmpty } from "../metadata.ts";
+import { applyMetadata, assertedMillis, patchIsEmpty } from "../metadata.ts";
 import { CRAM_SECRET_DELETED_KEY, freshMeta } from "../server_keys.ts";
 import type { CommitOptions, StoredRecord } from "../store/keystore.ts";
 import { data, type HandlerTable } from "./handler.ts";
@@ -22,10 +22,14 @@ function stored(ctx: ServerContext, record: StoredRecord, op: "+" | "#" | "*", n
   return id;
 }
 
-/** The stored record of `key`, refused (AT0009) when it is a live immutable one: such a record never changes. */
-function mutableRecord(ctx: ServerContext, key: string): StoredRecord | null {
+/**
+ * The stored record a write builds on: none when it has expired (as good as gone, so the write inherits nothing
+ * from it, as the reference since 3.16.2), AT0009 when it is immutable.
+ */
+function mutableRecord(ctx: ServerContext, key: string, now = Date.now()): StoredRecord | null {
   const old = ctx.keystore.get(key);
-  if (old?.meta.immutable && isActive(old.meta)) throw new AtProtocolError("AT0009", `${key} is immutable and cannot be updated`);
+  if (!old || (old.meta.expiresAt !== undefined && old.meta.expiresAt <= now)) return null;
+  if (old.meta.immutable) throw new AtProtocolError("AT0009", `${key} is immutable and cannot be updated`);
   return old;
 }
 

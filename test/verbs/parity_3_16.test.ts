@@ -105,6 +105,16 @@ describe("immutable records", () => {
     // Gone, it may be created again.
     expect(await owner.send("update:public:signing_key.app@alice K4")).toMatch(/^data:\d+$/);
   });
+
+  test("an expired immutable record blocks nothing, and the new record inherits nothing from it", async () => {
+    expect(await owner.send("update:immutable:true:eAt:2020-01-01T00:00:00Z:lapsed.app@alice v1")).toMatch(/^data:\d+$/);
+    expect(await owner.send("update:lapsed.app@alice v2")).toMatch(/^data:\d+$/);
+    expect(await owner.send("llookup:lapsed.app@alice")).toBe("data:v2");
+    const m = await meta("lapsed.app@alice");
+    expect(m.immutable).toBeUndefined();
+    expect(m.expiresAt).toBeUndefined();
+    expect(m.version).toBe(0);
+  });
 });
 
 describe("metadata fields", () => {
