@@ -135,6 +135,33 @@ describe("3.16 forms parse to their Command and build back to the same line", ()
   }
 });
 
+// Lines of the at_commons builders' tests (DeleteVerbBuilder, UpdateVerbBuilder, the put path), the at_server_spec
+// grammar equivalence table, the verbs' doc examples and the functional tests: each parses and builds back.
+const REFERENCE_LINES = [
+  "delete:nc:phone@bob",
+  "delete:dAt:2026-05-05T11:59:44.123456Z:phone@bob",
+  "delete:dAt:2026-05-05T11:59:44.123456Z:nc:phone@bob",
+  "delete:dAt:2026-05-05T11:59:44.123456Z:nc:force:public:phone@bob",
+  "delete:dAt:2026-05-05T11:59:44.123456Z:nc:@alice:phone.wavi@bob",
+  "delete:dAt:2026-05-05T11:59:44.123456Z:@bob:phone@alice",
+  "delete:nc:@bob:phone@alice",
+  "delete:force:public:phone@alice",
+  "delete:dAt:2024-01-01T00:00:00Z:public:phone@alice",
+  "delete:nc:public:phone@alice",
+  "update:nc:isEncrypted:false:phone@alice v",
+  "update:nc:isEncrypted:false:ordinary.testing@alice a value",
+  "update:nc:public:phone@alice val",
+  "update:nc:ttr:100000:@bob:nckey-1@alice nc-value-1",
+  "update:cAt:2026-05-05T11:59:44.123456Z:phone@alice +1 123",
+  "update:meta:nc:public:phone@alice:ttr:-1",
+  "update:meta:phone@alice:ccd:false:immutable:true",
+  "scan:cl 0b6e1c",
+];
+
+describe("the reference's own lines parse and build back byte for byte", () => {
+  for (const line of REFERENCE_LINES) test(line, () => expect(buildCommand(parseCommand(line))).toBe(line));
+});
+
 test("to:alice (no @, as the reference allows) names @alice", () => {
   expect(parseCommand("to:alice")).toEqual({ verb: "to", atSign: "@alice" });
 });
@@ -156,6 +183,8 @@ const BAD: [string, string][] = [
   ["update:appMetadata:bm90IGpzb24=:@bob:k@alice v", "Usage"],
   ['update:appMetadata:eyJwcm92aWRlcklkIjoiIn0=:@bob:k@alice v', "Usage"],
   ["delete:dAt:yesterday:k@alice", "Usage"],
+  // The flags in the reference's order only (dAt, nc, force): its grammar table lists this one, and refuses it.
+  ["delete:force:nc:priority:medium:cached:@bob:phone.wavi@alice", "Usage"],
   ["to:@alice:x", "Usage"],
   ["to:", "Usage"],
   ["info:mtlsx", ""],
