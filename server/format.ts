@@ -45,11 +45,14 @@ export function cachedMetaFromRemote(remote: Record<string, unknown>, atSign: st
   let ttr = num(remote.ttr);
   if (ttr !== undefined && !timeWithinLimit("ttr", ttr)) ttr = undefined;
   if (isPublicKey) ttr = -1;
+  // Data keys keep the origin's times (3.16.3); the public encryption key's createdAt says when THIS server
+  // learned of it, which the key-change handling needs.
+  const origin = (v: unknown) => (isPublicKey || typeof v !== "string" ? null : parseDartDate(v));
   const meta: StoredMeta = {
     createdBy: text(remote.createdBy) ?? atSign,
     updatedBy: atSign,
-    createdAt: old?.createdAt ?? now,
-    updatedAt: now,
+    createdAt: origin(remote.createdAt) ?? old?.createdAt ?? now,
+    updatedAt: origin(remote.updatedAt) ?? now,
     version: old ? old.version + 1 : 0,
   };
   if (ttr === -1 || (ttr !== undefined && ttr > 0)) {

@@ -1,6 +1,7 @@
 /**
- * notify:multi end to end: one request from @alice's client, one notification per recipient delivered by
- * @alice's server to @bob's and @carol's (real servers, real directory, TLS), value and appMetadata intact.
+ * The 3.16 forms that cross servers (real servers, real directory, TLS): notify:multi (one request from @alice's
+ * client, one notification per recipient delivered to @bob's and @carol's servers, value and appMetadata intact),
+ * and the origin's times kept by the recipient's cached copies.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startStack, type Stack } from "../harness.ts";
@@ -71,6 +72,20 @@ test("server to server: the asserted cAt/uAt of a notification become the recipi
     const m = JSON.parse(meta.slice(5));
     expect(m.createdAt).toBe("2026-01-02 03:04:05.678Z");
     expect(m.updatedAt).toBe("2026-02-03 04:05:06.789Z");
+  } finally {
+    bob.close();
+  }
+});
+
+test("plookup: a cached data key keeps the origin's createdAt and updatedAt", async () => {
+  const cAt = "2025-06-07T08:09:10.111Z";
+  expect(await alice.send(`update:cAt:${cAt}:uAt:2025-07-08T09:10:11.222Z:ttr:-1:public:card.wavi@alice hello`)).toMatch(/^data:\d+$/);
+  const bob = await ownerClient(stack, "@bob");
+  try {
+    expect(await bob.send("plookup:card.wavi@alice")).toBe("data:hello");
+    const m = JSON.parse((await bob.send("llookup:meta:cached:public:card.wavi@alice")).slice(5));
+    expect(m.createdAt).toBe("2025-06-07 08:09:10.111Z");
+    expect(m.updatedAt).toBe("2025-07-08 09:10:11.222Z");
   } finally {
     bob.close();
   }
