@@ -90,3 +90,17 @@ test("plookup: a cached data key keeps the origin's createdAt and updatedAt", as
     bob.close();
   }
 });
+
+test("a shared write's notification carries the record's appMetadata to the recipient's monitor", async () => {
+  const bob = await monitor("@bob");
+  try {
+    expect(await alice.send(`update:isEncrypted:true:appMetadata:${APP}:@bob:appmeta.chat@alice Y2lwaGVy`)).toMatch(/^data:\d+$/);
+    const all = await bob.until((r) => r.includes('"key":"@bob:appmeta.chat@alice"'));
+    const at = all.indexOf('"key":"@bob:appmeta.chat@alice"');
+    const n = JSON.parse(all.slice(all.lastIndexOf("notification: ", at) + "notification: ".length, all.indexOf("\n", at)));
+    expect(n).toMatchObject({ key: "@bob:appmeta.chat@alice", value: "Y2lwaGVy" });
+    expect(n.metadata.appMetadata).toBe(APP);
+  } finally {
+    bob.close();
+  }
+});
