@@ -34,6 +34,8 @@ export interface Connection {
   readonly sessionId: string;
   challenge?: Challenge;
   authFailures: number;
+  /** When the connection was accepted (stats:17). */
+  readonly openedAt: number;
   /** Last time a line arrived (idle timeouts). */
   lastActivityAt: number;
   closed: boolean;
@@ -71,6 +73,7 @@ export function newConnection(address: string, io: ConnectionIo): Connection {
     state: UNAUTHENTICATED,
     sessionId: "_" + crypto.randomUUID(),
     authFailures: 0,
+    openedAt: Date.now(),
     lastActivityAt: Date.now(),
     closed: false,
     write: io.write,

@@ -20,6 +20,8 @@ export interface ServerContext {
   readonly startedAt: number;
   /** Counters for /metrics (server/metrics/). */
   readonly metrics: ServerMetrics;
+  /** The PEM chain this server presents as its client certificate to other atServers (`info:mtls`); loaded at start. */
+  readonly mtlsChain?: string;
   /** Open inbound connections (stats id 1). */
   connectionCount(): number;
   /** Call after a write that sets an expiry, so the sweeper can wake up earlier. */

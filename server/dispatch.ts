@@ -22,6 +22,8 @@ import { keysHandlers } from "./verbs/keys.ts";
 import { lookupHandlers } from "./verbs/lookup.ts";
 import { monitorHandlers } from "./verbs/monitor.ts";
 import { notifyHandlers } from "./verbs/notify.ts";
+import { notifyMultiHandlers } from "./verbs/notify_multi.ts";
+import { toHandlers } from "./verbs/to.ts";
 import { otpHandlers } from "./verbs/otp.ts";
 import { pendingHandlers } from "./verbs/pending.ts";
 import { polHandlers } from "./verbs/pol.ts";
@@ -31,7 +33,7 @@ import { updateHandlers } from "./verbs/update.ts";
 
 /** Verbs that need an owner-authenticated connection (ATPROTOCOL.md §5.1). */
 const OWNER_ONLY: ReadonlySet<VerbName> = new Set<VerbName>([
-  "update", "updateJson", "updateMeta", "delete", "llookup", "plookup", "notify", "notifyList", "notifyFetch",
+  "update", "updateJson", "updateMeta", "delete", "llookup", "plookup", "notify", "notifyMulti", "notifyList", "notifyFetch",
   "notifyRemove", "monitor", "syncFrom", "stats", "config", "batch", "otp", "keys",
 ]);
 
@@ -59,6 +61,8 @@ export function newDispatcher(ctx: ServerContext): LineHandler {
     ...infoHandlers,
     ...pendingHandlers,
     ...notifyHandlers,
+    ...notifyMultiHandlers,
+    ...toHandlers,
     ...monitorHandlers,
     ...polHandlers,
     ...enrollHandlers,

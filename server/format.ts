@@ -3,7 +3,7 @@
  * records.
  */
 import type { LookupOperation } from "../core/verbs/command.ts";
-import { lookupAllJson, metadataJson, timeWithinLimit, type AtMetadata } from "../core/verbs/index.ts";
+import { AT_METADATA_TEXT_FIELDS, lookupAllJson, metadataJson, timeWithinLimit, type AtMetadata } from "../core/verbs/index.ts";
 import { parseDartDate } from "../core/wire/index.ts";
 import type { RemoteRecord } from "./remote_lookup.ts";
 import type { StoredMeta, StoredRecord } from "./store/keystore.ts";
@@ -45,11 +45,14 @@ export function cachedMetaFromRemote(remote: Record<string, unknown>, atSign: st
   let ttr = num(remote.ttr);
   if (ttr !== undefined && !timeWithinLimit("ttr", ttr)) ttr = undefined;
   if (isPublicKey) ttr = -1;
+  // Data keys keep the origin's times (3.16.3); the public encryption key's createdAt says when THIS server
+  // learned of it, which the key-change handling needs.
+  const origin = (v: unknown) => (isPublicKey || typeof v !== "string" ? null : parseDartDate(v));
   const meta: StoredMeta = {
     createdBy: text(remote.createdBy) ?? atSign,
     updatedBy: atSign,
-    createdAt: old?.createdAt ?? now,
-    updatedAt: now,
+    createdAt: origin(remote.createdAt) ?? old?.createdAt ?? now,
+    updatedAt: origin(remote.updatedAt) ?? now,
     version: old ? old.version + 1 : 0,
   };
   if (ttr === -1 || (ttr !== undefined && ttr > 0)) {
@@ -63,7 +66,7 @@ export function cachedMetaFromRemote(remote: Record<string, unknown>, atSign: st
   }
   const remoteExpiry = typeof remote.expiresAt === "string" ? parseDartDate(remote.expiresAt) : null;
   if (remoteExpiry !== null) meta.expiresAt = Math.min(meta.expiresAt ?? Infinity, remoteExpiry);
-  for (const f of ["dataSignature", "sharedKeyEnc", "pubKeyCS", "encoding", "encKeyName", "encAlgo", "ivNonce", "skeEncKeyName", "skeEncAlgo"] as const) {
+  for (const f of AT_METADATA_TEXT_FIELDS) {
     const v = text(remote[f]);
     if (v !== undefined) meta[f] = v;
   }

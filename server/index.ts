@@ -103,6 +103,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     throttle: newAuthThrottle(),
     remote: opts.directory ? lazyRemoteLookup(opts.directory) : null,
     startedAt: Date.now(),
+    mtlsChain: opts.tls.cert,
     connectionCount: () => connectionCount(),
     expiryChanged: (t) => sweeper.wake(t),
     ...(opts.enrollment ? { enrollment: opts.enrollment } : {}),

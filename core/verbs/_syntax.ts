@@ -24,6 +24,38 @@ export function after(text: string, prefix: string): string | null {
 
 const ENTITY = /^[^:@\s]+$/;
 
+/** The reference's timestamp on the wire: ISO 8601 UTC, `2026-05-05T11:59:44.123456Z` (fraction optional). */
+export const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
+
+/**
+ * The field at the start of `text` up to its next `:` (an ISO timestamp whole), and the text after that colon;
+ * null when no colon follows.
+ * @example nextField("2026-05-05T11:59:44Z:@bob:k") // { value: "2026-05-05T11:59:44Z", rest: "@bob:k" }
+ */
+export function nextField(text: string): { value: string; rest: string } | null {
+  const stamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z:/.exec(text);
+  const end = stamp ? stamp[0].length - 1 : text.indexOf(":");
+  return end === -1 ? null : { value: text.slice(0, end), rest: text.slice(end + 1) };
+}
+
+/**
+ * Splits on `:` but keeps an ISO timestamp whole (its own colons would split it into three tokens), so the
+ * `cAt`/`uAt`/`eAt`/`aAt`/`dAt` values read as one token wherever they appear.
+ * @example splitColons("ttl:5:cAt:2026-05-05T11:59:44.1Z:k@a") // ["ttl", "5", "cAt", "2026-05-05T11:59:44.1Z", "k@a"]
+ */
+export function splitColons(text: string): string[] {
+  const parts = text.split(":");
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const joined = `${parts[i]}:${parts[i + 1]}:${parts[i + 2]}`;
+    if (i + 2 < parts.length && /^\d{4}-\d{2}-\d{2}T\d{2}$/.test(parts[i] ?? "") && ISO_TIMESTAMP.test(joined)) {
+      out.push(joined);
+      i += 2;
+    } else out.push(parts[i] ?? "");
+  }
+  return out;
+}
+
 /** True for the reference's `[^:@\s]+` (an @sign body, a metadata value, a plain key name). */
 export function isEntity(text: string): boolean {
   return ENTITY.test(text);

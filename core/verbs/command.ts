@@ -12,6 +12,14 @@ export interface MetadataPatch {
   ttb?: number | null;
   ttr?: number | null;
   ccd?: boolean | null;
+  /**
+   * at_commons 5.10: createdAt / updatedAt / expiresAt / availableAt asserted by the caller (another server
+   * carrying the origin's times, or a client syncing), as written: ISO 8601 UTC (`2026-05-05T11:59:44.123456Z`).
+   */
+  cAt?: string | null;
+  uAt?: string | null;
+  eAt?: string | null;
+  aAt?: string | null;
   dataSignature?: string | null;
   /** Accepted by the grammar but never stored by the reference. */
   sharedKeyStatus?: string | null;
@@ -28,6 +36,10 @@ export interface MetadataPatch {
   ivNonce?: string | null;
   skeEncKeyName?: string | null;
   skeEncAlgo?: string | null;
+  /** at_commons 5.3: once set, the record refuses `update` and refuses `delete` without `:force`. */
+  immutable?: boolean | null;
+  /** at_commons 5.11: base64 of a JSON object (`providerId` plus provider-owned fields), opaque to the server. */
+  appMetadata?: string | null;
 }
 
 /** A key as written in update/update:meta/delete/llookup: `[cached:][public:|@with:]name[@owner]`. */
@@ -112,14 +124,25 @@ export type Command =
       signature: string;
     }
   | { verb: "pol" }
-  | { verb: "update"; key: KeyRef; metadata: MetadataPatch; value: string }
-  | { verb: "updateJson"; body: UpdateJsonBody }
-  | { verb: "updateMeta"; key: KeyRef & { owner: string }; metadata: MetadataPatch }
-  | { verb: "delete"; key: KeyRef; priority?: "low" | "medium" | "high" }
+  /** `noCommit` is at_commons 5.10's `:nc`: the write makes no commit-log entry and purges the key's old one. */
+  | { verb: "update"; noCommit?: true; key: KeyRef; metadata: MetadataPatch; value: string }
+  | { verb: "updateJson"; noCommit?: true; body: UpdateJsonBody }
+  | { verb: "updateMeta"; noCommit?: true; key: KeyRef & { owner: string }; metadata: MetadataPatch }
+  | {
+      verb: "delete";
+      /** `:dAt:` (ISO 8601), recorded as the delete's commit time. */
+      deletedAt?: string;
+      noCommit?: true;
+      /** Deletes an `immutable` record. */
+      force?: true;
+      priority?: "low" | "medium" | "high";
+      key: KeyRef;
+    }
   | { verb: "llookup"; operation?: LookupOperation; key: KeyRef & { owner: string } }
   | { verb: "lookup"; bypassCache?: boolean; operation?: LookupOperation; name: string; atSign: string }
   | { verb: "plookup"; bypassCache?: boolean; operation?: LookupOperation; name: string; atSign: string }
-  | { verb: "scan"; showHidden?: boolean; forAtSign?: string; page?: number; regex?: string }
+  /** `commitLog` is `scan:cl`: list the commit log's entries instead of the keys. */
+  | { verb: "scan"; commitLog?: true; showHidden?: boolean; forAtSign?: string; page?: number; regex?: string }
   | {
       verb: "notify";
       id?: string;
@@ -137,6 +160,17 @@ export type Command =
       /** The key name (text messages: the text itself), e.g. `phone.wavi` or `public:phone`. */
       atKey: string;
       atSign?: string;
+      value?: string;
+    }
+  | {
+      /** One key notification to several @signs (`notify:multi:...:@bob,@carol:key@alice:value`). */
+      verb: "notifyMulti";
+      operation?: "update" | "delete";
+      ttln?: number;
+      metadata: MetadataPatch;
+      recipients: string[];
+      atKey: string;
+      atSign: string;
       value?: string;
     }
   | { verb: "notifyStatus"; id: string }
@@ -177,7 +211,9 @@ export type Command =
   | { verb: "config"; operation: "blockAdd" | "blockRemove" | "allowAdd" | "allowRemove"; atSigns: string[] }
   | { verb: "config"; operation: "blockShow" | "allowShow" }
   | { verb: "config"; operation: "set" | "reset" | "print"; setting: string }
-  | { verb: "info"; brief?: true }
+  | { verb: "info"; mode?: "brief" | "mtls" | "mtlsbrief" }
+  /** A peer server's first verb naming the @sign it means (3.15); answers that @sign's two public keys. */
+  | { verb: "to"; atSign: string }
   | { verb: "noop"; delayMs: number }
   | { verb: "batch"; items: BatchItem[] }
   | { verb: "enroll"; operation: EnrollOperation; force?: true; namespace?: string; params?: EnrollParams }

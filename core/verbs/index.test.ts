@@ -299,7 +299,7 @@ const GOOD: [string, Command][] = [
   ["config:set:maxNotificationRetries=5", { verb: "config", operation: "set", setting: "maxNotificationRetries=5" }],
   ["config:print:x", { verb: "config", operation: "print", setting: "x" }],
   ["info", { verb: "info" }],
-  ["info:brief", { verb: "info", brief: true }],
+  ["info:brief", { verb: "info", mode: "brief" }],
   ["noop:0", { verb: "noop", delayMs: 0 }],
   ["noop:5000", { verb: "noop", delayMs: 5000 }],
   [
@@ -598,6 +598,8 @@ describe("buildCommand() round-trips random metadata through update, update:meta
       if (rand(6) === 0) p[name] = null;
       else if (kind === "int") p[name] = rand(2) === 0 ? rand(100000) : -1;
       else if (kind === "bool") p[name] = rand(2) === 0;
+      else if (kind === "date") p[name] = ["2026-05-05T11:59:44.123456Z", "2026-05-05T11:59:44Z"][rand(2)];
+      else if (kind === "appMetadata") p[name] = btoa('{"providerId":"at/symmetric/AES/GCM"}');
       else p[name] = texts[rand(texts.length)];
     }
     return p as MetadataPatch;

@@ -38,6 +38,8 @@ import { buildBatch, parseBatch } from "./batch.ts";
 import { buildEnroll, buildOtp, parseEnroll, parseOtp } from "./enroll.ts";
 import { buildKeys, parseKeys } from "./keys.ts";
 import { buildStream, parseStream } from "./stream.ts";
+import { buildNotifyMulti, parseNotifyMulti } from "./notify_multi.ts";
+import { buildTo, parseTo } from "./to.ts";
 
 export type * from "./command.ts";
 
@@ -55,7 +57,7 @@ export function normalizeVerb(line: string): string {
 type Route = { accepts: (line: string) => boolean; parse: (line: string) => Command };
 
 const starts = (prefix: string) => (line: string) => line.startsWith(prefix);
-const NOT_PLAIN_NOTIFY = ["notify:list", "notify:status", "notify:all", "notify:remove", "notify:fetch"];
+const NOT_PLAIN_NOTIFY = ["notify:list", "notify:status", "notify:all", "notify:remove", "notify:fetch", "notify:multi:"];
 
 // The reference's dispatch order (§2.3 step 5); the first route whose test accepts the line handles it.
 const ROUTES: readonly Route[] = [
@@ -77,18 +79,21 @@ const ROUTES: readonly Route[] = [
   { accepts: starts("monitor"), parse: parseMonitor },
   { accepts: starts("stream"), parse: parseStream },
   { accepts: (l) => l.startsWith("notify:") && !NOT_PLAIN_NOTIFY.some((p) => l.startsWith(p)), parse: parseNotify },
+  { accepts: starts("notify:multi:"), parse: parseNotifyMulti },
   { accepts: starts("notify:list"), parse: parseNotifyList },
   { accepts: starts("batch:"), parse: parseBatch },
   { accepts: starts("notify:status"), parse: parseNotifyStatus },
   { accepts: starts("notify:all"), parse: parseNotifyAll },
   { accepts: starts("sync:from"), parse: parseSyncFrom },
-  { accepts: (l) => l === "info" || l === "info:brief", parse: parseInfo },
+  { accepts: (l) => /^info(:(brief|mtls|mtlsbrief))?$/.test(l), parse: parseInfo },
   { accepts: starts("noop:"), parse: parseNoop },
   { accepts: starts("notify:remove:"), parse: parseNotifyRemove },
   { accepts: starts("notify:fetch"), parse: parseNotifyFetch },
   { accepts: starts("enroll:"), parse: parseEnroll },
   { accepts: starts("otp:"), parse: parseOtp },
+  // Deprecated by the reference, kept for the clients that still send it (see keys.ts).
   { accepts: starts("keys:"), parse: parseKeys },
+  { accepts: starts("to:"), parse: parseTo },
 ];
 
 const encoder = new TextEncoder();
@@ -161,6 +166,10 @@ export function buildCommand(cmd: Command): string {
       return buildNotifyRemove(cmd);
     case "notifyAll":
       return buildNotifyAll(cmd);
+    case "notifyMulti":
+      return buildNotifyMulti(cmd);
+    case "to":
+      return buildTo(cmd);
     case "monitor":
       return buildMonitor(cmd);
     case "syncFrom":
@@ -187,7 +196,8 @@ export function buildCommand(cmd: Command): string {
 }
 
 export { keyRefText } from "./key_ref.ts";
-export { METADATA_FIELDS, METADATA_TIME_LIMITS, checkTimeLimit, timeWithinLimit, type MetadataTimeField } from "./metadata_patch.ts";
+export { METADATA_FIELDS, METADATA_TIME_LIMITS, checkTimeLimit, isAppMetadata, metadataFieldsOf, timeWithinLimit, type MetadataTimeField } from "./metadata_patch.ts";
+export { NOTIFY_MULTI_REFUSED } from "./notify_multi.ts";
 export * from "./metadata_json.ts";
 export * from "./stats_json.ts";
 export * from "./notification_json.ts";

@@ -1,27 +1,29 @@
 /**
- * `info`, `info:brief` and `noop` (ATPROTOCOL.md §5.15).
+ * `info`, `info:brief`, `info:mtls`, `info:mtlsbrief` and `noop` (ATPROTOCOL.md §5.15; mtls forms at_server 3.9).
  */
 import type { CommandOf } from "./command.ts";
 import { AtProtocolError } from "../wire/at_protocol_error.ts";
 import { NOOP_MAX_MS } from "../wire/limits.ts";
 import { after, fail, parseInteger } from "./_syntax.ts";
 
+const INFO_MODES = ["brief", "mtls", "mtlsbrief"] as const;
+
 /**
- * Parses `info` or `info:brief` (exact, as the reference's accept test).
- * @example parseInfo("info:brief") // { verb: "info", brief: true }
+ * Parses `info[:brief|:mtls|:mtlsbrief]` (exact, as the reference's grammar).
+ * @example parseInfo("info:brief") // { verb: "info", mode: "brief" }
  */
 export function parseInfo(line: string): CommandOf<"info"> {
   if (line === "info") return { verb: "info" };
-  if (line === "info:brief") return { verb: "info", brief: true };
-  fail("info[:brief]");
+  const mode = INFO_MODES.find((m) => line === `info:${m}`) ?? fail("info[:brief|:mtls|:mtlsbrief]");
+  return { verb: "info", mode };
 }
 
 /**
- * Builds `info` or `info:brief`.
- * @example buildInfo({ verb: "info", brief: true }) // "info:brief"
+ * Builds an info line.
+ * @example buildInfo({ verb: "info", mode: "mtlsbrief" }) // "info:mtlsbrief"
  */
 export function buildInfo(cmd: CommandOf<"info">): string {
-  return cmd.brief ? "info:brief" : "info";
+  return cmd.mode ? `info:${cmd.mode}` : "info";
 }
 
 /**

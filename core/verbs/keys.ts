@@ -1,5 +1,8 @@
 /**
  * `keys` (ATPROTOCOL.md §8.5): per-enrollment key storage for APKAM connections.
+ *
+ * Deprecated, as the reference's grammar marks it ("being deprecated"): enrollments carry their keys now. Kept
+ * so that clients that still send it keep working.
  */
 import type { CommandOf } from "./command.ts";
 import { fail } from "./_syntax.ts";

@@ -4,12 +4,13 @@
  */
 import { dartDate } from "../wire/dart_date.ts";
 import type { MetadataPatch } from "./command.ts";
+import { metadataFieldsOf } from "./metadata_patch.ts";
 
 /**
  * A stored key's metadata as the server keeps it: what a request can set (but `sharedKeyStatus`, which the
- * reference never stores) plus what the server maintains. Dates in epoch milliseconds; absent or null = not set.
+ * reference never stores; the asserted times arrive as the dates below) plus what the server maintains. Dates in epoch milliseconds; absent or null = not set.
  */
-export interface AtMetadata extends Omit<MetadataPatch, "sharedKeyStatus"> {
+export interface AtMetadata extends Omit<MetadataPatch, "sharedKeyStatus" | "cAt" | "uAt" | "eAt" | "aAt"> {
   createdBy?: string | null;
   updatedBy?: string | null;
   createdAt?: number | null;
@@ -20,6 +21,12 @@ export interface AtMetadata extends Omit<MetadataPatch, "sharedKeyStatus"> {
   status?: string | null;
   version?: number | null;
 }
+
+/**
+ * The request's text fields that AtMetaData JSON carries as plain strings (pubKeyHash and hashingAlgo travel as
+ * the object `pubKeyHash: {hash, hashingAlgo}`; sharedKeyStatus is never stored).
+ */
+export const AT_METADATA_TEXT_FIELDS = metadataFieldsOf("text").filter((f) => f !== "pubKeyHash" && f !== "hashingAlgo" && f !== "sharedKeyStatus");
 
 /** A value of the metadata JSON object. */
 export type MetadataValue = string | number | boolean | { hash: string; hashingAlgo: string | null };
@@ -50,6 +57,9 @@ export const AT_METADATA_FIELDS: readonly { name: keyof AtMetadata; date?: true 
   { name: "ivNonce" },
   { name: "skeEncKeyName" },
   { name: "skeEncAlgo" },
+  // The fields the reference added last (3.4, 3.14) come last, in the order of its metadata fragment.
+  { name: "immutable" },
+  { name: "appMetadata" },
 ];
 
 /**

@@ -7,7 +7,7 @@
  */
 import type { MetadataPatch } from "./command.ts";
 import { AtProtocolError } from "../wire/at_protocol_error.ts";
-import { fail, isEntity, parseBool, parseInteger } from "./_syntax.ts";
+import { fail, isEntity, ISO_TIMESTAMP, parseBool, parseInteger } from "./_syntax.ts";
 
 /**
  * Largest magnitude of each time field (ttl and ttb in milliseconds, ttr in seconds): 10^15 ms, about 31,700
@@ -39,14 +39,22 @@ export function checkTimeLimit(field: MetadataTimeField, value: number): void {
   throw new AtProtocolError("AT0003", `Invalid syntax. ${field} must be at most ${METADATA_TIME_LIMITS[field]} ${unit}, got ${value}`);
 }
 
-type Kind = "int" | "bool" | "text";
+/** `date` = ISO 8601 UTC; `appMetadata` = base64 of a JSON object naming a non-empty `providerId`. */
+type Kind = "int" | "bool" | "text" | "date" | "appMetadata";
 
-/** Canonical names in the reference's (and Dart's) order, with their value kind. */
+/**
+ * Canonical names in the reference's (and Dart's) order, with their value kind: the one list of the request
+ * metadata fields (server/metadata.ts and update:json derive theirs from it).
+ */
 export const METADATA_FIELDS = [
   ["ttl", "int"],
   ["ttb", "int"],
   ["ttr", "int"],
   ["ccd", "bool"],
+  ["cAt", "date"],
+  ["uAt", "date"],
+  ["eAt", "date"],
+  ["aAt", "date"],
   ["dataSignature", "text"],
   ["sharedKeyStatus", "text"],
   ["isBinary", "bool"],
@@ -61,6 +69,8 @@ export const METADATA_FIELDS = [
   ["ivNonce", "text"],
   ["skeEncKeyName", "text"],
   ["skeEncAlgo", "text"],
+  ["immutable", "bool"],
+  ["appMetadata", "appMetadata"],
 ] as const satisfies readonly (readonly [keyof MetadataPatch, Kind])[];
 
 const BY_LOWER = new Map<string, readonly [keyof MetadataPatch, Kind]>(
@@ -91,10 +101,30 @@ export function applyMetadataPair(patch: MetadataPatch, name: string, value: str
     if (b === null) fail(usage);
     p[key] = b;
   } else {
-    if (!isEntity(value)) fail(usage);
+    const ok = kind === "date" ? ISO_TIMESTAMP.test(value) : isEntity(value) && (kind !== "appMetadata" || isAppMetadata(value));
+    if (!ok) fail(usage);
     p[key] = value;
   }
   return true;
+}
+
+/** Names of the fields of one kind, in canonical order. */
+export function metadataFieldsOf<K extends Kind>(kind: K): Extract<(typeof METADATA_FIELDS)[number], readonly [string, K]>[0][] {
+  return METADATA_FIELDS.filter((f) => f[1] === kind).map((f) => f[0]) as never;
+}
+
+/**
+ * Whether `text` is what at_commons writes for appMetadata: base64 of a JSON object whose `providerId` is a
+ * non-empty string (the reference refuses anything else as invalid syntax).
+ * @example isAppMetadata(btoa('{"providerId":"p"}')) // true
+ */
+export function isAppMetadata(text: string): boolean {
+  try {
+    const v: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.fromBase64(text)));
+    return typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as { providerId?: unknown }).providerId === "string" && (v as { providerId: string }).providerId !== "";
+  } catch {
+    return false;
+  }
 }
 
 /**

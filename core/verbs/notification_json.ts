@@ -15,6 +15,8 @@ export interface NotificationMetadata {
   sharedKeyEnc?: string | null;
   availableAt?: number | null;
   expiresAt?: number | null;
+  /** at_server 3.14: delivered as `metadata.appMetadata` when the notification carries one. */
+  appMetadata?: string | null;
 }
 
 /** What a client sees of one notification. */
@@ -61,6 +63,7 @@ function notificationObject(n: NotificationView, variant: NotificationVariant): 
           ...(variant === "live"
             ? { sharedKeyEnc: m.sharedKeyEnc ?? null }
             : { availableAt: dartDateOrNull(m.availableAt), expiresAt: dartDateOrNull(m.expiresAt) }),
+          ...(m.appMetadata ? { appMetadata: m.appMetadata } : {}),
         };
   return {
     id: n.id,

@@ -3,7 +3,7 @@
  * (ATPROTOCOL.md §5.9, §5.10, §6.1).
  */
 import type { CommandOf, MetadataPatch } from "./command.ts";
-import { after, eq, fail, isEntity, isParamName, parseBool, parseInteger } from "./_syntax.ts";
+import { after, eq, fail, isEntity, isParamName, nextField, parseBool, parseInteger } from "./_syntax.ts";
 import { applyMetadataPair, checkTimeLimit, formatMetadataPatch, type MetadataTimeField } from "./metadata_patch.ts";
 
 const NOTIFY_USAGE =
@@ -35,10 +35,9 @@ export function parseNotify(line: string): Notify {
       continue;
     }
     if (!isParamName(token)) fail(NOTIFY_USAGE);
-    const next = rest.indexOf(":");
-    if (next === -1) fail(NOTIFY_USAGE);
-    const value = rest.slice(0, next);
-    rest = rest.slice(next + 1);
+    const field = nextField(rest) ?? fail(NOTIFY_USAGE);
+    const value = field.value;
+    rest = field.rest;
     if (!applyNotifyParam(params, token, value)) applyMetadataPair(metadata, token, value, NOTIFY_USAGE);
   }
   // The latest-N strategy keeps the newest notifications per notifier, so it cannot do without one.

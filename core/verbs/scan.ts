@@ -4,7 +4,7 @@
 import type { CommandOf } from "./command.ts";
 import { eq, fail, isEntity, parseBool, parseInteger } from "./_syntax.ts";
 
-const SCAN_USAGE = "scan[:showhidden:true|false][:@<atSign>][:page:<n>][ <regex>]";
+const SCAN_USAGE = "scan[:cl][:showhidden:true|false][:@<atSign>][:page:<n>][ <regex>]";
 
 /**
  * Parses `scan[:showhidden:<b>][:@forAtSign][:page:<n>][ <regex>]`, options in any order, names in any case
@@ -28,7 +28,9 @@ export function parseScan(line: string): CommandOf<"scan"> {
   const tokens = opts.slice(1).split(":");
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] ?? "";
-    if (eq(t, "showhidden") && cmd.showHidden === undefined) {
+    if (i === 0 && eq(t, "cl")) {
+      cmd.commitLog = true;
+    } else if (eq(t, "showhidden") && cmd.showHidden === undefined) {
       cmd.showHidden = parseBool(tokens[++i] ?? "") ?? fail(SCAN_USAGE);
     } else if (eq(t, "page") && cmd.page === undefined) {
       cmd.page = parseInteger(tokens[++i] ?? "", false) ?? fail(SCAN_USAGE);
@@ -44,7 +46,7 @@ export function parseScan(line: string): CommandOf<"scan"> {
  * @example buildScan({ verb: "scan", showHidden: true }) // "scan:showhidden:true"
  */
 export function buildScan(cmd: CommandOf<"scan">): string {
-  let out = "scan";
+  let out = cmd.commitLog ? "scan:cl" : "scan";
   if (cmd.showHidden !== undefined) out += `:showhidden:${cmd.showHidden}`;
   if (cmd.forAtSign) out += `:${cmd.forAtSign}`;
   if (cmd.page !== undefined) out += `:page:${cmd.page}`;

@@ -19,6 +19,8 @@ export const STAT_NAMES: Readonly<Record<number, string>> = {
   13: "AccessLogCompactionStats",
   14: "NotificationCompactionStats",
   15: "LatestCommitEntryOfEachKey",
+  16: "activeInboundConnectionsSummary",
+  17: "activeInboundConnectionsDetailed",
 };
 
 /** One stat to report; `value` is written as JSON (the reference sends lastCommitID as a string). */

@@ -3,13 +3,21 @@
  */
 import type { CommandOf, KeyRef, MetadataPatch, UpdateJsonBody } from "./command.ts";
 import { AtProtocolError } from "../wire/at_protocol_error.ts";
-import { after, fail, isParamName, splitPlainKey } from "./_syntax.ts";
+import { after, eq, fail, isParamName, splitColons, splitPlainKey } from "./_syntax.ts";
 import { applyMetadataPair, formatMetadataPatch } from "./metadata_patch.ts";
 import { applyScope, keyRefText, plainKeyRef } from "./key_ref.ts";
 
-const UPDATE_USAGE = "update[:<metaName>:<value>...][:public|:@<sharedWith>]:<key>[@<owner>] <value>";
-const UPDATE_META_USAGE = "update:meta[:public|:@<sharedWith>]:<key>@<owner>[:<metaName>:<value>...]";
-const UPDATE_JSON_USAGE = 'update:json:{"atKey":"<key>","value":<value>,"metadata":{...}}';
+const UPDATE_USAGE = "update[:nc][:<metaName>:<value>...][:public|:@<sharedWith>]:<key>[@<owner>] <value>";
+const UPDATE_META_USAGE = "update:meta[:nc][:public|:@<sharedWith>]:<key>@<owner>[:<metaName>:<value>...]";
+const UPDATE_JSON_USAGE = 'update[:nc]:json:{"atKey":"<key>","value":<value>,"metadata":{...}}';
+
+/** Splits off a leading `nc:` (the `:nc` flag right after the verb); `nc` alone is a key name, not the flag. */
+function noCommitFlag(rest: string): { noCommit: boolean; rest: string } {
+  const colon = rest.indexOf(":");
+  return colon === 2 && eq(rest.slice(0, 2), "nc") ? { noCommit: true, rest: rest.slice(3) } : { noCommit: false, rest };
+}
+
+const nc = (flag: boolean) => (flag ? { noCommit: true as const } : {});
 
 /**
  * Parses `update<metadata>:<key> <value>` with metadata pairs in any order, or `update:json:{...}`.
@@ -18,21 +26,22 @@ const UPDATE_JSON_USAGE = 'update:json:{"atKey":"<key>","value":<value>,"metadat
  *   // { verb: "update", key: { sharedWith: "@bob", name: "phone", owner: "@alice" }, metadata: { ttl: 60000 }, value: "+1 555" }
  */
 export function parseUpdate(line: string): CommandOf<"update"> | CommandOf<"updateJson"> {
-  const json = after(line, "update:json:");
-  if (json !== null && json.length > 0) return parseUpdateJson(json);
-  const rest = after(line, "update:") ?? fail(UPDATE_USAGE);
+  const flag = noCommitFlag(after(line, "update:") ?? fail(UPDATE_USAGE));
+  const json = after(flag.rest, "json:");
+  if (json !== null && json.length > 0) return { ...parseUpdateJson(json), ...nc(flag.noCommit) };
+  const rest = flag.rest;
   const space = rest.indexOf(" ");
   if (space === -1) fail(UPDATE_USAGE);
   const head = rest.slice(0, space);
   const value = rest.slice(space + 1);
   if (value.length === 0 || /\s/.test(head)) fail(UPDATE_USAGE);
-  const tokens = head.split(":");
+  const tokens = splitColons(head);
   // Metadata pairs take two tokens each, so parity tells whether the key is `name[@owner]` (one token)
   // or `scope:name[@owner]` / `privatekey:at_pkam_publickey` (two).
   const keyTokens = tokens.length % 2 === 1 ? 1 : 2;
   const metadata = readPairs(tokens.slice(0, tokens.length - keyTokens), UPDATE_USAGE);
   const key = plainKeyRef(tokens.slice(tokens.length - keyTokens), ["at_pkam_publickey"]) ?? fail(UPDATE_USAGE);
-  return { verb: "update", key, metadata, value };
+  return { verb: "update", ...nc(flag.noCommit), key, metadata, value };
 }
 
 // Unknown names (at_c's hash/algo, at_python's ttln) are ignored, as §5.4 recommends.
@@ -77,8 +86,9 @@ function parseUpdateJson(json: string): CommandOf<"updateJson"> {
  *   // "update:public:x@a v"
  */
 export function buildUpdate(cmd: CommandOf<"update"> | CommandOf<"updateJson">): string {
-  if (cmd.verb === "updateJson") return `update:json:${JSON.stringify(cmd.body)}`;
-  return `update${formatMetadataPatch(cmd.metadata)}:${keyRefText(cmd.key)} ${cmd.value}`;
+  const flag = cmd.noCommit ? ":nc" : "";
+  if (cmd.verb === "updateJson") return `update${flag}:json:${JSON.stringify(cmd.body)}`;
+  return `update${flag}${formatMetadataPatch(cmd.metadata)}:${keyRefText(cmd.key)} ${cmd.value}`;
 }
 
 /**
@@ -87,9 +97,10 @@ export function buildUpdate(cmd: CommandOf<"update"> | CommandOf<"updateJson">):
  *   // { verb: "updateMeta", key: { sharedWith: "@bob", name: "phone", owner: "@alice" }, metadata: { ttl: 60000 } }
  */
 export function parseUpdateMeta(line: string): CommandOf<"updateMeta"> {
-  const rest = after(line, "update:meta:") ?? fail(UPDATE_META_USAGE);
+  const flag = noCommitFlag(after(line, "update:meta:") ?? fail(UPDATE_META_USAGE));
+  const rest = flag.rest;
   if (/\s/.test(rest)) fail(UPDATE_META_USAGE);
-  const tokens = rest.split(":");
+  const tokens = splitColons(rest);
   // The key is the one token holding an `@` after its first character; names and values never do.
   const keyAt = tokens.findIndex((t) => t.indexOf("@", 1) > 0);
   if (keyAt === -1) fail(UPDATE_META_USAGE);
@@ -100,7 +111,7 @@ export function parseUpdateMeta(line: string): CommandOf<"updateMeta"> {
   const metaEnd = keyAt % 2 === 1 ? keyAt - 1 : keyAt;
   if (metaEnd !== keyAt && !applyScope(ref, tokens[metaEnd] ?? "")) fail(UPDATE_META_USAGE);
   const metadata = readPairs([...tokens.slice(0, metaEnd), ...tokens.slice(keyAt + 1)], UPDATE_META_USAGE);
-  return { verb: "updateMeta", key: { ...ref, name: split.name, owner: split.atSign }, metadata };
+  return { verb: "updateMeta", ...nc(flag.noCommit), key: { ...ref, name: split.name, owner: split.atSign }, metadata };
 }
 
 /**
@@ -109,5 +120,5 @@ export function parseUpdateMeta(line: string): CommandOf<"updateMeta"> {
  *   // "update:meta:x@a:ttl:5"
  */
 export function buildUpdateMeta(cmd: CommandOf<"updateMeta">): string {
-  return `update:meta:${keyRefText(cmd.key)}${formatMetadataPatch(cmd.metadata)}`;
+  return `update:meta${cmd.noCommit ? ":nc" : ""}:${keyRefText(cmd.key)}${formatMetadataPatch(cmd.metadata)}`;
 }

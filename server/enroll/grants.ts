@@ -160,13 +160,16 @@ const CHECKS: { [V in VerbName]: Check<V> } = {
   plookup: (_ctx, conn, g, cmd) => publicNamed(conn, g, cmd.name, cmd.atSign),
   notify: (ctx, conn, g, cmd) => named(conn, g, cmd.atKey, cmd.atSign ?? ctx.atSign, "rw"),
   notifyAll: (ctx, conn, g, cmd) => named(conn, g, cmd.atKey, cmd.atSign ?? ctx.atSign, "rw"),
+  notifyMulti: (_ctx, conn, g, cmd) => named(conn, g, cmd.atKey, cmd.atSign, "rw"),
+  to: none,
   notifyStatus: none,
   notifyList: none,
   notifyFetch: none,
   notifyRemove: everything("rw"),
   monitor: none,
   stats: (ctx, conn, g, cmd) => {
-    if (cmd.ids?.includes(15)) everything("r")(ctx, conn, g);
+    // 15 lists every key, 17 every connection's peer @sign: not one namespace's business.
+    if (cmd.ids?.some((id) => id === 15 || id === 17)) everything("r")(ctx, conn, g);
   },
   config: (ctx, conn, g, cmd) => {
     if (cmd.operation === "blockShow" || cmd.operation === "allowShow") everything("r")(ctx, conn, g);

@@ -17,8 +17,8 @@ import type { DeliveryOutcome } from "../notify/notification_store.ts";
 // Typed against VerbName both ways, so a new verb cannot go uncounted.
 const VERB_TABLE = {
   batch: 0, config: 0, cram: 0, delete: 0, enroll: 0, exit: 0, from: 0, info: 0, keys: 0, llookup: 0, lookup: 0,
-  monitor: 0, noop: 0, notify: 0, notifyAll: 0, notifyFetch: 0, notifyList: 0, notifyRemove: 0, notifyStatus: 0,
-  otp: 0, pkam: 0, plookup: 0, pol: 0, scan: 0, stats: 0, stream: 0, syncFrom: 0, update: 0, updateJson: 0,
+  monitor: 0, noop: 0, notify: 0, notifyAll: 0, notifyFetch: 0, notifyList: 0, notifyMulti: 0, notifyRemove: 0, notifyStatus: 0,
+  otp: 0, pkam: 0, plookup: 0, pol: 0, scan: 0, stats: 0, stream: 0, syncFrom: 0, to: 0, update: 0, updateJson: 0,
   updateMeta: 0,
 } satisfies Record<VerbName, 0>;
 

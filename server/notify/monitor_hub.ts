@@ -81,6 +81,7 @@ export function notificationView(r: NotificationRow): NotificationView {
       sharedKeyEnc: m.sharedKeyEnc,
       availableAt: m.ttb ? r.createdAt + m.ttb : null,
       expiresAt: m.ttl ? r.createdAt + m.ttl : null,
+      appMetadata: m.appMetadata,
     },
   };
 }

@@ -213,8 +213,9 @@ export function notifyOnSharedWrite(ctx: ServerContext, key: string, op: "update
   const record = op === "update" ? ctx.keystore.get(key) : null;
   const metadata: MetadataPatch = {};
   if (record) {
-    const { ttr, ccd, ttl, ttb, isEncrypted, sharedKeyEnc, pubKeyCS, encKeyName, encAlgo, ivNonce, skeEncKeyName, skeEncAlgo } = record.meta;
-    Object.assign(metadata, { ttr, ccd, ttl, ttb, sharedKeyEnc, pubKeyCS, encKeyName, encAlgo, ivNonce, skeEncKeyName, skeEncAlgo });
+    const { ttr, ccd, ttl, ttb, isEncrypted, sharedKeyEnc, pubKeyCS, pubKeyHash, hashingAlgo, encKeyName, encAlgo, ivNonce, skeEncKeyName, skeEncAlgo, appMetadata } = record.meta;
+    // appMetadata travels too (3.14): the recipient's reader needs its provider and iv to decrypt.
+    Object.assign(metadata, { ttr, ccd, ttl, ttb, sharedKeyEnc, pubKeyCS, pubKeyHash, hashingAlgo, encKeyName, encAlgo, ivNonce, skeEncKeyName, skeEncAlgo, appMetadata });
     metadata.isEncrypted = isEncrypted === true;
   }
   sendNotification(ctx, {

@@ -8,10 +8,11 @@
  */
 import type { LookupOperation } from "../../core/verbs/command.ts";
 import { checkKeyLength } from "../../core/keys/index.ts";
+import { metadataFieldsOf } from "../../core/verbs/index.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
 import type { ServerContext } from "../context.ts";
 import { cachedMetaFromRemote, lookupAnswer, remoteAnswer } from "../format.ts";
-import { isActive } from "../metadata.ts";
+import { isActive, isoMillis } from "../metadata.ts";
 import type { StoredMeta, StoredRecord } from "../store/keystore.ts";
 import type { Reply } from "../verbs/handler.ts";
 import type { NotificationRow } from "./notification_store.ts";
@@ -19,7 +20,11 @@ import type { NotificationRow } from "./notification_store.ts";
 /** Deadline of a remote shared lookup (the reference's lookup timeout). */
 export const SHARED_LOOKUP_TIMEOUT_MS = 5_000;
 
-const ENCRYPTION_FIELDS = ["sharedKeyEnc", "pubKeyCS", "encoding", "encKeyName", "encAlgo", "ivNonce", "skeEncKeyName", "skeEncAlgo", "dataSignature"] as const;
+// What the cached copy keeps of the sender's metadata: every text field of the one table but the status the
+// reference never stores, and the appMetadata its reader needs.
+const ENCRYPTION_FIELDS = [...metadataFieldsOf("text").filter((f) => f !== "sharedKeyStatus"), ...metadataFieldsOf("appMetadata")];
+
+const originTime = (text: string | null | undefined): number | undefined => (text == null ? undefined : (isoMillis(text) ?? undefined));
 
 /** The cached key a received key notification would write, or null when it caches nothing. */
 export function cacheKeyFor(row: Pick<NotificationRow, "messageType" | "key">): string | null {
@@ -43,16 +48,19 @@ export function applyNotificationToCache(ctx: ServerContext, row: NotificationRo
   const old = ctx.keystore.get(key);
   if (row.op === "delete") {
     if (!old || old.meta.ccd !== true) return null;
-    return { commitId: ctx.keystore.remove(key), op: "delete" };
+    // A sender's asserted deletion time (`:dAt`, carried as uAt) is the delete entry's time here too.
+    const opTime = originTime(row.meta.uAt);
+    return { commitId: ctx.keystore.remove(key, opTime === undefined ? {} : { opTime }), op: "delete" };
   }
   const ttr = row.meta.ttr;
   if (ttr == null || (row.value === null && !old)) return null;
   const now = Date.now();
+  // A 3.16.3 sender carries the origin's times; the cached copy keeps them (a bad one reads as absent).
   const meta: StoredMeta = {
     createdBy: row.from,
     updatedBy: row.from,
-    createdAt: old?.meta.createdAt ?? now,
-    updatedAt: now,
+    createdAt: originTime(row.meta.cAt) ?? old?.meta.createdAt ?? now,
+    updatedAt: originTime(row.meta.uAt) ?? now,
     version: old ? old.meta.version + 1 : 0,
     ttr,
     ccd: row.meta.ccd ?? false,

@@ -25,7 +25,8 @@ const byRef = (ctx: ServerContext, cmd: { key: KeyRef }) => storageKey(cmd.key, 
 function after(ctx: ServerContext, key: string, kind: Omit<WriteKind<WriteVerb>, "keyOf">, r: Reply): Reply {
   const svc = ctx.notify;
   if (!svc || r.kind !== "data" || r.payload === null || !/^-?\d+$/.test(r.payload)) return r;
-  svc.hub.publishStats(Number(r.payload), kind.op);
+  // A `:nc` write (-1) made no commit: there is no new commit id to tell the monitors about.
+  if (r.payload !== "-1") svc.hub.publishStats(Number(r.payload), kind.op);
   notifyOnSharedWrite(ctx, key, kind.op, kind.withValue);
   return r;
 }

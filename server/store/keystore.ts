@@ -49,6 +49,19 @@ export interface StoredMeta {
   skeEncAlgo?: string;
   pubKeyHash?: string;
   hashingAlgo?: string;
+  /** Set: `update` refuses the key and `delete` needs `:force` (at_server 3.4). */
+  immutable?: boolean;
+  appMetadata?: string;
+}
+
+/**
+ * How a write touches the commit log: `commit` (the default) adds the key's entry, replacing its old one;
+ * `skip` leaves the log alone (server-internal records); `purge` (the `:nc` flag) adds none and removes the
+ * key's old entry. `opTime` is the entry's time (a caller-asserted updatedAt or `delete:dAt`), default now.
+ */
+export interface CommitOptions {
+  commit?: "commit" | "skip" | "purge";
+  opTime?: number;
 }
 
 /** A stored key with its value (null for a metadata-only record) and metadata. */
@@ -100,11 +113,11 @@ export interface Keystore {
   get(key: string): StoredRecord | null;
   /**
    * Stores a record; returns its commit id, or -1 for uncommitted keys and for `skipCommit` writes
-   * (server-internal records that clients must not sync).
+   * (server-internal records that clients must not sync) and `purge` writes.
    */
-  put(record: StoredRecord, op: CommitOp, opts?: { skipCommit?: boolean }): number;
-  /** Removes a key (present or not) and commits `-`; returns the commit id, or -1 for uncommitted keys. */
-  remove(key: string): number;
+  put(record: StoredRecord, op: CommitOp, opts?: { skipCommit?: boolean } & CommitOptions): number;
+  /** Removes a key (present or not) and commits `-`; returns the commit id, or -1 for uncommitted keys and `purge`. */
+  remove(key: string, opts?: CommitOptions): number;
   /** Every stored key name, in key order. */
   keys(): string[];
   /** Names of the keys readable at `now` (past availableAt, before expiresAt), in key order (scan). */
@@ -187,20 +200,25 @@ export function openKeystore(path: string): Keystore {
     size: db.query<{ n: number }, []>("SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()"),
   } satisfies Record<string, Statement<any, any>>;
 
-  const commit = (key: string, op: CommitOp): number => {
+  const commit = (key: string, op: CommitOp, opts: CommitOptions): number => {
+    if (opts.commit === "skip") return -1;
+    if (opts.commit === "purge") {
+      q.delCommit.run(key);
+      return -1;
+    }
     if (!isCommittedKey(key)) return -1;
     const id = (q.maxId.get()?.id ?? -1) + 1;
     q.delCommit.run(key);
-    q.addCommit.run(id, key, op, Date.now());
+    q.addCommit.run(id, key, op, opts.opTime ?? Date.now());
     return id;
   };
-  const putTx = db.transaction((r: StoredRecord, op: CommitOp, skipCommit: boolean): number => {
+  const putTx = db.transaction((r: StoredRecord, op: CommitOp, opts: CommitOptions): number => {
     q.upsert.run(r.key, r.value, JSON.stringify(r.meta), r.meta.expiresAt ?? null, r.meta.availableAt ?? null);
-    return skipCommit ? -1 : commit(r.key, op);
+    return commit(r.key, op, opts);
   });
-  const removeTx = db.transaction((key: string): number => {
+  const removeTx = db.transaction((key: string, opts: CommitOptions): number => {
     q.del.run(key);
-    return commit(key, "-");
+    return commit(key, "-", opts);
   });
   const toEntry = (r: { id: number; key: string; op: string; op_time: number }): CommitEntry => ({ id: r.id, key: r.key, op: r.op as CommitOp, opTime: r.op_time });
 
@@ -210,8 +228,8 @@ export function openKeystore(path: string): Keystore {
       const meta = row ? parseMeta(row) : null;
       return row && meta ? { key: row.key, value: row.value, meta } : null;
     },
-    put: (record, op, opts) => putTx(record, op, opts?.skipCommit === true),
-    remove: (key) => removeTx(key),
+    put: (record, op, opts) => putTx(record, op, opts?.skipCommit === true ? { commit: "skip" } : (opts ?? {})),
+    remove: (key, opts) => removeTx(key, opts ?? {}),
     keys: () => q.keys.all().map((r) => r.key),
     activeKeys: (now) => q.activeKeys.all(now, now).map((r) => r.key),
     commitsFrom: (fromId, limit) => q.commitsFrom.all(fromId, limit).map(toEntry),

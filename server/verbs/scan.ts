@@ -11,6 +11,7 @@ import { scanMayList } from "../enroll/grants.ts";
 import { clientRegex } from "../key_policy.ts";
 import type { ServerContext } from "../context.ts";
 import { data, type HandlerTable, type Reply } from "./handler.ts";
+import { scanCommitLog } from "./scan_commit_log.ts";
 
 /** Longest regex an unauthenticated scan may send (a cheap bound on regex cost for strangers). */
 export const PUBLIC_SCAN_REGEX_MAX_CHARS = 256;
@@ -33,6 +34,7 @@ async function remoteScan(ctx: ServerContext, forAtSign: string, regex: string |
 /** Handlers of the scan family. */
 export const scanHandlers: HandlerTable = {
   scan(ctx, conn, cmd) {
+    if (cmd.commitLog) return scanCommitLog(ctx, conn, cmd);
     if (cmd.forAtSign !== undefined) {
       if (conn.state.auth !== "owner") throw new AtProtocolError("AT0401", "Command cannot be executed without auth");
       return remoteScan(ctx, cmd.forAtSign, cmd.regex);

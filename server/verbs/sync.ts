@@ -4,6 +4,7 @@
 import { STAT_NAMES, statsJson, syncEntryJson, type StatItem } from "../../core/verbs/index.ts";
 import { SYNC_PAGE_DEFAULT_ENTRIES, SYNC_PAGE_MAX_BYTES, dartDate } from "../../core/wire/index.ts";
 import type { ServerContext } from "../context.ts";
+import { inboundStats } from "../inbound_connections.ts";
 import { atMetadata } from "../format.ts";
 import { alwaysSyncs } from "../../core/keys/index.ts";
 import { grantsOf, mayAccessKey } from "../enroll/grants.ts";
@@ -11,8 +12,13 @@ import { clientRegex } from "../key_policy.ts";
 import type { CommitEntry } from "../store/keystore.ts";
 import { data, type HandlerTable } from "./handler.ts";
 
-/** Version string `info` and stats report: the reference release whose wire behaviour we follow. */
-export const COMPATIBLE_SERVER_VERSION = "3.0.52";
+/**
+ * The version `info` and stats:7 report: the newest reference release whose verb grammar Inlay takes whole.
+ * 3.14.0 (appMetadata) and everything before it in the grammar, and more: scan:cl, :nc, delete:dAt and
+ * caller-set times (3.16.3), to: (3.15), notify:multi. Not 3.15.0, whose enroll:listns is not here yet (nor
+ * 3.16's enroll:update); transports and events are not grammar (server/README.md lists what differs).
+ */
+export const COMPATIBLE_SERVER_VERSION = "3.14.0";
 /** Commit entries read from sqlite per round while filling a sync page. */
 const SYNC_SCAN_BATCH = 256;
 
@@ -51,6 +57,8 @@ function statValue(ctx: ServerContext, id: number, regex: string | undefined): u
       for (const c of ctx.keystore.allCommits()) if (!re || re.test(c.key)) latest[c.key] = [c.id, c.op];
       return latest;
     }
+    case 16: return inboundStats(ctx, false);
+    case 17: return inboundStats(ctx, true);
     default: return {};
   }
 }

@@ -60,6 +60,15 @@ export function startMonitor(c: WireClient, args = ""): void {
   c.raw(`monitor${args}\n`);
 }
 
+/** A monitor connection of `atSign`, registered (lines run in order: the noop answers after monitor did). */
+export async function registeredMonitor(stack: Stack, atSign: string, args = ""): Promise<WireClient> {
+  const c = await ownerClient(stack, atSign);
+  startMonitor(c, args);
+  c.raw("noop:0\n");
+  await c.until((r) => r.includes("data:ok"));
+  return c;
+}
+
 /** Resolves once `c` received `n` notifications (stats excluded). */
 export async function untilNotifications(c: WireClient, n: number, timeoutMs = 20_000): Promise<any[]> {
   const all = await c.until((r) => notificationsIn(r).length >= n, timeoutMs);

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startStack, type Stack } from "../harness.ts";
 import type { WireClient } from "../wire_client.ts";
-import { connectRaw, eventually, notificationsIn, ownerClient, rawAsk, startMonitor, untilNotifications } from "./helpers.ts";
+import { connectRaw, eventually, notificationsIn, ownerClient, rawAsk, registeredMonitor, untilNotifications } from "./helpers.ts";
 
 let stack: Stack;
 let alice: WireClient;
@@ -24,14 +24,7 @@ afterAll(async () => {
 
 const status = async (id: string) => (await alice.send(`notify:status:${id}`)).replace(/^data:/, "");
 
-/** A monitor connection of `atSign`, registered (lines run in order: the noop answers after monitor did). */
-async function monitor(atSign: string, args = ""): Promise<WireClient> {
-  const c = await ownerClient(stack, atSign);
-  startMonitor(c, args);
-  c.raw("noop:0\n");
-  await c.until((r) => r.includes("data:ok"));
-  return c;
-}
+const monitor = (atSign: string, args = "") => registeredMonitor(stack, atSign, args);
 
 test("live delivery: the exact monitor line, the id end to end, value and metadata, status and fetch", async () => {
   const bob = await monitor("@bob");
