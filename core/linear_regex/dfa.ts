@@ -80,10 +80,11 @@ function step(dfa: Dfa, from: DState | null, c: number): DState | null {
   return stateOf(dfa, count);
 }
 
+/** Whether a `$` the state holds is followed by a match once the input ends (its CHAR threads can only die). */
 function endMatches(dfa: Dfa, s: DState, input: string): boolean {
   const prog = dfa.prog;
   nextGeneration(prog.run);
-  for (const pc of s.pcs) if (!consumes(prog, pc, -1) && addThread(prog, dfa.scratch, 0, pc, input, input.length) < 0) return true;
+  for (const pc of s.pcs) if (addThread(prog, dfa.scratch, 0, pc, input, input.length) < 0) return true;
   return false;
 }
 
