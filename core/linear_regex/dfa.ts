@@ -36,9 +36,8 @@ export interface Dfa {
 
 const MATCHED: DState = { pcs: new Int32Array(0), matched: true, ascii: [], other: new Map(), endMatch: true };
 
-/** A DFA over `prog`, or null when the pattern needs the Pike VM. */
-export function newDfa(prog: Program, boundaries: boolean): Dfa | null {
-  if (boundaries) return null;
+/** An empty DFA over `prog` (a program without `\b`/`\B`: see hasBoundary). */
+export function newDfa(prog: Program): Dfa {
   return { prog, states: new Map(), start: null, scratch: new Int32Array(prog.op.length), full: false };
 }
 
@@ -90,7 +89,7 @@ function endMatches(dfa: Dfa, s: DState, input: string): boolean {
 
 /**
  * Whether the DFA's pattern matches anywhere in `input`.
- * @example runDfa(newDfa(compileProgram(parseRegex("a+$"), 100), false)!, "baa") // true
+ * @example runDfa(newDfa(compileProgram(parseRegex("a+$"), 100)), "baa") // true
  */
 export function runDfa(dfa: Dfa, input: string): boolean {
   if (input.length === 0 || dfa.full) return runPike(dfa.prog, input);

@@ -1,6 +1,7 @@
 /**
  * Regexes from clients (scan, monitor, notify:list, sync, stats) run in linear time: the ECMAScript syntax
- * that Dart's RegExp and the reference SDKs use, matched by a Pike VM (program.ts) instead of the built-in
+ * that Dart's RegExp and the reference SDKs use, compiled to a Thompson program (program.ts) and run as a
+ * lazily built DFA (dfa.ts), or as a Pike VM where a DFA does not fit, instead of on the built-in
  * backtracking engine, on which one `scan (.*.*.*)*Z` took 5.8 s. Semantics are RegExp `test` / Dart
  * `hasMatch` without flags: found anywhere in the input, case-sensitive, `.` stops at line terminators.
  *
@@ -42,7 +43,7 @@ export function compileLinearRegex(source: string): LinearRegex {
     throw new RegexSyntaxError("tooLarge", `more than ${REGEX_MAX_SOURCE_CHARS} characters`);
   }
   const program = compileProgram(parseRegex(source), REGEX_MAX_INSTRUCTIONS);
-  const dfa = newDfa(program, hasBoundary(program));
+  const dfa = hasBoundary(program) ? null : newDfa(program);
   return {
     source,
     test: dfa ? (input) => runDfa(dfa, input) : (input) => runPike(program, input),

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { compileLinearRegex, REGEX_MAX_SOURCE_CHARS, RegexSyntaxError, type RegexErrorKind } from "./index.ts";
+import { compileLinearRegex, REGEX_MAX_INSTRUCTIONS, REGEX_MAX_SOURCE_CHARS, RegexSyntaxError, type RegexErrorKind } from "./index.ts";
+import { parseRegex } from "./parse.ts";
+import { compileProgram, runPike } from "./program.ts";
 
 /** The kind of refusal, or null when the pattern compiles. */
 function refusal(source: string): RegexErrorKind | null {
@@ -126,6 +128,7 @@ describe("refusals", () => {
     ["\\u{41}", "unsupported"],
     ["\\q", "unsupported"],
     ["[\\1]", "unsupported"],
+    ["(?<n>a)|(?<n>b)", "unsupported"],
     ["a{1001}", "tooLarge"],
     ["(a{1000}){1000}", "tooLarge"],
     ["a".repeat(REGEX_MAX_SOURCE_CHARS + 1), "tooLarge"],
@@ -167,14 +170,14 @@ function prng(seed: number): () => number {
 }
 
 const TOKENS = [
-  "a", "b", ".", "@", ":", "-", "_", "a", "b", "\\.", "\\d", "\\w", "\\W", "\\s", "\\b", "\\B", "^", "$", "|",
-  "(", ")", "(?:", "[", "]", "[^", "a-c", "\\-", "*", "+", "?", "*?", "{2}", "{1,3}", "{2,}", "{", "}", "\\",
-  "\\x41", "\\u0062", "\\0", "\\t", "1", "x", "é",
+  "a", "b", ".", "@", ":", "-", "_", "a", "b", "\\.", "\\d", "\\D", "\\w", "\\W", "\\s", "\\S", "\\b", "\\B", "^", "$",
+  "|", "(", ")", "(?:", "(?<n>", "[", "]", "[^", "a-c", "\\-", "*", "+", "?", "*?", "+?", "{2}", "{1,3}", "{2,}", "{0}",
+  "{", "}", "\\", "\\x41", "\\u0062", "\\0", "\\t", "\\n", "1", "x", "é", "\\]", "[\\]]", "[a-]", "[\\w-]", "[^\\s]", "\\/",
 ];
-const INPUT_ALPHABET = ["a", "b", "c", ".", "@", ":", "-", "_", "1", " ", "\n", "A", "é"];
+const INPUT_ALPHABET = ["a", "b", "c", ".", "@", ":", "-", "_", "1", " ", "\n", "A", "é", "x", "]"];
 
 describe("differential against RegExp (seeded random patterns and inputs)", () => {
-  test("every accepted pattern is valid RegExp and matches the same inputs; every RegExp error is refused", () => {
+  test("every accepted pattern is valid RegExp and matches the same inputs (DFA and Pike VM); every RegExp error is refused", () => {
     const rand = prng(13);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
     const inputs = Array.from({ length: 40 }, () => Array.from({ length: Math.floor(rand() * 12) }, () => pick(INPUT_ALPHABET)).join(""));
@@ -195,8 +198,13 @@ describe("differential against RegExp (seeded random patterns and inputs)", () =
       expect({ source, refusedAsInvalid: kind === "invalid" }).toEqual({ source, refusedAsInvalid: false });
       if (kind !== null) continue;
       accepted++;
-      const ours = compileLinearRegex(source);
-      for (const input of inputs) expect({ source, input, match: ours.test(input) }).toEqual({ source, input, match: builtin.test(input) });
+      const ours = compileLinearRegex(source); // the DFA unless the pattern has \b or \B
+      const pike = compileProgram(parseRegex(source), REGEX_MAX_INSTRUCTIONS);
+      for (const input of inputs) {
+        const want = { source, input, match: builtin.test(input) };
+        expect({ source, input, match: ours.test(input) }).toEqual(want);
+        expect({ source, input, match: runPike(pike, input) }).toEqual(want);
+      }
     }
     expect(accepted).toBeGreaterThan(1500);
   });

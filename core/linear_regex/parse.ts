@@ -35,6 +35,8 @@ export const REGEX_MAX_REPEAT = 1000;
 interface Parser {
   src: string;
   pos: number;
+  /** Capture group names seen so far. */
+  names: Set<string>;
 }
 
 const CLASS_ESCAPES: Record<string, CharSet> = {
@@ -57,7 +59,7 @@ function fail(p: Parser, kind: RegexErrorKind, reason: string, at = p.pos): neve
  * @example parseRegex("a|b") // { kind: "alt", items: [set a, set b] }
  */
 export function parseRegex(src: string): RegexNode {
-  const p: Parser = { src, pos: 0 };
+  const p: Parser = { src, pos: 0, names: new Set() };
   const node = parseAlternation(p);
   if (p.pos < src.length) fail(p, "invalid", "unmatched ')'");
   return node;
@@ -155,9 +157,12 @@ function parseGroup(p: Parser): RegexNode {
 
 const GROUP_NAME_RE = /^\?<[A-Za-z_$][\w$]*>/;
 
+/** `?<name>`; a name used twice is refused (RegExp allows it only in different alternatives). */
 function skipGroupName(p: Parser): void {
   const m = GROUP_NAME_RE.exec(p.src.slice(p.pos));
-  if (!m) fail(p, "invalid", "invalid capture group name");
+  if (!m) fail(p, "invalid", "invalid capture group name", p.pos - 1);
+  if (p.names.has(m[0])) fail(p, "unsupported", "a repeated capture group name", p.pos - 1);
+  p.names.add(m[0]);
   p.pos += m[0].length;
 }
 

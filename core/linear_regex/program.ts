@@ -28,6 +28,7 @@ export interface Program {
   run: RunState;
 }
 
+/** The scratch a run reuses (one run at a time: tests are synchronous). */
 export interface RunState {
   lists: [Int32Array, Int32Array];
   marks: Uint32Array;
