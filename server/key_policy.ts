@@ -7,6 +7,7 @@ import { normalizeKey } from "../core/keys/index.ts";
 import type { KeyRef } from "../core/verbs/command.ts";
 import { keyRefText } from "../core/verbs/index.ts";
 import { AtProtocolError } from "../core/wire/index.ts";
+import { compileLinearRegex, RegexSyntaxError, type LinearRegex } from "../core/linear_regex/index.ts";
 
 /**
  * The stored (lower-cased) name of a key reference. A missing owner means the server's own @sign, except for
@@ -25,13 +26,17 @@ export function storageKey(ref: KeyRef, atSign: string): string {
 }
 
 /**
- * Compiles a client regex (contains-semantics, as Dart's hasMatch). Invalid → AT0003.
+ * Compiles a client regex (contains-semantics, as Dart's hasMatch) for the linear-time engine. Invalid or
+ * needing backtracking (backreferences, lookaround) → AT0003; over the engine's size limits → AT0022.
  * @example clientRegex("\\.wavi").test("phone.wavi@alice") // true
  */
-export function clientRegex(source: string): RegExp {
+export function clientRegex(source: string): LinearRegex {
   try {
-    return new RegExp(source);
-  } catch {
-    throw new AtProtocolError("AT0003", `Invalid syntax. ${source} is not a valid regular expression`);
+    return compileLinearRegex(source);
+  } catch (err) {
+    if (!(err instanceof RegexSyntaxError)) throw err;
+    if (err.kind === "tooLarge") throw new AtProtocolError("AT0022", `The regex is too large for this server: ${err.message}`);
+    const why = err.kind === "invalid" ? "is not a valid regular expression" : "needs a construct this server does not run (regexes run in linear time)";
+    throw new AtProtocolError("AT0003", `Invalid syntax. ${source} ${why}: ${err.message}`);
   }
 }

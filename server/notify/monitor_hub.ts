@@ -9,6 +9,7 @@
  * paced by the same backlog, so a large backlog never trips that limit.
  */
 import { monitorLine, notificationJson, statsNotificationJson, type NotificationView } from "../../core/verbs/index.ts";
+import type { LinearRegex } from "../../core/linear_regex/index.ts";
 import { logger } from "../../core/log.ts";
 import { AtProtocolError, STATS_NOTIFICATION_INTERVAL_MS } from "../../core/wire/index.ts";
 import type { Connection } from "../connection.ts";
@@ -33,7 +34,7 @@ const log = logger("monitor");
 
 interface Monitor {
   conn: Connection;
-  regex: RegExp | null;
+  regex: LinearRegex | null;
   includeSelf: boolean;
   /** Live rows that arrived during replay (null once replay is done). */
   held: NotificationRow[] | null;

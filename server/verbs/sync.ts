@@ -77,8 +77,8 @@ export const syncHandlers: HandlerTable = {
     for (;;) {
       const batch = ctx.keystore.commitsFrom(from, SYNC_SCAN_BATCH);
       for (const c of batch) {
+        if (!mayAccessKey(grants, c.key, "r", conn.enrollmentId)) continue; // before the regex: an app's regex never sees keys it may not read
         if (re && !re.test(c.key) && !alwaysSyncs(c.key)) continue;
-        if (!mayAccessKey(grants, c.key, "r", conn.enrollmentId)) continue;
         if (c.op === "-" && cmd.skipDeletesUntil !== undefined && c.id < cmd.skipDeletesUntil) continue;
         const json = syncEntry(ctx, c);
         if (json === null) continue;
