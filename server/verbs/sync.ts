@@ -3,6 +3,7 @@
  */
 import { STAT_NAMES, statsJson, syncEntryJson, type StatItem } from "../../core/verbs/index.ts";
 import { SYNC_PAGE_DEFAULT_ENTRIES, SYNC_PAGE_MAX_BYTES, dartDate } from "../../core/wire/index.ts";
+import type { Connection } from "../connection.ts";
 import type { ServerContext } from "../context.ts";
 import { inboundStats } from "../inbound_connections.ts";
 import { atMetadata } from "../format.ts";
@@ -32,20 +33,27 @@ function syncEntry(ctx: ServerContext, c: CommitEntry): string | null {
   return syncEntryJson({ atKey: c.key, value: r.value, metadata: atMetadata(r.meta), commitId: c.id, operation: c.op });
 }
 
-/** The highest commit id among keys matching `regex` (plus the always-synced ones), or null. */
-function lastCommitIdMatching(ctx: ServerContext, regex: string | undefined): number | null {
+/**
+ * The highest commit id among keys matching `regex` (plus the always-synced ones), or null. An APKAM app's
+ * regex only meets keys it may read, as in sync:from: else the answer tells it which other keys exist.
+ */
+function lastCommitIdMatching(ctx: ServerContext, conn: Connection, regex: string | undefined): number | null {
   if (regex === undefined) return ctx.keystore.lastCommitId();
   const re = clientRegex(regex);
-  for (const c of ctx.keystore.commitsNewestFirst()) if (re.test(c.key) || alwaysSyncs(c.key)) return c.id;
+  const grants = grantsOf(conn);
+  for (const c of ctx.keystore.commitsNewestFirst()) {
+    if (!mayAccessKey(grants, c.key, "r", conn.enrollmentId)) continue;
+    if (re.test(c.key) || alwaysSyncs(c.key)) return c.id;
+  }
   return null;
 }
 
-function statValue(ctx: ServerContext, id: number, regex: string | undefined): unknown {
+function statValue(ctx: ServerContext, conn: Connection, id: number, regex: string | undefined): unknown {
   const at = (t: number | undefined) => (t === undefined ? null : dartDate(t));
   switch (id) {
     case 1: return ctx.connectionCount();
     case 2: return 0;
-    case 3: return String(lastCommitIdMatching(ctx, regex));
+    case 3: return String(lastCommitIdMatching(ctx, conn, regex));
     case 4: case 9: return ctx.keystore.sizeBytes();
     case 7: return COMPATIBLE_SERVER_VERSION;
     case 8: return at(ctx.lastLoginAt);
@@ -93,12 +101,12 @@ export const syncHandlers: HandlerTable = {
     }
     return data(`[${page.join(",")}]`);
   },
-  stats(ctx, _conn, cmd) {
+  stats(ctx, conn, cmd) {
     const ids = cmd.ids ?? DEFAULT_STATS;
     const items: StatItem[] = [];
     for (const id of ids) {
       const name = STAT_NAMES[id];
-      if (name !== undefined) items.push({ id, name, value: statValue(ctx, id, cmd.regex) });
+      if (name !== undefined) items.push({ id, name, value: statValue(ctx, conn, id, cmd.regex) });
     }
     return { kind: "dataSpace", payload: statsJson(items) };
   },

@@ -86,6 +86,15 @@ describe("filtered verbs", () => {
     expect(keys).not.toContain("phone.other@alice");
     expect(keys.some((k) => k.endsWith(".__manage@alice"))).toBe(false);
   });
+
+  test("stats:3 with a regex counts only keys the enrollment can read (no existence leak)", async () => {
+    const lastId = async (c: WireClient, regex: string) => (JSON.parse((await c.send(`stats:3:${regex}`)).slice(5)) as { value: string }[])[0]!.value;
+    const otherId = await lastId(manager, "phone\\.other");
+    expect(otherId).toMatch(/^\d+$/);
+    // The app's answer may be an always-synced key's commit, never the ungranted key's.
+    expect(Number(await lastId(app, "phone\\.other"))).toBeLessThan(Number(otherId));
+    expect(await lastId(app, "phone\\.wavi")).toBe(await lastId(manager, "phone\\.wavi"));
+  });
 });
 
 describe("verbs without a key", () => {
