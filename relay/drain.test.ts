@@ -41,7 +41,7 @@ describe("drain", () => {
     expect((await drainRoute("GET", TOKEN)).status).toBe(405);
     const bad = await drainRoute("POST", TOKEN, "?deadline=soon");
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toContain("whole seconds");
+    expect(((await bad.json()) as { error: string }).error).toContain("whole seconds");
     expect(relay.draining()).toBe(false);
     const noToken = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, adminPort: 0, resolvePublicKey: async () => null });
     try {

@@ -50,7 +50,7 @@ export interface WorldDaemon {
   stop(): void;
 }
 /** Options of TunnelWorld.tunnel. */
-export type WorldTunnelOptions = Partial<Pick<TunnelOptions, "target" | "deviceName" | "onStreamEnd" | "keepaliveMs">> & { as?: string; relayPort?: number };
+export type WorldTunnelOptions = Partial<Pick<TunnelOptions, "target" | "deviceName" | "onStreamEnd" | "keepaliveMs" | "relay" | "pick">> & { as?: string; relayPort?: number };
 /** A tunnel opened by TunnelWorld.tunnel. */
 export interface WorldTunnel {
   tunnel: Tunnel;
@@ -123,7 +123,8 @@ export async function startTunnelWorld(): Promise<TunnelWorld> {
           deviceName: o.deviceName ?? "default",
           target: o.target ?? `127.0.0.1:${echo.port}`,
           local: { host: "127.0.0.1", port: 0 },
-          relay: { host: "127.0.0.1", port: o.relayPort ?? relay.port, atSign: "@relay" },
+          relay: o.relay ?? { host: "127.0.0.1", port: o.relayPort ?? relay.port, atSign: "@relay" },
+          ...(o.pick ? { pick: o.pick } : {}),
           setupTimeoutMs: 10_000,
           ...(o.onStreamEnd ? { onStreamEnd: o.onStreamEnd } : {}),
           ...(o.keepaliveMs ? { keepaliveMs: o.keepaliveMs } : {}),
@@ -394,4 +395,22 @@ export function startCoalescingProxy(targetPort: number, opts: { connection: num
     },
     closed: (conn) => clearTimeout(conn.state.timer as ReturnType<typeof setTimeout> | undefined),
   });
+}
+
+/**
+ * A proxy that passes probes (4 bytes) but, at the first AUTH frame a leg sends, stops itself and calls `trip`
+ * (which kills the relay behind it): a relay that dies while a tunnel session is being set up on it.
+ */
+export function startTripwireProxy(targetPort: number, trip: () => void): TCPSocketListener<ProxyEnd> {
+  let tripped = false;
+  const proxy: TCPSocketListener<ProxyEnd> = startProxy(targetPort, {
+    toTarget(chunk, _conn, deliver) {
+      if (tripped) return;
+      if (chunk.byteLength <= 4) return deliver(chunk);
+      tripped = true;
+      proxy.stop(true);
+      trip();
+    },
+  });
+  return proxy;
 }
