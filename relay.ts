@@ -75,7 +75,7 @@ await runEntry({ name: "relay", usage, about, spec, listeners }, process.argv.sl
   });
   // console.*, not process.stdout: see core/log.ts (~7 MiB RSS).
   console.log(`relay listening on ${o.host.includes(":") ? `[${o.host}]` : o.host}:${relay.port}`);
-  if (relay.adminPort !== null) console.log(`admin on 127.0.0.1:${relay.adminPort} (token in ${join(dataDir, ADMIN_TOKEN_FILE)})`);
+  if (relay.adminPort !== null) console.log(`admin on ${o.adminHost.includes(":") ? `[${o.adminHost}]` : o.adminHost}:${relay.adminPort} (token in ${join(dataDir, ADMIN_TOKEN_FILE)})`);
   if (o.keys && o.publicHost) {
     const own = { host: o.publicHost, port: relay.port };
     const value = formatRelayAddresses([own, ...o.fleet.map((a) => requireHostPort(a, "--fleet"))]);
@@ -86,7 +86,7 @@ await runEntry({ name: "relay", usage, about, spec, listeners }, process.argv.sl
   return {
     async stop() {
       if (o.drainTimeout > 0 && relay.stats().pairs > 0) {
-        console.log(`draining: ${relay.stats().pairs} live sessions may take up to ${o.drainTimeout} s`);
+        console.log(`draining: ${relay.stats().pairs} live pairs may take up to ${o.drainTimeout} s`);
         await relay.drain(o.drainTimeout * 1000);
       }
       await relay.stop();
