@@ -277,10 +277,11 @@ export async function until(f: () => boolean | Promise<boolean>, timeoutMs = 10_
 /** What a proxy hook may do with a chunk: pass it on (possibly changed or merged with others), or keep it. */
 type Deliver = (chunk: Uint8Array) => void;
 
-/** One proxied connection as the hooks see it: its number (1 = first accepted) and state the hooks keep. */
+/** One proxied connection as the hooks see it: its number (1 = first accepted), state the hooks keep, and a way to end it. */
 interface ProxyConn {
   index: number;
   state: Record<string, unknown>;
+  close(): void;
 }
 
 interface ProxyHooks {
@@ -323,7 +324,7 @@ function startProxy(targetPort: number, hooks: ProxyHooks): TCPSocketListener<Pr
     port: 0,
     socket: {
       open(client) {
-        const conn: ProxyConn = { index: ++accepted, state: {} };
+        const conn: ProxyConn = { index: ++accepted, state: {}, close: () => void client.end() };
         client.data = { q: newWriteQueue(), peer: null, early: [], conn };
         void Bun.connect<ProxyEnd>({
           hostname: "127.0.0.1",
@@ -413,4 +414,14 @@ export function startTripwireProxy(targetPort: number, trip: () => void): TCPSoc
     },
   });
   return proxy;
+}
+
+/** A proxy that closes the `connection`-th connection when it sends its AUTH frame: a relay that one end cannot join. */
+export function startRefuseNthProxy(targetPort: number, connection: number): TCPSocketListener<ProxyEnd> {
+  return startProxy(targetPort, {
+    toTarget(chunk, conn, deliver) {
+      if (conn.index === connection && chunk.byteLength > 4) return conn.close();
+      deliver(chunk);
+    },
+  });
 }

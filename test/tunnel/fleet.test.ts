@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { RelayAddress } from "../../client/tunnel/tunnel_client.ts";
 import { type RelayHandle, startRelay } from "../../relay/index.ts";
-import { type TunnelWorld, connectTest, startTripwireProxy, startTunnelWorld, until } from "./fixture.ts";
+import { type TunnelWorld, connectTest, startRefuseNthProxy, startTripwireProxy, startTunnelWorld, until } from "./fixture.ts";
 
 const TOKEN = "fleet-test-token";
 let w: TunnelWorld;
@@ -75,6 +75,24 @@ describe("relay fleet", () => {
       expect(used.failed[0]!.reason).toMatch(/relay/);
       await echoOnce(t.tunnel.port, "after the fallback");
     });
+  }, 60_000);
+
+  // Without the device's ack (relay: true) the requester would wait for its pending leg until the set-up deadline.
+  test("a relay the device cannot join: the device says so and the tunnel goes on to the next", async () => {
+    const unjoinable = await relay();
+    const next = await relay();
+    // Connection 1 is the requester's session leg (it dials at once), connection 2 the device's.
+    const proxy = startRefuseNthProxy(unjoinable.port, 2);
+    try {
+      await w.withTunnel({ tunnel: { relay: [at(proxy.port), at(next.port)], pick: "order" } }, async (t) => {
+        const used = t.tunnel.relay()!;
+        expect(used.relay.port).toBe(next.port);
+        expect(used.failed[0]!.reason).toContain("@device cannot join the relay");
+        await echoOnce(t.tunnel.port, "the device joined this one");
+      });
+    } finally {
+      proxy.stop(true);
+    }
   }, 60_000);
 
   test("drained: the live session keeps flowing and opening streams; a new tunnel goes to another relay", async () => {
