@@ -219,6 +219,7 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
   const attempt = async (relay: RelayAddress, used: UsedRelay, timeoutMs: number): Promise<Live> => {
     const sid = crypto.randomUUID();
     const key = { algo: "rsa2048" as const, privateKey: opts.keys.encryptionPrivateKey };
+    const giveUp = new AbortController();
     let refused!: (m: Extract<ControlMessage, { t: "ack" }>) => void;
     const refusal = new Promise<Extract<ControlMessage, { t: "ack" }>>((r) => (refused = r));
     waiters.set(sid, { resolve: (m) => m.t === "ack" && !m.ok && refused(m) });
@@ -236,7 +237,7 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
     const sendFailure = opts.channel.send(device, request).then(() => new Promise<never>(() => {}));
     const linking = opts.client.publicKeyOf(device).then((peerPublicKey) =>
       openSessionLink({
-        leg: { host: relay.host, port: relay.port, sessionId: sid, side: "a", atSign: me, peerAtSign: device, key, timeoutMs, ...(relay.atSign ? { relayAtSign: relay.atSign } : {}) },
+        leg: { host: relay.host, port: relay.port, sessionId: sid, side: "a", atSign: me, peerAtSign: device, key, timeoutMs, signal: giveUp.signal, ...(relay.atSign ? { relayAtSign: relay.atSign } : {}) },
         mine: () => createTunnelOffer({ sessionId: sid, role: "initiator", atSign: me, peerAtSign: device, key }),
         peerPublicKey,
         ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
@@ -271,6 +272,7 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
       });
       return l;
     } catch (e) {
+      giveUp.abort(); // a leg still waiting for its peer on this relay is closed now, not at its deadline
       void linking.then((l) => l.close()).catch(() => {});
       throw e;
     } finally {

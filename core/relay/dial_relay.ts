@@ -42,6 +42,8 @@ export interface DialRelayOptions {
   relayAtSign?: string;
   /** Whole handshake deadline (connect to OK), default the relay's own pre-auth limit. */
   timeoutMs?: number;
+  /** Gives up on a leg not yet paired (its owner moved on, e.g. to another relay of a fleet). */
+  signal?: AbortSignal;
   handlers: RelayLegHandlers;
 }
 
@@ -93,6 +95,8 @@ export function dialRelay(opts: DialRelayOptions): Promise<RelayLegSocket> {
       socket: {
         open(s) {
           s.data.timer = setTimeout(() => fail(s, new RelayDialError("Cannot join relay session: handshake timed out")), opts.timeoutMs ?? RELAY_PREAUTH_TIMEOUT_MS);
+          if (opts.signal?.aborted) return fail(s, new RelayDialError("Cannot join relay session: given up"));
+          opts.signal?.addEventListener("abort", () => fail(s, new RelayDialError("Cannot join relay session: given up")), { once: true });
         },
         data(s, chunk) {
           if (s.data.phase === "open") return s.data.opts.handlers.data(s, chunk);

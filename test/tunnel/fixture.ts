@@ -50,7 +50,7 @@ export interface WorldDaemon {
   stop(): void;
 }
 /** Options of TunnelWorld.tunnel. */
-export type WorldTunnelOptions = Partial<Pick<TunnelOptions, "target" | "deviceName" | "onStreamEnd" | "keepaliveMs" | "relay" | "pick">> & { as?: string; relayPort?: number };
+export type WorldTunnelOptions = Partial<Pick<TunnelOptions, "target" | "deviceName" | "onStreamEnd" | "keepaliveMs" | "relay" | "pick" | "setupTimeoutMs">> & { as?: string; relayPort?: number };
 /** A tunnel opened by TunnelWorld.tunnel. */
 export interface WorldTunnel {
   tunnel: Tunnel;
@@ -125,7 +125,7 @@ export async function startTunnelWorld(): Promise<TunnelWorld> {
           local: { host: "127.0.0.1", port: 0 },
           relay: o.relay ?? { host: "127.0.0.1", port: o.relayPort ?? relay.port, atSign: "@relay" },
           ...(o.pick ? { pick: o.pick } : {}),
-          setupTimeoutMs: 10_000,
+          setupTimeoutMs: o.setupTimeoutMs ?? 10_000,
           ...(o.onStreamEnd ? { onStreamEnd: o.onStreamEnd } : {}),
           ...(o.keepaliveMs ? { keepaliveMs: o.keepaliveMs } : {}),
         });

@@ -84,11 +84,14 @@ describe("relay fleet", () => {
     // Connection 1 is the requester's session leg (it dials at once), connection 2 the device's.
     const proxy = startRefuseNthProxy(unjoinable.port, 2);
     try {
-      await w.withTunnel({ tunnel: { relay: [at(proxy.port), at(next.port)], pick: "order" } }, async (t) => {
+      // A 30 s set-up deadline: the abandoned leg's own deadline and the relay's TTL are both past the wait below.
+      await w.withTunnel({ tunnel: { relay: [at(proxy.port), at(next.port)], pick: "order", setupTimeoutMs: 30_000 } }, async (t) => {
         const used = t.tunnel.relay()!;
         expect(used.relay.port).toBe(next.port);
         expect(used.failed[0]!.reason).toContain("@device cannot join the relay");
         await echoOnce(t.tunnel.port, "the device joined this one");
+        // The requester's own leg that waited there was given up at once, not left until the relay's TTL (30 s).
+        await until(() => unjoinable.stats().pending === 0, 10_000, "the abandoned leg closed");
       });
     } finally {
       proxy.stop(true);
