@@ -151,6 +151,8 @@ interface LocalState {
 export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
   const me = opts.client.atSign;
   const device = normalizeAtSign(opts.device);
+  const relays = Array.isArray(opts.relay) ? opts.relay : [opts.relay];
+  if (relays.length === 0) throw new TunnelSetupError("No relay given");
   const waiters = new Map<string, Waiter>();
   let closed = false;
   let live: Live | null = null;
@@ -164,9 +166,6 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
     }
   };
   void consume().catch((e: unknown) => log.error("control loop failed", { error: String(e) }));
-
-  const relays = Array.isArray(opts.relay) ? opts.relay : [opts.relay];
-  if (relays.length === 0) throw new TunnelSetupError("No relay given");
 
   /** Asks the device for its round trip to each relay; null when it gives none in time (or cannot: older daemon). */
   const askDevice = async (list: RelayAddress[]): Promise<DeviceProbeResult[] | null> => {
@@ -199,7 +198,8 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
     const p = await plan();
     if (p.order.length === 0) throw new TunnelSetupError(`Every relay is draining (${relays.map(relayText).join(", ")}); try again later`);
     const failed: UsedRelay["failed"] = [];
-    for (const [n, relay] of p.order.entries()) {
+    for (let n = 0; ; n++) {
+      const relay = p.order[n]!;
       try {
         const used: UsedRelay = { relay, how: p.how, combinedMs: p.combinedMs[n] ?? null, deviceMeasured: p.deviceMeasured, failed, skipped: p.skipped };
         const l = await attempt(relay, used, Math.max(1, deadline - Date.now()));
@@ -212,7 +212,6 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
         log.warn("relay failed during set-up, trying the next", { relay: relayText(relay), error: (e as Error).message });
       }
     }
-    throw new TunnelSetupError("unreachable"); // the loop returns or throws
   };
 
   /** One set-up on `relay`. */
