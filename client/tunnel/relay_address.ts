@@ -45,14 +45,6 @@ export async function resolveRelays(client: AtClient, text: string): Promise<Rel
   return list.map((a) => ({ ...a, atSign }));
 }
 
-/**
- * Resolves `--relay` to its first address (callers that use one relay).
- * @example await resolveRelay(client, "@relay") // { host: "relay.example", port: 6466, atSign: "@relay" }
- */
-export async function resolveRelay(client: AtClient, text: string): Promise<RelayAddress> {
-  return (await resolveRelays(client, text))[0]!;
-}
-
 function dedupe(list: { host: string; port: number }[]): { host: string; port: number }[] {
   const seen = new Set<string>();
   return list.filter((a) => {
