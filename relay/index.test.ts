@@ -235,7 +235,7 @@ describe("startRelay() hostile strangers (issue 13)", () => {
       expect(metrics).toMatch(/^inlay_relay_preauth_connections 1$/m);
       expect(metrics).toMatch(/^inlay_relay_pending_legs 1$/m);
       expect(metrics).toMatch(/^inlay_relay_pairs 1$/m);
-      expect(await (await fetch(`http://127.0.0.1:${r.adminPort}/healthz`)).json()).toEqual({ ok: true, pairs: 1 });
+      expect(await (await fetch(`http://127.0.0.1:${r.adminPort}/healthz`)).json()).toEqual({ ok: true, pairs: 1, draining: false });
       a.socket.end();
       await b.closed;
     } finally {
@@ -406,7 +406,7 @@ describe("startRelay() data path", () => {
     const base = `http://127.0.0.1:${relay.adminPort}`;
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ ok: true, pairs: 0 });
+    expect(await health.json()).toEqual({ ok: true, pairs: 0, draining: false });
     const metrics = await fetch(`${base}/metrics`);
     expect(metrics.headers.get("content-type")).toBe("text/plain; version=0.0.4");
     await metrics.text();

@@ -12,11 +12,14 @@ import { admitStranger, newStrangerPool, releaseStranger, type StrangerPool } fr
 import { flush, send } from "../core/net/write_queue.ts";
 import {
   RELAY_CHALLENGE_BYTES,
+  RELAY_DRAINING,
   RELAY_OK,
+  RELAY_OPEN,
   RELAY_PREAUTH_LIMIT_BYTES,
   type LegAuth,
   RelayWireError,
   encodeRelayHello,
+  isRelayProbe,
   legAuthSignedBytes,
   parseLegAuth,
 } from "../core/relay/wire.ts";
@@ -38,9 +41,11 @@ export interface StartRelayOptions {
   host?: string;
   /** 0 = ephemeral. */
   port?: number;
-  /** Admin HTTP (Prometheus `/metrics`, `/healthz`); loopback by default. No admin server when port is undefined. */
+  /** Admin HTTP (relay/metrics.ts relayAdminApp); loopback by default. No admin server when port is undefined. */
   adminHost?: string;
   adminPort?: number;
+  /** Bearer token of the admin routes that change state (drain); without it they answer 403. */
+  adminToken?: string;
   /** Finds an @sign's public key (production: relay/public_key_resolver.ts, cached). */
   resolvePublicKey: ResolvePublicKey;
   /** When given, only these @signs may use the relay. */
@@ -58,6 +63,16 @@ export interface RelayHandle {
   port: number;
   adminPort: number | null;
   stats(): RelayStats;
+  /**
+   * Starts draining (maintenance): no new sessions — new legs get DRAINING, probes hear it — while live pairs
+   * finish, and so do the stream legs of a live session (`<sid>.<n>` of a pair `<sid>` here, so a live tunnel
+   * keeps opening connections). Resolves once no pair is left; pairs still open at `deadlineMs` (from now) are
+   * ended then ("drained"). Draining again only moves the deadline.
+   */
+  drain(deadlineMs?: number): Promise<void>;
+  /** Takes new sessions again. */
+  undrain(): void;
+  draining(): boolean;
   stop(): Promise<void>;
 }
 
@@ -86,6 +101,8 @@ interface Conn {
 type Leg = Socket<Conn>;
 
 const OK_BYTES = new Uint8Array([RELAY_OK]);
+const OPEN_BYTES = new Uint8Array([RELAY_OPEN]);
+const DRAINING_BYTES = new Uint8Array([RELAY_DRAINING]);
 /** Signature length of each algorithm: a frame of another shape is refused before any key lookup. */
 const SIGNATURE_BYTES: Record<AtSignSigningAlgo, number> = { rsa2048: 256, ed25519: 64 };
 const SWEEP_INTERVAL_MIN_MS = 10;
@@ -126,13 +143,30 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     closePair: (s, reason) => endSession((s as Leg).data.session, reason),
   };
 
-  const gauges = (): RelayGauges => ({ preAuth: preAuth.members.size, pending: pending.size, pairs: sessions.size });
+  const drain: DrainState = { active: false, timer: undefined, waiters: [] };
+  const gauges = (): RelayGauges => ({ preAuth: preAuth.members.size, pending: pending.size, pairs: sessions.size, draining: drain.active });
 
-  function refuse(s: Leg, reason: RefuseReason): void {
+  /** Closes a leg that is not paired; `reply` is the one explained refusal (DRAINING). */
+  function refuse(s: Leg, reason: RefuseReason, reply?: Uint8Array): void {
     if (s.data.phase === "closed" || s.data.phase === "paired") return;
     counters.stats.refused[reason]++;
     log.debug("leg refused", { reason, peer: s.remoteAddress, atSign: s.data.auth?.atSign });
     forget(s);
+    if (reply) send(s, s.data.pipe.out, reply);
+    s.end();
+  }
+
+  /** While draining, only the stream legs of a session paired here make new pairs. */
+  function drainRefuses(sessionId: string): boolean {
+    if (!drain.active) return false;
+    const dot = sessionId.lastIndexOf(".");
+    return dot <= 0 || !sessions.has(sessionId.slice(0, dot));
+  }
+
+  function answerProbe(s: Leg): void {
+    counters.stats.probesTotal++;
+    forget(s);
+    send(s, s.data.pipe.out, drain.active ? DRAINING_BYTES : OPEN_BYTES);
     s.end();
   }
 
@@ -159,6 +193,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     session.ended = true;
     counters.stats.pairEnds[reason]++;
     sessions.delete(session.id);
+    if (drain.active && sessions.size === 0) drained(drain);
     const [a, b] = session.legs;
     recordSession(counters, [a.data.auth!.atSign, b.data.auth!.atSign], session.meter.bytes, (clock.ms - session.startedMs) / 1000);
     for (const leg of session.legs) {
@@ -173,6 +208,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     const c = s.data;
     const buf = c.inbound ? concatBytes([c.inbound, chunk]) : chunk;
     if (buf.byteLength > RELAY_PREAUTH_LIMIT_BYTES) return refuse(s, "oversize");
+    if (isRelayProbe(buf)) return answerProbe(s);
     let parsed: ReturnType<typeof parseLegAuth>;
     try {
       parsed = parseLegAuth(buf);
@@ -186,6 +222,8 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     }
     // A leg waits for OK before sending data, so anything after AUTH is a protocol violation.
     if (parsed.used !== buf.byteLength) return refuse(s, "malformed");
+    // Before any key lookup or signature check: a draining relay spends nothing on a leg it will not pair.
+    if (drainRefuses(parsed.auth.sessionId)) return refuse(s, "draining", DRAINING_BYTES);
     c.inbound = null;
     c.auth = parsed.auth;
     c.phase = "verifying";
@@ -224,6 +262,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   }
 
   function pairLeg(s: Leg, auth: LegAuth): void {
+    if (drainRefuses(auth.sessionId)) return refuse(s, "draining", DRAINING_BYTES);
     const other = pending.get(auth.sessionId);
     if (!other) {
       if (pending.size >= limits.maxPendingLegs) return refuse(s, "capacity");
@@ -327,12 +366,37 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   const admin =
     opts.adminPort === undefined
       ? null
-      : Bun.serve({ hostname: opts.adminHost ?? "127.0.0.1", port: opts.adminPort, fetch: relayAdminApp(counters, gauges).fetch });
+      : Bun.serve({
+          hostname: opts.adminHost ?? "127.0.0.1",
+          port: opts.adminPort,
+          fetch: relayAdminApp(counters, gauges, { token: opts.adminToken ?? null, drain: (ms) => void startDrain(ms), undrain: () => undrain() }).fetch,
+        });
+
+  /** Enters drain mode; the pending legs of new sessions are refused now (their peers will be too). */
+  function startDrain(deadlineMs?: number): Promise<void> {
+    const done = new Promise<void>((r) => drain.waiters.push(r));
+    if (!drain.active) log.info("draining: no new sessions", { pairs: sessions.size });
+    drain.active = true;
+    for (const s of [...pending.values()]) if (drainRefuses(s.data.auth!.sessionId)) refuse(s, "draining", DRAINING_BYTES);
+    clearTimeout(drain.timer);
+    if (deadlineMs !== undefined) drain.timer = setTimeout(() => [...sessions.values()].forEach((x) => endSession(x, "drained")), deadlineMs);
+    if (sessions.size === 0) drained(drain);
+    return done;
+  }
+
+  function undrain(): void {
+    if (drain.active) log.info("draining ended: taking new sessions");
+    drain.active = false;
+    drained(drain);
+  }
 
   return {
     host,
     port: listener.port,
     adminPort: admin ? (admin.port ?? null) : null,
+    drain: startDrain,
+    undrain,
+    draining: () => drain.active,
     stats() {
       const st = counters.stats;
       return {
@@ -345,6 +409,8 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       };
     },
     async stop() {
+      clearTimeout(drain.timer);
+      drained(drain);
       clearInterval(sweeper);
       clearInterval(gcTimer);
       for (const session of [...sessions.values()]) endSession(session, "stopped");
@@ -356,6 +422,19 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       await admin?.stop(true);
     },
   };
+}
+
+/** Drain mode: on, the timer that ends the last pairs at the deadline, and who waits for the pairs to be gone. */
+interface DrainState {
+  active: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  waiters: Array<() => void>;
+}
+
+/** No pair is left (or draining was called off): wake whoever waits. */
+function drained(d: DrainState): void {
+  clearTimeout(d.timer);
+  for (const w of d.waiters.splice(0)) w();
 }
 
 function isCanonical(atSign: string): boolean {

@@ -43,8 +43,9 @@ test("the relay's exposition parses", () => {
   const c = newRelayCounters();
   c.stats.refused.quota = 2;
   recordSession(c, ["@a", "@b"], 100, 1.5);
-  const f = parsePrometheusText(renderMetrics(c, { preAuth: 1, pending: 0, pairs: 3 }));
+  const f = parsePrometheusText(renderMetrics(c, { preAuth: 1, pending: 0, pairs: 3, draining: true }));
   expect(sampleValue(f, "inlay_relay_pairs", {})).toBe(3);
+  expect(sampleValue(f, "inlay_relay_draining", {})).toBe(1);
   expect(sampleValue(f, "inlay_relay_refused_total", { reason: "quota" })).toBe(2);
   expect(sampleValue(f, "inlay_relay_atsign_bytes_total", { atsign: "@a" })).toBe(100);
 });

@@ -5,7 +5,8 @@
 import { requireHostPort } from "../../core/host_port.ts";
 import { atSignSchema } from "../../core/atsign.ts";
 import { UsageError, hostPortSchema, type OptionSpec, type Options } from "../../core/options.ts";
-import { resolveRelay } from "../tunnel/relay_address.ts";
+import { resolveRelays } from "../tunnel/relay_address.ts";
+import { usedRelayText } from "../tunnel/relay_choice.ts";
 import { type Tunnel, openTunnel } from "../tunnel/tunnel_client.ts";
 import type { Endpoint } from "../tunnel/endpoint.ts";
 import { COMMON_SPEC, type CliCommand, type CliIo } from "./command.ts";
@@ -15,7 +16,7 @@ import { startingEndpointFor, untilSignal } from "./tunnel_common.ts";
 export const TUNNEL_SPEC = {
   ...COMMON_SPEC,
   device: { kind: "string", help: "the daemon's device name", default: "default", arg: "NAME" },
-  relay: { kind: "string", help: "the relay: its @sign (address read from public:relay.inlay@RELAY) or HOST:PORT", arg: "@RELAY|HOST:PORT" },
+  relay: { kind: "string", help: "the relay: its @sign (addresses read from public:relay.inlay@RELAY; the fastest is used) or HOST:PORT[,…]", arg: "@RELAY|HOST:PORT" },
 } as const satisfies OptionSpec;
 
 const spec = {
@@ -32,10 +33,10 @@ export async function startTunnelFor(o: Options<typeof TUNNEL_SPEC>, device: str
   const endpoint = await startingEndpointFor(o, o.device);
   try {
     // The relay's address and the device's key need no authenticated connection: look them up meanwhile.
-    const [relay] = await Promise.all([resolveRelay(endpoint.client, o.relay), endpoint.client.publicKeyOf(parsed.data), endpoint.ready]);
+    const [relay] = await Promise.all([resolveRelays(endpoint.client, o.relay), endpoint.client.publicKeyOf(parsed.data), endpoint.ready]);
     const listen = requireHostPort(local, "--local", { allowPortZero: true });
     const tunnel = await openTunnel({ client: endpoint.client, keys: endpoint.keys, channel: endpoint.channel, device: parsed.data, deviceName: o.device, target: to, local: listen, relay });
-    const via = `${relay.atSign ? `${relay.atSign} ` : ""}${relay.host}:${relay.port}`;
+    const via = usedRelayText(tunnel.relay());
     io.err(`tunnel ready on ${listen.host}:${tunnel.port} -> ${parsed.data} ${to} via ${via} (${Math.round(performance.now())} ms after start)`);
     return { tunnel, endpoint };
   } catch (e) {

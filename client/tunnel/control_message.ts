@@ -1,5 +1,5 @@
 /**
- * Tunnel control messages (request, ack, ping, pong) and their envelope: signed by the sender, encrypted to
+ * Tunnel control messages (request, ack, ping, pong, probe, probed) and their envelope: signed by the sender, encrypted to
  * the recipient, with the atSDK suite (core/crypto), so the atServers that carry them learn only who talks to whom.
  *
  *   envelope text = base64(JSON {v:1, k: wrapped AES key, n: IV, c: AES-256-CTR ciphertext, s: signature})
@@ -13,6 +13,7 @@
 import { parseHostPort } from "../../core/host_port.ts";
 import { ENGLISH } from "../../core/zod_english.ts";
 import { z } from "zod/mini";
+import { RELAY_FLEET_MAX } from "./relay_address.ts";
 import { atSdkSuite, fromBase64, toBase64, utf8, fromUtf8 } from "../../core/crypto/index.ts";
 
 /** Envelope format version. */
@@ -32,8 +33,19 @@ const upTo = (chars: number) => z.string().check(z.maxLength(chars));
 export const controlMessageSchema = z.discriminatedUnion("t", [
   /** Requester → device: open a tunnel session to `target` through the relay at `relay`. */
   z.strictObject({ t: z.literal("request"), sid: sessionId, device: upTo(64), target: hostPort, relay: hostPort, relayAtSign: z.optional(upTo(255)) }),
-  /** Device → requester: the request is refused, with the reason (success needs no ack: the session leg pairs). */
-  z.strictObject({ t: z.literal("ack"), sid: sessionId, ok: z.boolean(), reason: z.optional(upTo(500)) }),
+  /**
+   * Device → requester: the request is refused, with the reason (success needs no ack: the session leg pairs);
+   * `relay`: the device could not join the relay (the requester tries the next of the fleet).
+   */
+  z.strictObject({ t: z.literal("ack"), sid: sessionId, ok: z.boolean(), reason: z.optional(upTo(500)), relay: z.optional(z.boolean()) }),
+  /** Requester → device: probe these relays of a fleet (client/tunnel/relay_choice.ts). */
+  z.strictObject({ t: z.literal("probe"), pid: sessionId, device: upTo(64), relays: z.array(hostPort).check(z.maxLength(RELAY_FLEET_MAX)), relayAtSign: z.optional(upTo(255)) }),
+  /** Device → requester: per relay of the probe (same order), the round trip in ms, "draining" or "down". */
+  z.strictObject({
+    t: z.literal("probed"),
+    pid: sessionId,
+    results: z.array(z.union([z.number().check(z.minimum(0)), z.literal("draining"), z.literal("down")])).check(z.maxLength(RELAY_FLEET_MAX)),
+  }),
   /** Requester → device: who are you, what can you do. */
   z.strictObject({ t: z.literal("ping"), pid: sessionId, device: upTo(64) }),
   /** Device → requester. */

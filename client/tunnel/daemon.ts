@@ -5,6 +5,10 @@
  * leg (session_link.ts) and serves each stream the requester opens: connect the target, dial the stream's relay
  * leg, pipe (stream_pipe.ts).
  *
+ * Relay fleets: a permitted requester's `probe` is answered with this device's round trip to each relay (probed
+ * in parallel, each within RELAY_PROBE_TIMEOUT_MS), and a relay the daemon cannot join is reported in the ack
+ * (`relay: true`) so the requester tries the next one.
+ *
  * Revocation: `setAllowed` with a shorter list ends every live session (and its streams) of a removed @sign, and
  * so does adding an @sign to the atServer's block list (`config:block:add`, polled every BLOCK_LIST_POLL_MS).
  */
@@ -14,10 +18,13 @@ import { normalizeAtSign } from "../../core/atsign.ts";
 import type { AtKeys } from "../../core/crypto/index.ts";
 import { createTunnelOffer, streamKeys } from "../../core/crypto/tunnel/handshake.ts";
 import { logger } from "../../core/log.ts";
+import { RelayDialError } from "../../core/relay/dial_relay.ts";
+import { probeRelay } from "../../core/relay/probe_relay.ts";
 import type { AtClient } from "../at_client.ts";
 import type { ControlChannel } from "./control_channel.ts";
 import type { ControlMessage } from "./control_message.ts";
 import { type Permit, isPermitted, permitText } from "./permits.ts";
+import { probeResult } from "./relay_choice.ts";
 import { type SessionLink, openSessionLink } from "./session_link.ts";
 import { type StreamPipe, abortStream, attachPlain, keepStreamAlive, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
 import { dialStreamLeg } from "./stream_leg.ts";
@@ -29,9 +36,11 @@ export const SESSION_STREAMS_MAX = 1024;
 /** Deadline to connect to a target. */
 export const TARGET_CONNECT_TIMEOUT_MS = 5_000;
 /** What the daemon advertises in pongs. */
-export const DAEMON_FEATURES = ["tunnel-v1", "x25519-signed-offers", "aes-256-gcm-records", "per-stream-legs", "half-close", "revocation"];
+export const DAEMON_FEATURES = ["tunnel-v1", "x25519-signed-offers", "aes-256-gcm-records", "per-stream-legs", "half-close", "revocation", "relay-probe"];
 /** How often the daemon re-reads its atServer's block list (a newly blocked @sign loses its tunnels). */
 export const BLOCK_LIST_POLL_MS = 5_000;
+/** Probe requests (relay fleet measurements) served at once; more are dropped (the requester then decides alone). */
+export const DAEMON_PROBES_MAX = 8;
 /** Daemon software version (advertised in pongs). */
 export const DAEMON_VERSION = "0.1.0";
 
@@ -149,7 +158,20 @@ export function startDaemon(opts: DaemonOptions): Daemon {
       void link.closed.then((reason) => endSession(s, reason));
     } catch (e) {
       log.warn("session setup failed", { sid: s.sid, peer: from, error: String(e) });
+      if (e instanceof RelayDialError && !s.ended) void reply(from, { t: "ack", sid: s.sid, ok: false, reason: `${me} cannot join the relay: ${e.message}`, relay: true });
       endSession(s, "setup failed");
+    }
+  };
+
+  let probing = 0;
+  const onProbe = async (from: string, msg: Extract<ControlMessage, { t: "probe" }>) => {
+    if (probing >= DAEMON_PROBES_MAX) return log.warn("probe dropped: too many at once", { from });
+    probing++;
+    try {
+      const probes = await Promise.all(msg.relays.map((r) => probeRelay({ ...requireHostPort(r, "relay address"), ...(msg.relayAtSign ? { atSign: msg.relayAtSign } : {}) })));
+      await reply(from, { t: "probed", pid: msg.pid, results: probes.map(probeResult) });
+    } finally {
+      probing--;
     }
   };
 
@@ -174,6 +196,7 @@ export function startDaemon(opts: DaemonOptions): Daemon {
     for await (const { from, msg } of opts.channel.messages()) {
       if (stopped) return;
       if (msg.t === "request") void onRequest(from, msg);
+      else if (msg.t === "probe" && permitted(from) && msg.device === opts.name) void onProbe(from, msg);
       else if (msg.t === "ping" && permitted(from) && msg.device === opts.name) {
         void reply(from, { t: "pong", pid: msg.pid, name: opts.name, version: DAEMON_VERSION, features: DAEMON_FEATURES, permits: opts.permits.map(permitText) });
       }

@@ -10,9 +10,10 @@
  * @module
  */
 export { startDaemon, DAEMON_FEATURES, DAEMON_VERSION, type Daemon, type DaemonOptions } from "./daemon.ts";
-export { openTunnel, pingDevice, TunnelSetupError, type LocalStream, type RelayAddress, type Tunnel, type TunnelOptions } from "./tunnel_client.ts";
+export { openTunnel, pingDevice, TunnelSetupError, type LocalStream, type RelayAddress, type Tunnel, type TunnelOptions, type UsedRelay } from "./tunnel_client.ts";
 export { openEndpoint, startEndpoint, type Endpoint, type EndpointOptions, type StartingEndpoint } from "./endpoint.ts";
 export { notificationControlChannel, type ControlChannel, type ControlEnvelope, type NotificationChannel } from "./control_channel.ts";
 export { type ControlMessage } from "./control_message.ts";
 export { parsePermit, type Permit } from "./permits.ts";
-export { resolveRelay, RELAY_ADDRESS_KEY } from "./relay_address.ts";
+export { resolveRelays, RELAY_ADDRESS_KEY } from "./relay_address.ts";
+export { planRelays, type RelayPlan } from "./relay_choice.ts";

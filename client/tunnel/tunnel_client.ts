@@ -7,6 +7,11 @@
  * offers its signed X25519 key on that leg (session_link.ts). The session is up once the device's offer checks
  * out; a refusal ack from the device (not allowed, target not permitted, …) fails it with the device's reason.
  *
+ * Relay fleet (relay_choice.ts): with several relays, each new session first probes them from both ends (the
+ * device's figures come back over the control channel) and tries the lowest combined round trip first; a relay
+ * that fails during set-up (unreachable, closed, draining, or the device cannot join it) makes the session start
+ * again, with a fresh id, on the next one. `Tunnel.relay()` and the log say which one the session uses.
+ *
  * Streams: stream n (1, 2, …) is announced on the session leg (`open`) and dials its own relay leg
  * `<sid>.<n>`; each has its own keys, its own TCP flow control and its own relay queue, so one slow stream
  * never holds up another (why not a multiplexed leg: see client/tunnel/README.md for the measurement).
@@ -16,15 +21,21 @@ import { normalizeAtSign } from "../../core/atsign.ts";
 import type { AtKeys } from "../../core/crypto/index.ts";
 import { createTunnelOffer, streamKeys } from "../../core/crypto/tunnel/handshake.ts";
 import { logger } from "../../core/log.ts";
+import { RelayDialError } from "../../core/relay/dial_relay.ts";
+import { RELAY_PROBE_TIMEOUT_MS } from "../../core/relay/probe_relay.ts";
+import { RelayWireError } from "../../core/relay/wire.ts";
 import type { AtClient } from "../at_client.ts";
 import type { ControlChannel } from "./control_channel.ts";
 import type { ControlMessage } from "./control_message.ts";
+import { type DeviceProbeResult, type RelayPlan, measureRelays, relayText } from "./relay_choice.ts";
 import { type SessionLink, openSessionLink } from "./session_link.ts";
 import { type PipeSocket, type StreamEnd, type StreamPipe, abortStream, attachPlain, keepStreamAlive, newStreamPipe, plainClosed, plainData, plainDrain, plainEnd, queuedBytes } from "./stream_pipe.ts";
 import { dialStreamLeg } from "./stream_leg.ts";
 
 /** How long session set-up (request, relay pairing, key agreement) may take. */
 export const TUNNEL_SETUP_TIMEOUT_MS = 15_000;
+/** How long the requester waits for the device's relay figures (its probes plus a notification round trip). */
+export const DEVICE_PROBE_WAIT_MS = RELAY_PROBE_TIMEOUT_MS + 2_000;
 /** Streams open at once in one tunnel; more local connections are refused (closed) until some end. */
 export const TUNNEL_STREAMS_MAX = 1024;
 const log = logger("tunnel");
@@ -49,7 +60,11 @@ export interface TunnelOptions {
   target: string;
   /** Local listener; port 0 picks one. Without it, streams are only opened in process with `Tunnel.stream`. */
   local?: { host: string; port: number };
-  relay: RelayAddress;
+  /** The relay, or a fleet (several relays of one @sign: the published list). */
+  relay: RelayAddress | RelayAddress[];
+  /** How a fleet is used: "fastest" (default: both ends probe, lowest combined round trip first) or "order" (as given, no probes). */
+  pick?: "fastest" | "order";
+  /** For the whole set-up, every relay tried included. */
   setupTimeoutMs?: number;
   /** Session keepalive period (default SESSION_KEEPALIVE_MS). */
   keepaliveMs?: number;
@@ -81,6 +96,8 @@ export interface Tunnel {
   stream(sock: PipeSocket): LocalStream;
   /** The current session id. */
   sessionId(): string | null;
+  /** The relay the current session uses and how it was chosen (null between sessions). */
+  relay(): UsedRelay | null;
   /** Streams open now. */
   streams(): number;
   /** Bytes held in user space by all streams now (bounded by backpressure). */
@@ -93,8 +110,24 @@ export class TunnelSetupError extends Error {
   override name = "TunnelSetupError";
 }
 
+/** Which relay a session uses, and why. */
+export interface UsedRelay {
+  relay: RelayAddress;
+  /** "only" relay given, "fastest" of a measured fleet, first working one in the given "order". */
+  how: "only" | "fastest" | "order";
+  /** Requester + device round trip in ms when measured (device part missing when it gave no figures). */
+  combinedMs: number | null;
+  /** Whether the device's figures were part of the choice. */
+  deviceMeasured: boolean;
+  /** Relays tried first that failed during set-up, with why. */
+  failed: { relay: RelayAddress; reason: string }[];
+  /** Relays not tried (draining). */
+  skipped: { relay: RelayAddress; reason: string }[];
+}
+
 interface Live {
   sid: string;
+  used: UsedRelay;
   link: SessionLink;
   next: number;
   streams: Map<number, StreamPipe>;
@@ -118,6 +151,8 @@ interface LocalState {
 export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
   const me = opts.client.atSign;
   const device = normalizeAtSign(opts.device);
+  const relays = Array.isArray(opts.relay) ? opts.relay : [opts.relay];
+  if (relays.length === 0) throw new TunnelSetupError("No relay given");
   const waiters = new Map<string, Waiter>();
   let closed = false;
   let live: Live | null = null;
@@ -126,19 +161,67 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
   const consume = async () => {
     for await (const { from, msg } of opts.channel.messages()) {
       if (from !== device) continue;
-      const id = msg.t === "ack" ? msg.sid : msg.t === "pong" ? msg.pid : null;
+      const id = msg.t === "ack" ? msg.sid : msg.t === "pong" || msg.t === "probed" ? msg.pid : null;
       if (id) waiters.get(id)?.resolve(msg);
     }
   };
   void consume().catch((e: unknown) => log.error("control loop failed", { error: String(e) }));
 
+  /** Asks the device for its round trip to each relay; null when it gives none in time (or cannot: older daemon). */
+  const askDevice = async (list: RelayAddress[]): Promise<DeviceProbeResult[] | null> => {
+    const pid = crypto.randomUUID();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const answer = new Promise<DeviceProbeResult[] | null>((resolve) => {
+      waiters.set(pid, { resolve: (m) => resolve(m.t === "probed" ? m.results : null) });
+      timer = setTimeout(() => resolve(null), DEVICE_PROBE_WAIT_MS);
+    });
+    try {
+      await opts.channel.send(device, { t: "probe", pid, device: opts.deviceName, relays: list.map(relayText), ...(list[0]!.atSign ? { relayAtSign: list[0]!.atSign } : {}) });
+      return await answer;
+    } finally {
+      clearTimeout(timer);
+      waiters.delete(pid);
+    }
+  };
+
+  const plan = async (): Promise<RelayPlan & { how: UsedRelay["how"]; deviceMeasured: boolean }> => {
+    const unmeasured = { order: relays, combinedMs: relays.map(() => null), skipped: [], measurements: [], deviceMeasured: false };
+    if (relays.length === 1) return { ...unmeasured, how: "only" };
+    if (opts.pick === "order") return { ...unmeasured, how: "order" };
+    const p = await measureRelays(relays, askDevice);
+    return { ...p, how: "fastest", deviceMeasured: p.measurements.some((m) => m.device !== null) };
+  };
+
+  /** A session on the best relay that works: a relay failure moves on to the next one, anything else is final. */
   const setUp = async (): Promise<Live> => {
+    const deadline = Date.now() + (opts.setupTimeoutMs ?? TUNNEL_SETUP_TIMEOUT_MS);
+    const p = await plan();
+    if (p.order.length === 0) throw new TunnelSetupError(`Every relay is draining (${relays.map(relayText).join(", ")}); try again later`);
+    const failed: UsedRelay["failed"] = [];
+    for (let n = 0; ; n++) {
+      const relay = p.order[n]!;
+      try {
+        const used: UsedRelay = { relay, how: p.how, combinedMs: p.combinedMs[n] ?? null, deviceMeasured: p.deviceMeasured, failed, skipped: p.skipped };
+        const l = await attempt(relay, used, Math.max(1, deadline - Date.now()));
+        log.info("session via relay", { sid: l.sid, relay: relayText(relay), how: p.how, combinedMs: used.combinedMs, failed: failed.length, skipped: p.skipped.length });
+        return l;
+      } catch (e) {
+        const relayFailed = e instanceof RelayDialError || e instanceof RelayWireError;
+        if (!relayFailed || n === p.order.length - 1 || Date.now() >= deadline) throw e;
+        failed.push({ relay, reason: (e as Error).message });
+        log.warn("relay failed during set-up, trying the next", { relay: relayText(relay), error: (e as Error).message });
+      }
+    }
+  };
+
+  /** One set-up on `relay`. */
+  const attempt = async (relay: RelayAddress, used: UsedRelay, timeoutMs: number): Promise<Live> => {
     const sid = crypto.randomUUID();
     const key = { algo: "rsa2048" as const, privateKey: opts.keys.encryptionPrivateKey };
-    const timeoutMs = opts.setupTimeoutMs ?? TUNNEL_SETUP_TIMEOUT_MS;
-    let refused!: (reason: string) => void;
-    const refusal = new Promise<string>((r) => (refused = r));
-    waiters.set(sid, { resolve: (m) => m.t === "ack" && !m.ok && refused(m.reason ?? "no reason given") });
+    const giveUp = new AbortController();
+    let refused!: (m: Extract<ControlMessage, { t: "ack" }>) => void;
+    const refusal = new Promise<Extract<ControlMessage, { t: "ack" }>>((r) => (refused = r));
+    waiters.set(sid, { resolve: (m) => m.t === "ack" && !m.ok && refused(m) });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new TunnelSetupError(`No tunnel session with ${device} within ${timeoutMs} ms (is its daemon running, does it allow ${me}?)`)), timeoutMs)));
     const request: ControlMessage = {
@@ -146,14 +229,14 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
       sid,
       device: opts.deviceName,
       target: opts.target,
-      relay: `${opts.relay.host.includes(":") ? `[${opts.relay.host}]` : opts.relay.host}:${opts.relay.port}`,
-      ...(opts.relay.atSign ? { relayAtSign: opts.relay.atSign } : {}),
+      relay: relayText(relay),
+      ...(relay.atSign ? { relayAtSign: relay.atSign } : {}),
     };
     // Only a failure to send matters to the race below; success is the session leg pairing.
     const sendFailure = opts.channel.send(device, request).then(() => new Promise<never>(() => {}));
     const linking = opts.client.publicKeyOf(device).then((peerPublicKey) =>
       openSessionLink({
-        leg: { host: opts.relay.host, port: opts.relay.port, sessionId: sid, side: "a", atSign: me, peerAtSign: device, key, timeoutMs, ...(opts.relay.atSign ? { relayAtSign: opts.relay.atSign } : {}) },
+        leg: { host: relay.host, port: relay.port, sessionId: sid, side: "a", atSign: me, peerAtSign: device, key, timeoutMs, signal: giveUp.signal, ...(relay.atSign ? { relayAtSign: relay.atSign } : {}) },
         mine: () => createTunnelOffer({ sessionId: sid, role: "initiator", atSign: me, peerAtSign: device, key }),
         peerPublicKey,
         ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
@@ -172,13 +255,14 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
     try {
       const link = await Promise.race([
         linking,
-        refusal.then((reason) => {
-          throw new TunnelSetupError(`${device} refused the tunnel: ${reason}`);
+        refusal.then((m) => {
+          const reason = m.reason ?? "no reason given";
+          throw m.relay ? new RelayDialError(reason) : new TunnelSetupError(`${device} refused the tunnel: ${reason}`);
         }),
         sendFailure,
         timeout,
       ]);
-      const l: Live = { sid, link, next: 1, streams: new Map(), ended: false };
+      const l: Live = { sid, used, link, next: 1, streams: new Map(), ended: false };
       void link.closed.then((reason) => {
         l.ended = true;
         if (live === l) live = null;
@@ -187,6 +271,7 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
       });
       return l;
     } catch (e) {
+      giveUp.abort(); // a leg still waiting for its peer on this relay is closed now, not at its deadline
       void linking.then((l) => l.close()).catch(() => {});
       throw e;
     } finally {
@@ -221,7 +306,7 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
         if (state.eof) plainEnd(pipe);
         if (state.gone) plainClosed(pipe);
         l.link.send({ t: "open", i });
-        dialStreamLeg(pipe, { relay: opts.relay, sessionId: `${l.sid}.${i}`, side: "a", atSign: me, peerAtSign: device, encryptionPrivateKey: opts.keys.encryptionPrivateKey });
+        dialStreamLeg(pipe, { relay: l.used.relay, sessionId: `${l.sid}.${i}`, side: "a", atSign: me, peerAtSign: device, encryptionPrivateKey: opts.keys.encryptionPrivateKey });
       },
       (e: Error) => {
         log.warn("cannot open a stream", { error: e.message });
@@ -302,6 +387,7 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
       return localEvents(state);
     },
     sessionId: () => live?.sid ?? null,
+    relay: () => live?.used ?? null,
     streams: () => live?.streams.size ?? 0,
     queuedBytes: () => [...(live?.streams.values() ?? [])].reduce((n, p) => n + queuedBytes(p), 0),
     close() {

@@ -8,6 +8,7 @@ import type { AtSignSigningKey } from "../crypto/tunnel/at_sign_signature.ts";
 import { signAsAtSign } from "../crypto/tunnel/at_sign_signer.ts";
 import { type WriteQueue, flush, newWriteQueue, send } from "../net/write_queue.ts";
 import {
+  RELAY_DRAINING,
   RELAY_HELLO_MAX_BYTES,
   RELAY_OK,
   RELAY_PREAUTH_TIMEOUT_MS,
@@ -41,12 +42,20 @@ export interface DialRelayOptions {
   relayAtSign?: string;
   /** Whole handshake deadline (connect to OK), default the relay's own pre-auth limit. */
   timeoutMs?: number;
+  /** Gives up on a leg not yet paired (its owner moved on, e.g. to another relay of a fleet). */
+  signal?: AbortSignal;
   handlers: RelayLegHandlers;
 }
 
-/** Why a leg did not get paired. */
+/** Why a leg did not get paired; `draining` when the relay said it takes no new sessions (try another). */
 export class RelayDialError extends Error {
   override name = "RelayDialError";
+  constructor(
+    message: string,
+    readonly draining = false,
+  ) {
+    super(message);
+  }
 }
 
 type Phase = "hello" | "await_ok" | "open" | "failed";
@@ -86,6 +95,8 @@ export function dialRelay(opts: DialRelayOptions): Promise<RelayLegSocket> {
       socket: {
         open(s) {
           s.data.timer = setTimeout(() => fail(s, new RelayDialError("Cannot join relay session: handshake timed out")), opts.timeoutMs ?? RELAY_PREAUTH_TIMEOUT_MS);
+          if (opts.signal?.aborted) return fail(s, new RelayDialError("Cannot join relay session: given up"));
+          opts.signal?.addEventListener("abort", () => fail(s, new RelayDialError("Cannot join relay session: given up")), { once: true });
         },
         data(s, chunk) {
           if (s.data.phase === "open") return s.data.opts.handlers.data(s, chunk);
@@ -148,6 +159,7 @@ function onHandshakeBytes(s: RelayLegSocket, chunk: Uint8Array): void {
     return;
   }
   // await_ok: the first byte must be OK; anything after it in the same chunk is already the peer's data.
+  if (buf[0] === RELAY_DRAINING) throw new RelayDialError(`Cannot join relay session: relay ${st.opts.host}:${st.opts.port} is draining (no new sessions)`, true);
   if (buf[0] !== RELAY_OK) throw new RelayWireError("Cannot join relay session: unexpected reply");
   st.phase = "open";
   clearTimeout(st.timer);

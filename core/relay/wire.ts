@@ -19,8 +19,14 @@
  * So a signature is bound to one connection (the challenge is fresh per connection: a captured AUTH cannot
  * be replayed, not even into the same session) and to one relay (a relay cannot replay it to another).
  *
- * Failures are not explained on the wire: the relay closes the connection (the leg sees EOF before OK).
+ * Failures are not explained on the wire: the relay closes the connection (the leg sees EOF before OK). One
+ * exception, because it is no secret and tells the leg to go elsewhere at once: a draining relay (maintenance:
+ * live sessions finish, no new ones) sends DRAINING (one byte 0x03) instead of OK, then closes.
  * A leg must not send anything after AUTH until it has read OK.
+ *
+ * Probe (measuring a relay of a fleet): after HELLO the leg sends PROBE, four zero bytes (an AUTH frame with an
+ * empty body); the relay answers one byte, OPEN (0x02) or DRAINING (0x03), and closes. Connect → answer is the
+ * relay's round trip as a leg would see it, its load included, and says whether it takes new sessions.
  *
  * Why plain TCP, no TLS: the relay only copies bytes it cannot read (tunnel records are AES-256-GCM with
  * keys the relay never sees), TLS would cost about two-thirds of a stream's throughput on Bun
@@ -45,6 +51,12 @@ export const RELAY_AUTH_MAX_BYTES = RELAY_PREAUTH_LIMIT_BYTES - 4;
 export const RELAY_HELLO_MAX_BYTES = 4 + 1 + RELAY_CHALLENGE_BYTES + 1 + 255;
 /** The byte the relay sends to each leg once both are paired. */
 export const RELAY_OK = 0x01;
+/** What a probe hears from a relay that takes new sessions. */
+export const RELAY_OPEN = 0x02;
+/** Sent instead of OK (and as a probe's answer) by a draining relay: it pairs no new sessions. */
+export const RELAY_DRAINING = 0x03;
+/** A probe: an AUTH length prefix of 0 (no body). */
+export const RELAY_PROBE = new Uint8Array(4);
 /** Session ids: opaque printable tokens (a UUID, or `<uuid>.<stream>` for one stream of a tunnel). */
 export const SESSION_ID_RE = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -159,6 +171,11 @@ export function encodeLegAuth(signedBody: Uint8Array, signature: Uint8Array): Ui
   view.setUint16(4 + signedBody.byteLength, signature.byteLength);
   out.set(signature, 6 + signedBody.byteLength);
   return out;
+}
+
+/** Whether `buf` starts with PROBE (a relay answers it instead of parsing AUTH). */
+export function isRelayProbe(buf: Uint8Array): boolean {
+  return buf.byteLength >= 4 && buf[0] === 0 && buf[1] === 0 && buf[2] === 0 && buf[3] === 0;
 }
 
 /**

@@ -136,7 +136,7 @@ describe("entries", () => {
     const relay = await entry("relay.ts", ["@relay", "--host", "127.0.0.1", "--port", String(held.port), "--admin-port", "0", "--directory", dir(stack)]);
     expect({ code: relay.code, err: relay.err }).toEqual({ code: 1, err: `relay: Cannot listen on 127.0.0.1:${held.port} (relay): the port is in use; choose another port with --port\n` });
     const metrics = await entry("relay.ts", ["@relay", "--host", "127.0.0.1", "--port", "0", "--admin-port", String(held.port), "--directory", dir(stack)]);
-    expect(metrics.err).toContain(`127.0.0.1:${held.port} (metrics)`);
+    expect(metrics.err).toContain(`127.0.0.1:${held.port} (admin)`);
     expect(metrics.err).toContain("--admin-port");
     const help = await entry("relay.ts", ["--help"]);
     expect(help.out).toContain('default 6466');

@@ -138,6 +138,36 @@ describe("allow file", () => {
   }, 30_000);
 });
 
+describe("relay fleet processes", () => {
+  test("relay.ts --fleet publishes several addresses, the tunnel picks the one that answers and says so; SIGTERM drains: the live stream flows on, then it exits 0", async () => {
+    const down = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const downPort = down.port;
+    down.stop(true);
+    // @mallory's keys make a relay @sign of its own here, so the shared @relay record stays as the other tests expect.
+    const fleetRelay = spawnChild(["relay.ts", "@mallory", "--host", "127.0.0.1", "--port", "0", "--admin-port", "0", "--drain-timeout", "60", ...net(), "--keys", w.keysFile("@mallory"), "--public-host", "127.0.0.1", "--fleet", `127.0.0.1:${downPort}`]);
+    const relayPort = Number((await fleetRelay.waitFor(/relay listening on 127\.0\.0\.1:(\d+)/))[1]);
+    await fleetRelay.waitFor(/admin on 127\.0\.0\.1:\d+ \(token in .*admin\.token\)/);
+    await fleetRelay.waitFor(new RegExp(`published public:relay\\.inlay@mallory = 127\\.0\\.0\\.1:${relayPort},127\\.0\\.0\\.1:${downPort}`));
+    const daemon = daemonChild(`127.0.0.1:${w.echo.port}`);
+    await daemon.waitFor(/ready/);
+    const tunnel = spawnChild(["client.ts", "tunnel", "--keys", w.keysFile("@bob"), ...net(), "@device", "--to", `127.0.0.1:${w.echo.port}`, "--relay", "@mallory"]);
+    const m = await tunnel.waitFor(new RegExp(`tunnel ready on 127\\.0\\.0\\.1:(\\d+) .* via @mallory 127\\.0\\.0\\.1:${relayPort} \\(fastest, [\\d.]+ ms both ends\\)`));
+    const c = await connectTest(Number(m[1]));
+    await c.write("one");
+    await until(() => c.bytes() === 3, 10_000, "echo before SIGTERM");
+
+    fleetRelay.proc.kill("SIGTERM");
+    await fleetRelay.waitFor(/draining: 2 live pairs may take up to 60 s/);
+    await c.write(" two");
+    await until(() => c.bytes() === 7, 10_000, "echo while draining");
+    expect(fleetRelay.proc.exitCode).toBeNull();
+    // The last sessions end with the tunnel; the relay then stops by itself.
+    tunnel.proc.kill("SIGTERM");
+    expect(await fleetRelay.proc.exited).toBe(0);
+    daemon.proc.kill("SIGTERM");
+  }, 60_000);
+});
+
 /** Starts sshd as a child on a free loopback port with its own host key and authorized key; null if it cannot run here. */
 async function startSshd(dir: string): Promise<{ port: number; clientKey: string; stop(): void } | null> {
   if (!existsSync("/usr/sbin/sshd") || process.getuid?.() !== 0) return null;

@@ -50,7 +50,7 @@ export interface WorldDaemon {
   stop(): void;
 }
 /** Options of TunnelWorld.tunnel. */
-export type WorldTunnelOptions = Partial<Pick<TunnelOptions, "target" | "deviceName" | "onStreamEnd" | "keepaliveMs">> & { as?: string; relayPort?: number };
+export type WorldTunnelOptions = Partial<Pick<TunnelOptions, "target" | "deviceName" | "onStreamEnd" | "keepaliveMs" | "relay" | "pick" | "setupTimeoutMs">> & { as?: string; relayPort?: number };
 /** A tunnel opened by TunnelWorld.tunnel. */
 export interface WorldTunnel {
   tunnel: Tunnel;
@@ -123,8 +123,9 @@ export async function startTunnelWorld(): Promise<TunnelWorld> {
           deviceName: o.deviceName ?? "default",
           target: o.target ?? `127.0.0.1:${echo.port}`,
           local: { host: "127.0.0.1", port: 0 },
-          relay: { host: "127.0.0.1", port: o.relayPort ?? relay.port, atSign: "@relay" },
-          setupTimeoutMs: 10_000,
+          relay: o.relay ?? { host: "127.0.0.1", port: o.relayPort ?? relay.port, atSign: "@relay" },
+          ...(o.pick ? { pick: o.pick } : {}),
+          setupTimeoutMs: o.setupTimeoutMs ?? 10_000,
           ...(o.onStreamEnd ? { onStreamEnd: o.onStreamEnd } : {}),
           ...(o.keepaliveMs ? { keepaliveMs: o.keepaliveMs } : {}),
         });
@@ -276,10 +277,11 @@ export async function until(f: () => boolean | Promise<boolean>, timeoutMs = 10_
 /** What a proxy hook may do with a chunk: pass it on (possibly changed or merged with others), or keep it. */
 type Deliver = (chunk: Uint8Array) => void;
 
-/** One proxied connection as the hooks see it: its number (1 = first accepted) and state the hooks keep. */
+/** One proxied connection as the hooks see it: its number (1 = first accepted), state the hooks keep, and a way to end it. */
 interface ProxyConn {
   index: number;
   state: Record<string, unknown>;
+  close(): void;
 }
 
 interface ProxyHooks {
@@ -322,7 +324,7 @@ function startProxy(targetPort: number, hooks: ProxyHooks): TCPSocketListener<Pr
     port: 0,
     socket: {
       open(client) {
-        const conn: ProxyConn = { index: ++accepted, state: {} };
+        const conn: ProxyConn = { index: ++accepted, state: {}, close: () => void client.end() };
         client.data = { q: newWriteQueue(), peer: null, early: [], conn };
         void Bun.connect<ProxyEnd>({
           hostname: "127.0.0.1",
@@ -393,5 +395,33 @@ export function startCoalescingProxy(targetPort: number, opts: { connection: num
       else conn.state.timer = setTimeout(release, opts.releaseAfterMs ?? 2_000);
     },
     closed: (conn) => clearTimeout(conn.state.timer as ReturnType<typeof setTimeout> | undefined),
+  });
+}
+
+/**
+ * A proxy that passes probes (4 bytes) but, at the first AUTH frame a leg sends, stops itself and calls `trip`
+ * (which kills the relay behind it): a relay that dies while a tunnel session is being set up on it.
+ */
+export function startTripwireProxy(targetPort: number, trip: () => void): TCPSocketListener<ProxyEnd> {
+  let tripped = false;
+  const proxy: TCPSocketListener<ProxyEnd> = startProxy(targetPort, {
+    toTarget(chunk, _conn, deliver) {
+      if (tripped) return;
+      if (chunk.byteLength <= 4) return deliver(chunk);
+      tripped = true;
+      proxy.stop(true);
+      trip();
+    },
+  });
+  return proxy;
+}
+
+/** A proxy that closes the `connection`-th connection when it sends its AUTH frame: a relay that one end cannot join. */
+export function startRefuseNthProxy(targetPort: number, connection: number): TCPSocketListener<ProxyEnd> {
+  return startProxy(targetPort, {
+    toTarget(chunk, conn, deliver) {
+      if (conn.index === connection && chunk.byteLength > 4) return conn.close();
+      deliver(chunk);
+    },
   });
 }

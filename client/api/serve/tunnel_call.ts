@@ -7,7 +7,7 @@
  */
 import type { AtClient } from "../../at_client.ts";
 import { notificationControlChannel, type NotificationChannel } from "../../tunnel/control_channel.ts";
-import { resolveRelay } from "../../tunnel/relay_address.ts";
+import { resolveRelays } from "../../tunnel/relay_address.ts";
 import { openTunnel, TunnelSetupError, type RelayAddress, type Tunnel } from "../../tunnel/tunnel_client.ts";
 import { envelopeHeaders, isNullBodyStatus } from "./envelope.ts";
 import { ByteReader, bodyStream, encodeHead, framingOf, readHead, statusLine, writeChunked } from "./http1.ts";
@@ -39,10 +39,10 @@ interface ApiTunnel {
 /** Tunnel sessions of one caller, per API. */
 export class TunnelCaller {
   private readonly tunnels = new Map<string, ApiTunnel>();
-  private relay: Promise<RelayAddress> | null = null;
+  private relay: Promise<RelayAddress[]> | null = null;
   private closed = false;
 
-  /** `relay` is `@relay` (its published address is looked up) or `host:port`. */
+  /** `relay` is `@relay` (its published addresses are looked up: a fleet) or `host:port[,host:port…]`. */
   constructor(
     private readonly client: AtClient,
     private readonly relayText: string,
@@ -116,8 +116,8 @@ export class TunnelCaller {
     }
   }
 
-  private relayAddress(): Promise<RelayAddress> {
-    this.relay ??= resolveRelay(this.client, this.relayText).catch((e: unknown) => {
+  private relayAddress(): Promise<RelayAddress[]> {
+    this.relay ??= resolveRelays(this.client, this.relayText).catch((e: unknown) => {
       this.relay = null;
       throw e;
     });
