@@ -6,28 +6,28 @@ import { serviceTls } from "../core/net/tls.ts";
 import { fillRegistry, fixtureAtSign, FILL_BATCH_ROWS } from "./fill_registry.ts";
 import { REGISTRY_FILE, startDirectory } from "./index.ts";
 import { measureLookups } from "./measure_lookups.ts";
-import { openRegistry } from "./registry.ts";
+import { openSqliteRegistry } from "./sqlite_registry.ts";
 
 const home = mkdtempSync(join(tmpdir(), "inlay-fill-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-test("fills across batch boundaries, keeps existing rows, and is idempotent", () => {
+test("fills across batch boundaries, keeps existing rows, and is idempotent", async () => {
   const path = join(home, "fill.sqlite");
   const count = FILL_BATCH_ROWS + 5;
-  let reg = openRegistry(path);
-  reg.put("@alice", "alice.example", 1);
-  reg.close();
+  let reg = openSqliteRegistry(path);
+  await reg.put("@alice", "alice.example", 1);
+  await reg.close();
   expect(fillRegistry(path, { count }).rows).toBe(count);
   fillRegistry(path, { count });
-  reg = openRegistry(path);
+  reg = openSqliteRegistry(path);
   try {
     expect(reg.count()).toBe(count + 1);
     expect(reg.lookup("alice")).toBe("alice.example:1");
     expect(reg.lookup(fixtureAtSign(0).slice(1))).toMatch(/^[0-9a-f]{8}-0000\.swarm0001\.inlay\.test:6464$/);
-    expect(reg.get(fixtureAtSign(count - 1))?.atSign).toBe("@bench0100004");
-    expect(reg.get(fixtureAtSign(count))).toBeNull();
+    expect((await reg.get(fixtureAtSign(count - 1)))?.atSign).toBe("@bench0100004");
+    expect(await reg.get(fixtureAtSign(count))).toBeNull();
   } finally {
-    reg.close();
+    await reg.close();
   }
 });
 

@@ -4,7 +4,7 @@
  * Fill before starting the directory on that file: a running directory counts its rows only at open.
  */
 import { openSqlite } from "../core/store/sqlite.ts";
-import { REGISTRY_MIGRATIONS } from "./registry.ts";
+import { REGISTRY_MIGRATIONS } from "./sqlite_registry.ts";
 
 /** Rows per transaction: bounds the WAL growth of one commit. */
 export const FILL_BATCH_ROWS = 100_000;

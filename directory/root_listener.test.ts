@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serviceTls } from "../core/net/tls.ts";
 import { dialTls, type RawTlsConn } from "./raw_tls_client.ts";
-import { openRegistry, type Registry } from "./registry.ts";
+import type { Registry } from "./registry.ts";
+import { openSqliteRegistry } from "./sqlite_registry.ts";
 import { listenRoot, ROOT_DEFAULT_LIMITS, ROOT_LINE_LIMIT_BYTES, ROOT_MAX_PENDING_LINES, type RootLimits, type RootListener } from "./root_listener.ts";
 
 const home = mkdtempSync(join(tmpdir(), "inlay-root-"));
@@ -14,16 +15,16 @@ let registry: Registry;
 const listeners: RootListener[] = [];
 const conns: RawTlsConn[] = [];
 
-beforeAll(() => {
-  registry = openRegistry(join(home, "registry.sqlite"));
-  registry.put("@alice", "alice.example", 6464);
-  registry.put("@bob", "bob.example", 7001);
-  registry.put("@🦄", "unicorn.example", 7002);
+beforeAll(async () => {
+  registry = openSqliteRegistry(join(home, "registry.sqlite"));
+  await registry.put("@alice", "alice.example", 6464);
+  await registry.put("@bob", "bob.example", 7001);
+  await registry.put("@🦄", "unicorn.example", 7002);
 });
-afterAll(() => {
+afterAll(async () => {
   for (const c of conns) c.close();
   for (const l of listeners) l.stop();
-  registry.close();
+  await registry.close();
   rmSync(home, { recursive: true, force: true });
 });
 
