@@ -3,10 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serviceTls } from "../core/net/tls.ts";
-import { fillRegistry, fixtureAtSign, FILL_BATCH_ROWS } from "./fill_registry.ts";
+import { fillPostgresRegistry, fillRegistry, fixtureAtSign, FILL_BATCH_ROWS } from "./fill_registry.ts";
 import { REGISTRY_FILE, startDirectory } from "./index.ts";
 import { measureLookups } from "./measure_lookups.ts";
 import { openSqliteRegistry } from "./sqlite_registry.ts";
+import { openPostgresRegistry } from "./postgres_registry.ts";
+import { freshDatabase, POSTGRES_BIN } from "../test/postgres.ts";
 
 const home = mkdtempSync(join(tmpdir(), "inlay-fill-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -50,5 +52,27 @@ test("measureLookups resolves generated @signs over TLS on several connections",
     expect(dir.stats().found).toBe(220);
   } finally {
     await dir.stop();
+  }
+});
+
+test.skipIf(!POSTGRES_BIN)("PostgreSQL gets the same rows, and an open registry recounts after the bulk statement", async () => {
+  const url = await freshDatabase();
+  const reg = await openPostgresRegistry({ url });
+  const path = join(home, "same.sqlite");
+  const count = 500;
+  fillRegistry(path, { count });
+  const sqlite = openSqliteRegistry(path);
+  try {
+    await fillPostgresRegistry(url, { count });
+    for (const i of [0, 1, 255, count - 1]) {
+      const [a, b] = [await sqlite.get(fixtureAtSign(i)), await reg.get(fixtureAtSign(i))];
+      expect({ ...b!, updatedAt: 0 }).toEqual({ ...a!, updatedAt: 0 });
+    }
+    const deadline = performance.now() + 10_000;
+    while (reg.count() !== count && performance.now() < deadline) await Bun.sleep(20);
+    expect(reg.count()).toBe(count);
+  } finally {
+    await sqlite.close();
+    await reg.close();
   }
 });
