@@ -8,7 +8,7 @@ import { REGISTRY_FILE, startDirectory } from "./index.ts";
 import { measureLookups } from "./measure_lookups.ts";
 import { openSqliteRegistry } from "./sqlite_registry.ts";
 import { openPostgresRegistry } from "./postgres_registry.ts";
-import { freshDatabase, POSTGRES_BIN } from "../test/postgres.ts";
+import { freshDatabase, postgresBin } from "../test/postgres.ts";
 
 const home = mkdtempSync(join(tmpdir(), "inlay-fill-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -55,7 +55,7 @@ test("measureLookups resolves generated @signs over TLS on several connections",
   }
 });
 
-test.skipIf(!POSTGRES_BIN)("PostgreSQL gets the same rows, and an open registry recounts after the bulk statement", async () => {
+test.skipIf(!postgresBin())("PostgreSQL gets the same rows, and an open registry recounts after the bulk statement", async () => {
   const url = await freshDatabase();
   const reg = await openPostgresRegistry({ url });
   const path = join(home, "same.sqlite");

@@ -32,6 +32,8 @@ export const POSTGRES_POOL_MAX = 10;
 const CONNECT_TIMEOUT_S = 10;
 /** Longest a statement may run on the server (ms): a lookup is one index probe. */
 const STATEMENT_TIMEOUT_MS = 5_000;
+/** Longest closing may wait for the server to confirm UNLISTEN and for queries in flight (s). */
+const CLOSE_TIMEOUT_S = 2;
 /** Key for the advisory lock that serialises schema migrations of processes starting together. */
 const MIGRATION_LOCK = 0x1a7_5157;
 
@@ -148,8 +150,9 @@ export async function openPostgresRegistry(opts: PostgresRegistryOptions): Promi
     return registryOver(st, async () => {
       st.closing = true;
       clearInterval(probe);
-      await subscription.unlisten();
-      await Promise.all([st.listener.close({ timeout: 1 }), sql.close({ timeout: 1 })]);
+      // Closing the listener's client ends the subscription too; UNLISTEN first is only politeness, bounded.
+      await Promise.race([subscription.unlisten(), Bun.sleep(CLOSE_TIMEOUT_S * 1000)]);
+      await Promise.all([st.listener.close({ timeout: CLOSE_TIMEOUT_S }), sql.close({ timeout: CLOSE_TIMEOUT_S })]);
     });
   } catch (err) {
     await Promise.all([st.listener.close({ timeout: 0 }), sql.close({ timeout: 0 })]);

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freshDatabase, POSTGRES_BIN } from "../test/postgres.ts";
+import { freshDatabase, postgresBin } from "../test/postgres.ts";
 import { openPostgresRegistry } from "./postgres_registry.ts";
 import { REGISTRY_PAGE_MAX, type Registry } from "./registry.ts";
 import { openSqliteRegistry } from "./sqlite_registry.ts";
@@ -22,7 +22,7 @@ interface Store {
 let files = 0;
 const stores: Store[] = [
   { name: "sqlite", skip: false, place: async () => join(dir, `r${++files}.sqlite`), open: async (path) => openSqliteRegistry(path) },
-  { name: "postgres", skip: !POSTGRES_BIN, place: freshDatabase, open: (url) => openPostgresRegistry({ url }) },
+  { name: "postgres", skip: !postgresBin(), place: freshDatabase, open: (url) => openPostgresRegistry({ url }) },
 ];
 
 for (const store of stores) {

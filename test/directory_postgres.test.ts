@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { devCaPath } from "../core/crypto/dev_ca.ts";
 import { openPostgresRegistry, type PostgresRegistry } from "../directory/postgres_registry.ts";
 import { dialTls, type RawTlsConn } from "../directory/raw_tls_client.ts";
-import { freshDatabase, POSTGRES_BIN, testCluster } from "./postgres.ts";
+import { freshDatabase, postgresBin, testCluster } from "./postgres.ts";
 
 const ENTRY = join(import.meta.dir, "..", "directory.ts");
 /** Bound of every wait on a process or a cache state. */
@@ -92,7 +92,7 @@ const untilCached = (reg: PostgresRegistry, key: string) =>
     return false;
   });
 
-describe.skipIf(!POSTGRES_BIN)("directory on PostgreSQL", () => {
+describe.skipIf(!postgresBin())("directory on PostgreSQL", () => {
   test("a registration through one directory is seen on the other; with one killed, lookups go on", async () => {
     const pg = await testCluster();
     const [a, b] = await Promise.all([startDirectoryProc("a", pg.urlFile), startDirectoryProc("b", pg.urlFile)]);

@@ -65,9 +65,11 @@ function serverUser(): { name: string; uid: number; gid: number } | null {
   throw new Error("Cannot run PostgreSQL as root and found neither a `postgres` nor a `nobody` user");
 }
 
+/** `cmd` as `user` (via runuser, when we are root) or as ourselves. */
+const asUser = (user: string | null, cmd: string[]) => (user ? ["runuser", "-u", user, "--", ...cmd] : cmd);
+
 function run(user: string | null, cmd: string[]): void {
-  const full = user ? ["runuser", "-u", user, "--", ...cmd] : cmd;
-  const r = Bun.spawnSync(full, { stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync(asUser(user, cmd), { stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`${cmd[0]} failed (${r.exitCode}): ${(r.stderr.toString() || r.stdout.toString()).slice(-2000)}`);
 }
 
@@ -93,9 +95,9 @@ export async function startThrowawayPostgres(opts: { bindir?: string; database?:
   const pwfile = join(dir, "pw");
   const urlFile = join(dir, "url");
   let started = false;
-  const pgCtl = (...args: string[]) => run(user?.name ?? null, [join(bindir, "pg_ctl"), "-D", data, ...args]);
+  const pgCtl = (...args: string[]) => [join(bindir, "pg_ctl"), "-D", data, ...args];
   const stopNow = () => {
-    if (started) Bun.spawnSync(user ? ["runuser", "-u", user.name, "--", join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"] : [join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"]);
+    if (started) Bun.spawnSync(asUser(user?.name ?? null, pgCtl("-m", "immediate", "-w", "stop")));
     started = false;
     rmSync(dir, { recursive: true, force: true });
   };
@@ -114,7 +116,7 @@ export async function startThrowawayPostgres(opts: { bindir?: string; database?:
       port = freePort();
       const settings = `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories=${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
       try {
-        pgCtl("-l", join(dir, "server.log"), "-w", "-t", String(START_TIMEOUT_S), "-o", settings, "start");
+        run(user?.name ?? null, pgCtl("-l", join(dir, "server.log"), "-w", "-t", String(START_TIMEOUT_S), "-o", settings, "start"));
         started = true;
       } catch (err) {
         if (attempt >= PORT_ATTEMPTS) throw err;
