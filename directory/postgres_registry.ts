@@ -32,7 +32,7 @@ export const POSTGRES_POOL_MAX = 10;
 const CONNECT_TIMEOUT_S = 10;
 /** Longest a statement may run on the server (ms): a lookup is one index probe. */
 const STATEMENT_TIMEOUT_MS = 5_000;
-/** Longest closing may wait for the server to confirm UNLISTEN and for queries in flight (s). */
+/** Longest closing may wait for queries in flight (s). */
 const CLOSE_TIMEOUT_S = 2;
 /** Key for the advisory lock that serialises schema migrations of processes starting together. */
 const MIGRATION_LOCK = 0x1a7_5157;
@@ -98,7 +98,6 @@ export interface PostgresRegistry extends Registry {
 
 interface PgState {
   sql: SQL;
-  listener: SQL;
   cache: RegistryCache;
   /** application_name of our query connections: notifications with it are our own writes. */
   origin: string;
@@ -107,7 +106,6 @@ interface PgState {
   subscribed: boolean;
   subscriptions: number;
   lastProbeBackMs: number;
-  probeSeq: number;
 }
 
 type Row = { atsign: string; host: string; port: number; updated_at: string };
@@ -137,12 +135,12 @@ export async function openPostgresRegistry(opts: PostgresRegistryOptions): Promi
   const origin = `inlay-directory-${crypto.randomUUID().slice(0, 8)}`;
   const connection = { application_name: origin, statement_timeout: STATEMENT_TIMEOUT_MS };
   const sql = new SQL(opts.url, { max: opts.poolMax ?? POSTGRES_POOL_MAX, connectionTimeout: CONNECT_TIMEOUT_S, connection });
-  const st: PgState = { sql, listener: sql, cache: newRegistryCache(opts.cache), origin, count: 0, closing: false, subscribed: false, subscriptions: 0, lastProbeBackMs: 0, probeSeq: 0 };
   // A client of its own for LISTEN: its onclose then means exactly "the LISTEN connection is gone".
-  st.listener = new SQL(opts.url, { max: 1, connectionTimeout: CONNECT_TIMEOUT_S, connection: { idle_session_timeout: 0 }, onclose: () => listenLost(st) });
+  const listener = new SQL(opts.url, { max: 1, connectionTimeout: CONNECT_TIMEOUT_S, connection: { idle_session_timeout: 0 }, onclose: () => listenLost(st) });
+  const st: PgState = { sql, cache: newRegistryCache(opts.cache), origin, count: 0, closing: false, subscribed: false, subscriptions: 0, lastProbeBackMs: 0 };
   try {
     await migratePostgresRegistry(sql);
-    const subscription = await st.listener.listen(REGISTRY_CHANNEL, (payload) => onNotification(st, payload), () => void onSubscribed(st));
+    await listener.listen(REGISTRY_CHANNEL, (payload) => onNotification(st, payload), () => void onSubscribed(st));
     await recount(st);
     const probe = setInterval(() => probeListen(st), PROBE_INTERVAL_MS);
     probe.unref();
@@ -150,12 +148,11 @@ export async function openPostgresRegistry(opts: PostgresRegistryOptions): Promi
     return registryOver(st, async () => {
       st.closing = true;
       clearInterval(probe);
-      // Closing the listener's client ends the subscription too; UNLISTEN first is only politeness, bounded.
-      await Promise.race([subscription.unlisten(), Bun.sleep(CLOSE_TIMEOUT_S * 1000)]);
-      await Promise.all([st.listener.close({ timeout: CLOSE_TIMEOUT_S }), sql.close({ timeout: CLOSE_TIMEOUT_S })]);
+      // Closing the listener's client ends its LISTEN with the connection (the server forgets it).
+      await Promise.all([listener.close({ timeout: CLOSE_TIMEOUT_S }), sql.close({ timeout: CLOSE_TIMEOUT_S })]);
     });
   } catch (err) {
-    await Promise.all([st.listener.close({ timeout: 0 }), sql.close({ timeout: 0 })]);
+    await Promise.all([listener.close({ timeout: 0 }), sql.close({ timeout: 0 })]);
     throw err;
   }
 }
