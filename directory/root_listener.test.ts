@@ -251,4 +251,26 @@ describe("bounds", () => {
     expect(await ask(d, "alice\n")).toBe("alice.example:6464\r\n@");
     d.close();
   });
+
+  test("lookups answered through a promise (a shared store's query) keep pipelined replies in order; a rejection ends that connection", async () => {
+    const pending: (() => void)[] = [];
+    let reject = false;
+    const l = listenRoot({ host: "127.0.0.1", port: 0, tls, lookup: (k) =>
+      new Promise((resolve, fail) => pending.push(() => (reject ? fail(new Error("registry gone")) : resolve(registry.lookup(k) as string | null)))),
+    });
+    listeners.push(l);
+    const c = await connect(l);
+    c.write("alice\nbob\n");
+    while (pending.length < 1) await Bun.sleep(5);
+    expect(pending).toHaveLength(1); // bob waits behind alice's query
+    pending.shift()!();
+    while (pending.length < 1) await Bun.sleep(5);
+    pending.shift()!();
+    expect(await c.waitFor("bob.example:7001\r\n@")).toBe("alice.example:6464\r\n@bob.example:7001\r\n@");
+    reject = true;
+    c.write("alice\n");
+    while (pending.length < 1) await Bun.sleep(5);
+    pending.shift()!();
+    await c.closed;
+  });
 });
