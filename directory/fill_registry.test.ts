@@ -8,7 +8,7 @@ import { REGISTRY_FILE, startDirectory } from "./index.ts";
 import { measureLookups } from "./measure_lookups.ts";
 import { openSqliteRegistry } from "./sqlite_registry.ts";
 import { openPostgresRegistry } from "./postgres_registry.ts";
-import { freshDatabase, postgresBin } from "../test/postgres.ts";
+import { freshDatabase, postgresBin, POSTGRES_TEST_TIMEOUT_MS } from "../test/postgres.ts";
 
 const home = mkdtempSync(join(tmpdir(), "inlay-fill-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -75,4 +75,4 @@ test.skipIf(!postgresBin())("PostgreSQL gets the same rows, and an open registry
     await sqlite.close();
     await reg.close();
   }
-});
+}, POSTGRES_TEST_TIMEOUT_MS);

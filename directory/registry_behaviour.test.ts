@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freshDatabase, postgresBin } from "../test/postgres.ts";
+import { freshDatabase, postgresBin, POSTGRES_TEST_TIMEOUT_MS } from "../test/postgres.ts";
 import { openPostgresRegistry } from "./postgres_registry.ts";
 import { REGISTRY_PAGE_MAX, type Registry } from "./registry.ts";
 import { openSqliteRegistry } from "./sqlite_registry.ts";
@@ -47,7 +47,7 @@ for (const store of stores) {
       } finally {
         await reg.close();
       }
-    });
+    }, POSTGRES_TEST_TIMEOUT_MS);
 
     test("list pages in @sign order with a next cursor, capped at the page maximum", async () => {
       const reg = await store.open(await store.place());
@@ -66,7 +66,7 @@ for (const store of stores) {
       } finally {
         await reg.close();
       }
-    });
+    }, POSTGRES_TEST_TIMEOUT_MS);
 
     test("data survives closing and reopening, count included", async () => {
       const place = await store.place();
@@ -82,6 +82,6 @@ for (const store of stores) {
       } finally {
         await reg.close();
       }
-    });
+    }, POSTGRES_TEST_TIMEOUT_MS);
   });
 }

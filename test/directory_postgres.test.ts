@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { devCaPath } from "../core/crypto/dev_ca.ts";
 import { openPostgresRegistry, type PostgresRegistry } from "../directory/postgres_registry.ts";
 import { dialTls, type RawTlsConn } from "../directory/raw_tls_client.ts";
-import { freshDatabase, postgresBin, testCluster } from "./postgres.ts";
+import { freshDatabase, postgresBin, POSTGRES_TEST_TIMEOUT_MS, testCluster } from "./postgres.ts";
 
 const ENTRY = join(import.meta.dir, "..", "directory.ts");
 /** Bound of every wait on a process or a cache state. */
@@ -119,7 +119,7 @@ describe.skipIf(!postgresBin())("directory on PostgreSQL", () => {
     } finally {
       for (const d of [a, b]) d.proc.kill("SIGKILL");
     }
-  });
+  }, POSTGRES_TEST_TIMEOUT_MS);
 
   test("a lost LISTEN connection flushes and bypasses the cache until it is subscribed again", async () => {
     const url = await freshDatabase();
@@ -146,7 +146,7 @@ describe.skipIf(!postgresBin())("directory on PostgreSQL", () => {
       await admin.close();
       await reg.close();
     }
-  });
+  }, POSTGRES_TEST_TIMEOUT_MS);
 
   test("a LISTEN connection that stops answering (no close seen) makes the cache bypass after the probe bound", async () => {
     const url = await freshDatabase();
@@ -171,5 +171,5 @@ describe.skipIf(!postgresBin())("directory on PostgreSQL", () => {
       await admin.close();
       await reg.close();
     }
-  });
+  }, POSTGRES_TEST_TIMEOUT_MS);
 });

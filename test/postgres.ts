@@ -6,6 +6,12 @@
  */
 import { findPostgresBinDir, installPostgres, startThrowawayPostgres, type ThrowawayPostgres } from "../ops/postgres/throwaway_postgres.ts";
 
+/**
+ * Bound on one test that uses PostgreSQL (the first one also starts the cluster, ~2 s here). Given per test:
+ * the preload's default timeout does not reach every file when bun test runs several.
+ */
+export const POSTGRES_TEST_TIMEOUT_MS = 60_000;
+
 let bin: string | null | undefined;
 let cluster: Promise<ThrowawayPostgres> | undefined;
 let databases = 0;
