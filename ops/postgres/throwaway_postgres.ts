@@ -150,6 +150,12 @@ export async function startThrowawayPostgres(opts: { bindir?: string; database?:
 if (import.meta.main) {
   const pg = await startThrowawayPostgres();
   console.log(`PostgreSQL on 127.0.0.1:${pg.port}; connection URL (with its password) in ${pg.urlFile}; Ctrl-C stops and removes it`);
-  process.on("SIGINT", () => void pg.stop().then(() => process.exit(0)));
-  process.on("SIGTERM", () => void pg.stop().then(() => process.exit(0)));
+  // Signal handlers do not keep a Bun process alive; this timer does, until a signal stops it all.
+  const keepAlive = setInterval(() => {}, 2 ** 30);
+  const stop = () => {
+    clearInterval(keepAlive);
+    void pg.stop().then(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }
