@@ -9,6 +9,7 @@ import { runEntry } from "./core/entry.ts";
 import { portSchema, type OptionSpec } from "./core/options.ts";
 import { ADMIN_PORT_DEFAULT, DIRECTORY_PORT_DEFAULT, startDirectory } from "./directory/index.ts";
 import { ADMIN_TOKEN_FILE } from "./core/admin_token.ts";
+import { POSTGRES_URL_ENV, readPostgresUrl } from "./directory/postgres_url.ts";
 
 const spec = {
   host: { kind: "string", default: "0.0.0.0", arg: "HOST", help: "address of the root protocol listener" },
@@ -20,6 +21,11 @@ const spec = {
   token: { kind: "string", arg: "TOKEN", help: `admin bearer token (default: generated once into DIR/${ADMIN_TOKEN_FILE})` },
   tlsCert: { kind: "string", arg: "FILE", help: "PEM certificate chain (default: issued by the dev CA)" },
   tlsKey: { kind: "string", arg: "FILE", help: "PEM private key" },
+  postgresUrlFile: {
+    kind: "string",
+    arg: "FILE",
+    help: `keep the registry in PostgreSQL, shared by several directories: a 0600 file holding its postgres:// URL (or set ${POSTGRES_URL_ENV}); default: DIR/registry.sqlite`,
+  },
 } satisfies OptionSpec;
 
 const usage = "[options]";
@@ -34,7 +40,9 @@ await runEntry({ name: "directory", usage, about, spec, listeners }, process.arg
   const home = inlayHome();
   const dataDir = o.data ?? join(home, "directory");
   const tls = await serviceTls({ certFile: o.tlsCert, keyFile: o.tlsKey, home, hosts: [o.host, ...(o.publicHost ? [o.publicHost] : [])] });
-  const dir = await startDirectory({ host: o.host, port: o.port, adminHost: o.adminHost, adminPort: o.adminPort, dataDir, token: o.token, tls });
+  const url = o.postgresUrlFile ? readPostgresUrl(o.postgresUrlFile) : process.env[POSTGRES_URL_ENV];
+  const postgres = url ? { url } : undefined;
+  const dir = await startDirectory({ host: o.host, port: o.port, adminHost: o.adminHost, adminPort: o.adminPort, dataDir, token: o.token, tls, postgres });
   console.log(`directory listening on ${o.host}:${dir.port}`);
   console.log(`admin API on ${dir.adminUrl} (token ${o.token ? "from --token" : `in ${join(dataDir, ADMIN_TOKEN_FILE)}`})`);
   return dir;

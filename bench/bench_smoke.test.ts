@@ -4,7 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Report } from "./report.ts";
+import { findPostgresBinDir } from "../ops/postgres/throwaway_postgres.ts";
 
+/** Bound on the quick directory run (sqlite, then PostgreSQL when installed: ~10 s on a busy machine). */
+const SMOKE_TIMEOUT_MS = 60_000;
 const dir = mkdtempSync(join(tmpdir(), "inlay-bench-smoke-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -24,5 +27,7 @@ test("`bun bench.ts --quick directory` runs end to end and writes both reports",
   expect(s.name).toBe("directory");
   expect(["ok", "not-available"]).toContain(s.status);
   if (s.status === "ok") expect(s.metrics.map((m) => m.id)).toContain("lookup_p99_1conn");
+  // Where PostgreSQL is installed the quick run goes through it too.
+  if (s.status === "ok" && findPostgresBinDir()) expect(s.metrics.map((m) => m.id)).toContain("lookup_p99_pg_cached_1conn");
   expect(readFileSync(html, "utf8")).toContain("<h2>directory");
-});
+}, SMOKE_TIMEOUT_MS);

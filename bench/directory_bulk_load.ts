@@ -1,6 +1,6 @@
 /**
  * Registers many @signs for the directory scenario. Preferred: the directory's own registry API
- * (directory/registry.ts openRegistry + put) on its data directory before the directory starts, so a million
+ * (directory/sqlite_registry.ts openSqliteRegistry + put) on its data directory before the directory starts, so a million
  * registrations take seconds. Fallback: its admin API (PUT /v1/atsigns/:atsign) with requests in flight.
  */
 import { mkdirSync } from "node:fs";
@@ -19,9 +19,9 @@ const PROGRESS_EVERY = 50_000;
 
 /** The part of directory/registry.ts the bulk load uses. */
 interface RegistryLike {
-  put(atSign: string, host: string, port: number): unknown;
+  put(atSign: string, host: string, port: number): Promise<unknown>;
   count(): number;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
@@ -32,7 +32,7 @@ export async function loadRegistry(ctx: BenchContext, dataDir: string, count: nu
   let openRegistry: (path: string) => RegistryLike;
   let file: string;
   try {
-    openRegistry = await loadPart<(path: string) => RegistryLike>("directory/registry.ts", "openRegistry");
+    openRegistry = await loadPart<(path: string) => RegistryLike>("directory/sqlite_registry.ts", "openSqliteRegistry");
     file = await loadPart<string>("directory/index.ts", "REGISTRY_FILE");
   } catch (err) {
     if (err instanceof NotAvailable) return false;
@@ -42,12 +42,12 @@ export async function loadRegistry(ctx: BenchContext, dataDir: string, count: nu
   const reg = openRegistry(join(dataDir, file));
   try {
     for (let i = 0; i < count; i++) {
-      reg.put(`@${name(i)}`, BENCH_SERVER_HOST, BENCH_SERVER_PORT);
+      await reg.put(`@${name(i)}`, BENCH_SERVER_HOST, BENCH_SERVER_PORT);
       if (i % PROGRESS_EVERY === 0) ctx.progress(`registering @signs: ${i}/${count}`);
     }
     if (reg.count() < count) throw new Error(`registry holds ${reg.count()} @signs after loading ${count}`);
   } finally {
-    reg.close();
+    await reg.close();
   }
   return true;
 }

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { adminApi, ADMIN_BODY_LIMIT_BYTES, ADMIN_PAGE_DEFAULT } from "./admin_api.ts";
-import { openRegistry, type Registry } from "./registry.ts";
+import type { Registry } from "./registry.ts";
+import { openSqliteRegistry } from "./sqlite_registry.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "inlay-admin-"));
 const TOKEN = "test-token-0123456789abcdef";
@@ -12,13 +13,13 @@ let n = 0;
 let registry: Registry;
 let app: ReturnType<typeof adminApi>;
 
-beforeEach(() => {
-  registry?.close();
-  registry = openRegistry(join(dir, `reg-${n++}.sqlite`));
+beforeEach(async () => {
+  await registry?.close();
+  registry = openSqliteRegistry(join(dir, `reg-${n++}.sqlite`));
   app = adminApi(registry, TOKEN);
 });
-afterAll(() => {
-  registry.close();
+afterAll(async () => {
+  await registry.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -33,7 +34,7 @@ async function result(res: Response | Promise<Response>): Promise<[number, unkno
 
 describe("auth", () => {
   test("healthz needs no token and reports the count", async () => {
-    registry.put("@alice", "a.example", 1);
+    await registry.put("@alice", "a.example", 1);
     expect(await result(app.request("/healthz"))).toEqual([200, { ok: true, count: 1 }]);
   });
 
@@ -109,7 +110,7 @@ describe("validation", () => {
 
 describe("list", () => {
   test("pages follow `next` to the end, in @sign order", async () => {
-    for (let i = 0; i < 7; i++) registry.put(`@user${i}`, `h${i}.example`, 1000 + i);
+    for (let i = 0; i < 7; i++) await registry.put(`@user${i}`, `h${i}.example`, 1000 + i);
     const seen: string[] = [];
     let after: string | null = null;
     for (let pages = 0; pages < 10; pages++) {

@@ -118,31 +118,31 @@ export function adminApi(registry: Registry, token: string, root: RootView | nul
     }
     const parsed = registrationSchema.safeParse(body);
     if (!parsed.success) return fail(c, 400, firstIssue(parsed.error));
-    const saved = registry.put(atSign, parsed.data.host, parsed.data.port);
+    const saved = await registry.put(atSign, parsed.data.host, parsed.data.port);
     log.info("registered", { atSign, host: saved.host, port: saved.port });
     return c.json(view(saved));
   });
 
-  app.get("/v1/atsigns/:atsign", (c) => {
+  app.get("/v1/atsigns/:atsign", async (c) => {
     const atSign = atSignParam(c);
     if (atSign instanceof Response) return atSign;
-    const found = registry.get(atSign);
+    const found = await registry.get(atSign);
     return found ? c.json(view(found)) : fail(c, 404, `${atSign} is not registered`);
   });
 
-  app.delete("/v1/atsigns/:atsign", (c) => {
+  app.delete("/v1/atsigns/:atsign", async (c) => {
     const atSign = atSignParam(c);
     if (atSign instanceof Response) return atSign;
-    if (!registry.remove(atSign)) return fail(c, 404, `${atSign} is not registered`);
+    if (!(await registry.remove(atSign))) return fail(c, 404, `${atSign} is not registered`);
     log.info("unregistered", { atSign });
     return c.json({ deleted: true });
   });
 
-  app.get("/v1/atsigns", (c) => {
+  app.get("/v1/atsigns", async (c) => {
     const parsed = pageQuerySchema.safeParse({ after: c.req.query("after"), limit: c.req.query("limit") });
     if (!parsed.success) return fail(c, 400, firstIssue(parsed.error));
     const after = parsed.data.after ? normalizeAtSign(parsed.data.after) : null;
-    const page = registry.list(after, parsed.data.limit);
+    const page = await registry.list(after, parsed.data.limit);
     return c.json({ items: page.items.map(view), next: page.next });
   });
 

@@ -1,11 +1,14 @@
 /**
- * The atDirectory: the root wire protocol on TLS plus the admin HTTP API, over one registry file.
+ * The atDirectory: the root wire protocol on TLS plus the admin HTTP API, over one registry: a sqlite file in
+ * the data directory (default), or PostgreSQL shared with other directory processes.
  */
 import { join } from "node:path";
 import { logger } from "../core/log.ts";
 import { adminApi, ADMIN_BODY_LIMIT_BYTES } from "./admin_api.ts";
 import { loadOrCreateAdminToken } from "../core/admin_token.ts";
-import { openRegistry } from "./registry.ts";
+import type { Registry } from "./registry.ts";
+import type { RegistryCacheLimits } from "./registry_cache.ts";
+import { openSqliteRegistry } from "./sqlite_registry.ts";
 import { listenRoot, type RootLimits, type RootStats } from "./root_listener.ts";
 
 /** File name of the registry database inside the data directory. */
@@ -27,8 +30,10 @@ export interface DirectoryOptions {
   adminHost?: string;
   /** Admin API port; 0 = ephemeral; default 6480. */
   adminPort?: number;
-  /** Holds registry.sqlite and admin.token. */
+  /** Holds registry.sqlite (unless `postgres` is given) and admin.token. */
   dataDir: string;
+  /** Keep the registry in PostgreSQL instead: the URL carries the password (from a 0600 file or the environment). */
+  postgres?: { url: string; cache?: Partial<RegistryCacheLimits> };
   /** Admin bearer token; default: read or generated once in `dataDir/admin.token` (0600). */
   token?: string;
   tls: { key: string; cert: string };
@@ -69,7 +74,7 @@ export async function startDirectory(opts: DirectoryOptions): Promise<Directory>
   const adminHost = opts.adminHost ?? "127.0.0.1";
   const token = opts.token ?? loadOrCreateAdminToken(opts.dataDir, "directory");
   if (token.trim() === "") throw new RangeError("Cannot start the directory: the admin token is empty");
-  const registry = openRegistry(join(opts.dataDir, REGISTRY_FILE));
+  const registry = await openRegistry(opts);
   let root: ReturnType<typeof listenRoot> | undefined;
   try {
     root = bind("--port", host, opts.port ?? DIRECTORY_PORT_DEFAULT, (port) =>
@@ -94,14 +99,21 @@ export async function startDirectory(opts: DirectoryOptions): Promise<Directory>
         (stopping ??= (async () => {
           started.stop();
           await admin.stop(true);
-          registry.close();
+          await registry.close();
         })()),
     };
   } catch (err) {
     root?.stop();
-    registry.close();
+    await registry.close();
     throw err;
   }
+}
+
+/** The store named by the options; PostgreSQL's client is loaded only when asked for. */
+async function openRegistry(opts: DirectoryOptions): Promise<Registry> {
+  if (!opts.postgres) return openSqliteRegistry(join(opts.dataDir, REGISTRY_FILE));
+  const { openPostgresRegistry } = await import("./postgres_registry.ts");
+  return openPostgresRegistry(opts.postgres);
 }
 
 function bind<T>(flag: string, host: string, port: number, listen: (port: number) => T): T {

@@ -47,9 +47,9 @@ export function directoryObservable(registry: Registry, root: RootView | null, a
   return {
     metrics: () => renderDirectoryMetrics(registry.count(), root, admin),
     health: () => ({ count: registry.count() }),
-    readiness() {
+    async readiness() {
       try {
-        registry.lookup("");
+        await registry.ping();
         return [];
       } catch {
         return ["registry unavailable"];

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serviceTls } from "../core/net/tls.ts";
 import { dialTls, type RawTlsConn } from "./raw_tls_client.ts";
-import { openRegistry, type Registry } from "./registry.ts";
+import type { Registry } from "./registry.ts";
+import { openSqliteRegistry } from "./sqlite_registry.ts";
 import { listenRoot, ROOT_DEFAULT_LIMITS, ROOT_LINE_LIMIT_BYTES, ROOT_MAX_PENDING_LINES, type RootLimits, type RootListener } from "./root_listener.ts";
 
 const home = mkdtempSync(join(tmpdir(), "inlay-root-"));
@@ -14,16 +15,16 @@ let registry: Registry;
 const listeners: RootListener[] = [];
 const conns: RawTlsConn[] = [];
 
-beforeAll(() => {
-  registry = openRegistry(join(home, "registry.sqlite"));
-  registry.put("@alice", "alice.example", 6464);
-  registry.put("@bob", "bob.example", 7001);
-  registry.put("@🦄", "unicorn.example", 7002);
+beforeAll(async () => {
+  registry = openSqliteRegistry(join(home, "registry.sqlite"));
+  await registry.put("@alice", "alice.example", 6464);
+  await registry.put("@bob", "bob.example", 7001);
+  await registry.put("@🦄", "unicorn.example", 7002);
 });
-afterAll(() => {
+afterAll(async () => {
   for (const c of conns) c.close();
   for (const l of listeners) l.stop();
-  registry.close();
+  await registry.close();
   rmSync(home, { recursive: true, force: true });
 });
 
@@ -280,5 +281,27 @@ describe("bounds", () => {
     const d = await connect(l);
     expect(await ask(d, "alice\n")).toBe("alice.example:6464\r\n@");
     d.close();
+  });
+
+  test("lookups answered through a promise (a shared store's query) keep pipelined replies in order; a rejection ends that connection", async () => {
+    const pending: (() => void)[] = [];
+    let reject = false;
+    const l = listenRoot({ host: "127.0.0.1", port: 0, tls, lookup: (k) =>
+      new Promise((resolve, fail) => pending.push(() => (reject ? fail(new Error("registry gone")) : resolve(registry.lookup(k) as string | null)))),
+    });
+    listeners.push(l);
+    const c = await connect(l);
+    c.write("alice\nbob\n");
+    while (pending.length < 1) await Bun.sleep(5);
+    expect(pending).toHaveLength(1); // bob waits behind alice's query
+    pending.shift()!();
+    while (pending.length < 1) await Bun.sleep(5);
+    pending.shift()!();
+    expect(await c.waitFor("bob.example:7001\r\n@")).toBe("alice.example:6464\r\n@bob.example:7001\r\n@");
+    reject = true;
+    c.write("alice\n");
+    while (pending.length < 1) await Bun.sleep(5);
+    pending.shift()!();
+    await c.closed;
   });
 });

@@ -24,6 +24,7 @@ import { canonicalAddress, networkPrefix } from "../core/net/address_prefix.ts";
 import { admitStranger, newStrangerPool, releaseStranger, type StrangerPool } from "../core/net/stranger_pool.ts";
 import { countEvent, newWindowCounter, retryAfterMs, type WindowCounter } from "../core/net/window_counter.ts";
 import { flush, newWriteQueue, send, type WriteQueue } from "../core/net/write_queue.ts";
+import type { LookupResult } from "./registry.ts";
 
 /** Reference input buffer capacity, the terminating `\n` included. */
 export const ROOT_LINE_LIMIT_BYTES = 255;
@@ -98,8 +99,8 @@ export interface RootListenerOptions {
   /** 0 picks a free port. */
   port: number;
   tls: { key: string; cert: string };
-  /** Maps a lower-cased @sign body (no `@`) to `host:port`, or null. */
-  lookup: (key: string) => string | null;
+  /** Maps a lower-cased @sign body (no `@`) to `host:port`, or null; at once or through a promise. */
+  lookup: (key: string) => LookupResult;
   limits?: Partial<RootLimits>;
 }
 
@@ -155,6 +156,8 @@ interface RootConn {
   misses: number;
   /** Set while a delayed miss reply is pending; lines wait in `pending` meanwhile. */
   delay: ReturnType<typeof setTimeout> | null;
+  /** True while the registry answers a lookup asynchronously; lines wait in `pending` meanwhile too. */
+  asking: boolean;
   pending: string[];
   lines: LineBuffer;
   out: WriteQueue;
@@ -206,15 +209,34 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
     const key = line.trim().toLowerCase();
     if (key === EXIT) return close(s);
     stats.lookups++;
-    let address: string | null;
+    let result: LookupResult;
     const startedMs = performance.now();
     try {
-      address = opts.lookup(key.startsWith("@") ? key.slice(1) : key);
-      observe(stats.lookupSeconds, (performance.now() - startedMs) / 1000);
+      result = opts.lookup(key.startsWith("@") ? key.slice(1) : key);
     } catch (err) {
-      log.error("lookup failed", { error: String(err) });
-      return close(s);
+      return lookupFailed(s, err);
     }
+    if (!(result instanceof Promise)) return answerWith(s, result, startedMs);
+    conn.asking = true;
+    result.then(
+      (address) => {
+        conn.asking = false;
+        if (conn.closed) return;
+        answerWith(s, address, startedMs);
+        pump(s);
+      },
+      (err) => lookupFailed(s, err),
+    );
+  };
+
+  const lookupFailed = (s: RootSocket, err: unknown) => {
+    log.error("lookup failed", { error: String(err) });
+    close(s);
+  };
+
+  const answerWith = (s: RootSocket, address: string | null, startedMs: number) => {
+    const conn = s.data;
+    observe(stats.lookupSeconds, (performance.now() - startedMs) / 1000);
     if (address !== null) {
       stats.found++;
       return reply(s, address + "\r\n@");
@@ -239,7 +261,7 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
 
   const pump = (s: RootSocket) => {
     const conn = s.data;
-    while (!conn.closed && conn.delay === null && conn.pending.length > 0) answer(s, conn.pending.shift()!);
+    while (!conn.closed && conn.delay === null && !conn.asking && conn.pending.length > 0) answer(s, conn.pending.shift()!);
   };
 
   // The reference also closes when the unterminated input so far is `@exit`.
@@ -262,6 +284,7 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
           lineStartedMs: 0,
           misses: 0,
           delay: null,
+          asking: false,
           pending: [],
           lines: newLineBuffer(ROOT_LINE_LIMIT_BYTES - 1),
           out: newWriteQueue(ROOT_WRITE_QUEUE_LIMIT_BYTES),
@@ -305,7 +328,7 @@ export function listenRoot(opts: RootListenerOptions): RootListener {
         else if (lines.length > 0 || conn.lineStartedMs === 0) conn.lineStartedMs = now;
         conn.pending.push(...lines);
         pump(s);
-        // Lines only pile up behind a delayed miss reply; a client that keeps sending then is flooding.
+        // Lines only pile up behind a delayed miss reply or a registry query; a client that keeps sending then is flooding.
         if (conn.pending.length > ROOT_MAX_PENDING_LINES) {
           stats.overflows++;
           return close(s);
