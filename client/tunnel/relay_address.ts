@@ -7,7 +7,14 @@ import { parseHostPort } from "../../core/host_port.ts";
 import { normalizeAtSign } from "../../core/atsign.ts";
 import { UsageError } from "../../core/options.ts";
 import type { AtClient } from "../at_client.ts";
-import type { RelayAddress } from "./tunnel_client.ts";
+
+/** Where the relay is. */
+export interface RelayAddress {
+  host: string;
+  port: number;
+  /** When given, a relay announcing another @sign is refused. */
+  atSign?: string;
+}
 
 /** The public key name under which a relay publishes its address(es). */
 export const RELAY_ADDRESS_KEY = "relay.inlay";

@@ -16,6 +16,7 @@
  * `<sid>.<n>`; each has its own keys, its own TCP flow control and its own relay queue, so one slow stream
  * never holds up another (why not a multiplexed leg: see client/tunnel/README.md for the measurement).
  */
+import type { RelayAddress } from "./relay_address.ts";
 import type { TCPSocketListener } from "bun";
 import { normalizeAtSign } from "../../core/atsign.ts";
 import type { AtKeys } from "../../core/crypto/index.ts";
@@ -40,13 +41,7 @@ export const DEVICE_PROBE_WAIT_MS = RELAY_PROBE_TIMEOUT_MS + 2_000;
 export const TUNNEL_STREAMS_MAX = 1024;
 const log = logger("tunnel");
 
-/** Where the relay is. */
-export interface RelayAddress {
-  host: string;
-  port: number;
-  /** When given, a relay announcing another @sign is refused. */
-  atSign?: string;
-}
+export type { RelayAddress } from "./relay_address.ts";
 
 /** How to open a tunnel. */
 export interface TunnelOptions {
