@@ -526,7 +526,9 @@ export function startListener(opts: {
           return void s.end();
         }
         if (!st.counted) {
-          // Refused at open, or evicted before its handshake ended: the reference's form, no prompt, close.
+          // Refused at open, or evicted before its handshake ended: the reference's form, no prompt, close
+          // (an HTTP connection has no atProtocol form to read: just the close).
+          if (s.alpnProtocol === HTTP_ALPN) return void s.end();
           st.ending = true;
           write(s, inboundLimitResponse());
           return endWhenFlushed(s);

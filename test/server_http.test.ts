@@ -181,6 +181,18 @@ describe("limits shared with atProtocol strangers", () => {
   });
 });
 
+test("an HTTP connection refused at the limit is closed without an atProtocol error", async () => {
+  const g = await startServerFixture({ limits: { maxConnectionsPerAddress: 1 } });
+  try {
+    const plain = await g.connect();
+    const { protocol, received } = await rawTls(g.server.port, g.ca, ["http/1.1"], "");
+    expect([protocol, received]).toEqual(["http/1.1", ""]);
+    plain.close();
+  } finally {
+    await g.stop();
+  }
+});
+
 describe("atProtocol on the same port", () => {
   test("a client without ALPN gets the prompt and its answers, byte for byte as before", async () => {
     const c = await f.connect();
