@@ -204,7 +204,7 @@ function peerCertificate(s: Sock): X509Certificate | undefined {
   }
 }
 
-function write(s: Sock, text: string): void {
+function write(s: Sock, text: string | Uint8Array): void {
   const st = s.data;
   if (st.conn.closed && !st.ending) return;
   if (send(s, st.out, text) === "overflow") {

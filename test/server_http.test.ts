@@ -63,7 +63,8 @@ beforeAll(async () => {
     "update:public:_hidden.wavi@alice h",
     "update:phone.wavi@alice self-only",
     "update:@bob:phone.wavi@alice for-bob",
-    "update:isBinary:true:public:logo.png@alice x",
+    // "Base2e15 is awesome!" in Base2e15 (its README's example).
+    "update:isBinary:true:public:logo.png@alice 嗺둽嬖蟝巍媖疌켉溁닽壪",
   ]) {
     expect(await owner.send(line)).toMatch(/^data:-?\d+$/);
   }
@@ -107,9 +108,13 @@ describe("GET of public records", () => {
       expect([path, r.status, await r.text()]).toEqual([path, 404, "404 Not Found"]);
     }
   });
-  test("a binary value is refused precisely (its bytes are not decoded yet); its metadata is served", async () => {
-    expect((await get("/logo.png")).status).toBe(501);
-    expect((await get("/logo.png?at_rt=meta")).status).toBe(200);
+  test("a binary value is served as its Base2e15-decoded bytes (also for at_rt=all); at_rt=meta is JSON", async () => {
+    for (const path of ["/logo.png", "/logo.png?at_rt=all"]) {
+      const r = await get(path);
+      expect([r.status, r.headers.get("content-type")]).toEqual([200, "image/png; charset=utf-8"]);
+      expect(new TextDecoder().decode(await r.arrayBuffer())).toBe("Base2e15 is awesome!");
+    }
+    expect(((await (await get("/logo.png?at_rt=meta")).json()) as { isBinary: boolean }).isBinary).toBe(true);
   });
   test("curl --http1.1 negotiates http/1.1 and reads the record", async () => {
     if (Bun.which("curl") === null) return;

@@ -6,6 +6,7 @@
  * Path → key: leading `/`s, then a leading `@<me>/`, then `public:` and a trailing `@<me>` are removed; the
  * `/`-separated segments are reversed and joined with `.` (`/wavi/location` → `public:location.wavi@alice`).
  */
+import { base2e15Decode } from "../../core/base2e15.ts";
 import { lookupAllJson, metadataJson } from "../../core/verbs/index.ts";
 import type { ServerContext } from "../context.ts";
 import { perEnrollmentOwner } from "../enroll/grants.ts";
@@ -62,10 +63,11 @@ function impliedMediaType(key: string, atSign: string): string | null {
   return type === "application/octet-stream" ? null : type;
 }
 
-function contentType(query: URLSearchParams, key: string, atSign: string): string | null {
+/** `at_ct`, else the implied type, else text/plain (octet-stream for a binary value), with the reference's charset. */
+function contentType(query: URLSearchParams, key: string, atSign: string, binary: boolean): string | null {
   const asked = query.get("at_ct");
   if (asked !== null && !MEDIA_TYPE_RE.test(asked)) return null;
-  return `${asked ?? impliedMediaType(key, atSign) ?? "text/plain"}; charset=utf-8`;
+  return `${asked ?? impliedMediaType(key, atSign) ?? (binary ? "application/octet-stream" : "text/plain")}; charset=utf-8`;
 }
 
 /** Answers one request of the HTTP interface (GET only, like the reference; 405 for anything else). */
@@ -85,10 +87,10 @@ export function answerPublicRequest(ctx: ServerContext, req: HttpRequest): HttpR
   const rt = url.searchParams.get("at_rt");
   if (rt === "meta") return { status: 200, headers: { "Content-Type": "application/json; charset=utf-8" }, body: metadataJson(atMetadata(r.meta)) };
   if (r.value === null) return { status: 200 };
-  // The reference sends a binary value's decoded bytes; Inlay keeps no decoder for its text form yet.
-  if (r.meta.isBinary === true) return { status: 501, headers: { "Content-Type": "text/plain; charset=utf-8" }, body: "binary values are served with at_rt=meta only" };
-  const type = contentType(url.searchParams, key, ctx.atSign);
+  const binary = r.meta.isBinary === true;
+  const type = contentType(url.searchParams, key, ctx.atSign, binary);
   if (type === null) return { status: 400 };
-  const body = rt === "all" ? lookupAllJson(r.key, r.value, atMetadata(r.meta)) : r.value;
+  // A binary value is its decoded bytes whatever at_rt says (its metadata comes with at_rt=meta), as in the reference.
+  const body = binary ? base2e15Decode(r.value) : rt === "all" ? lookupAllJson(r.key, r.value, atMetadata(r.meta)) : r.value;
   return { status: 200, headers: { "Content-Type": type }, body };
 }

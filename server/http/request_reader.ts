@@ -8,6 +8,7 @@
  * serves single lookups, and closing keeps a stranger's connection short. A request body, or a second request
  * pipelined behind the first, is never read. A head that is not complete within the deadline gets 408.
  */
+import { concatBytes } from "../../core/bytes.ts";
 
 /** Protocol name the TLS handshake offers for this interface. */
 export const HTTP_ALPN = "http/1.1";
@@ -31,11 +32,11 @@ export interface HttpRequest {
   headers: Map<string, string>;
 }
 
-/** A response to write. The body is text (sent as UTF-8). */
+/** A response to write. A text body is sent as UTF-8. */
 export interface HttpResponse {
   status: number;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Uint8Array;
 }
 
 /** Status lines of the answers this interface gives. */
@@ -47,7 +48,6 @@ const REASONS: Record<number, string> = {
   408: "Request Timeout",
   431: "Request Header Fields Too Large",
   500: "Internal Server Error",
-  501: "Not Implemented",
   505: "HTTP Version Not Supported",
 };
 
@@ -56,7 +56,7 @@ export type HeadResult = { request: HttpRequest } | { refuse: number };
 
 /** How a connection sends and ends (the listener's write queue). */
 export interface HttpIo {
-  write(text: string): void;
+  write(bytes: Uint8Array): void;
   end(): void;
 }
 
@@ -75,6 +75,7 @@ const HEAD_END_RE = /\r?\n\r?\n/;
 const TOKEN_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const VERSION_RE = /^HTTP\/\d\.\d$/;
 const latin1 = new TextDecoder("latin1");
+const encoder = new TextEncoder();
 
 /** Starts serving a connection that negotiated HTTP; `deadlineMs` bounds the time to a complete head. */
 export function newHttpExchange(io: HttpIo, answer: (req: HttpRequest) => HttpResponse, deadlineMs: number): HttpExchange {
@@ -149,15 +150,15 @@ function parseRequestLine(line: string): { method: string; target: string; versi
 function respond(ex: HttpExchange, r: HttpResponse): void {
   if (ex.done) return;
   httpClosed(ex);
-  ex.io.write(responseText(r));
+  ex.io.write(responseBytes(r));
   ex.io.end();
 }
 
-/** The response on the wire: status line, headers, Content-Length (UTF-8 bytes), Connection: close, body. */
-export function responseText(r: HttpResponse): string {
-  const body = r.body ?? "";
+/** The response on the wire: status line, headers, Content-Length, Connection: close, body. */
+export function responseBytes(r: HttpResponse): Uint8Array {
+  const body = typeof r.body === "string" ? encoder.encode(r.body) : (r.body ?? new Uint8Array(0));
   const head = [`HTTP/1.1 ${r.status} ${REASONS[r.status] ?? ""}`.trimEnd()];
   for (const [name, value] of Object.entries(r.headers ?? {})) head.push(`${name}: ${value}`);
-  head.push(`Content-Length: ${Buffer.byteLength(body, "utf8")}`, "Connection: close");
-  return `${head.join("\r\n")}\r\n\r\n${body}`;
+  head.push(`Content-Length: ${body.byteLength}`, "Connection: close");
+  return concatBytes([encoder.encode(`${head.join("\r\n")}\r\n\r\n`), body]);
 }
