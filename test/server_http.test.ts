@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { startServerFixture, type ServerFixture } from "./server_fixture.ts";
 import { ANSWER_TIMEOUT_MS } from "./wire_client.ts";
+import { apkamKeys, connectApkam, dataJson, enrollLine, onboardManager } from "./enroll/wire_enroll.ts";
 
 let f: ServerFixture;
 let caFile: string;
@@ -193,6 +194,30 @@ test("an HTTP connection refused at the limit is closed without an atProtocol er
     const { protocol, received } = await rawTls(g.server.port, g.ca, ["http/1.1"], "");
     expect([protocol, received]).toEqual(["http/1.1", ""]);
     plain.close();
+  } finally {
+    await g.stop();
+  }
+});
+
+test("an enrollment's _apsk is served while it is approved, not while revoked (the reference moves it away)", async () => {
+  const g = await startServerFixture();
+  try {
+    const managerId = await onboardManager(g);
+    const manager = await connectApkam(g, managerId);
+    const otp = (await manager.send("otp:get")).replace(/^data:/, "");
+    const device = await g.connect();
+    const request = { appName: "web", deviceName: "d", namespaces: { wavi: "r" }, otp, apkamPublicKey: (await apkamKeys).publicKey, encryptedAPKAMSymmetricKey: "a2V5", apsk: { v: 1 } };
+    const id = dataJson(await device.send(enrollLine("request", request))).enrollmentId as string;
+    device.close();
+    const approve = { enrollmentId: id, encryptedDefaultEncryptionPrivateKey: "ZW5j", encryptedDefaultSelfEncryptionKey: "c2VsZg==" };
+    expect(dataJson(await manager.send(enrollLine("approve", approve))).status).toBe("approved");
+    const apsk = () => fetch(`https://127.0.0.1:${g.server.port}/_apsk.${id}.a.__e`, { tls: { ca: g.ca, serverName: "localhost" } } as RequestInit);
+    expect(await (await apsk()).text()).toBe('{"v":1}');
+    expect(dataJson(await manager.send(enrollLine("revoke", { enrollmentId: id }))).status).toBe("revoked");
+    expect((await apsk()).status).toBe(404);
+    expect(dataJson(await manager.send(enrollLine("unrevoke", { enrollmentId: id }))).status).toBe("approved");
+    expect((await apsk()).status).toBe(200);
+    manager.close();
   } finally {
     await g.stop();
   }

@@ -36,14 +36,17 @@ export function keyOfPath(decodedPath: string, atSign: string): string | null {
 }
 
 /**
- * The record behind a key, or null: missing, not yet available or expired, or in the namespace of an
- * enrollment that has expired (its per-enrollment data is no longer served, as in the reference).
+ * The record behind a key, or null: missing, not yet available or expired, or data of an enrollment's
+ * approved namespace (`<id>.a.__e`) while that enrollment is not approved. The reference moves such data to
+ * `<id>.r|d.__e` when the enrollment is revoked, deleted or expires, and refuses it once it lapsed; Inlay
+ * leaves it in place, so the state is checked here.
  */
 function readablePublic(ctx: ServerContext, key: string): StoredRecord | null {
   const r = ctx.keystore.get(key);
   if (!r || !isActive(r.meta)) return null;
   const enrollmentId = perEnrollmentOwner(key);
-  if (enrollmentId !== undefined && readEnrollment(ctx, enrollmentId)?.status === "expired") return null;
+  const ofApproved = enrollmentId !== undefined && key.endsWith(`${enrollmentId}.a.__e${ctx.atSign}`);
+  if (ofApproved && readEnrollment(ctx, enrollmentId)?.status !== "approved") return null;
   return r;
 }
 
