@@ -12,6 +12,7 @@ import { newDispatcher } from "./dispatch.ts";
 import type { EnrollmentLimits } from "./enroll/enrollment_limits.ts";
 import { startExpirySweeper } from "./expiry_sweeper.ts";
 import { startListener, type Listener, type ListenerLimits } from "./listener.ts";
+import { answerPublicRequest } from "./http/public_records.ts";
 import { serverObservable, startAdminEndpoint, type AdminEndpoint } from "./metrics/admin_endpoint.ts";
 import { countedHandler } from "./metrics/counted_handler.ts";
 import { newServerMetrics } from "./metrics/server_metrics.ts";
@@ -113,7 +114,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? "0.0.0.0";
   let listener: Listener;
   try {
-    listener = startListener({ host, port: opts.port ?? 0, tls: opts.tls, limits: opts.limits, handler: countedHandler(metrics, newDispatcher(ctx)) });
+    listener = startListener({ host, port: opts.port ?? 0, tls: opts.tls, limits: opts.limits, handler: countedHandler(metrics, newDispatcher(ctx)), http: (req) => answerPublicRequest(ctx, req) });
   } catch (err) {
     notify.stop();
     sweeper.stop();

@@ -16,6 +16,7 @@ import { admitStranger, newStrangerPool, oldestOfHeaviest, releaseStranger, type
 import { newConnection, type Connection } from "./connection.ts";
 import type { ConnectionRefusal } from "./metrics/server_metrics.ts";
 import { chargeCpu, cpuWaitMs, newCpuShare, type CpuShare } from "./cpu_share.ts";
+import { HTTP_ALPN, httpClosed, httpData, newHttpExchange, type HttpExchange, type HttpRequest, type HttpResponse } from "./http/request_reader.ts";
 
 /** Limits of the listener; every one has a default below. */
 export interface ListenerLimits {
@@ -159,6 +160,8 @@ interface SocketState {
   cpu: CpuShare;
   /** The listener's handler, for the limit hooks of functions that only get the socket. */
   handler: LineHandler;
+  /** Set when the handshake selected ALPN `http/1.1`: the connection speaks HTTP, never the line protocol. */
+  http: HttpExchange | null;
 }
 
 type Sock = Socket<SocketState>;
@@ -201,7 +204,7 @@ function peerCertificate(s: Sock): X509Certificate | undefined {
   }
 }
 
-function write(s: Sock, text: string): void {
+function write(s: Sock, text: string | Uint8Array): void {
   const st = s.data;
   if (st.conn.closed && !st.ending) return;
   if (send(s, st.out, text) === "overflow") {
@@ -254,6 +257,7 @@ function newSocketState(s: Sock, limits: ListenerLimits, handler: LineHandler): 
     lineStartedAt: 0,
     cpu: newCpuShare(cpuLimits(limits), performance.now()),
     handler,
+    http: null,
   };
   return st;
 }
@@ -308,7 +312,8 @@ function evict(L: ListenerState, s: Sock): void {
   log.debug("closing a stranger to make room", { conn: s.data.conn.id, address: s.data.conn.address });
   L.handler.onRefuse?.("evicted");
   uncount(L, s);
-  if (!s.data.ready) return void s.end();
+  // Before its prompt, or speaking HTTP: no atProtocol error form to send, just the close.
+  if (!s.data.ready || s.data.http !== null) return void s.end();
   s.data.ending = true;
   write(s, inboundLimitResponse());
   endWhenFlushed(s);
@@ -389,6 +394,7 @@ async function answerLine(L: ListenerState, s: Sock, line: string): Promise<bool
 function onData(L: ListenerState, s: Sock, chunk: Uint8Array): void {
   const st = s.data;
   if (st.conn.closed) return;
+  if (st.http !== null) return httpData(st.http, chunk);
   const tooLong = (max: number) => {
     L.handler.onRefuse?.("line_too_long");
     closeWithError(s, new AtProtocolError("AT0005", `${ERROR_CODES.AT0005.description}: request is longer than ${max} bytes`));
@@ -460,9 +466,23 @@ function sweepIntervalMs(l: ListenerLimits): number {
   return Math.max(10, Math.min(IDLE_CHECK_INTERVAL_MS, shortest / 4));
 }
 
+/** ALPN protocols offered when HTTP is served (wire form: length-prefixed names), the reference's two. */
+const ALPN_WITH_HTTP = new Uint8Array([14, ...new TextEncoder().encode("atProtocol/1.0"), 8, ...new TextEncoder().encode(HTTP_ALPN)]).buffer;
+
+/**
+ * A connection whose handshake selected `http/1.1` gets one HTTP request, answered by `http`; it stays a
+ * stranger (its budgets and age limit apply), and its head must be complete within the strangers' line deadline.
+ */
+function startHttp(L: ListenerState, s: Sock, http: (req: HttpRequest) => HttpResponse): void {
+  const st = s.data;
+  st.ready = true;
+  st.http = newHttpExchange({ write: (t) => write(s, t), end: () => endWhenFlushed(s) }, http, L.limits.unauthLineDeadlineMs);
+}
+
 /**
  * Starts listening. `tls.ca` is used to verify client certificates, which are requested but not required
- * (server-to-server `from:` needs them; ordinary clients have none).
+ * (server-to-server `from:` needs them; ordinary clients have none). With `http`, ALPN offers `atProtocol/1.0`
+ * and `http/1.1`; a connection that selects neither (no ALPN) is atProtocol as without it.
  */
 export function startListener(opts: {
   host: string;
@@ -470,6 +490,7 @@ export function startListener(opts: {
   tls: { key: string; cert: string; ca?: string | string[] };
   limits?: Partial<ListenerLimits>;
   handler: LineHandler;
+  http?: (req: HttpRequest) => HttpResponse;
 }): Listener {
   const limits: ListenerLimits = { ...DEFAULT_LISTENER_LIMITS, ...opts.limits };
   const L: ListenerState = {
@@ -490,7 +511,7 @@ export function startListener(opts: {
   const server: TCPSocketListener<SocketState> = listenOrExplain(opts.host, opts.port, () => Bun.listen<SocketState>({
     hostname: opts.host,
     port: opts.port,
-    tls: { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false },
+    tls: { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false, ...(opts.http ? { ALPNProtocols: ALPN_WITH_HTTP } : {}) },
     socket: {
       open(s) {
         s.data = newSocketState(s, limits, opts.handler);
@@ -505,11 +526,14 @@ export function startListener(opts: {
           return void s.end();
         }
         if (!st.counted) {
-          // Refused at open, or evicted before its handshake ended: the reference's form, no prompt, close.
+          // Refused at open, or evicted before its handshake ended: the reference's form, no prompt, close
+          // (an HTTP connection has no atProtocol form to read: just the close).
+          if (s.alpnProtocol === HTTP_ALPN) return void s.end();
           st.ending = true;
           write(s, inboundLimitResponse());
           return endWhenFlushed(s);
         }
+        if (opts.http && s.alpnProtocol === HTTP_ALPN) return startHttp(L, s, opts.http);
         st.ready = true;
         write(s, "@");
       },
@@ -521,6 +545,7 @@ export function startListener(opts: {
         else if (st.pending.length > 0) void pump(L, s);
       },
       close(s) {
+        if (s.data?.http) httpClosed(s.data.http);
         if (s.data) uncount(L, s);
       },
       error(s, err) {

@@ -43,7 +43,7 @@ export function isOtherEnrollmentsKey(ownId: string | undefined, key: string, ne
 }
 
 /** The enrollment whose per-enrollment namespace holds `key`, if it is in one. */
-function perEnrollmentOwner(key: string): string | undefined {
+export function perEnrollmentOwner(key: string): string | undefined {
   return PER_ENROLLMENT_RE.exec(key)?.[1];
 }
 

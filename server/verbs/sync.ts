@@ -14,12 +14,14 @@ import type { CommitEntry } from "../store/keystore.ts";
 import { data, type HandlerTable } from "./handler.ts";
 
 /**
- * The version `info` and stats:7 report: the newest reference release whose verb grammar Inlay takes whole.
- * 3.14.0 (appMetadata) and everything before it in the grammar, and more: scan:cl, :nc, delete:dAt and
- * caller-set times (3.16.3), to: (3.15), notify:multi. Not 3.15.0, whose enroll:listns is not here yet (nor
- * 3.16's enroll:update); transports and events are not grammar (server/README.md lists what differs).
+ * The version `info` and stats:7 report: the newest reference release whose verb grammar Inlay takes whole
+ * (its CHANGELOG, release by release). 3.15.0: to:, enroll:listns, enrollment metadata. 3.16.0: enroll:update
+ * with apkamPublicKeySignature, the client's apsk, the augmented (verifier-bound `pol1.`) pol challenge.
+ * 3.16.1: apskLegacy. 3.16.3: cAt/uAt/eAt/aAt, :nc, delete:dAt, scan:cl. Not in any release yet, so no bar:
+ * notify's eAtn and eph. Taken but not whole in effect: signingAlgo mldsa65 parses and fails verification
+ * (server/enroll/README.md); transports and events are not grammar (server/README.md lists what differs).
  */
-export const COMPATIBLE_SERVER_VERSION = "3.14.0";
+export const COMPATIBLE_SERVER_VERSION = "3.16.3";
 /** Commit entries read from sqlite per round while filling a sync page. */
 const SYNC_SCAN_BATCH = 256;
 

@@ -162,7 +162,7 @@ describe("delete:dAt and scan:cl", () => {
 describe("info, stats, to", () => {
   test("info reports the grammar level and lists notify.multi; info:mtls shows the client chain", async () => {
     const info = body(await anon.send("info"));
-    expect(info.version).toBe("3.14.0");
+    expect(info.version).toBe("3.16.3");
     expect(info.features.map((x: any) => x.name)).toContain("notify.multi");
     expect(body(await anon.send("info:brief")).features.map((x: any) => x.name)).toContain("notify.multi");
     const mtls = body(await anon.send("info:mtls"));
