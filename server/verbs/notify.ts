@@ -18,6 +18,7 @@ import { notificationView } from "../notify/monitor_hub.ts";
 import { mayReadNotification } from "../notify/notification_access.ts";
 import { NOTIFICATION_PAGE_ROWS, type NotificationRow, type NotificationStatus } from "../notify/notification_store.ts";
 import { receiveNotification, sendNotification } from "../notify/notify_service.ts";
+import { isAllowListed } from "./config.ts";
 import { data, type HandlerTable } from "./handler.ts";
 
 /** Most notifications one `notify:list` answer holds (the answer must stay within a client's read buffer). */
@@ -48,7 +49,7 @@ function statusOf(r: NotificationRow, now = Date.now()): NotificationStatus {
 export const notifyHandlers: HandlerTable = {
   notify(ctx, conn, cmd) {
     if (conn.state.auth === "pol") {
-      receiveNotification(ctx, conn.state.atSign, cmd);
+      receiveNotification(ctx, conn.state.atSign, cmd, isAllowListed(ctx, conn.state.atSign));
       return data("success");
     }
     return data(sendNotification(ctx, cmd));
