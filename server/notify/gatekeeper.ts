@@ -44,8 +44,11 @@ export const DEFAULT_GATE_LIMITS: GateLimits = {
 /** What the gate says about one exchange. */
 export type GateVerdict = "allow" | "quarantine" | "deny";
 
-/** Why held notifications left the quarantine other than by admission. */
-export type GateDropReason = "tooLarge" | "overSenderCap" | "overTotalCap" | "rejected";
+/**
+ * What the gate dropped, by reason: held notifications that left the quarantine other than by admission, and
+ * queued outbound ones a rule made since denied (`deniedAtDelivery`).
+ */
+export type GateDropReason = "tooLarge" | "overSenderCap" | "overTotalCap" | "rejected" | "deniedAtDelivery";
 
 interface Rule {
   unknown?: GateUnknownPolicy;
@@ -80,7 +83,7 @@ export function openGatekeeper(path: string, limits: Partial<GateLimits> = {}): 
     known: new Map(store.known().map((k) => [k.atSign, k.admitted])),
     senders: new Map(),
     totalBytes: 0,
-    dropped: { tooLarge: 0, overSenderCap: 0, overTotalCap: 0, rejected: 0 },
+    dropped: { tooLarge: 0, overSenderCap: 0, overTotalCap: 0, rejected: 0, deniedAtDelivery: 0 },
   };
   const doc = store.readRules();
   if (doc) {
@@ -150,7 +153,8 @@ export function noteContact(g: Gatekeeper, atSign: string): void {
   g.store.setKnown(atSign, false);
 }
 
-function countDrop(g: Gatekeeper, reason: GateDropReason, n = 1): void {
+/** Counts `n` drops (persisted with the quarantine). */
+export function countDrop(g: Gatekeeper, reason: GateDropReason, n = 1): void {
   g.dropped[reason] += n;
   g.store.addCounter(reason, n);
 }

@@ -12,7 +12,7 @@ import type { ServerContext } from "../context.ts";
 import { newOutboundPool, type OutboundPool, type PoolOptions } from "../s2s/outbound_pool.ts";
 import { startCacheRefresher, type CacheRefresher } from "./cache_refresher.ts";
 import { startDelivery, type Delivery, type DeliveryLimits } from "./delivery.ts";
-import { admitSender, gateName, gateVerdict, holdNotification, noteContact, openGatekeeper, type Gatekeeper, type GateLimits } from "./gatekeeper.ts";
+import { admitSender, countDrop, gateName, gateVerdict, holdNotification, noteContact, openGatekeeper, type Gatekeeper, type GateLimits } from "./gatekeeper.ts";
 import { newMonitorHub, type MonitorHub } from "./monitor_hub.ts";
 import { openNotificationStore, type NewNotification, type NotificationRow, type NotificationStore } from "./notification_store.ts";
 import { applyNotificationToCache, checkCacheable } from "./shared_cache.ts";
@@ -57,9 +57,13 @@ export function startNotifyService(ctx: ServerContext, dataDir: string, tls: { k
   const store = openNotificationStore(join(dataDir, "notifications.sqlite"), ctx.metrics.notify);
   const hub = newMonitorHub(store, () => ctx.keystore.lastCommitId(), ctx.atSign);
   const pool = newOutboundPool(ctx, { tls, ...opts.pool });
-  const delivery = startDelivery(store, pool, opts.delivery, ctx.metrics.notify);
-  const cacheRefresher = startCacheRefresher(ctx, opts.cacheRefreshMs);
   const gate = openGatekeeper(join(dataDir, "gatekeeper.sqlite"), opts.gate);
+  const delivery = startDelivery(store, pool, opts.delivery, ctx.metrics.notify, (r) => {
+    const denied = deniesOutbound(gate, r.to, r);
+    if (denied) countDrop(gate, "deniedAtDelivery");
+    return denied;
+  });
+  const cacheRefresher = startCacheRefresher(ctx, opts.cacheRefreshMs);
   const purge = setInterval(() => {
     try {
       store.purgeExpired(Date.now() - NOTIFICATION_RETENTION_AFTER_EXPIRY_MS, PURGE_BATCH_ROWS);
@@ -171,9 +175,7 @@ export function sendNotification(ctx: ServerContext, cmd: CommandOf<"notify">): 
   const now = Date.now();
   const base = describe(cmd, ctx.atSign, to);
   const self = to === ctx.atSign;
-  if (!self && outboundDenied(svc, to, base)) {
-    throw new AtProtocolError("AT0009", `UnAuthorized client in request: the gatekeeper denies notifying ${to} about this namespace`);
-  }
+  if (!self) assertGateSends(ctx, to, base);
   const { row, inserted } = svc.store.insert({
     ...base,
     type: self ? "received" : "sent",
@@ -192,8 +194,20 @@ export function sendNotification(ctx: ServerContext, cmd: CommandOf<"notify">): 
 /** The name the gate classifies a notification by; a text message has none (only the `*` rule binds it). */
 const gateNameOf = (n: Pick<NewNotification, "messageType" | "key">) => (n.messageType === "text" ? null : gateName(n.key));
 
-function outboundDenied(svc: NotifyService, to: string, n: Pick<NewNotification, "messageType" | "key">): boolean {
-  return gateVerdict(svc.gate, "out", to, gateNameOf(n), false) === "deny";
+function deniesOutbound(gate: Gatekeeper, to: string, n: Pick<NewNotification, "messageType" | "key">): boolean {
+  return gateVerdict(gate, "out", to, gateNameOf(n), false) === "deny";
+}
+
+/**
+ * Throws AT0009 when the owner's gatekeeper denies notifying `to` (any spelling) about `n.key` (a full
+ * notification key or the bare name a notify line carries). notify:all and notify:multi ask for every
+ * recipient first, so that a refusal queues nothing.
+ */
+export function assertGateSends(ctx: ServerContext, to: string, n: Pick<NewNotification, "messageType" | "key">): void {
+  const atSign = atSignOf(to.startsWith("@") ? to : `@${to}`);
+  if (atSign !== ctx.atSign && deniesOutbound(service(ctx).gate, atSign, { messageType: n.messageType, key: n.key.toLowerCase() })) {
+    throw new AtProtocolError("AT0009", `UnAuthorized client in request: the gatekeeper denies notifying ${atSign} about this namespace`);
+  }
 }
 
 /**
@@ -260,7 +274,7 @@ export function notifyOnSharedWrite(ctx: ServerContext, key: string, op: "update
   const m = /^(@[^:@\s]+):(.+)(@[^:@\s]+)$/.exec(key);
   if (!m || m[3] !== ctx.atSign || m[1] === ctx.atSign || !ctx.notify) return;
   // The write itself stands; only the notification the gatekeeper denies is not sent.
-  if (outboundDenied(ctx.notify, m[1]!, { messageType: "key", key })) return;
+  if (deniesOutbound(ctx.notify.gate, m[1]!, { messageType: "key", key })) return;
   const record = op === "update" ? ctx.keystore.get(key) : null;
   const metadata: MetadataPatch = {};
   if (record) {

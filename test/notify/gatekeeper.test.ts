@@ -105,8 +105,56 @@ test("outbound deny: no notification to that @sign in that namespace, and its lo
   expect(await alice.send("notify:id:o3:@bob:phone.wavi@alice:x")).toBe("data:o3");
 });
 
+test("a held notification with ttr creates no cached key until its sender is admitted", async () => {
+  expect(await carol.send("config:gatekeeper:unknown:in:*:quarantine")).toBe("data:success");
+  try {
+    await alice.send("notify:id:t1:update:ttr:60000:@carol:card.chat@alice:v1");
+    await eventually(async () => (await statusAt(alice, "t1")) === "delivered");
+    expect(await carol.send("llookup:cached:@carol:card.chat@alice")).toStartWith("error:AT0015");
+    expect(await json(carol, "config:gatekeeper:quarantine:admit:@alice")).toEqual({ released: 1 });
+    expect(await carol.send("llookup:cached:@carol:card.chat@alice")).toBe("data:v1");
+  } finally {
+    expect(await carol.send("config:gatekeeper:unknown:in:*:allow")).toBe("data:success");
+  }
+});
+
+test("notify:multi and notify:all with one denied recipient queue nothing", async () => {
+  expect(await carol.send("config:gatekeeper:deny:out:secret:@bob")).toBe("data:success");
+  expect(await carol.send("notify:multi:@alice,@bob:x.secret@carol:v")).toStartWith("error:AT0009");
+  expect(await carol.send("notify:all:@alice,@bob:x.secret")).toStartWith("error:AT0009");
+  // Delivery to one recipient keeps the queue's order: once the allowed one arrived, a queued secret would have.
+  const ids = await json(carol, "notify:multi:@alice,@bob:x.public@carol:v");
+  await eventually(async () => (await statusAt(carol, ids["@alice"])) === "delivered");
+  const inbox = await alice.send("notify:list");
+  expect(inbox).toContain("x.public");
+  expect(inbox).not.toContain("x.secret");
+});
+
+test("a notification queued before the owner denied its namespace is refused at delivery, unsent", async () => {
+  const { server, client: ivy } = await startTunedServer(stack, "@ivy", { delivery: { retryBaseMs: 50, retryMaxMs: 200, quarantineBaseMs: 50, quarantineMaxMs: 200 } });
+  try {
+    // Bob refuses ivy for now, so both stay queued, failing together.
+    expect(await bob.send("config:block:add:@ivy")).toBe("data:success");
+    await ivy.send("notify:id:late1:@bob:phone.wavi@ivy:x");
+    await ivy.send("notify:id:late2:@bob:phone.other@ivy:x");
+    await eventually(async () => (await statusAt(ivy, "late1")) === "errored" && (await statusAt(ivy, "late2")) === "errored");
+    expect(await ivy.send("config:gatekeeper:deny:out:wavi:@bob")).toBe("data:success");
+    expect(await bob.send("config:block:remove:@ivy")).toBe("data:success");
+    // The refusal at delivery is counted: wait for that event, then late1 is final and was never sent.
+    await eventually(async () => (await json(ivy, "config:gatekeeper:quarantine:list")).dropped.deniedAtDelivery === 1);
+    await eventually(async () => (await statusAt(ivy, "late2")) === "delivered");
+    expect(await statusAt(ivy, "late1")).toBe("errored");
+    const inbox = await bob.send("notify:list");
+    expect(inbox).toContain("late2");
+    expect(inbox).not.toContain("late1");
+  } finally {
+    ivy.close();
+    await server.stop();
+  }
+});
+
 test("a flood from one unknown sender stays within its cap; the total cap drops the oldest; all counted", async () => {
-  const { server, client: dave } = await startTunedServer(stack, "@dave", { gate: { perSenderNotifications: 3, perSenderBytes: 2_000, maxSenders: 1 } });
+  let { server, client: dave } = await startTunedServer(stack, "@dave", { gate: { perSenderNotifications: 3, perSenderBytes: 2_000, maxSenders: 1 } });
   try {
     expect(await dave.send("config:gatekeeper:unknown:in:*:quarantine")).toBe("data:success");
     for (let i = 0; i < 8; i++) await bob.send(`notify:id:f${i}:@dave:m${i}.chat@bob:v`);
@@ -121,6 +169,11 @@ test("a flood from one unknown sender stays within its cap; the total cap drops 
     q = await json(dave, "config:gatekeeper:quarantine:list");
     expect(q.senders.map((s: any) => [s.atSign, s.held])).toEqual([["@alice", 1]]);
     expect(q.dropped.overTotalCap).toBe(3);
+    // The quarantine and its counters survive a restart.
+    dave.close();
+    await server.stop();
+    ({ server, client: dave } = await startTunedServer(stack, "@dave", { gate: { perSenderNotifications: 3, perSenderBytes: 2_000, maxSenders: 1 } }));
+    expect(await json(dave, "config:gatekeeper:quarantine:list")).toEqual(q);
     // What is left is the newest: admitting bob now releases nothing, alice her one.
     expect(await json(dave, "config:gatekeeper:quarantine:admit:@bob")).toEqual({ released: 0 });
     expect(await json(dave, "config:gatekeeper:quarantine:admit:@alice")).toEqual({ released: 1 });
