@@ -66,6 +66,8 @@ export interface Gatekeeper {
   readonly senders: Map<string, { held: number; bytes: number }>;
   totalBytes: number;
   readonly dropped: Record<GateDropReason, number>;
+  /** The counters changed since they were last written (they are written with the next write, or at close). */
+  droppedUnsaved: boolean;
 }
 
 type RulesDoc = Record<GateDirection, Record<string, { unknown?: GateUnknownPolicy; allow: string[]; deny: string[] }>>;
@@ -84,6 +86,7 @@ export function openGatekeeper(path: string, limits: Partial<GateLimits> = {}): 
     senders: new Map(),
     totalBytes: 0,
     dropped: { tooLarge: 0, overSenderCap: 0, overTotalCap: 0, rejected: 0, deniedAtDelivery: 0 },
+    droppedUnsaved: false,
   };
   const doc = store.readRules();
   if (doc) {
@@ -153,10 +156,25 @@ export function noteContact(g: Gatekeeper, atSign: string): void {
   g.store.setKnown(atSign, false);
 }
 
-/** Counts `n` drops (persisted with the quarantine). */
+/**
+ * Counts `n` drops in memory: a drop does no I/O. The counts are written with the gatekeeper's next write and
+ * at close, so a crash may lose the counts (never a held notification) since the last one.
+ */
 export function countDrop(g: Gatekeeper, reason: GateDropReason, n = 1): void {
   g.dropped[reason] += n;
-  g.store.addCounter(reason, n);
+  g.droppedUnsaved = true;
+}
+
+function saveCounters(g: Gatekeeper): void {
+  if (!g.droppedUnsaved) return;
+  for (const [name, n] of Object.entries(g.dropped)) g.store.setCounter(name, n);
+  g.droppedUnsaved = false;
+}
+
+/** Writes the counters and closes the file. */
+export function closeGatekeeper(g: Gatekeeper): void {
+  saveCounters(g);
+  g.store.close();
 }
 
 function forgetHeld(g: Gatekeeper, from: string, bytes: number): void {
@@ -181,14 +199,15 @@ function dropOldest(g: Gatekeeper, reason: GateDropReason, from?: string): void 
  * otherwise the sender's oldest, then the oldest anywhere, give way. A repeated (id, sender) is held once.
  */
 export function holdNotification(g: Gatekeeper, n: NewNotification): "held" | "duplicate" | "dropped" {
-  const body = JSON.stringify(n);
-  const bytes = Buffer.byteLength(body);
   const L = g.limits;
+  // A value longer in characters than the cap is over it in bytes: dropped before it is even serialised.
+  const body = (n.value?.length ?? 0) > L.perSenderBytes ? null : JSON.stringify(n);
+  const bytes = body === null ? Infinity : Buffer.byteLength(body);
+  if (body === null || bytes > L.perSenderBytes) {
+    countDrop(g, "tooLarge");
+    return "dropped";
+  }
   return g.store.tx(() => {
-    if (bytes > L.perSenderBytes) {
-      countDrop(g, "tooLarge");
-      return "dropped";
-    }
     if (g.store.hold({ id: n.id, from: n.from, bytes, heldAt: n.createdAt, body }) === null) return "duplicate";
     const s = g.senders.get(n.from) ?? { held: 0, bytes: 0 };
     g.senders.set(n.from, s);
@@ -197,6 +216,7 @@ export function holdNotification(g: Gatekeeper, n: NewNotification): "held" | "d
     g.totalBytes += bytes;
     while (s.held > L.perSenderNotifications || s.bytes > L.perSenderBytes) dropOldest(g, "overSenderCap", n.from);
     while (g.senders.size > L.maxSenders || g.totalBytes > L.totalBytes) dropOldest(g, "overTotalCap");
+    saveCounters(g);
     return "held";
   });
 }
@@ -213,26 +233,28 @@ export function admitSender(g: Gatekeeper, atSign: string, release: (n: NewNotif
   g.store.setKnown(atSign, true);
   const rows = g.store.heldOf(atSign);
   for (const r of rows) release(JSON.parse(r.body) as NewNotification);
-  g.store.tx(() => {
-    g.store.dropSender(atSign);
-    const s = g.senders.get(atSign);
-    if (s) g.totalBytes -= s.bytes;
-    g.senders.delete(atSign);
-  });
+  g.store.tx(() => dropSender(g, atSign));
   return rows.length;
+}
+
+/** Drops every held notification of `from`; returns how many. */
+function dropSender(g: Gatekeeper, from: string): number {
+  const s = g.senders.get(from);
+  g.store.dropSender(from);
+  if (!s) return 0;
+  g.totalBytes -= s.bytes;
+  g.senders.delete(from);
+  return s.held;
 }
 
 /** Drops what `atSign` has in quarantine and its admission; returns how many notifications were dropped. */
 export function rejectSender(g: Gatekeeper, atSign: string): number {
   return g.store.tx(() => {
-    const s = g.senders.get(atSign);
-    const n = s?.held ?? 0;
-    g.store.dropSender(atSign);
-    if (s) g.totalBytes -= s.bytes;
-    g.senders.delete(atSign);
+    const n = dropSender(g, atSign);
     g.known.delete(atSign);
     g.store.forgetKnown(atSign);
     if (n > 0) countDrop(g, "rejected", n);
+    saveCounters(g);
     return n;
   });
 }

@@ -54,7 +54,7 @@ export interface GatekeeperStore {
   dropSeq(seq: number): void;
   dropSender(from: string): void;
   counters(): Record<string, number>;
-  addCounter(name: string, n: number): void;
+  setCounter(name: string, n: number): void;
   /** Runs `f` in one transaction. */
   tx<T>(f: () => T): T;
   close(): void;
@@ -86,7 +86,7 @@ export function openGatekeeperStore(path: string): GatekeeperStore {
     dropSeq: db.query("DELETE FROM quarantine WHERE seq = ?"),
     dropSender: db.query("DELETE FROM quarantine WHERE from_at = ?"),
     counters: db.query<{ name: string; n: number }, []>("SELECT name, n FROM gate_counters"),
-    addCounter: db.query("INSERT INTO gate_counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n"),
+    setCounter: db.query("INSERT INTO gate_counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = excluded.n"),
   } satisfies Record<string, Statement<any, any>>;
   const oldestRow = (r: { seq: number; from_at: string; bytes: number } | null) => (r ? { seq: r.seq, from: r.from_at, bytes: r.bytes } : null);
   return {
@@ -105,7 +105,7 @@ export function openGatekeeperStore(path: string): GatekeeperStore {
     dropSeq: (seq) => void q.dropSeq.run(seq),
     dropSender: (from) => void q.dropSender.run(from),
     counters: () => Object.fromEntries(q.counters.all().map((r) => [r.name, r.n])),
-    addCounter: (name, n) => void q.addCounter.run(name, n),
+    setCounter: (name, n) => void q.setCounter.run(name, n),
     tx: (f) => db.transaction(f)(),
     close: () => db.close(),
   };

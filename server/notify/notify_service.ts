@@ -12,7 +12,7 @@ import type { ServerContext } from "../context.ts";
 import { newOutboundPool, type OutboundPool, type PoolOptions } from "../s2s/outbound_pool.ts";
 import { startCacheRefresher, type CacheRefresher } from "./cache_refresher.ts";
 import { startDelivery, type Delivery, type DeliveryLimits } from "./delivery.ts";
-import { admitSender, countDrop, gateName, gateVerdict, holdNotification, noteContact, openGatekeeper, type Gatekeeper, type GateLimits } from "./gatekeeper.ts";
+import { admitSender, closeGatekeeper, countDrop, gateName, gateVerdict, holdNotification, noteContact, openGatekeeper, type Gatekeeper, type GateLimits } from "./gatekeeper.ts";
 import { newMonitorHub, type MonitorHub } from "./monitor_hub.ts";
 import { openNotificationStore, type NewNotification, type NotificationRow, type NotificationStore } from "./notification_store.ts";
 import { applyNotificationToCache, checkCacheable } from "./shared_cache.ts";
@@ -86,7 +86,7 @@ export function startNotifyService(ctx: ServerContext, dataDir: string, tls: { k
       pool.stop();
       hub.stop();
       store.close();
-      gate.store.close();
+      closeGatekeeper(gate);
     },
   };
 }
@@ -175,7 +175,7 @@ export function sendNotification(ctx: ServerContext, cmd: CommandOf<"notify">): 
   const now = Date.now();
   const base = describe(cmd, ctx.atSign, to);
   const self = to === ctx.atSign;
-  if (!self) assertGateSends(ctx, to, base);
+  if (!self) assertNotDenied(svc, to, base);
   const { row, inserted } = svc.store.insert({
     ...base,
     type: self ? "received" : "sent",
@@ -205,8 +205,12 @@ function deniesOutbound(gate: Gatekeeper, to: string, n: Pick<NewNotification, "
  */
 export function assertGateSends(ctx: ServerContext, to: string, n: Pick<NewNotification, "messageType" | "key">): void {
   const atSign = atSignOf(to.startsWith("@") ? to : `@${to}`);
-  if (atSign !== ctx.atSign && deniesOutbound(service(ctx).gate, atSign, { messageType: n.messageType, key: n.key.toLowerCase() })) {
-    throw new AtProtocolError("AT0009", `UnAuthorized client in request: the gatekeeper denies notifying ${atSign} about this namespace`);
+  if (atSign !== ctx.atSign) assertNotDenied(service(ctx), atSign, { messageType: n.messageType, key: n.key.toLowerCase() });
+}
+
+function assertNotDenied(svc: NotifyService, to: string, n: Pick<NewNotification, "messageType" | "key">): void {
+  if (deniesOutbound(svc.gate, to, n)) {
+    throw new AtProtocolError("AT0009", `UnAuthorized client in request: the gatekeeper denies notifying ${to} about this namespace`);
   }
 }
 
