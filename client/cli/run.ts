@@ -21,6 +21,7 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<CliCom
   keys: { description: "Shows my @sign, the path of my .atKeys file and my public keys (PKAM and encryption).", load: async () => (await import("./keys.ts")).keys },
   enroll: { description: "Enrolls this device for an app (with an OTP) or, on a manager device, lists and decides enrollment requests.", load: async () => (await import("./enroll.ts")).enroll },
   otp: { description: "Prints a one-time passcode for `enroll request` on a new device (needs a manager device's keys).", load: async () => (await import("./otp.ts")).otp },
+  gatekeeper: { description: "Shows and sets my atServer's gatekeeper rules; lists, admits or rejects the senders held in quarantine.", load: async () => (await import("./gatekeeper.ts")).gatekeeper },
   daemon: { description: "Device daemon: accepts end-to-end encrypted tunnels from allowed @signs to permitted local services.", load: async () => (await import("./daemon.ts")).daemon },
   tunnel: { description: "Opens a local port whose connections reach a service on the device, end-to-end encrypted through a relay.", load: async () => (await import("./tunnel.ts")).tunnel },
   ssh: { description: "Runs the system ssh to the device's sshd through an end-to-end encrypted tunnel.", load: async () => (await import("./ssh.ts")).ssh },

@@ -211,6 +211,8 @@ export type Command =
   | { verb: "config"; operation: "blockAdd" | "blockRemove" | "allowAdd" | "allowRemove"; atSigns: string[] }
   | { verb: "config"; operation: "blockShow" | "allowShow" }
   | { verb: "config"; operation: "set" | "reset" | "print"; setting: string }
+  /** `config:gatekeeper:...`: Inlay's own extension (server/README.md "Gatekeeper"), not in the reference. */
+  | { verb: "config"; operation: "gatekeeper"; gate: GatekeeperOperation }
   | { verb: "info"; mode?: "brief" | "mtls" | "mtlsbrief" }
   /** A peer server's first verb naming the @sign it means (3.15); answers that @sign's two public keys. */
   | { verb: "to"; atSign: string }
@@ -247,3 +249,16 @@ export type VerbName = Command["verb"];
 
 /** The Command variant(s) with the given verb tag. */
 export type CommandOf<V extends VerbName> = Extract<Command, { verb: V }>;
+
+/** Which way a gatekeeper rule binds: what other @signs bring in (notifications), or what leaves (notifications, lookup answers). */
+export type GateDirection = "in" | "out";
+/** What a rule does with an @sign on none of its lists and never admitted: `quarantine` only inbound. */
+export type GateUnknownPolicy = "allow" | "quarantine" | "deny";
+/** One `config:gatekeeper:` form. `namespace` is a namespace or `*` (every namespace without a rule of its own). */
+export type GatekeeperOperation =
+  | { op: "show" }
+  | { op: "unknown"; direction: GateDirection; namespace: string; policy: GateUnknownPolicy }
+  | { op: "allow" | "deny" | "forget"; direction: GateDirection; namespace: string; atSigns: string[] }
+  | { op: "quarantineList" }
+  | { op: "admit"; atSign: string }
+  | { op: "reject"; atSign: string; block: boolean };

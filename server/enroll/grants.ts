@@ -127,6 +127,13 @@ function manage(need: NamespaceAccess) {
   };
 }
 
+/** The gatekeeper's configuration: the owner's business, so `*` or `__manage` (either). */
+function gatekeeperCheck(need: NamespaceAccess) {
+  return (_ctx: ServerContext, conn: Connection, grants: NamespaceGrants) => {
+    if (!grantAllows(grants["*"], need) && !hasManageAccess(grants, need)) throw denied(conn, "the gatekeeper (this needs the * or __manage namespace)", need);
+  };
+}
+
 /**
  * Enroll operations any approved enrollment may send; the handler decides what they show or allow: list and
  * fetch (own enrollment), request (self-enrollment, never wider than the requester), update (self only),
@@ -172,7 +179,8 @@ const CHECKS: { [V in VerbName]: Check<V> } = {
     if (cmd.ids?.some((id) => id === 15 || id === 17)) everything("r")(ctx, conn, g);
   },
   config: (ctx, conn, g, cmd) => {
-    if (cmd.operation === "blockShow" || cmd.operation === "allowShow") everything("r")(ctx, conn, g);
+    if (cmd.operation === "gatekeeper") gatekeeperCheck(cmd.gate.op === "show" || cmd.gate.op === "quarantineList" ? "r" : "rw")(ctx, conn, g);
+    else if (cmd.operation === "blockShow" || cmd.operation === "allowShow") everything("r")(ctx, conn, g);
     else if (cmd.operation !== "set" && cmd.operation !== "reset" && cmd.operation !== "print") everything("rw")(ctx, conn, g);
   },
   enroll: (ctx, conn, g, cmd) => {

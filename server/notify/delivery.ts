@@ -93,10 +93,17 @@ export function deliveryLine(r: NotificationRow): string {
 }
 
 /**
- * Starts the delivery job; what happens to each row is counted in `counts`.
+ * Starts the delivery job; what happens to each row is counted in `counts`. A row `refuses` names (the owner's
+ * gatekeeper denied it since it was queued) ends errored at its turn, unsent.
  * @example const d = startDelivery(store, pool); d.wake();
  */
-export function startDelivery(store: NotificationStore, pool: OutboundPool, limits: Partial<DeliveryLimits> = {}, counts?: NotifyCounters): Delivery {
+export function startDelivery(
+  store: NotificationStore,
+  pool: OutboundPool,
+  limits: Partial<DeliveryLimits> = {},
+  counts?: NotifyCounters,
+  refuses: (r: NotificationRow) => boolean = () => false,
+): Delivery {
   const L: DeliveryLimits = { ...DEFAULT_DELIVERY_LIMITS, ...limits };
   const active = new Set<string>();
   const quarantine = new Map<string, number>();
@@ -124,6 +131,11 @@ export function startDelivery(store: NotificationStore, pool: OutboundPool, limi
     while (!stopped) {
       const rows = store.due(to, Date.now(), L.batchRows);
       if (rows.length === 0) return;
+      const refused = rows.filter(refuses);
+      if (refused.length > 0) {
+        store.recordOutcomes(countOutcomes(counts, refused.map((r) => ({ seq: r.seq, delivered: false, retryAt: null }))));
+        continue;
+      }
       let session;
       try {
         session = await pool.session(to);

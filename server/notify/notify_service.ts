@@ -12,6 +12,7 @@ import type { ServerContext } from "../context.ts";
 import { newOutboundPool, type OutboundPool, type PoolOptions } from "../s2s/outbound_pool.ts";
 import { startCacheRefresher, type CacheRefresher } from "./cache_refresher.ts";
 import { startDelivery, type Delivery, type DeliveryLimits } from "./delivery.ts";
+import { admitSender, closeGatekeeper, countDrop, gateName, gateVerdict, holdNotification, noteContact, openGatekeeper, type Gatekeeper, type GateLimits } from "./gatekeeper.ts";
 import { newMonitorHub, type MonitorHub } from "./monitor_hub.ts";
 import { openNotificationStore, type NewNotification, type NotificationRow, type NotificationStore } from "./notification_store.ts";
 import { applyNotificationToCache, checkCacheable } from "./shared_cache.ts";
@@ -33,6 +34,8 @@ export interface NotifyOptions {
   pool?: Omit<PoolOptions, "tls">;
   /** Period of the background refresh of stale cached copies. */
   cacheRefreshMs?: number;
+  /** Bounds of the gatekeeper's quarantine and rules. */
+  gate?: Partial<GateLimits>;
 }
 
 /** The running notification side. */
@@ -42,6 +45,7 @@ export interface NotifyService {
   readonly pool: OutboundPool;
   readonly delivery: Delivery;
   readonly cacheRefresher: CacheRefresher;
+  readonly gate: Gatekeeper;
   stop(): void;
 }
 
@@ -53,7 +57,12 @@ export function startNotifyService(ctx: ServerContext, dataDir: string, tls: { k
   const store = openNotificationStore(join(dataDir, "notifications.sqlite"), ctx.metrics.notify);
   const hub = newMonitorHub(store, () => ctx.keystore.lastCommitId(), ctx.atSign);
   const pool = newOutboundPool(ctx, { tls, ...opts.pool });
-  const delivery = startDelivery(store, pool, opts.delivery, ctx.metrics.notify);
+  const gate = openGatekeeper(join(dataDir, "gatekeeper.sqlite"), opts.gate);
+  const delivery = startDelivery(store, pool, opts.delivery, ctx.metrics.notify, (r) => {
+    const denied = deniesOutbound(gate, r.to, r);
+    if (denied) countDrop(gate, "deniedAtDelivery");
+    return denied;
+  });
   const cacheRefresher = startCacheRefresher(ctx, opts.cacheRefreshMs);
   const purge = setInterval(() => {
     try {
@@ -69,6 +78,7 @@ export function startNotifyService(ctx: ServerContext, dataDir: string, tls: { k
     pool,
     delivery,
     cacheRefresher,
+    gate,
     stop() {
       clearInterval(purge);
       cacheRefresher.stop();
@@ -76,6 +86,7 @@ export function startNotifyService(ctx: ServerContext, dataDir: string, tls: { k
       pool.stop();
       hub.stop();
       store.close();
+      closeGatekeeper(gate);
     },
   };
 }
@@ -164,6 +175,7 @@ export function sendNotification(ctx: ServerContext, cmd: CommandOf<"notify">): 
   const now = Date.now();
   const base = describe(cmd, ctx.atSign, to);
   const self = to === ctx.atSign;
+  if (!self) assertNotDenied(svc, to, base);
   const { row, inserted } = svc.store.insert({
     ...base,
     type: self ? "received" : "sent",
@@ -175,7 +187,41 @@ export function sendNotification(ctx: ServerContext, cmd: CommandOf<"notify">): 
     if (self) svc.hub.publish(row);
     else svc.delivery.wake();
   }
+  if (!self) noteContact(svc.gate, to);
   return row.id;
+}
+
+/** The name the gate classifies a notification by; a text message has none (only the `*` rule binds it). */
+const gateNameOf = (n: Pick<NewNotification, "messageType" | "key">) => (n.messageType === "text" ? null : gateName(n.key));
+
+function deniesOutbound(gate: Gatekeeper, to: string, n: Pick<NewNotification, "messageType" | "key">): boolean {
+  return gateVerdict(gate, "out", to, gateNameOf(n), false) === "deny";
+}
+
+/**
+ * Throws AT0009 when the owner's gatekeeper denies notifying `to` (any spelling) about `n.key` (a full
+ * notification key or the bare name a notify line carries). notify:all and notify:multi ask for every
+ * recipient first, so that a refusal queues nothing.
+ */
+export function assertGateSends(ctx: ServerContext, to: string, n: Pick<NewNotification, "messageType" | "key">): void {
+  const atSign = atSignOf(to.startsWith("@") ? to : `@${to}`);
+  if (atSign !== ctx.atSign) assertNotDenied(service(ctx), atSign, { messageType: n.messageType, key: n.key.toLowerCase() });
+}
+
+function assertNotDenied(svc: NotifyService, to: string, n: Pick<NewNotification, "messageType" | "key">): void {
+  if (deniesOutbound(svc.gate, to, n)) {
+    throw new AtProtocolError("AT0009", `UnAuthorized client in request: the gatekeeper denies notifying ${to} about this namespace`);
+  }
+}
+
+/**
+ * Throws AT0009 when the owner's gatekeeper denies answering `atSign`'s lookup of `key` (checked before the
+ * key is read, so the answer says nothing about whether it exists).
+ */
+export function assertGateAnswers(ctx: ServerContext, atSign: string, key: string): void {
+  if (ctx.notify && gateVerdict(ctx.notify.gate, "out", atSign, gateName(key), false) === "deny") {
+    throw new AtProtocolError("AT0009", `UnAuthorized client in request: the gatekeeper denies ${atSign} this namespace`);
+  }
 }
 
 /**
@@ -183,7 +229,7 @@ export function sendNotification(ctx: ServerContext, cmd: CommandOf<"notify">): 
  * redelivery is acknowledged again but not stored or pushed twice), applied to our cached copy, pushed to
  * monitors.
  */
-export function receiveNotification(ctx: ServerContext, from: string, cmd: CommandOf<"notify">): void {
+export function receiveNotification(ctx: ServerContext, from: string, cmd: CommandOf<"notify">, allowListed = false): void {
   const svc = service(ctx);
   if (cmd.forAtSign !== undefined && atSignOf(cmd.forAtSign) !== ctx.atSign) {
     throw new AtProtocolError("AT0009", `UnAuthorized client in request: this server does not take notifications for ${cmd.forAtSign}`);
@@ -194,11 +240,32 @@ export function receiveNotification(ctx: ServerContext, from: string, cmd: Comma
   const now = Date.now();
   const base = describe(cmd, from, ctx.atSign);
   checkCacheable(base);
-  const { row, inserted } = svc.store.insert({ ...base, type: "received", status: "delivered", createdAt: now, expiresAt: now + base.ttln });
+  const n: NewNotification = { ...base, type: "received", status: "delivered", createdAt: now, expiresAt: now + base.ttln };
+  const verdict = gateVerdict(svc.gate, "in", from, gateNameOf(n), allowListed);
+  if (verdict === "deny") throw new AtProtocolError("AT0009", `UnAuthorized client in request: ${ctx.atSign} does not accept this notification from ${from}`);
+  // Held, the sender hears success as for any other (the quarantine cannot be probed); nothing else happens yet.
+  if (verdict === "quarantine") holdNotification(svc.gate, n);
+  else accept(ctx, svc, n);
+}
+
+/** A received notification into the normal flow: stored once, applied to the cached copy, pushed to monitors. */
+function accept(ctx: ServerContext, svc: NotifyService, n: NewNotification): void {
+  const { row, inserted } = svc.store.insert(n);
   if (!inserted) return;
   const change = applyNotificationToCache(ctx, row);
   svc.hub.publish(row);
   if (change) svc.hub.publishStats(change.commitId, change.op);
+}
+
+/**
+ * The owner admits `atSign`: its held notifications enter the normal flow in the order they came (the
+ * expired ones are left out), and it is known from then on. Returns how many were held.
+ */
+export function admitQuarantined(ctx: ServerContext, atSign: string): number {
+  const svc = service(ctx);
+  return admitSender(svc.gate, atSign, (n) => {
+    if (n.expiresAt > Date.now()) accept(ctx, svc, n);
+  });
 }
 
 /**
@@ -210,6 +277,8 @@ export function receiveNotification(ctx: ServerContext, from: string, cmd: Comma
 export function notifyOnSharedWrite(ctx: ServerContext, key: string, op: "update" | "delete", withValue: boolean): void {
   const m = /^(@[^:@\s]+):(.+)(@[^:@\s]+)$/.exec(key);
   if (!m || m[3] !== ctx.atSign || m[1] === ctx.atSign || !ctx.notify) return;
+  // The write itself stands; only the notification the gatekeeper denies is not sent.
+  if (deniesOutbound(ctx.notify.gate, m[1]!, { messageType: "key", key })) return;
   const record = op === "update" ? ctx.keystore.get(key) : null;
   const metadata: MetadataPatch = {};
   if (record) {

@@ -6,11 +6,14 @@
  * `config:set|reset|print` exist only in the reference's testing mode, which we do not have.
  */
 import { normalizeAtSign } from "../../core/atsign.ts";
+import type { GatekeeperOperation } from "../../core/verbs/command.ts";
 import { accessListOf, type AccessListName } from "../../core/verbs/config.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
 import type { ServerContext } from "../context.ts";
+import { changeRule, gateShow, quarantineSummary, rejectSender } from "../notify/gatekeeper.ts";
+import { admitQuarantined } from "../notify/notify_service.ts";
 import { freshMeta } from "../server_keys.ts";
-import { data, type HandlerTable } from "./handler.ts";
+import { data, type HandlerTable, type Reply } from "./handler.ts";
 
 /** Most @signs one access list holds (the value must stay a reasonable single line). */
 export const ACCESS_LIST_MAX_ATSIGNS = 10_000;
@@ -60,6 +63,11 @@ export function refusal(ctx: ServerContext, atSign: string): string | null {
   return null;
 }
 
+/** Whether the allow list names `atSign` (the gatekeeper counts such an @sign as known). */
+export function isAllowListed(ctx: ServerContext, atSign: string): boolean {
+  return lists(ctx).allow.has(atSign);
+}
+
 /** Throws the reference's AT0013 (the connection closes) when `atSign` is refused. */
 export function assertAllowed(ctx: ServerContext, atSign: string): void {
   const why = refusal(ctx, atSign);
@@ -74,6 +82,35 @@ function canonical(atSigns: string[]): string[] {
   }
 }
 
+function addToList(ctx: ServerContext, name: AccessListName, atSigns: string[]): void {
+  const list = [...lists(ctx)[name]];
+  for (const a of canonical(atSigns)) if (a !== ctx.atSign && !list.includes(a)) list.push(a);
+  if (list.length > ACCESS_LIST_MAX_ATSIGNS) throw new AtProtocolError("AT0022", `An access list holds at most ${ACCESS_LIST_MAX_ATSIGNS} @signs`);
+  writeList(ctx, name, list);
+}
+
+/** `config:gatekeeper:...` (our extension, server/README.md "Gatekeeper"). */
+function gatekeeper(ctx: ServerContext, op: GatekeeperOperation): Reply {
+  if (!ctx.notify) throw new AtProtocolError("AT0010", "Notifications are not available on this server");
+  const gate = ctx.notify.gate;
+  switch (op.op) {
+    case "show":
+      return data(JSON.stringify(gateShow(gate)));
+    case "quarantineList":
+      return data(JSON.stringify(quarantineSummary(gate)));
+    case "admit":
+      return data(JSON.stringify({ released: admitQuarantined(ctx, canonical([op.atSign])[0]!) }));
+    case "reject": {
+      const [atSign] = canonical([op.atSign]);
+      if (op.block) addToList(ctx, "block", [atSign!]);
+      return data(JSON.stringify({ dropped: rejectSender(gate, atSign!) }));
+    }
+    default:
+      changeRule(gate, op.op === "unknown" ? op : { ...op, atSigns: canonical(op.atSigns).filter((a) => a !== ctx.atSign) });
+      return data("success");
+  }
+}
+
 /** Handlers of the config family. */
 export const configHandlers: HandlerTable = {
   config(ctx, _conn, cmd) {
@@ -84,14 +121,9 @@ export const configHandlers: HandlerTable = {
         return data(list.length === 0 ? null : JSON.stringify(list));
       }
       case "blockAdd":
-      case "allowAdd": {
-        const name = accessListOf(cmd.operation);
-        const list = [...lists(ctx)[name]];
-        for (const a of canonical(cmd.atSigns)) if (a !== ctx.atSign && !list.includes(a)) list.push(a);
-        if (list.length > ACCESS_LIST_MAX_ATSIGNS) throw new AtProtocolError("AT0022", `An access list holds at most ${ACCESS_LIST_MAX_ATSIGNS} @signs`);
-        writeList(ctx, name, list);
+      case "allowAdd":
+        addToList(ctx, accessListOf(cmd.operation), cmd.atSigns);
         return data("success");
-      }
       case "blockRemove":
       case "allowRemove": {
         const name = accessListOf(cmd.operation);
@@ -99,6 +131,8 @@ export const configHandlers: HandlerTable = {
         writeList(ctx, name, [...lists(ctx)[name]].filter((a) => !drop.has(a)));
         return data("success");
       }
+      case "gatekeeper":
+        return gatekeeper(ctx, cmd.gate);
       default:
         return data("testing mode disabled by default");
     }

@@ -12,6 +12,7 @@ import { isActive } from "../metadata.ts";
 import { cachedMetaFromRemote, lookupAnswer, remoteAnswer } from "../format.ts";
 import type { StoredRecord } from "../store/keystore.ts";
 import { lookupSharedOfOther } from "../notify/shared_cache.ts";
+import { assertGateAnswers } from "../notify/notify_service.ts";
 import { data, type HandlerTable, type Reply } from "./handler.ts";
 
 const notFound = (key: string) => new AtProtocolError("AT0015", `${key} does not exist in keystore`);
@@ -94,6 +95,7 @@ export const lookupHandlers: HandlerTable = {
     if (!target) throw new AtProtocolError("AT0401", "Command cannot be executed without auth");
     // The owner's lookup of its own "shared with self" key skips the activity check, like the reference.
     if (target.kind === "local") {
+      if (conn.state.auth === "pol") assertGateAnswers(ctx, conn.state.atSign, target.key);
       const reply = readLocal(ctx, target.key, cmd.operation, conn.state.auth !== "owner");
       return cmd.operation === undefined ? resolveReferences(ctx, conn.state, reply) : reply;
     }

@@ -17,7 +17,8 @@ import { clientRegex } from "../key_policy.ts";
 import { notificationView } from "../notify/monitor_hub.ts";
 import { mayReadNotification } from "../notify/notification_access.ts";
 import { NOTIFICATION_PAGE_ROWS, type NotificationRow, type NotificationStatus } from "../notify/notification_store.ts";
-import { receiveNotification, sendNotification } from "../notify/notify_service.ts";
+import { assertGateSends, receiveNotification, sendNotification } from "../notify/notify_service.ts";
+import { isAllowListed } from "./config.ts";
 import { data, type HandlerTable } from "./handler.ts";
 
 /** Most notifications one `notify:list` answer holds (the answer must stay within a client's read buffer). */
@@ -48,7 +49,7 @@ function statusOf(r: NotificationRow, now = Date.now()): NotificationStatus {
 export const notifyHandlers: HandlerTable = {
   notify(ctx, conn, cmd) {
     if (conn.state.auth === "pol") {
-      receiveNotification(ctx, conn.state.atSign, cmd);
+      receiveNotification(ctx, conn.state.atSign, cmd, isAllowListed(ctx, conn.state.atSign));
       return data("success");
     }
     return data(sendNotification(ctx, cmd));
@@ -59,6 +60,7 @@ export const notifyHandlers: HandlerTable = {
     if (cmd.recipients.length > NOTIFY_ALL_MAX_RECIPIENTS) throw new AtProtocolError("AT0022", `notify:all takes at most ${NOTIFY_ALL_MAX_RECIPIENTS} recipients`);
     const ids: Record<string, string> = {};
     const metadata = { ttl: cmd.ttl, ttb: cmd.ttb, ttr: cmd.ttr, ccd: cmd.ccd };
+    for (const to of cmd.recipients) assertGateSends(ctx, to, { messageType: cmd.messageType ?? "key", key: cmd.atKey });
     for (const to of cmd.recipients) {
       const forAtSign = to.startsWith("@") ? to : `@${to}`;
       ids[forAtSign] = sendNotification(ctx, {

@@ -4,7 +4,7 @@
  */
 import { normalizeAtSign } from "../../core/atsign.ts";
 import { AtProtocolError } from "../../core/wire/index.ts";
-import { sendNotification } from "../notify/notify_service.ts";
+import { assertGateSends, sendNotification } from "../notify/notify_service.ts";
 import { data, type HandlerTable } from "./handler.ts";
 import { NOTIFY_ALL_MAX_RECIPIENTS } from "./notify.ts";
 
@@ -26,7 +26,9 @@ function recipientsOf(list: readonly string[]): string[] {
 export const notifyMultiHandlers: HandlerTable = {
   notifyMulti(ctx, _conn, cmd) {
     const ids: Record<string, string> = {};
-    for (const forAtSign of recipientsOf(cmd.recipients)) {
+    const recipients = recipientsOf(cmd.recipients);
+    for (const to of recipients) assertGateSends(ctx, to, { messageType: "key", key: cmd.atKey });
+    for (const forAtSign of recipients) {
       ids[forAtSign] = sendNotification(ctx, {
         verb: "notify",
         messageType: "key",
