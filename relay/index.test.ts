@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Socket } from "bun";
+import { connect as connectTcp } from "node:net";
 import { generateEd25519KeyPair } from "../core/crypto/ed25519.ts";
 import { type KeyPairText, generateRsaKeyPair } from "../core/crypto/rsa.ts";
 import type { AtSignSigningKey } from "../core/crypto/tunnel/at_sign_signature.ts";
@@ -215,6 +216,33 @@ describe("startRelay() hostile strangers (issue 13)", () => {
       // Names already known to be unknown are answered from the negative cache.
       await rawConnect(r.port, (sock) => sock.write(forgedAuth(lookups[0]!, 256)));
       expect(lookups.length).toBe(5);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  test("an address whose legs keep failing is closed at accept; a pair from another prefix still joins", async () => {
+    const r = await startRelay({ relayAtSign: "@relay", host: "127.0.0.1", port: 0, resolvePublicKey, limits: { ...limits, failedLegsPerAddress: 3 } });
+    /** Connects from 127.0.1.1 (another /24 than the pair's 127.0.0.1), writes `frame`, and resolves with what came back once closed. */
+    const fromStranger = (frame: Uint8Array) =>
+      new Promise<number>((resolve) => {
+        let got = 0;
+        const sock = connectTcp({ host: "127.0.0.1", port: r.port, localAddress: "127.0.1.1" }, () => sock.end(frame));
+        sock.on("data", (b: Buffer) => (got += b.byteLength));
+        sock.on("close", () => resolve(got));
+        sock.on("error", () => {});
+      });
+    try {
+      for (let i = 0; i < 3; i++) expect(await fromStranger(forgedAuth(`@forger${i}`, 10))).toBeGreaterThan(0);
+      expect(r.stats().refused.bad_signature).toBe(3);
+      // The fourth gets no HELLO at all: closed at accept.
+      expect(await fromStranger(forgedAuth("@forger3", 10))).toBe(0);
+      expect(r.stats().refused.penalized).toBe(1);
+      const [a, b] = await testPair(r.port, sid(), alice, bob);
+      await a.writeAll(new TextEncoder().encode("hi"));
+      await b.waitBytes(2);
+      a.socket.end();
+      await b.closed;
     } finally {
       await r.stop();
     }

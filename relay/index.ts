@@ -28,6 +28,7 @@ import { DEFAULT_RELAY_LIMITS, type RelayLimits, SWEEP_INTERVAL_MAX_MS } from ".
 import { type PairEndReason, type RefuseReason, type RelayCounters, type RelayGauges, type RelayStats, newRelayCounters, recordSession, relayAdminApp } from "./metrics.ts";
 import { type PairMeter, type PipeContext, type PipeEnd, linkPipe, newPipeEnd, pipeData, pipeClosed, pipeDiscard, pipeDrain, pipeEnd } from "./pipe.ts";
 import { LookupThrottled, type ResolvePublicKey } from "./public_key_resolver.ts";
+import { newPenaltyBox, notePenalty, penalized } from "./penalty_box.ts";
 
 export type { RelayStats } from "./metrics.ts";
 export type { RelayLimits } from "./limits.ts";
@@ -144,12 +145,14 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   };
 
   const drain: DrainState = { active: false, timer: undefined, waiters: [] };
+  const penalties = newPenaltyBox(limits);
   const gauges = (): RelayGauges => ({ preAuth: preAuth.members.size, pending: pending.size, pairs: sessions.size, draining: drain.active });
 
   /** Closes a leg that is not paired; `reply` is the one explained refusal (DRAINING). */
   function refuse(s: Leg, reason: RefuseReason, reply?: Uint8Array): void {
     if (s.data.phase === "closed" || s.data.phase === "paired") return;
     counters.stats.refused[reason]++;
+    notePenalty(penalties, s.remoteAddress, reason);
     log.debug("leg refused", { reason, peer: s.remoteAddress, atSign: s.data.auth?.atSign });
     forget(s);
     if (reply) send(s, s.data.pipe.out, reply);
@@ -313,6 +316,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
         session: null,
         pipe: newPipeEnd(limits.queueLimitBytes),
       };
+      if (penalized(penalties, s.remoteAddress)) return refuse(s, "penalized");
       // A full pool makes room: the oldest leg of this address, else of its prefix, else of the busiest prefix.
       const admission = admitStranger(preAuth, s, s.remoteAddress);
       if (!admission.admitted) return refuse(s, "capacity");

@@ -3,10 +3,11 @@
  * flags and tests shrink the timeouts.
  */
 import { RELAY_PREAUTH_TIMEOUT_MS } from "../core/relay/wire.ts";
+import type { PenaltyLimits } from "./penalty_box.ts";
 import { PIPE_QUEUE_LIMIT_BYTES, PIPE_TOTAL_QUEUE_LIMIT_BYTES } from "./pipe.ts";
 
-/** The relay's limits (all counts are per relay process). */
-export interface RelayLimits {
+/** The relay's limits (all counts are per relay process); failed legs close newcomers (relay/penalty_box.ts). */
+export interface RelayLimits extends PenaltyLimits {
   /** A connection must finish the handshake within this time. */
   preAuthTimeoutMs: number;
   /**
@@ -49,6 +50,9 @@ export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   maxPreAuthPerPrefix: 1_024,
   preAuthChurnPerPrefix: 4_096,
   preAuthChurnWindowMs: 10_000,
+  failedLegsPerAddress: 100,
+  failedLegsPerPrefix: 400,
+  failedLegsWindowMs: 10_000,
   unpairedTtlMs: 30_000,
   maxPendingLegs: 20_000,
   maxPairs: 50_000,

@@ -23,7 +23,9 @@ export type RefuseReason =
   | "capacity"
   | "unpaired_timeout"
   /** The relay is draining and the leg is not a stream of a session it carries (the leg is told so). */
-  | "draining";
+  | "draining"
+  /** Closed at accept: its address or prefix had its share of failed legs (relay/penalty_box.ts). */
+  | "penalized";
 
 /** Why a pair ended. */
 export type PairEndReason = "closed" | "half_closed" | "idle_timeout" | "byte_quota" | "queue_overflow" | "stopped" | "drained";
@@ -84,7 +86,7 @@ export function newRelayCounters(): RelayCounters {
 
 const REFUSE_REASONS: RefuseReason[] = [
   "malformed", "oversize", "preauth_timeout", "not_allowed", "unknown_atsign", "bad_signature",
-  "resolver_error", "lookup_throttled", "quota", "mismatch", "duplicate", "capacity", "unpaired_timeout", "draining",
+  "resolver_error", "lookup_throttled", "quota", "mismatch", "duplicate", "capacity", "unpaired_timeout", "draining", "penalized",
 ];
 const PAIR_END_REASONS: PairEndReason[] = ["closed", "half_closed", "idle_timeout", "byte_quota", "queue_overflow", "stopped", "drained"];
 
