@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { closeIdle } from "../../server/hosting/tenant_pool.ts";
 import { eventually } from "../notify/helpers.ts";
 import { cramAuth } from "../server_fixture.ts";
 import { connectWire } from "../wire_client.ts";
@@ -144,4 +145,28 @@ test("a restart serves every tenant again on its port", async () => {
   const again = await f.owner(t);
   expect(await again.send("llookup:@restarted:r.app@restarted")).toBe("data:still here");
   again.close();
+});
+
+test("an @sign with notifications to deliver stays open while idle, and is opened at start to deliver them", async () => {
+  const g = await startHostingFixture({ limits: { idleCloseMs: 100 }, notify: { delivery: { quarantineBaseMs: 50, quarantineMaxMs: 200, pollMs: 200 } } });
+  try {
+    const statusIn = async (atSign: string) => (await g.api("GET", `/v1/tenants/${atSign}`)).body;
+    const q = await g.create("@queued");
+    const c = await g.owner(q);
+    // @later is not hosted (nor in the directory) yet: the notification waits in @queued's queue.
+    expect(await c.send("notify:id:wait-1:update:@later:w.app@queued:v")).toBe("data:wait-1");
+    c.close();
+    await eventually(async () => (await statusIn("@queued")).connections === 0);
+    closeIdle(g.hosting.hosting.pool, Date.now() + 3_600_000);
+    expect((await statusIn("@queued")).open).toBe(true);
+
+    await g.restart();
+    await eventually(async () => (await statusIn("@queued")).open === true);
+    const later = await g.create("@later");
+    const l = await g.owner(later);
+    await eventually(async () => (await l.send("notify:list")).includes("wait-1"));
+    l.close();
+  } finally {
+    await g.stop();
+  }
 });
