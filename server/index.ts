@@ -20,6 +20,7 @@ import { startNotifyService, type NotifyOptions, type NotifyService } from "./no
 import { newRemoteLookup, type RemoteLookup } from "./remote_lookup.ts";
 import { ensureServerKeys, isOnboarded, loadOrCreateCramSecret } from "./server_keys.ts";
 import { openGuardedKeystore } from "./onboarded_marker.ts";
+import { withStoreQuota, type StoreQuota } from "./store/store_quota.ts";
 import { logger } from "../core/log.ts";
 
 const log = logger("server");
@@ -80,6 +81,8 @@ export interface RunningServer {
 export type ServerStateOptions = Pick<ServerOptions, "atSign" | "dataDir" | "cramSecret" | "tls" | "directory" | "notify" | "enrollment" | "resetOnboarding"> & {
   /** Open connections of whatever listener serves this @sign (stats id 1). */
   connectionCount(): number;
+  /** A ceiling on keys and bytes stored (hosting mode); none when absent. */
+  quota?: StoreQuota;
 };
 
 /**
@@ -104,8 +107,9 @@ export interface ServerState {
 export async function openServerState(opts: ServerStateOptions): Promise<ServerState> {
   const atSign = normalizeAtSign(opts.atSign);
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-  const { keystore, wasReset } = openGuardedKeystore(opts.dataDir, atSign, opts.resetOnboarding === true);
-  if (wasReset) log.warn("onboarding reset: the keystore was empty; onboard again with the new CRAM secret", { atSign });
+  const guarded = openGuardedKeystore(opts.dataDir, atSign, opts.resetOnboarding === true);
+  if (guarded.wasReset) log.warn("onboarding reset: the keystore was empty; onboard again with the new CRAM secret", { atSign });
+  const keystore = opts.quota ? withStoreQuota(guarded.keystore, atSign, opts.quota) : guarded.keystore;
   let cramSecret: string;
   try {
     cramSecret = loadOrCreateCramSecret(opts.dataDir, opts.cramSecret);

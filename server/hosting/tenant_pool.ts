@@ -9,10 +9,13 @@
  * shared-port front (SNI or a first `to:@sign` line) would look the tenant up and hand it the connection.
  */
 import { logger } from "../../core/log.ts";
+import { countEvent, newWindowCounter, retryAfterMs, type WindowCounter } from "../../core/net/window_counter.ts";
+import { AtProtocolError, errorResponse } from "../../core/wire/index.ts";
 import type { Connection } from "../connection.ts";
 import { openServerState, type ServerState, type ServerStateOptions } from "../index.ts";
 import { newLineActivity, startListener, type LineActivity, type LineHandler, type Listener, type ListenerLimits } from "../listener.ts";
 import { hasPendingDeliveries } from "../notify/notification_store.ts";
+import type { StoreQuota } from "../store/store_quota.ts";
 import { join } from "node:path";
 import type { TenantRecord } from "./tenant_dir.ts";
 
@@ -24,17 +27,30 @@ export interface HostingLimits {
   idleCloseMs: number;
   /** Listener limits of each @sign (connections are counted per @sign: one tenant cannot take another's slots). */
   listener: Partial<ListenerLimits>;
+  /** Keys and bytes each @sign may store. */
+  store: StoreQuota;
+  /**
+   * Notifications other servers may deliver to one @sign per minute; past it they are answered AT0028 and the
+   * sender keeps them queued and retries (nothing is lost, the flood waits at its source).
+   */
+  inboundNotificationsPerMinute: number;
 }
 
 /**
- * Defaults: 256 open states (~0.3 MiB each), closed after 5 min idle; 50 connections per @sign (a busy @sign has a
- * few devices and peers; the single-@sign server's 200 would let 10,000 tenants hold 2M sockets).
+ * Defaults: 256 open states (~1 MiB each), closed after 5 min idle; 50 connections per @sign (a busy @sign has a
+ * few devices and peers; the single-@sign server's 200 would let 10,000 tenants hold 2M sockets); 100,000 keys
+ * and 256 MiB per @sign; 600 inbound notifications per @sign per minute.
  */
 export const DEFAULT_HOSTING_LIMITS: HostingLimits = {
   maxOpenStores: 256,
   idleCloseMs: 5 * 60_000,
   listener: { maxConnections: 50, maxConnectionsPerAddress: 25 },
+  store: { maxKeys: 100_000, maxBytes: 256 * 1024 * 1024 },
+  inboundNotificationsPerMinute: 600,
 };
+
+/** Tenants whose inbound-notification window is tracked at once (more than one process serves). */
+const MAX_TRACKED_TENANTS = 100_000;
 
 /** Longest period of the shared idle sweep (ms). */
 const IDLE_SWEEP_MAX_MS = 30_000;
@@ -70,13 +86,16 @@ export interface TenantPool {
   readonly open: Set<Tenant>;
   /** One CPU-share activity record for every listener: one tenant's heavy verbs yield to the others'. */
   readonly activity: LineActivity;
+  /** Inbound notifications per @sign in the current minute. */
+  readonly inbound: WindowCounter;
   sweep: ReturnType<typeof setInterval> | null;
 }
 
 /** A pool with no tenants yet; `serveTenant` adds them. */
 export function newTenantPool(host: string, state: SharedStateOptions, limits: Partial<HostingLimits> = {}): TenantPool {
-  const l = { ...DEFAULT_HOSTING_LIMITS, ...limits, listener: { ...DEFAULT_HOSTING_LIMITS.listener, ...limits.listener } };
-  const pool: TenantPool = { host, state, limits: l, tenants: new Map(), open: new Set(), activity: newLineActivity(), sweep: null };
+  const l = { ...DEFAULT_HOSTING_LIMITS, ...limits, listener: { ...DEFAULT_HOSTING_LIMITS.listener, ...limits.listener }, store: { ...DEFAULT_HOSTING_LIMITS.store, ...limits.store } };
+  const inbound = newWindowCounter({ max: l.inboundNotificationsPerMinute, windowMs: 60_000, maxKeys: MAX_TRACKED_TENANTS });
+  const pool: TenantPool = { host, state, limits: l, tenants: new Map(), open: new Set(), activity: newLineActivity(), inbound, sweep: null };
   pool.sweep = setInterval(() => closeIdle(pool, Date.now()), Math.max(10, Math.min(IDLE_SWEEP_MAX_MS, l.idleCloseMs / 2)));
   pool.sweep.unref();
   return pool;
@@ -118,6 +137,7 @@ export function tenantHandler(pool: TenantPool, t: Tenant): LineHandler {
       acquireState(pool, t).catch(() => {});
     },
     handleLine(conn, line) {
+      if (overInboundBudget(pool, t, conn, line)) return errorResponse(new AtProtocolError("AT0028", `${t.atSign} takes at most ${pool.limits.inboundNotificationsPerMinute} notifications a minute; retry later`), conn);
       if (t.state) return forward(t.state, conn, line);
       return acquireState(pool, t).then((st) => forward(st, conn, line));
     },
@@ -132,6 +152,14 @@ export function tenantHandler(pool: TenantPool, t: Tenant): LineHandler {
   };
 }
 
+/** Whether `line` delivers a notification to `t` from another server past its budget (counted when not). */
+function overInboundBudget(pool: TenantPool, t: Tenant, conn: Connection, line: string): boolean {
+  if (conn.state.auth !== "pol" || !line.startsWith("notify:") || line.startsWith("notify:list")) return false;
+  if (retryAfterMs(pool.inbound, t.atSign) > 0) return true;
+  countEvent(pool.inbound, t.atSign);
+  return false;
+}
+
 /** The open state of `t`, opening it (and closing the least recently used idle one past the bound). */
 export function acquireState(pool: TenantPool, t: Tenant): Promise<ServerState> {
   if (t.state) {
@@ -141,7 +169,7 @@ export function acquireState(pool: TenantPool, t: Tenant): Promise<ServerState> 
   }
   if (t.opening) return t.opening;
   if (pool.open.size >= pool.limits.maxOpenStores) closeLeastRecentIdle(pool);
-  const opening = openServerState({ ...pool.state, atSign: t.atSign, dataDir: t.dataDir, connectionCount: () => t.listener?.connectionCount() ?? 0 });
+  const opening = openServerState({ ...pool.state, atSign: t.atSign, dataDir: t.dataDir, quota: pool.limits.store, connectionCount: () => t.listener?.connectionCount() ?? 0 });
   t.opening = opening.then(
     (st) => {
       t.opening = null;

@@ -6,15 +6,28 @@
  * owner connection to each of the first 10 (their stores opened) and reads it again.
  */
 import { readFileSync } from "node:fs";
-import { startChildHosting } from "./child_hosting.ts";
+import { startChildHosting, type ChildHosting } from "./child_hosting.ts";
 import type { Created } from "./hosting_fixture.ts";
 
 /** Provisioning calls in flight at once. */
-const PARALLEL_CREATES = 8;
+const PARALLEL_CREATES = 4;
+/** Tries per @sign (a directory registration can time out on a loaded machine; create is refused cleanly then). */
+const CREATE_TRIES = 3;
 /** Time (ms) the restarted child is left alone before its RSS is read. */
 const SETTLE_MS = 3_000;
 
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+
+async function createWithRetry(h: ChildHosting, atSign: string): Promise<Created> {
+  for (let i = 1; ; i++) {
+    try {
+      return await h.create(atSign);
+    } catch (err) {
+      if (i === CREATE_TRIES) throw err;
+      console.error(`retrying ${atSign}: ${(err as Error).message}`);
+    }
+  }
+}
 
 async function measure(n: number): Promise<void> {
   const h = await startChildHosting();
@@ -24,7 +37,7 @@ async function measure(n: number): Promise<void> {
     const t0 = performance.now();
     const created: Created[] = [];
     for (let i = 0; i < n; i += PARALLEL_CREATES) {
-      const batch = Array.from({ length: Math.min(PARALLEL_CREATES, n - i) }, (_, j) => h.create(`@rss${i + j}`));
+      const batch = Array.from({ length: Math.min(PARALLEL_CREATES, n - i) }, (_, j) => createWithRetry(h, `@rss${i + j}`));
       created.push(...(await Promise.all(batch)));
     }
     const provisionS = (performance.now() - t0) / 1000;
