@@ -103,21 +103,14 @@ export function provisioningApi(h: Hosting, token: string): Hono {
     if (file instanceof Response) return file;
     return c.json(await importTenant(h, file, port.data), 201);
   });
-  app.get("/v1/tenants/:atsign", (c) => {
+  /** A route on one tenant: the :atsign parameter checked, then `run`'s answer as JSON. */
+  const onTenant = (run: (atSign: string) => unknown) => async (c: Context) => {
     const atSign = atSignParam(c);
-    return atSign instanceof Response ? atSign : c.json(tenantStatus(h, atSign));
-  });
-  app.post("/v1/tenants/:atsign/reset", async (c) => {
-    const atSign = atSignParam(c);
-    return atSign instanceof Response ? atSign : c.json(await resetTenant(h, atSign));
-  });
-  app.get("/v1/tenants/:atsign/export", (c) => {
-    const atSign = atSignParam(c);
-    return atSign instanceof Response ? atSign : c.json(exportTenantFile(h, atSign));
-  });
-  app.delete("/v1/tenants/:atsign", async (c) => {
-    const atSign = atSignParam(c);
-    return atSign instanceof Response ? atSign : c.json(await deleteTenant(h, atSign));
-  });
+    return atSign instanceof Response ? atSign : c.json(await run(atSign));
+  };
+  app.get("/v1/tenants/:atsign", onTenant((a) => tenantStatus(h, a)));
+  app.post("/v1/tenants/:atsign/reset", onTenant((a) => resetTenant(h, a)));
+  app.get("/v1/tenants/:atsign/export", onTenant((a) => exportTenantFile(h, a)));
+  app.delete("/v1/tenants/:atsign", onTenant((a) => deleteTenant(h, a)));
   return app;
 }

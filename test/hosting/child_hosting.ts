@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { cramDigest } from "../../core/crypto/index.ts";
 import { serviceTls } from "../../core/net/tls.ts";
 import { startDirectory } from "../../directory/index.ts";
+import { freePort } from "../notify/child_stack.ts";
 import { connectRaw, rawAsk, type RawClient } from "../notify/helpers.ts";
 import type { Created } from "./hosting_fixture.ts";
 
@@ -30,13 +31,6 @@ export interface ChildHosting {
   /** A CRAM-authenticated raw owner client of a tenant. */
   owner(t: Created): Promise<RawClient>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = l.port;
-  l.stop(true);
-  return p;
 }
 
 /** Reads the child's stdout until it says its API listens. */

@@ -4,7 +4,7 @@
  * acknowledged reaches the recipient (the sender's queue is opened at start), and acknowledged writes are there.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { eventually, rawAsk } from "../notify/helpers.ts";
+import { eventually, pipelineAcks, rawAsk } from "../notify/helpers.ts";
 import { startChildHosting, type ChildHosting } from "./child_hosting.ts";
 import type { Created } from "./hosting_fixture.ts";
 
@@ -20,31 +20,8 @@ let kb: Created;
 
 /** Pipelines notify lines [from, to) from @ka to @kb; the ids acknowledged before the connection ended. */
 async function burst(from: number, to: number, onAck: (acked: number) => void): Promise<string[]> {
-  const c = await h.owner(ka);
-  const acked: string[] = [];
-  let next = from;
-  let buf = "";
-  return await new Promise<string[]>((resolve) => {
-    const fill = () => {
-      for (; next < to && next - from - acked.length < CLIENT_WINDOW_LINES; next++) c.write(`notify:id:h9-${next}:update:@kb:h9.n${next}@ka:v${next}\n`);
-    };
-    c.until(() => {
-      buf += c.take();
-      for (let nl = buf.indexOf("\n"); nl !== -1; nl = buf.indexOf("\n")) {
-        const line = buf.slice(0, nl).replace(/^@(?:[^\s:@]+@)?/, "");
-        buf = buf.slice(nl + 1);
-        if (!line.startsWith("data:")) throw new Error(`unexpected answer ${line}`);
-        acked.push(line.slice(5));
-        onAck(acked.length);
-      }
-      if (from + acked.length === to) {
-        c.close();
-        resolve(acked);
-      } else fill();
-      return false;
-    }, DELIVERY_DEADLINE_MS).catch(() => resolve(acked));
-    fill();
-  });
+  const line = (i: number) => `notify:id:h9-${i}:update:@kb:h9.n${i}@ka:v${i}`;
+  return await pipelineAcks(await h.owner(ka), from, to, line, { window: CLIENT_WINDOW_LINES, deadlineMs: DELIVERY_DEADLINE_MS, onAck });
 }
 
 async function receivedByKb(): Promise<Set<string>> {
