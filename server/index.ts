@@ -14,7 +14,7 @@ import { startExpirySweeper } from "./expiry_sweeper.ts";
 import { startListener, type LineHandler, type Listener, type ListenerLimits } from "./listener.ts";
 import { serverObservable, startAdminEndpoint, type AdminEndpoint } from "./metrics/admin_endpoint.ts";
 import { countedHandler } from "./metrics/counted_handler.ts";
-import { newServerMetrics } from "./metrics/server_metrics.ts";
+import { newServerMetrics, type ServerMetrics } from "./metrics/server_metrics.ts";
 import { registerInDirectory } from "./registration.ts";
 import { startNotifyService, type NotifyOptions, type NotifyService } from "./notify/notify_service.ts";
 import { newRemoteLookup, type RemoteLookup } from "./remote_lookup.ts";
@@ -83,6 +83,8 @@ export type ServerStateOptions = Pick<ServerOptions, "atSign" | "dataDir" | "cra
   connectionCount(): number;
   /** A ceiling on keys and bytes stored (hosting mode); none when absent. */
   quota?: StoreQuota;
+  /** The record this @sign counts in (hosting mode: one for every tenant, kept while their stores close). */
+  metrics?: ServerMetrics;
 };
 
 /**
@@ -118,7 +120,7 @@ export async function openServerState(opts: ServerStateOptions): Promise<ServerS
     keystore.close();
     throw err;
   }
-  const metrics = newServerMetrics();
+  const metrics = opts.metrics ?? newServerMetrics();
   const sweeper = startExpirySweeper(keystore, metrics.sweeper);
   const ctx: ServerContext = {
     atSign,

@@ -8,7 +8,9 @@
  *   GET    /v1/tenants/:atsign/export    -> the tenant file (server/hosting/tenant_file.ts)
  *   POST   /v1/tenants/import?port=n     the tenant file -> 201 {"atSign","host","port"}
  *   DELETE /v1/tenants/:atsign           -> {"deleted":true}
- *   GET    /healthz                      -> {"ok":true,"tenants":n}   (no token)
+ *   GET    /healthz                      -> {"ok":true,"tenants":n,"open":n}   (no token)
+ *   GET    /readyz                       -> {"ready":true} | 503          (no token)
+ *   GET    /metrics                      -> Prometheus text, every tenant summed (token)
  *
  * Every /v1 route needs `Authorization: Bearer <token>` (DIR/admin.token, 0600). Errors are `{"error":"..."}`.
  */
@@ -18,8 +20,10 @@ import * as z from "zod/mini";
 import { atSignProblem, atSignSchema, normalizeAtSign } from "../../core/atsign.ts";
 import { constantTimeEqual } from "../../core/crypto/constant_time_equal.ts";
 import { logger } from "../../core/log.ts";
+import { adminRoutes } from "../../core/metrics/admin_routes.ts";
 import { ADMIN_BODY_LIMIT_BYTES, pageQuerySchema } from "../../directory/admin_api.ts";
 import { createTenant, deleteTenant, exportTenantFile, importTenant, listTenants, ProvisioningError, resetTenant, tenantStatus, type Hosting } from "./provisioning.ts";
+import { hostingObservable } from "./hosting_metrics.ts";
 import { TENANT_FILE_MAX_BYTES, tenantFileSchema } from "./tenant_file.ts";
 
 const log = logger("hosting");
@@ -65,7 +69,8 @@ export function provisioningApi(h: Hosting, token: string): Hono {
     return fail(c, 500, "internal error");
   });
   app.notFound((c) => fail(c, 404, `no route ${c.req.method} ${c.req.path}`));
-  app.get("/healthz", (c) => c.json({ ok: true, tenants: h.pool.tenants.size }));
+  const observe = adminRoutes(hostingObservable(h.pool, () => h.pool.sweep !== null), token, "inlay-hosting");
+  app.on(["GET", "HEAD"], ["/healthz", "/readyz", "/metrics"], (c) => observe(c.req.raw)!);
 
   app.use("/v1/*", async function adminAuth(c, next) {
     if (!constantTimeEqual(c.req.header("authorization") ?? "", expected)) {

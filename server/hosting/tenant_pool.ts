@@ -14,6 +14,7 @@ import { AtProtocolError, errorResponse } from "../../core/wire/index.ts";
 import type { Connection } from "../connection.ts";
 import { openServerState, type ServerState, type ServerStateOptions } from "../index.ts";
 import { newLineActivity, startListener, type LineActivity, type LineHandler, type Listener, type ListenerLimits } from "../listener.ts";
+import { newServerMetrics, type ServerMetrics } from "../metrics/server_metrics.ts";
 import { hasPendingDeliveries } from "../notify/notification_store.ts";
 import type { StoreQuota } from "../store/store_quota.ts";
 import { join } from "node:path";
@@ -88,6 +89,8 @@ export interface TenantPool {
   readonly activity: LineActivity;
   /** Inbound notifications per @sign in the current minute. */
   readonly inbound: WindowCounter;
+  /** What every tenant counts in: one record, so totals survive a store's close and cost nothing per @sign. */
+  readonly metrics: ServerMetrics;
   sweep: ReturnType<typeof setInterval> | null;
 }
 
@@ -95,7 +98,7 @@ export interface TenantPool {
 export function newTenantPool(host: string, state: SharedStateOptions, limits: Partial<HostingLimits> = {}): TenantPool {
   const l = { ...DEFAULT_HOSTING_LIMITS, ...limits, listener: { ...DEFAULT_HOSTING_LIMITS.listener, ...limits.listener }, store: { ...DEFAULT_HOSTING_LIMITS.store, ...limits.store } };
   const inbound = newWindowCounter({ max: l.inboundNotificationsPerMinute, windowMs: 60_000, maxKeys: MAX_TRACKED_TENANTS });
-  const pool: TenantPool = { host, state, limits: l, tenants: new Map(), open: new Set(), activity: newLineActivity(), inbound, sweep: null };
+  const pool: TenantPool = { host, state, limits: l, tenants: new Map(), open: new Set(), activity: newLineActivity(), inbound, metrics: newServerMetrics(), sweep: null };
   pool.sweep = setInterval(() => closeIdle(pool, Date.now()), Math.max(10, Math.min(IDLE_SWEEP_MAX_MS, l.idleCloseMs / 2)));
   pool.sweep.unref();
   return pool;
@@ -169,7 +172,7 @@ export function acquireState(pool: TenantPool, t: Tenant): Promise<ServerState> 
   }
   if (t.opening) return t.opening;
   if (pool.open.size >= pool.limits.maxOpenStores) closeLeastRecentIdle(pool);
-  const opening = openServerState({ ...pool.state, atSign: t.atSign, dataDir: t.dataDir, quota: pool.limits.store, connectionCount: () => t.listener?.connectionCount() ?? 0 });
+  const opening = openServerState({ ...pool.state, atSign: t.atSign, dataDir: t.dataDir, quota: pool.limits.store, metrics: pool.metrics, connectionCount: () => t.listener?.connectionCount() ?? 0 });
   t.opening = opening.then(
     (st) => {
       t.opening = null;
@@ -208,9 +211,11 @@ export function closeIdle(pool: TenantPool, now: number): void {
 /** Closes `t`'s state now (its listener stays); the next connection opens it again. */
 export function closeState(pool: TenantPool, t: Tenant): void {
   pool.open.delete(t);
-  t.announced.clear();
   const st = t.state;
   t.state = null;
+  // Connections still closing (a reset, a delete) leave the state now: the shared metrics forget them too.
+  for (const conn of t.announced) st?.handler.onClose?.(conn);
+  t.announced.clear();
   st?.close();
 }
 

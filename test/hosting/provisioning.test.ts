@@ -136,6 +136,18 @@ test("reset closes the @sign's connections, wipes its keys and issues a new CRAM
   fresh.close();
 });
 
+test("/metrics sums every tenant in one record (token needed), /healthz counts them", async () => {
+  const anonymous = await fetch(f.hosting.api.url + "/metrics");
+  expect(anonymous.status).toBe(401);
+  const res = await fetch(f.hosting.api.url + "/metrics", { headers: { authorization: `Bearer ${f.hosting.api.token}` } });
+  const text = await res.text();
+  expect(text).toMatch(/^inlay_server_connections_total \d+$/m);
+  expect(Number(/^inlay_server_connections_total (\d+)$/m.exec(text)![1])).toBeGreaterThan(0);
+  expect(text).not.toContain("@hosta");
+  const health = (await (await fetch(f.hosting.api.url + "/healthz")).json()) as { ok: boolean; tenants: number };
+  expect(health).toMatchObject({ ok: true, tenants: f.hosting.hosting.pool.tenants.size });
+});
+
 test("a restart serves every tenant again on its port", async () => {
   const t = await f.create("@restarted");
   const c = await f.owner(t);
