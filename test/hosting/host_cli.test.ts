@@ -68,3 +68,11 @@ test("refusals: usage (2), unknown @sign (1), wrong token (3), no API (4), each 
   expect(noToken.code).toBe(2);
   expect(noToken.err).toContain("--token-file");
 });
+
+test("bun server.ts --hosted DIR refuses an @sign argument with the command that provisions it", async () => {
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "..", "..", "server.ts"), "--hosted", f.dir, "@alice"], { stdout: "pipe", stderr: "pipe", env: cliEnv(f.stack) });
+  const [err, code] = [await new Response(proc.stderr).text(), await proc.exited];
+  expect(code).toBe(2);
+  expect(err.trim().split("\n")).toHaveLength(1);
+  expect(err).toContain("host create @alice");
+});
