@@ -46,7 +46,7 @@ const listeners = (o: { host: string; port: number; hosted?: string; apiHost: st
     : [{ what: "atServer", host: o.host, port: o.port, portFlag: "--port", hostFlag: "--host" }];
 
 await runEntry({ name: "server", usage, about, spec, listeners }, process.argv.slice(2), process.env, async (o, positionals) => {
-  const atSign = o.hosted !== undefined ? hostedHasNoAtSign(positionals) : oneAtSign(positionals, `${programName("server")} @alice`);
+  const atSign = o.hosted !== undefined ? hostedOnly(positionals, o) : oneAtSign(positionals, `${programName("server")} @alice`);
   const home = inlayHome();
   const tls = await serviceTls({ certFile: o.tlsCert, keyFile: o.tlsKey, hosts: [o.publicHost, o.host], home });
   const { host: dirHost, port: dirPort } = requireHostPort(o.directory, "--directory");
@@ -87,9 +87,11 @@ await runEntry({ name: "server", usage, about, spec, listeners }, process.argv.s
   return server;
 });
 
-/** Hosting mode takes its @signs from DIR, so an @sign argument is a mistake worth a precise message. */
-function hostedHasNoAtSign(positionals: string[]): null {
+/** Hosting mode takes its @signs, ports and secrets from DIR: an @sign argument or a per-@sign flag is a mistake. */
+function hostedOnly(positionals: string[], o: { data?: string; cramSecret?: string; port: number; adminPort?: number; resetOnboarding: boolean }): null {
   if (positionals.length > 0) throw new UsageError(`--hosted serves the @signs provisioned in DIR; drop ${positionals[0]} (provision it with \`${programName("client")} host create ${positionals[0]}\`)`);
+  const perAtSign = [o.data && "--data", o.cramSecret && "--cram-secret", o.port !== 0 && "--port", o.adminPort !== undefined && "--admin-port", o.resetOnboarding && "--reset-onboarding"].filter(Boolean);
+  if (perAtSign.length > 0) throw new UsageError(`${perAtSign.join(", ")} belong(s) to one @sign's server; with --hosted each @sign's folder, port and secret come from DIR (reset one with \`${programName("client")} host reset @name\`; /metrics is on --api-port)`);
   return null;
 }
 
