@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { logger } from "../../core/log.ts";
+import { AtProtocolError } from "../../core/wire/index.ts";
 import { ONBOARDED_MARKER_FILE } from "../onboarded_marker.ts";
 import { registerInDirectory, unregisterFromDirectory } from "../registration.ts";
 import { loadOrCreateCramSecret } from "../server_keys.ts";
@@ -29,7 +30,7 @@ export interface Hosting {
 /** A refused provisioning call: the HTTP status and a message naming the fix. */
 export class ProvisioningError extends Error {
   constructor(
-    readonly status: 400 | 404 | 409 | 413 | 502,
+    readonly status: 400 | 404 | 409 | 413 | 502 | 503,
     message: string,
   ) {
     super(message);
@@ -85,7 +86,8 @@ async function publish(h: Hosting, atSign: string, port: number): Promise<Tenant
     if (t) await dropTenant(h.pool, t);
     removeTenantDir(dataDir);
     const message = (err as Error).message;
-    throw new ProvisioningError(message.includes("directory") ? 502 : 400, message);
+    const busy = err instanceof AtProtocolError && err.code === "AT0012";
+    throw new ProvisioningError(busy ? 503 : message.includes("directory") ? 502 : 400, message);
   }
 }
 

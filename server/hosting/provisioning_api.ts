@@ -40,7 +40,7 @@ const portQuerySchema = z.pipe(
   z.transform((p: string | undefined) => (p === undefined ? 0 : Number(p))),
 ).check(z.refine((n) => n <= 65535, "port must be 0 to 65535"));
 
-type Status = 400 | 401 | 404 | 409 | 413 | 500 | 502;
+type Status = 400 | 401 | 404 | 409 | 413 | 500 | 502 | 503;
 const fail = (c: Context, status: Status, error: string) => c.json({ error }, status);
 const firstIssue = (e: z.core.$ZodError) => e.issues[0]?.message ?? "invalid input";
 

@@ -24,6 +24,11 @@ import type { TenantRecord } from "./tenant_dir.ts";
 export interface HostingLimits {
   /** Server states open at once (keystore + notification store + timers each); more are opened past it only while none is idle. */
   maxOpenStores: number;
+  /**
+   * States open at most, busy or not: past it a connection to a closed @sign is answered AT0012 (a peer holding
+   * one connection to each of thousands of @signs must not open them all: ~1.1 MiB each).
+   */
+  maxOpenStoresHard: number;
   /** Time (ms) after its last connection closed before an @sign's state is closed. */
   idleCloseMs: number;
   /** Listener limits of each @sign (connections are counted per @sign: one tenant cannot take another's slots). */
@@ -38,12 +43,13 @@ export interface HostingLimits {
 }
 
 /**
- * Defaults: 256 open states (~1 MiB each), closed after 5 min idle; 50 connections per @sign (a busy @sign has a
+ * Defaults: 256 open states (~1.1 MiB each), 1,024 when all are busy, closed after 5 min idle; 50 connections per @sign (a busy @sign has a
  * few devices and peers; the single-@sign server's 200 would let 10,000 tenants hold 2M sockets); 100,000 keys
  * and 256 MiB per @sign; 600 inbound notifications per @sign per minute.
  */
 export const DEFAULT_HOSTING_LIMITS: HostingLimits = {
   maxOpenStores: 256,
+  maxOpenStoresHard: 1024,
   idleCloseMs: 5 * 60_000,
   listener: { maxConnections: 50, maxConnectionsPerAddress: 25 },
   store: { maxKeys: 100_000, maxBytes: 256 * 1024 * 1024 },
@@ -142,7 +148,10 @@ export function tenantHandler(pool: TenantPool, t: Tenant): LineHandler {
     handleLine(conn, line) {
       if (overInboundBudget(pool, t, conn, line)) return errorResponse(new AtProtocolError("AT0028", `${t.atSign} takes at most ${pool.limits.inboundNotificationsPerMinute} notifications a minute; retry later`), conn);
       if (t.state) return forward(t.state, conn, line);
-      return acquireState(pool, t).then((st) => forward(st, conn, line));
+      return acquireState(pool, t).then(
+        (st) => forward(st, conn, line),
+        (err: unknown) => (err instanceof AtProtocolError ? errorResponse(err, conn) : Promise.reject(err)),
+      );
     },
     onClose(conn) {
       t.connections--;
@@ -172,6 +181,9 @@ export function acquireState(pool: TenantPool, t: Tenant): Promise<ServerState> 
   }
   if (t.opening) return t.opening;
   if (pool.open.size >= pool.limits.maxOpenStores) closeLeastRecentIdle(pool);
+  if (pool.open.size >= pool.limits.maxOpenStoresHard) {
+    return Promise.reject(new AtProtocolError("AT0012", `this host has ${pool.open.size} @signs busy; retry later`, { closes: false }));
+  }
   const opening = openServerState({ ...pool.state, atSign: t.atSign, dataDir: t.dataDir, quota: pool.limits.store, metrics: pool.metrics, connectionCount: () => t.listener?.connectionCount() ?? 0 });
   t.opening = opening.then(
     (st) => {
@@ -198,7 +210,7 @@ function closeLeastRecentIdle(pool: TenantPool): void {
   for (const t of pool.open) {
     if (closable(t)) return closeState(pool, t);
   }
-  log.warn("every open tenant is busy: opening one more than maxOpenStores", { open: pool.open.size });
+  if (pool.open.size < pool.limits.maxOpenStoresHard) log.warn("every open tenant is busy: opening one more than maxOpenStores", { open: pool.open.size });
 }
 
 /** Closes the states idle for `idleCloseMs` at `now`. */

@@ -182,3 +182,24 @@ test("an @sign with notifications to deliver stays open while idle, and is opene
     await g.stop();
   }
 });
+
+test("past maxOpenStoresHard a connection to a closed @sign is answered AT0012 and the connection survives", async () => {
+  const g = await startHostingFixture({ limits: { idleCloseMs: 3_600_000, maxOpenStores: 1, maxOpenStoresHard: 2 } });
+  try {
+    const [x, y, w] = [await g.create("@hardx"), await g.create("@hardy"), await g.create("@hardw")];
+    const held = [await g.owner(x), await g.owner(y)];
+    const cold = await connectWire(w.port, g.stack.ca);
+    expect(await cold.send("from:@hardw")).toStartWith("error:AT0012");
+    expect(cold.isClosed()).toBe(false);
+    // A create opens the new store once to make its keys: refused too while both are busy, and nothing is left.
+    expect(await g.api("POST", "/v1/tenants", { atSign: "@hardz" })).toMatchObject({ status: 503, body: { error: expect.stringContaining("busy") } });
+    expect((await g.api("GET", "/v1/tenants/@hardz")).status).toBe(404);
+    held[1]!.close();
+    await eventually(async () => (await g.api("GET", "/v1/tenants/@hardy")).body.connections === 0);
+    expect(await cold.send("from:@hardw")).toStartWith("data:");
+    cold.close();
+    held[0]!.close();
+  } finally {
+    await g.stop();
+  }
+});
