@@ -47,8 +47,9 @@ const registrationSchema = z.strictObject(
   { error: (iss) => (iss.code === "unrecognized_keys" ? `unknown field(s): ${iss.keys.join(", ")}` : 'body must be a JSON object {"host":"...","port":1234}') },
 );
 
+/** The `after` and `limit` query of a paged list (also the hosting API's tenant list). */
 const LIMIT_MESSAGE = `limit must be an integer from 1 to ${REGISTRY_PAGE_MAX}`;
-const pageQuerySchema = z.object({
+export const pageQuerySchema = z.object({
   after: z.optional(z.string()).check(
     z.refine((a) => a === undefined || a === "" || atSignProblem(a) === null, { error: (iss) => `after: @sign "${String(iss.input)}" ${atSignProblem(String(iss.input))}` }),
   ),

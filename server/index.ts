@@ -11,16 +11,17 @@ import type { ServerContext } from "./context.ts";
 import { newDispatcher } from "./dispatch.ts";
 import type { EnrollmentLimits } from "./enroll/enrollment_limits.ts";
 import { startExpirySweeper } from "./expiry_sweeper.ts";
-import { startListener, type Listener, type ListenerLimits } from "./listener.ts";
+import { startListener, type LineHandler, type Listener, type ListenerLimits } from "./listener.ts";
 import { answerPublicRequest } from "./http/public_records.ts";
 import { serverObservable, startAdminEndpoint, type AdminEndpoint } from "./metrics/admin_endpoint.ts";
 import { countedHandler } from "./metrics/counted_handler.ts";
-import { newServerMetrics } from "./metrics/server_metrics.ts";
+import { newServerMetrics, type ServerMetrics } from "./metrics/server_metrics.ts";
 import { registerInDirectory } from "./registration.ts";
-import { startNotifyService, type NotifyOptions } from "./notify/notify_service.ts";
+import { startNotifyService, type NotifyOptions, type NotifyService } from "./notify/notify_service.ts";
 import { newRemoteLookup, type RemoteLookup } from "./remote_lookup.ts";
 import { ensureServerKeys, isOnboarded, loadOrCreateCramSecret } from "./server_keys.ts";
 import { openGuardedKeystore } from "./onboarded_marker.ts";
+import { withStoreQuota, type StoreQuota } from "./store/store_quota.ts";
 import { logger } from "../core/log.ts";
 
 const log = logger("server");
@@ -77,15 +78,41 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** What one @sign's server state needs (the part of ServerOptions that is not about its listener). */
+export type ServerStateOptions = Pick<ServerOptions, "atSign" | "dataDir" | "cramSecret" | "tls" | "directory" | "notify" | "enrollment" | "resetOnboarding"> & {
+  /** Open connections of whatever listener serves this @sign (stats id 1). */
+  connectionCount(): number;
+  /** A ceiling on keys and bytes stored (hosting mode); none when absent. */
+  quota?: StoreQuota;
+  /** The record this @sign counts in (hosting mode: one for every tenant, kept while their stores close). */
+  metrics?: ServerMetrics;
+};
+
 /**
- * Starts the atServer of `opts.atSign`.
- * @example const s = await startServer({ atSign: "@alice", dataDir, tls, port: 0, host: "127.0.0.1" });
+ * One @sign's server without its listener: keystore, server keys, sweeper, notifications, and the line handler a
+ * listener serves. startServer gives it a listener of its own; hosting mode (server/hosting/) opens and closes
+ * it behind a listener it keeps.
  */
-export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+export interface ServerState {
+  readonly atSign: string;
+  readonly cramSecret: string;
+  readonly ctx: ServerContext;
+  readonly notify: NotifyService;
+  /** The counted dispatcher of this @sign. */
+  readonly handler: LineHandler;
+  close(): void;
+}
+
+/**
+ * Opens the state of `opts.atSign` in `opts.dataDir` (created 0700 when missing).
+ * @example const state = await openServerState({ atSign: "@alice", dataDir, tls, connectionCount: () => 0 });
+ */
+export async function openServerState(opts: ServerStateOptions): Promise<ServerState> {
   const atSign = normalizeAtSign(opts.atSign);
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-  const { keystore, wasReset } = openGuardedKeystore(opts.dataDir, atSign, opts.resetOnboarding === true);
-  if (wasReset) log.warn("onboarding reset: the keystore was empty; onboard again with the new CRAM secret", { atSign });
+  const guarded = openGuardedKeystore(opts.dataDir, atSign, opts.resetOnboarding === true);
+  if (guarded.wasReset) log.warn("onboarding reset: the keystore was empty; onboard again with the new CRAM secret", { atSign });
+  const keystore = opts.quota ? withStoreQuota(guarded.keystore, atSign, opts.quota) : guarded.keystore;
   let cramSecret: string;
   try {
     cramSecret = loadOrCreateCramSecret(opts.dataDir, opts.cramSecret);
@@ -94,9 +121,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     keystore.close();
     throw err;
   }
-  const metrics = newServerMetrics();
+  const metrics = opts.metrics ?? newServerMetrics();
   const sweeper = startExpirySweeper(keystore, metrics.sweeper);
-  let connectionCount = () => 0;
   const ctx: ServerContext = {
     atSign,
     keystore,
@@ -105,20 +131,34 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     remote: opts.directory ? lazyRemoteLookup(opts.directory) : null,
     startedAt: Date.now(),
     mtlsChain: opts.tls.cert,
-    connectionCount: () => connectionCount(),
+    connectionCount: opts.connectionCount,
     expiryChanged: (t) => sweeper.wake(t),
     ...(opts.enrollment ? { enrollment: opts.enrollment } : {}),
   };
   const notify = startNotifyService(ctx, opts.dataDir, opts.tls, opts.notify);
   ctx.notify = notify;
-  const host = opts.host ?? "0.0.0.0";
-  let listener: Listener;
-  try {
-    listener = startListener({ host, port: opts.port ?? 0, tls: opts.tls, limits: opts.limits, handler: countedHandler(metrics, newDispatcher(ctx)), http: (req) => answerPublicRequest(ctx, req) });
-  } catch (err) {
+  const close = () => {
     notify.stop();
     sweeper.stop();
     keystore.close();
+  };
+  return { atSign, cramSecret, ctx, notify, handler: countedHandler(metrics, newDispatcher(ctx)), close };
+}
+
+/**
+ * Starts the atServer of `opts.atSign`.
+ * @example const s = await startServer({ atSign: "@alice", dataDir, tls, port: 0, host: "127.0.0.1" });
+ */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  let connectionCount = () => 0;
+  const state = await openServerState({ ...opts, connectionCount: () => connectionCount() });
+  const { atSign, cramSecret, ctx, notify } = state;
+  const host = opts.host ?? "0.0.0.0";
+  let listener: Listener;
+  try {
+    listener = startListener({ host, port: opts.port ?? 0, tls: opts.tls, limits: opts.limits, handler: state.handler, http: (req) => answerPublicRequest(ctx, req) });
+  } catch (err) {
+    state.close();
     throw err;
   }
   connectionCount = listener.connectionCount;
@@ -128,9 +168,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     accepting = false;
     await admin?.stop();
     listener.stop();
-    notify.stop();
-    sweeper.stop();
-    keystore.close();
+    state.close();
   };
   const adminToken = opts.admin ? (opts.admin.token ?? loadOrCreateAdminToken(opts.dataDir, "server")) : "";
   try {
@@ -148,7 +186,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
   }
   const adminView = admin ? { url: admin.url, token: adminToken } : null;
-  return { atSign, host, port: listener.port, cramSecret, onboarded: () => isOnboarded(keystore), admin: adminView, stop };
+  return { atSign, host, port: listener.port, cramSecret, onboarded: () => isOnboarded(ctx.keystore), admin: adminView, stop };
 }
 
 /** The remote lookup, made on first use, when its CA list (system roots: several MiB RSS) is first needed. */

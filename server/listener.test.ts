@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serviceTls } from "../core/net/tls.ts";
 import { connectWire, type WireClient } from "../test/wire_client.ts";
-import { idleLimitMs, startListener, type LineHandler, type Listener, type ListenerLimits } from "./listener.ts";
+import { idleLimitMs, newLineActivity, startListener, type LineActivity, type LineHandler, type Listener, type ListenerLimits } from "./listener.ts";
 
 const home = mkdtempSync(join(tmpdir(), "inlay-listener-"));
 const tls = await serviceTls({ home });
@@ -40,8 +40,8 @@ const handler: LineHandler = {
   },
 };
 
-async function listen(limits: Partial<ListenerLimits>): Promise<Listener> {
-  const l = startListener({ host: "127.0.0.1", port: 0, tls: { key: tls.key, cert: tls.cert }, limits, handler });
+async function listen(limits: Partial<ListenerLimits>, activity?: LineActivity): Promise<Listener> {
+  const l = startListener({ host: "127.0.0.1", port: 0, tls: { key: tls.key, cert: tls.cert }, limits, handler, activity });
   running.push(l);
   return l;
 }
@@ -52,9 +52,12 @@ async function connect(l: Listener): Promise<WireClient> {
   return c;
 }
 
-/** A stranger pipelines SPINS expensive commands; once its first answer is in, the owner sends `pings` pings. */
-async function strangerAgainstOwner(l: Listener, pings: number): Promise<number> {
-  const [stranger, owner] = [await connect(l), await connect(l)];
+/**
+ * A stranger pipelines SPINS expensive commands; once its first answer is in, the owner sends `pings` pings (on
+ * `ownerL`, default the same listener). Returns the spins done by then.
+ */
+async function strangerAgainstOwner(l: Listener, pings: number, ownerL = l): Promise<number> {
+  const [stranger, owner] = [await connect(l), await connect(ownerL)];
   const spun = () => stranger.chunks.join("").split("data:spun").length - 1;
   stranger.raw("spin\n".repeat(SPINS));
   await stranger.until((got) => got.includes("data:spun"));
@@ -75,4 +78,12 @@ test("a connection over its CPU share waits while others are served", async () =
   const l = await listen({ cpuShare: 0.05, cpuBurstMs: SPIN_MS });
   // Taking turns alone, the stranger would finish all its spins before the owner's 400th ping.
   expect(await strangerAgainstOwner(l, 400)).toBeLessThan(SPINS);
+});
+
+test("listeners sharing one activity record (hosting: one per @sign) charge the CPU share across them", async () => {
+  const limits = { cpuShare: 0.05, cpuBurstMs: SPIN_MS };
+  // Apart, neither listener sees the other's connection: the stranger is never charged and finishes every spin.
+  expect(await strangerAgainstOwner(await listen(limits), 400, await listen(limits))).toBe(SPINS);
+  const shared = newLineActivity();
+  expect(await strangerAgainstOwner(await listen(limits, shared), 400, await listen(limits, shared))).toBeLessThan(SPINS);
 });

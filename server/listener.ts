@@ -172,6 +172,17 @@ interface LineSeen {
   at: number;
 }
 
+/**
+ * The two distinct connections that sent a line most recently (cheaper than scanning every socket). Listeners
+ * given one record (hosting mode: one listener per @sign) count each other's connections as active, so the CPU
+ * share holds across @signs too.
+ */
+export interface LineActivity {
+  recent: [LineSeen, LineSeen];
+}
+
+export const newLineActivity = (): LineActivity => ({ recent: [{ s: null, at: 0 }, { s: null, at: 0 }] });
+
 /** A listener's tables; the functions below work on it. */
 interface ListenerState {
   readonly limits: ListenerLimits;
@@ -180,8 +191,7 @@ interface ListenerState {
   readonly perAddress: Map<string, number>;
   /** Counted connections not yet authenticated. */
   readonly strangers: StrangerPool<Sock>;
-  /** The two distinct connections that sent a line most recently (cheaper than scanning every socket). */
-  recent: [LineSeen, LineSeen];
+  readonly activity: LineActivity;
 }
 
 /** A running listener. */
@@ -320,14 +330,14 @@ function evict(L: ListenerState, s: Sock): void {
 }
 
 function noteLine(L: ListenerState, s: Sock, now: number): void {
-  const [a] = L.recent;
+  const [a] = L.activity.recent;
   if (a.s === s) a.at = now;
-  else L.recent = [{ s, at: now }, a];
+  else L.activity.recent = [{ s, at: now }, a];
 }
 
 /** Whether a connection other than `s` sent a line lately (then `s` is charged for its handler time). */
 function othersActive(L: ListenerState, s: Sock, now: number): boolean {
-  return L.recent.some((r) => r.s !== null && r.s !== s && now - r.at < CPU_CONTENTION_WINDOW_MS);
+  return L.activity.recent.some((r) => r.s !== null && r.s !== s && now - r.at < CPU_CONTENTION_WINDOW_MS);
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -491,6 +501,8 @@ export function startListener(opts: {
   limits?: Partial<ListenerLimits>;
   handler: LineHandler;
   http?: (req: HttpRequest) => HttpResponse;
+  /** Shared with other listeners of this process for the CPU share; default a record of its own. */
+  activity?: LineActivity;
 }): Listener {
   const limits: ListenerLimits = { ...DEFAULT_LISTENER_LIMITS, ...opts.limits };
   const L: ListenerState = {
@@ -505,7 +517,7 @@ export function startListener(opts: {
       churnPerPrefix: limits.maxUnauthChurnPerPrefix,
       churnWindowMs: limits.unauthChurnWindowMs,
     }),
-    recent: [{ s: null, at: 0 }, { s: null, at: 0 }],
+    activity: opts.activity ?? newLineActivity(),
   };
 
   const server: TCPSocketListener<SocketState> = listenOrExplain(opts.host, opts.port, () => Bun.listen<SocketState>({

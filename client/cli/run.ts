@@ -30,6 +30,7 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<CliCom
   "notify-status": { description: "Prints the delivery state of a notification I sent: queued, delivered, errored or expired.", load: async () => (await import("./notify_status.ts")).notifyStatus },
   sync: { description: "Syncs this device's local cache with my atServer: pulls other devices' changes, pushes local ones.", load: async () => (await import("./sync.ts")).sync },
   fetch: { description: "Calls an HTTP API served by an @sign (curl-like); the body goes to stdout.", load: async () => (await import("./fetch.ts")).fetchCommand },
+  host: { description: "Provisions the @signs of a hosting process (bun server.ts --hosted DIR): create, list, status, reset, export, import, delete.", load: async () => (await import("./host.ts")).host },
   gateway: { description: "Serves an @sign API as plain HTTP on a local port (requests go out as my @sign).", load: async () => (await import("./gateway.ts")).gateway },
 };
 

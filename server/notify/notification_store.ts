@@ -4,7 +4,7 @@
  * `data:<id>` (sender) or the sending server sees `data:success` (receiver), so a `kill -9` loses nothing that
  * was acknowledged. Received rows are unique per (id, from, to): a redelivery after a crash is recognised.
  */
-import type { Database, Statement } from "bun:sqlite";
+import { Database as SqliteDatabase, type Database, type Statement } from "bun:sqlite";
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { MetadataPatch } from "../../core/verbs/command.ts";
@@ -184,6 +184,24 @@ export interface NotificationStore {
   /** Deletes rows that expired before `before`; returns how many. */
   purgeExpired(before: number, limit: number): number;
   close(): void;
+}
+
+/**
+ * Whether the store file at `path` holds notifications still to deliver, read without opening the store or its migrations (hosting
+ * mode starts the delivery of such an @sign at once, and leaves the others closed).
+ */
+export function hasPendingDeliveries(path: string): boolean {
+  if (!existsSync(path)) return false;
+  // Read-write without create: a read-only open of a WAL file fails when its -shm is missing (after a kill -9).
+  const db = new SqliteDatabase(path, { readwrite: true, create: false });
+  try {
+    return db.query("SELECT 1 FROM notifications WHERE next_at IS NOT NULL LIMIT 1").get() !== null;
+  } catch {
+    // No table yet (never opened) or unreadable: the store's own open reports it when the @sign is used.
+    return false;
+  } finally {
+    db.close();
+  }
 }
 
 /**

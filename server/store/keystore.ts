@@ -136,6 +136,8 @@ export interface Keystore {
   nextExpiry(): number | null;
   /** Bytes of the database file as sqlite counts them. */
   sizeBytes(): number;
+  /** Bytes of the pages in use (sizeBytes less the free pages deletes leave for later writes): a quota's measure. */
+  usedBytes(): number;
   close(): void;
 }
 
@@ -198,6 +200,7 @@ export function openKeystore(path: string): Keystore {
     expired: db.query<{ key: string }, [number, number]>("SELECT key FROM keys WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?"),
     nextExpiry: db.query<{ t: number | null }, []>("SELECT MIN(expires_at) AS t FROM keys WHERE expires_at IS NOT NULL"),
     size: db.query<{ n: number }, []>("SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()"),
+    used: db.query<{ n: number }, []>("SELECT (page_count - freelist_count) * page_size AS n FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()"),
   } satisfies Record<string, Statement<any, any>>;
 
   const commit = (key: string, op: CommitOp, opts: CommitOptions): number => {
@@ -239,6 +242,7 @@ export function openKeystore(path: string): Keystore {
     expiredKeys: (now, limit) => q.expired.all(now, limit).map((r) => r.key),
     nextExpiry: () => q.nextExpiry.get()?.t ?? null,
     sizeBytes: () => q.size.get()?.n ?? 0,
+    usedBytes: () => q.used.get()?.n ?? 0,
     close: () => db.close(),
   };
 }

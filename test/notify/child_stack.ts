@@ -29,7 +29,8 @@ export interface ChildStack {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A port free right now on 127.0.0.1 (for a child that must keep its address across restarts). */
+export async function freePort(): Promise<number> {
   const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const p = l.port;
   l.stop(true);

@@ -167,3 +167,35 @@ export async function rawAsk(c: RawClient, line: string): Promise<string> {
   c.take();
   return r.split("\n")[0]!;
 }
+
+/**
+ * Writes the lines `line(i)` for i in [from, to) on `c`, at most `window` ahead of their answers, and resolves
+ * with the `data:` answers received before the connection ended or `deadlineMs` passed (kill -9 tests: what was
+ * acknowledged). `onAck` runs after each answer.
+ */
+export async function pipelineAcks(c: RawClient, from: number, to: number, line: (i: number) => string, opts: { window: number; deadlineMs: number; onAck: (acked: number) => void }): Promise<string[]> {
+  const acked: string[] = [];
+  let next = from;
+  let buf = "";
+  return await new Promise<string[]>((resolve) => {
+    const fill = () => {
+      for (; next < to && next - from - acked.length < opts.window; next++) c.write(line(next) + "\n");
+    };
+    c.until(() => {
+      buf += c.take();
+      for (let nl = buf.indexOf("\n"); nl !== -1; nl = buf.indexOf("\n")) {
+        const answer = buf.slice(0, nl).replace(/^@(?:[^\s:@]+@)?/, "");
+        buf = buf.slice(nl + 1);
+        if (!answer.startsWith("data:")) throw new Error(`unexpected answer ${answer}`);
+        acked.push(answer.slice(5));
+        opts.onAck(acked.length);
+      }
+      if (from + acked.length === to) {
+        c.close();
+        resolve(acked);
+      } else fill();
+      return false;
+    }, opts.deadlineMs).catch(() => resolve(acked));
+    fill();
+  });
+}

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startChildStack, type ChildStack } from "./child_stack.ts";
-import { eventually, rawAsk } from "./helpers.ts";
+import { eventually, pipelineAcks, rawAsk } from "./helpers.ts";
 
 /** Notifications per burst. */
 const N = Number(process.env.INLAY_KILL9_N ?? 10_000);
@@ -25,38 +25,8 @@ let stack: ChildStack;
  */
 async function burst(tag: string, from: number, to: number, onAck: (acked: number) => void): Promise<string[]> {
   const c = await stack.owner("@alice");
-  const acked: string[] = [];
-  let next = from;
-  let buf = "";
-  return await new Promise<string[]>((resolve) => {
-    const fill = () => {
-      while (next < to && next - from - acked.length < CLIENT_WINDOW_LINES) {
-        c.write(`notify:id:${tag}-${next}:update:messageType:key:notifier:k9:@bob:k9.${tag}${next}@alice:v${next}\n`);
-        next++;
-      }
-    };
-    const read = () => {
-      buf += c.take();
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) !== -1) {
-        const line = buf.slice(0, nl).replace(/^@(?:[^\s:@]+@)?/, "");
-        buf = buf.slice(nl + 1);
-        if (!line.startsWith("data:")) throw new Error(`unexpected answer ${line}`);
-        acked.push(line.slice(5));
-        onAck(acked.length);
-      }
-      if (from + acked.length === to) {
-        c.close();
-        return resolve(acked);
-      }
-      fill();
-    };
-    c.until(() => {
-      read();
-      return false;
-    }, DELIVERY_DEADLINE_MS).catch(() => resolve(acked));
-    fill();
-  });
+  const line = (i: number) => `notify:id:${tag}-${i}:update:messageType:key:notifier:k9:@bob:k9.${tag}${i}@alice:v${i}`;
+  return await pipelineAcks(c, from, to, line, { window: CLIENT_WINDOW_LINES, deadlineMs: DELIVERY_DEADLINE_MS, onAck });
 }
 
 async function receivedByBob(tag: string): Promise<Set<string>> {
