@@ -11,9 +11,9 @@ import type { ServerContext } from "./context.ts";
 import { newDispatcher } from "./dispatch.ts";
 import type { EnrollmentLimits } from "./enroll/enrollment_limits.ts";
 import { startExpirySweeper } from "./expiry_sweeper.ts";
+import type { HttpAnswer } from "./http/request_reader.ts";
 import { startListener, type LineHandler, type Listener, type ListenerLimits } from "./listener.ts";
-import { answerPublicRequest } from "./http/public_records.ts";
-import { serverObservable, startAdminEndpoint, type AdminEndpoint } from "./metrics/admin_endpoint.ts";
+import type { AdminEndpoint } from "./metrics/admin_endpoint.ts";
 import { countedHandler } from "./metrics/counted_handler.ts";
 import { newServerMetrics, type ServerMetrics } from "./metrics/server_metrics.ts";
 import { registerInDirectory } from "./registration.ts";
@@ -156,7 +156,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? "0.0.0.0";
   let listener: Listener;
   try {
-    listener = startListener({ host, port: opts.port ?? 0, tls: opts.tls, limits: opts.limits, handler: state.handler, http: (req) => answerPublicRequest(ctx, req) });
+    listener = startListener({ host, port: opts.port ?? 0, tls: opts.tls, limits: opts.limits, handler: state.handler, http: lazyPublicAnswer(ctx) });
   } catch (err) {
     state.close();
     throw err;
@@ -172,7 +172,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   const adminToken = opts.admin ? (opts.admin.token ?? loadOrCreateAdminToken(opts.dataDir, "server")) : "";
   try {
-    if (opts.admin) admin = startAdminEndpoint({ ...opts.admin, token: adminToken }, serverObservable(ctx, notify, () => accepting));
+    if (opts.admin) {
+      // Loaded only with an admin port: a server without one does not carry the Prometheus rendering.
+      const { serverObservable, startAdminEndpoint } = await import("./metrics/admin_endpoint.ts");
+      admin = startAdminEndpoint({ ...opts.admin, token: adminToken }, serverObservable(ctx, notify, () => accepting));
+    }
   } catch (err) {
     await stop();
     throw err;
@@ -187,6 +191,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
   const adminView = admin ? { url: admin.url, token: adminToken } : null;
   return { atSign, host, port: listener.port, cramSecret, onboarded: () => isOnboarded(ctx.keystore), admin: adminView, stop };
+}
+
+/**
+ * The HTTP interface's answerer, loaded at the first request over ALPN http/1.1 (most servers never get one, and
+ * every atServer would otherwise load it at start).
+ */
+function lazyPublicAnswer(ctx: ServerContext): HttpAnswer {
+  return async (req) => (await import("./http/public_records.ts")).answerPublicRequest(ctx, req);
 }
 
 /** The remote lookup, made on first use, when its CA list (system roots: several MiB RSS) is first needed. */

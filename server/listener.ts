@@ -16,7 +16,7 @@ import { admitStranger, newStrangerPool, oldestOfHeaviest, releaseStranger, type
 import { newConnection, type Connection } from "./connection.ts";
 import type { ConnectionRefusal } from "./metrics/server_metrics.ts";
 import { chargeCpu, cpuWaitMs, newCpuShare, type CpuShare } from "./cpu_share.ts";
-import { HTTP_ALPN, httpClosed, httpData, newHttpExchange, type HttpExchange, type HttpRequest, type HttpResponse } from "./http/request_reader.ts";
+import { HTTP_ALPN, httpClosed, httpData, newHttpExchange, type HttpAnswer, type HttpExchange } from "./http/request_reader.ts";
 
 /** Limits of the listener; every one has a default below. */
 export interface ListenerLimits {
@@ -483,7 +483,7 @@ const ALPN_WITH_HTTP = new Uint8Array([14, ...new TextEncoder().encode("atProtoc
  * A connection whose handshake selected `http/1.1` gets one HTTP request, answered by `http`; it stays a
  * stranger (its budgets and age limit apply), and its head must be complete within the strangers' line deadline.
  */
-function startHttp(L: ListenerState, s: Sock, http: (req: HttpRequest) => HttpResponse): void {
+function startHttp(L: ListenerState, s: Sock, http: HttpAnswer): void {
   const st = s.data;
   st.ready = true;
   st.http = newHttpExchange({ write: (t) => write(s, t), end: () => endWhenFlushed(s) }, http, L.limits.unauthLineDeadlineMs);
@@ -500,7 +500,7 @@ export function startListener(opts: {
   tls: { key: string; cert: string; ca?: string | string[] };
   limits?: Partial<ListenerLimits>;
   handler: LineHandler;
-  http?: (req: HttpRequest) => HttpResponse;
+  http?: HttpAnswer;
   /** Shared with other listeners of this process for the CPU share; default a record of its own. */
   activity?: LineActivity;
 }): Listener {

@@ -60,10 +60,15 @@ export interface HttpIo {
   end(): void;
 }
 
+/** Answers one request; a promise when its answerer is loaded on first use (server/index.ts). */
+export type HttpAnswer = (req: HttpRequest) => HttpResponse | Promise<HttpResponse>;
+
 /** One HTTP connection's state. */
 export interface HttpExchange {
   readonly io: HttpIo;
-  readonly answer: (req: HttpRequest) => HttpResponse;
+  readonly answer: HttpAnswer;
+  /** The head was complete and handed to `answer`: later bytes are ignored while its answer comes. */
+  asked: boolean;
   /** The head read so far (latin1, at most maxHeadBytes + 4 characters). */
   head: string;
   /** The response was written (or the connection is gone): later bytes and the deadline are ignored. */
@@ -78,28 +83,30 @@ const latin1 = new TextDecoder("latin1");
 const encoder = new TextEncoder();
 
 /** Starts serving a connection that negotiated HTTP; `deadlineMs` bounds the time to a complete head. */
-export function newHttpExchange(io: HttpIo, answer: (req: HttpRequest) => HttpResponse, deadlineMs: number): HttpExchange {
-  const ex: HttpExchange = { io, answer, head: "", done: false, timer: setTimeout(() => respond(ex, { status: 408 }), deadlineMs) };
+export function newHttpExchange(io: HttpIo, answer: HttpAnswer, deadlineMs: number): HttpExchange {
+  const ex: HttpExchange = { io, answer, asked: false, head: "", done: false, timer: setTimeout(() => respond(ex, { status: 408 }), deadlineMs) };
   ex.timer.unref?.();
   return ex;
 }
 
 /** Takes bytes from the socket; answers once the head is complete or over its limit. */
 export function httpData(ex: HttpExchange, chunk: Uint8Array): void {
-  if (ex.done) return;
+  if (ex.done || ex.asked) return;
   const room = HTTP_HEAD_LIMITS.maxHeadBytes + 4 - ex.head.length;
   ex.head += latin1.decode(chunk.subarray(0, Math.max(0, room)));
   const end = HEAD_END_RE.exec(ex.head);
   if (end === null && ex.head.length <= HTTP_HEAD_LIMITS.maxHeadBytes) return;
   const result = end === null || end.index + end[0].length > HTTP_HEAD_LIMITS.maxHeadBytes ? oversized(ex.head) : parseHead(ex.head.slice(0, end.index));
   if ("refuse" in result) return respond(ex, { status: result.refuse });
-  let response: HttpResponse;
+  ex.asked = true;
+  let response: HttpResponse | Promise<HttpResponse>;
   try {
     response = ex.answer(result.request);
   } catch {
     response = { status: 500 };
   }
-  respond(ex, response);
+  if (response instanceof Promise) void response.then((r) => respond(ex, r), () => respond(ex, { status: 500 }));
+  else respond(ex, response);
 }
 
 /** Marks the connection gone (no answer is written after this). */

@@ -137,14 +137,14 @@ const toRow = (r: Row): NotificationRow => ({
  * replay meets it.
  */
 function repairNotifications(db: Database): void {
-  const update = db.query("UPDATE notifications SET meta = ? WHERE seq = ?");
-  const expire = db.query(
-    `UPDATE notifications SET meta = '{"isEncrypted":true}', status = 'expired', next_at = NULL, expires_at = MIN(expires_at, created_at) WHERE seq = ?`,
-  );
+  // Prepared only when a repair is pending (db.query caches them): a sound store keeps no statements for it.
+  const update = () => db.query("UPDATE notifications SET meta = ? WHERE seq = ?");
+  const expire = () =>
+    db.query(`UPDATE notifications SET meta = '{"isEncrypted":true}', status = 'expired', next_at = NULL, expires_at = MIN(expires_at, created_at) WHERE seq = ?`);
   repairRows(db, {
     select: `SELECT seq AS id, meta FROM notifications WHERE ${metaNeedsRepairSql("meta", false)}`,
-    update: (meta, seq) => void update.run(meta, seq),
-    unreadable: (seq) => void expire.run(seq),
+    update: (meta, seq) => void update().run(meta, seq),
+    unreadable: (seq) => void expire().run(seq),
     withDates: false,
     log,
   });

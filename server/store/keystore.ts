@@ -153,10 +153,11 @@ function parseMeta(row: Row): StoredMeta | null {
 
 /** Once after the upgrade: repairs keys whose metadata is past the bounds (see meta_repair.ts), date columns with it. */
 function repairKeys(db: Database): void {
-  const update = db.query("UPDATE keys SET meta = ?1, expires_at = json_extract(?1, '$.expiresAt'), available_at = json_extract(?1, '$.availableAt') WHERE key = ?2");
+  // Prepared only when a repair is pending (db.query caches it): a sound store keeps no statement for it.
+  const update = () => db.query("UPDATE keys SET meta = ?1, expires_at = json_extract(?1, '$.expiresAt'), available_at = json_extract(?1, '$.availableAt') WHERE key = ?2");
   repairRows(db, {
     select: `SELECT key AS id, meta FROM keys WHERE ${metaNeedsRepairSql("meta", true)}`,
-    update: (meta, key) => void update.run(meta, key),
+    update: (meta, key) => void update().run(meta, key),
     unreadable: () => {},
     withDates: true,
     log,

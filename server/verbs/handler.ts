@@ -32,3 +32,19 @@ export function runHandler(table: HandlerTable, ctx: ServerContext, conn: Connec
   if (!h) throw new TypeError(`Cannot dispatch ${cmd.verb}: no handler`);
   return h(ctx, conn, cmd);
 }
+
+/**
+ * Handlers of `verbs` from a module loaded at their first call: a family few connections use (enroll, otp, to,
+ * notify:multi) stays out of what every atServer parses at start (idle RSS, issue 2). Its answers come as
+ * promises, which the dispatcher and listener already keep in line order.
+ * @example lazyHandlers(["otp"], async () => (await import("./otp.ts")).otpHandlers)
+ */
+export function lazyHandlers(verbs: readonly VerbName[], load: () => Promise<HandlerTable>): HandlerTable {
+  let loaded: Promise<HandlerTable> | undefined;
+  const table: HandlerTable = {};
+  for (const verb of verbs) {
+    const lazy: Handler = async (ctx, conn, cmd) => runHandler(await (loaded ??= load()), ctx, conn, cmd);
+    (table as Record<VerbName, Handler>)[verb] = lazy;
+  }
+  return table;
+}
