@@ -187,11 +187,7 @@ describe("startRelay() hostile strangers (issue 13)", () => {
       for (let i = 0; i < 30; i++) flood.push(await Bun.connect({ hostname: "127.0.0.1", port: r.port, socket: { data() {} } }));
       await until(() => r.stats().connectionsTotal === 30, "the flood to be accepted");
       expect(r.stats().preAuth).toBe(10);
-      const [a, b] = await testPair(r.port, sid(), alice, bob);
-      await a.writeAll(new TextEncoder().encode("hi"));
-      await b.waitBytes(2);
-      a.socket.end();
-      await b.closed;
+      await expectPairCarries(r.port);
     } finally {
       for (const f of flood) f.end();
       await r.stop();
@@ -238,11 +234,7 @@ describe("startRelay() hostile strangers (issue 13)", () => {
       // The fourth gets no HELLO at all: closed at accept.
       expect(await fromStranger(forgedAuth("@forger3", 10))).toBe(0);
       expect(r.stats().refused.penalized).toBe(1);
-      const [a, b] = await testPair(r.port, sid(), alice, bob);
-      await a.writeAll(new TextEncoder().encode("hi"));
-      await b.waitBytes(2);
-      a.socket.end();
-      await b.closed;
+      await expectPairCarries(r.port);
     } finally {
       await r.stop();
     }
@@ -444,6 +436,15 @@ describe("startRelay() data path", () => {
     expect(post.headers.get("allow")).toBe("GET, HEAD");
   });
 });
+
+/** A legitimate pair joins on `port` and carries a few bytes, then closes. */
+async function expectPairCarries(port: number): Promise<void> {
+  const [a, b] = await testPair(port, sid(), alice, bob);
+  await a.writeAll(new TextEncoder().encode("hi"));
+  await b.waitBytes(2);
+  a.socket.end();
+  await b.closed;
+}
 
 /** Connects without the leg helper; `act` may write. Resolves when the relay closes the connection. */
 async function rawConnect(port: number, act: (s: Socket<undefined>) => void): Promise<void> {
